@@ -1,0 +1,31 @@
+{
+    'name': "Bank CRM: accounts, acquiring and invoices in the CRM",
+    'version': '18.0.1.0.0',
+    'category': 'Accounting/Accounting',
+    'sequence': 60,
+    'summary': "Bank accounts and live balances of several banks, T-Bank acquiring, "
+               "invoices with payment links, payments matched to deals",
+    'description': " ",  # Non-empty string to avoid loading README.md; see static/description/index.html.
+    'author': "odoo_bank_crm developers",
+    'website': "https://github.com/odoo-bank-crm/odoo_bank_crm",
+    'depends': ['crm', 'account', 'account_payment', 'payment', 'base_automation', 'mail'],
+    'external_dependencies': {
+        'python': ['requests', 'pydantic'],
+    },
+    'data': [
+        'security/bank_crm_security.xml',
+        'security/ir.model.access.csv',
+
+        'views/account_journal_views.xml',
+        'views/account_bank_statement_line_views.xml',
+        'views/account_move_views.xml',
+        'views/crm_lead_views.xml',
+        'views/bank_crm_menus.xml',
+    ],
+    'demo': [
+        'demo/bank_crm_demo.xml',
+    ],
+    'application': True,
+    'installable': True,
+    'license': 'LGPL-3',
+}

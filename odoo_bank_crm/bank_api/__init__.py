@@ -1,0 +1,79 @@
+"""Bank API clients for odoo_bank_crm: pure Python (requests + pydantic), no `odoo` import.
+
+Imported as ``odoo.addons.odoo_bank_crm.bank_api`` inside Odoo and as top-level
+``bank_api`` in plain pytest, hence relative imports only inside the package.
+See /work/shared/DESIGN.md "Layers" and bank-apis.md.
+"""
+from .errors import (
+    BankAuthError,
+    BankError,
+    BankProtocolError,
+    BankRateLimited,
+    BankRejected,
+    BankUnavailable,
+)
+from .money import from_minor_units, kopecks_to_rubles, rubles_to_kopecks, to_minor_units
+from .tbank_acquiring import (
+    FAILURE_STATUSES,
+    FINAL_STATUSES,
+    NOTIFICATION_STATUSES,
+    PAYMENT_STATUSES,
+    REFUND_STATUSES,
+    STATUS_RANK,
+    SUCCESS_STATUSES,
+    CancelResponse,
+    CheckOrderPayment,
+    CheckOrderResponse,
+    ConfirmResponse,
+    GetQrResponse,
+    GetStateResponse,
+    InitRequest,
+    InitResponse,
+    Notification,
+    Receipt,
+    ReceiptItem,
+    TBankAcquiringClient,
+    compute_token,
+    is_newer_status,
+    status_rank,
+    verify_token,
+)
+
+__all__ = [
+    # errors
+    "BankError",
+    "BankAuthError",
+    "BankRateLimited",
+    "BankUnavailable",
+    "BankRejected",
+    "BankProtocolError",
+    # money
+    "to_minor_units",
+    "from_minor_units",
+    "rubles_to_kopecks",
+    "kopecks_to_rubles",
+    # T-Bank acquiring
+    "TBankAcquiringClient",
+    "compute_token",
+    "verify_token",
+    "ReceiptItem",
+    "Receipt",
+    "InitRequest",
+    "InitResponse",
+    "GetStateResponse",
+    "ConfirmResponse",
+    "CancelResponse",
+    "CheckOrderPayment",
+    "CheckOrderResponse",
+    "GetQrResponse",
+    "Notification",
+    "PAYMENT_STATUSES",
+    "SUCCESS_STATUSES",
+    "FAILURE_STATUSES",
+    "REFUND_STATUSES",
+    "FINAL_STATUSES",
+    "NOTIFICATION_STATUSES",
+    "STATUS_RANK",
+    "status_rank",
+    "is_newer_status",
+]

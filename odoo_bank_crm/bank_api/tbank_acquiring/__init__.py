@@ -1,0 +1,73 @@
+"""T-Bank Internet Acquiring API v2 client (bank-apis.md §1).
+
+- `signing`: the request/notification Token (§1.6);
+- `schemas`: request/response bodies as pydantic models (§1.3, §1.4, §1.7);
+- `const`: statuses and their order (§1.5), ErrorCode → error class (§1.8), URLs (§1.1);
+- `client`: `TBankAcquiringClient`, every HTTP call through one ``_request``.
+"""
+from .client import TBankAcquiringClient
+from .const import (
+    DEFAULT_TIMEOUT,
+    ERROR_CODE_CLASSES,
+    FAILURE_STATUSES,
+    FINAL_STATUSES,
+    NOTIFICATION_STATUSES,
+    PAYMENT_STATUSES,
+    PRODUCTION_URL,
+    REFUND_STATUSES,
+    STATUS_RANK,
+    SUCCESS_STATUSES,
+    TEST_URL,
+    is_newer_status,
+    status_rank,
+)
+from .schemas import (
+    BankId,
+    CancelResponse,
+    CheckOrderPayment,
+    CheckOrderResponse,
+    ConfirmResponse,
+    GetQrResponse,
+    GetStateResponse,
+    InitRequest,
+    InitResponse,
+    Kopecks,
+    Notification,
+    Receipt,
+    ReceiptItem,
+    check_receipt_total,
+)
+from .signing import compute_token, verify_token
+
+__all__ = [
+    "TBankAcquiringClient",
+    "compute_token",
+    "verify_token",
+    "BankId",
+    "Kopecks",
+    "ReceiptItem",
+    "Receipt",
+    "check_receipt_total",
+    "InitRequest",
+    "InitResponse",
+    "GetStateResponse",
+    "ConfirmResponse",
+    "CancelResponse",
+    "CheckOrderPayment",
+    "CheckOrderResponse",
+    "GetQrResponse",
+    "Notification",
+    "PRODUCTION_URL",
+    "TEST_URL",
+    "DEFAULT_TIMEOUT",
+    "STATUS_RANK",
+    "PAYMENT_STATUSES",
+    "SUCCESS_STATUSES",
+    "FAILURE_STATUSES",
+    "REFUND_STATUSES",
+    "FINAL_STATUSES",
+    "NOTIFICATION_STATUSES",
+    "ERROR_CODE_CLASSES",
+    "status_rank",
+    "is_newer_status",
+]

@@ -1,0 +1,315 @@
+"""Request and response bodies of the T-Bank Internet Acquiring API v2 as pydantic models.
+
+Field aliases carry the bank's spelling (``TerminalKey``, ``PaymentId``); Python sees
+snake_case (``terminal_key``, ``payment_id``); both are accepted on input
+(``populate_by_name``). Amounts are ``int`` kopecks (bank-apis.md §6.1); a float with a
+fractional part is refused, never rounded. Identifiers the bank sends sometimes as a
+number and sometimes as a string (``PaymentId``, §6.4) are always exposed as ``str``.
+"""
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Optional
+
+from annotated_types import Ge
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "Kopecks",
+    "BankId",
+    "ReceiptItem",
+    "Receipt",
+    "InitRequest",
+    "InitResponse",
+    "GetStateResponse",
+    "ConfirmResponse",
+    "CancelResponse",
+    "CheckOrderPayment",
+    "CheckOrderResponse",
+    "GetQrResponse",
+    "Notification",
+    "check_receipt_total",
+]
+
+_INTEGER_TEXT = re.compile(r"-?\d+")
+
+
+def _to_kopecks(value):
+    if isinstance(value, bool):
+        raise ValueError("an amount in kopecks must be an integer, not a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise ValueError(f"an amount in kopecks must be a whole number, got {value!r}")
+    if isinstance(value, Decimal):
+        if value.is_finite() and value == value.to_integral_value():
+            return int(value)
+        raise ValueError(f"an amount in kopecks must be a whole number, got {value}")
+    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
+        return int(value.strip())
+    raise ValueError(f"an amount in kopecks must be an integer, got {type(value).__name__}")
+
+
+def _to_bank_id(value):
+    if isinstance(value, bool):
+        raise ValueError("an identifier cannot be a boolean")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return str(int(value))
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError(f"expected an identifier (number or text), got {value!r}")
+
+
+def _to_code(value):
+    if isinstance(value, bool):
+        raise ValueError("an error code cannot be a boolean")
+    if isinstance(value, (int, str)):
+        return str(value)
+    raise ValueError(f"expected an error code, got {type(value).__name__}")
+
+
+#: Integer amount in kopecks (≥ 0); integral floats/Decimals/digit strings accepted.
+Kopecks = Annotated[int, BeforeValidator(_to_kopecks), Ge(0)]
+#: Bank identifier (PaymentId, CardId, RebillId...): number or string in, ``str`` out.
+BankId = Annotated[str, BeforeValidator(_to_bank_id)]
+ErrorCode = Annotated[str, BeforeValidator(_to_code)]
+
+
+class _BankModel(BaseModel):
+    """Bank data: unknown fields are kept (``model_extra``), never dropped."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+    def to_payload(self):
+        """The body in the bank's spelling, JSON-ready, without unset (None) fields."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+# --------------------------------------------------------------------------- receipts
+
+
+class ReceiptItem(_BankModel):
+    """A fiscal receipt line, bank-apis.md §1.3 (``Items_FFD_105``). ``price`` and
+    ``amount`` in kopecks; ``amount`` is the line total (Price × Quantity). Extra fields
+    (``Ean13``, FFD 1.2 ``MeasurementUnit``...) pass through as given."""
+
+    name: str = Field(alias="Name", min_length=1)
+    price: Kopecks = Field(alias="Price")
+    quantity: Decimal = Field(alias="Quantity", gt=0)
+    amount: Kopecks = Field(alias="Amount")
+    tax: str = Field(alias="Tax")  # none, vat0, vat5, vat7, vat10, vat20, vat105, ...
+    payment_method: Optional[str] = Field(None, alias="PaymentMethod")
+    payment_object: Optional[str] = Field(None, alias="PaymentObject")
+
+    @field_serializer("quantity")
+    def _quantity_as_number(self, quantity):
+        # The bank wants a JSON number. An integral quantity is an int; a fractional one
+        # (1.5 kg) becomes the float whose shortest text is exactly the same decimal.
+        if quantity == quantity.to_integral_value():
+            return int(quantity)
+        as_float = float(quantity)
+        if Decimal(repr(as_float)) != quantity:
+            raise ValueError(f"quantity {quantity} cannot be sent exactly")
+        return as_float
+
+
+class Receipt(_BankModel):
+    """Fiscal receipt (FFD 1.05 / 1.2), bank-apis.md §1.3. Sent in Init or Confirm
+    (income) or Cancel (refund). Never part of the Token (nested object, §1.6).
+
+    The sum of ``items[].amount`` must equal the operation's amount (else the bank answers
+    ErrorCode 308); the client checks that before sending (`check_receipt_total`)."""
+
+    items: list[ReceiptItem] = Field(alias="Items", min_length=1, max_length=100)
+    taxation: str = Field(alias="Taxation")  # osn, usn_income, usn_income_outcome, esn, patent
+    email: Optional[str] = Field(None, alias="Email")
+    phone: Optional[str] = Field(None, alias="Phone")
+    ffd_version: Optional[str] = Field(None, alias="FfdVersion")  # "1.2" for FFD 1.2
+
+    @model_validator(mode="after")
+    def _needs_a_contact(self):
+        if not (self.email or self.phone):
+            raise ValueError("a receipt needs the customer's Email or Phone")
+        return self
+
+    @property
+    def total(self):
+        """Σ items[].amount, in kopecks."""
+        return sum(item.amount for item in self.items)
+
+
+def check_receipt_total(receipt: "Receipt | None", amount: "int | None") -> None:
+    """Raise ``ValueError`` unless the receipt's lines add up to ``amount`` kopecks
+    (the local twin of T-Bank ErrorCode 308, bank-apis.md §1.3/§1.8)."""
+    if receipt is not None and amount is not None and receipt.total != amount:
+        raise ValueError(
+            f"receipt items add up to {receipt.total} kopecks but the amount is {amount} "
+            f"kopecks (the bank would refuse with ErrorCode 308)"
+        )
+
+
+# --------------------------------------------------------------------------- requests
+
+
+class InitRequest(_BankModel):
+    """Init body without ``TerminalKey``/``Token`` (the client adds them), bank-apis.md
+    §1.3. ``redirect_due_date`` must carry a UTC offset; it is sent as
+    ``YYYY-MM-DDTHH:MM:SS+03:00`` keeping that offset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Kopecks = Field(alias="Amount", gt=0)
+    order_id: str = Field(alias="OrderId", min_length=1, max_length=36)
+    description: Optional[str] = Field(None, alias="Description", max_length=140)
+    pay_type: Optional[Literal["O", "T"]] = Field(None, alias="PayType")
+    notification_url: Optional[str] = Field(None, alias="NotificationURL")
+    success_url: Optional[str] = Field(None, alias="SuccessURL")
+    fail_url: Optional[str] = Field(None, alias="FailURL")
+    redirect_due_date: Optional[datetime] = Field(None, alias="RedirectDueDate")
+    data: Optional[dict[str, Any]] = Field(None, alias="DATA")
+    receipt: Optional[Receipt] = Field(None, alias="Receipt")
+    language: Optional[str] = Field(None, alias="Language")
+    customer_key: Optional[str] = Field(None, alias="CustomerKey", max_length=36)
+
+    @field_validator("redirect_due_date")
+    @classmethod
+    def _aware(cls, value):
+        if value is not None and value.utcoffset() is None:
+            raise ValueError(
+                "RedirectDueDate needs a timezone (e.g. +03:00), got a naive datetime"
+            )
+        return value
+
+    @field_serializer("redirect_due_date")
+    def _format_due_date(self, value):
+        return None if value is None else value.isoformat(timespec="seconds")
+
+    @model_validator(mode="after")
+    def _receipt_matches_amount(self):
+        check_receipt_total(self.receipt, self.amount)
+        return self
+
+
+# --------------------------------------------------------------------------- responses
+
+
+class _Response(_BankModel):
+    """Fields common to every answer (bank-apis.md §1.3-§1.4)."""
+
+    success: bool = Field(alias="Success")
+    error_code: ErrorCode = Field("0", alias="ErrorCode")
+    terminal_key: Optional[str] = Field(None, alias="TerminalKey")
+    message: Optional[str] = Field(None, alias="Message")
+    details: Optional[str] = Field(None, alias="Details")
+
+
+class InitResponse(_Response):
+    """Init answer, bank-apis.md §1.3: ``payment_id`` (str) and ``payment_url``."""
+
+    payment_id: BankId = Field(alias="PaymentId")
+    status: str = Field(alias="Status")
+    amount: Optional[Kopecks] = Field(None, alias="Amount")
+    order_id: Optional[str] = Field(None, alias="OrderId")
+    payment_url: Optional[str] = Field(None, alias="PaymentURL")
+
+
+class GetStateResponse(_Response):
+    """GetState answer, bank-apis.md §1.4."""
+
+    payment_id: BankId = Field(alias="PaymentId")
+    status: str = Field(alias="Status")
+    amount: Optional[Kopecks] = Field(None, alias="Amount")
+    order_id: Optional[str] = Field(None, alias="OrderId")
+    params: Optional[list[dict[str, Any]]] = Field(None, alias="Params")
+
+
+class ConfirmResponse(_Response):
+    """Confirm answer (two-stage capture), bank-apis.md §1.4."""
+
+    payment_id: BankId = Field(alias="PaymentId")
+    status: str = Field(alias="Status")
+    order_id: Optional[str] = Field(None, alias="OrderId")
+    params: Optional[list[dict[str, Any]]] = Field(None, alias="Params")
+
+
+class CancelResponse(_Response):
+    """Cancel answer (void or refund, full or partial), bank-apis.md §1.4: amounts before
+    and after the operation, in kopecks."""
+
+    payment_id: BankId = Field(alias="PaymentId")
+    status: str = Field(alias="Status")
+    order_id: Optional[str] = Field(None, alias="OrderId")
+    original_amount: Optional[Kopecks] = Field(None, alias="OriginalAmount")
+    new_amount: Optional[Kopecks] = Field(None, alias="NewAmount")
+    external_request_id: Optional[str] = Field(None, alias="ExternalRequestId")
+
+
+class CheckOrderPayment(_BankModel):
+    """One payment attempt of an order in CheckOrder, bank-apis.md §1.4."""
+
+    payment_id: BankId = Field(alias="PaymentId")
+    status: str = Field(alias="Status")
+    amount: Optional[Kopecks] = Field(None, alias="Amount")
+    rrn: Optional[BankId] = Field(None, alias="RRN")
+    success: Optional[bool] = Field(None, alias="Success")
+    error_code: Optional[ErrorCode] = Field(None, alias="ErrorCode")
+    message: Optional[str] = Field(None, alias="Message")
+    sbp_payment_id: Optional[BankId] = Field(None, alias="SbpPaymentId")
+    sbp_customer_id: Optional[BankId] = Field(None, alias="SbpCustomerId")
+
+
+class CheckOrderResponse(_Response):
+    """CheckOrder answer: every payment attempt of an OrderId, bank-apis.md §1.4/§6.6."""
+
+    order_id: Optional[str] = Field(None, alias="OrderId")
+    payments: list[CheckOrderPayment] = Field(default_factory=list, alias="Payments")
+
+
+class GetQrResponse(_Response):
+    """GetQr answer (SBP), bank-apis.md §1.4/§5: ``data`` is the ``https://qr.nspk.ru/...``
+    link (DataType PAYLOAD) or an SVG image (IMAGE)."""
+
+    data: str = Field(alias="Data")
+    payment_id: Optional[BankId] = Field(None, alias="PaymentId")
+    order_id: Optional[str] = Field(None, alias="OrderId")
+    request_key: Optional[str] = Field(None, alias="RequestKey")
+
+
+class Notification(_BankModel):
+    """Payment notification POSTed to NotificationURL, bank-apis.md §1.7
+    (``NotificationPayment``). Build it with ``TBankAcquiringClient.verify_notification``,
+    which checks the Token first. ``payment_id``/``card_id``/``rebill_id`` arrive as
+    numbers and are exposed as ``str``; unknown fields are kept in ``model_extra``."""
+
+    terminal_key: str = Field(alias="TerminalKey")
+    order_id: str = Field(alias="OrderId")
+    success: bool = Field(alias="Success")
+    status: str = Field(alias="Status")
+    payment_id: BankId = Field(alias="PaymentId")
+    error_code: ErrorCode = Field("0", alias="ErrorCode")
+    amount: Kopecks = Field(alias="Amount")
+    card_id: Optional[BankId] = Field(None, alias="CardId")
+    pan: Optional[str] = Field(None, alias="Pan")  # masked card, or phone for SBP
+    exp_date: Optional[str] = Field(None, alias="ExpDate")  # MMYY
+    rebill_id: Optional[BankId] = Field(None, alias="RebillId")
+    message: Optional[str] = Field(None, alias="Message")
+    details: Optional[str] = Field(None, alias="Details")
+    data: Optional[dict[str, Any]] = Field(
+        None, alias="DATA", validation_alias=AliasChoices("DATA", "Data")
+    )
+    token: str = Field(alias="Token", repr=False)

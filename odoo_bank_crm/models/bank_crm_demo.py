@@ -1,0 +1,106 @@
+"""Demo data that depends on today's date: transactions, invoices and payments.
+
+Called once from demo/bank_crm_demo.xml. Everything is deterministic (fixed
+seed), so two demo databases show the same figures on the same day.
+"""
+import random
+from datetime import timedelta
+
+from odoo import Command, api, fields, models
+
+# (journal xml id, opening balance, [(label, counterparty xml id or None, amount range)] x how many)
+_DEMO_ACCOUNTS = [
+    ('account_journal_tbank_main', 1_250_000, 24),
+    ('account_journal_tbank_acquiring', 86_000, 14),
+    ('account_journal_tbank_usd', 12_400, 6),
+    ('account_journal_tochka_main', 640_000, 18),
+    ('account_journal_tochka_reserve', 300_000, 4),
+    ('account_journal_sber_main', 410_000, 12),
+    ('account_journal_sber_payroll', 520_000, 6),
+    ('account_journal_cash_office', 35_000, 8),
+]
+
+_INCOMING = [
+    ("Оплата по счету № {n} от {d}. В т.ч. НДС 20%", 'res_partner_romashka'),
+    ("Оплата по договору поставки № {n}. НДС не облагается", 'res_partner_stroymarket'),
+    ("Предоплата за услуги по счету {n}", 'res_partner_vector'),
+    ("Оплата по счёту №{n} за разработку сайта", 'res_partner_ivanov'),
+    ("Оплата онлайн-курса, заказ {n}", 'res_partner_petrova'),
+]
+_OUTGOING = [
+    ("Арендная плата за офис за {m}. НДС 20%", 'res_partner_office_rent'),
+    ("Налог УСН за {m}", 'res_partner_tax_office'),
+    ("Комиссия банка за обслуживание счёта", None),
+    ("Оплата поставщику по счету № {n}", 'res_partner_stroymarket'),
+    ("Хозяйственные расходы", None),
+]
+
+
+class AccountJournal(models.Model):
+    _inherit = 'account.journal'
+
+    @api.model
+    def _bank_crm_generate_demo_data(self):
+        rng = random.Random(20260201)
+        today = fields.Date.context_today(self)
+        ref = lambda xml_id: self.env.ref(f'odoo_bank_crm.{xml_id}')  # noqa: E731
+        line_vals = []
+        for journal_xml_id, opening, count in _DEMO_ACCOUNTS:
+            journal = ref(journal_xml_id)
+            line_vals.append({
+                'journal_id': journal.id,
+                'date': today - timedelta(days=95),
+                'payment_ref': "Входящий остаток / Opening balance",
+                'amount': opening,
+            })
+            for index in range(count):
+                incoming = index % 3 != 2
+                label, partner_xml_id = rng.choice(_INCOMING if incoming else _OUTGOING)
+                day = today - timedelta(days=rng.randint(0, 90))
+                amount = rng.randint(20, 900) * 100 if journal.type == 'bank' else rng.randint(5, 60) * 100
+                if journal.currency_id:  # the USD account moves smaller sums
+                    amount = round(amount / 90, 0)
+                line_vals.append({
+                    'journal_id': journal.id,
+                    'date': day,
+                    'payment_ref': label.format(n=rng.randint(10, 250), d=day.strftime('%d.%m.%Y'),
+                                                m=day.strftime('%m.%Y')),
+                    'partner_id': ref(partner_xml_id).id if partner_xml_id else False,
+                    'amount': amount if incoming else -amount,
+                })
+        self.env['account.bank.statement.line'].create(line_vals)
+        self._bank_crm_generate_demo_invoices(ref, today)
+
+    @api.model
+    def _bank_crm_generate_demo_invoices(self, ref, today):
+        """Invoices for the deals past qualification; the won deals' are paid."""
+        leads = [
+            (ref('crm_lead_romashka_equipment'), 14, True),
+            (ref('crm_lead_stroymarket_delivery'), 9, True),
+            (ref('crm_lead_vector_support'), 5, False),
+            (ref('crm_lead_ivanov_website'), 2, False),
+        ]
+        invoices = self.env['account.move'].create([{
+            'move_type': 'out_invoice',
+            'partner_id': lead.partner_id.id,
+            'bank_crm_lead_id': lead.id,
+            'invoice_date': today - timedelta(days=days_ago),
+            'invoice_date_due': today - timedelta(days=days_ago) + timedelta(days=10),
+            'invoice_user_id': lead.user_id.id,
+            'invoice_line_ids': [Command.create({
+                'name': lead.name,
+                'quantity': 1,
+                'price_unit': lead.expected_revenue,
+                'tax_ids': [Command.clear()],
+            })],
+        } for lead, days_ago, _paid in leads])
+        invoices.action_post()
+        bank = ref('account_journal_tbank_main')
+        for invoice, (_lead, days_ago, paid) in zip(invoices, leads):
+            if paid:
+                self.env['account.payment.register'].with_context(
+                    active_model='account.move', active_ids=invoice.ids,
+                ).create({
+                    'journal_id': bank.id,
+                    'payment_date': today - timedelta(days=days_ago - 3),
+                })._create_payments()

@@ -1,0 +1,56 @@
+"""T-Bank payment status vocabulary and order (bank-apis.md §1.5)."""
+import pytest
+
+from bank_api.tbank_acquiring import (
+    FAILURE_STATUSES,
+    FINAL_STATUSES,
+    NOTIFICATION_STATUSES,
+    PAYMENT_STATUSES,
+    REFUND_STATUSES,
+    SUCCESS_STATUSES,
+    is_newer_status,
+    status_rank,
+)
+
+HAPPY_PATH = ["NEW", "FORM_SHOWED", "AUTHORIZING", "3DS_CHECKING", "3DS_CHECKED", "AUTHORIZED",
+              "CONFIRMING", "CONFIRMED"]
+
+
+def test_happy_path_is_strictly_increasing():
+    ranks = [status_rank(status) for status in HAPPY_PATH]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
+
+
+@pytest.mark.parametrize("status", sorted(REFUND_STATUSES))
+def test_refunds_come_after_confirmed(status):
+    assert is_newer_status(status, "CONFIRMED")
+    assert not is_newer_status("CONFIRMED", status)
+
+
+def test_partial_before_full_refund():
+    assert is_newer_status("REFUNDED", "PARTIAL_REFUNDED")
+    assert is_newer_status("REVERSED", "PARTIAL_REVERSED")
+    assert not is_newer_status("PARTIAL_REFUNDED", "PARTIAL_REFUNDED")
+
+
+@pytest.mark.parametrize("failure", sorted(FAILURE_STATUSES))
+def test_failures_end_the_attempt_but_never_override_money(failure):
+    for earlier in ("NEW", "FORM_SHOWED", "3DS_CHECKING"):
+        assert is_newer_status(failure, earlier)
+    assert not is_newer_status(failure, "AUTHORIZED")
+    assert not is_newer_status(failure, "CONFIRMED")
+    assert failure in FINAL_STATUSES
+
+
+def test_vocabulary():
+    assert SUCCESS_STATUSES == {"AUTHORIZED", "CONFIRMED"}
+    assert NOTIFICATION_STATUSES <= PAYMENT_STATUSES
+    assert SUCCESS_STATUSES.isdisjoint(FAILURE_STATUSES)
+    assert not SUCCESS_STATUSES & FINAL_STATUSES
+
+
+def test_unknown_status_never_wins():
+    assert status_rank("SOMETHING_NEW") == -1
+    assert not is_newer_status("SOMETHING_NEW", "NEW")
+    assert is_newer_status("NEW", None)
+    assert not is_newer_status("SOMETHING_NEW", None)

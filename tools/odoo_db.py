@@ -1,0 +1,129 @@
+"""Odoo databases for the demo and the tests, on the private cluster.
+
+A template database holds Odoo with the addon's dependencies, set up as a
+Russian company (country RU, currency RUB) before any accounting is installed.
+It is built once under a temporary name and renamed when complete, so an
+interrupted build leaves nothing half-made. Databases are cloned from it
+together with their filestore.
+"""
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import psycopg2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import odoo_env  # noqa: E402
+
+ROOT = odoo_env.ROOT
+ADDON = "odoo_bank_crm"
+DEPENDENCIES = ("crm", "account", "account_payment", "payment", "base_automation", "mail")
+
+RUSSIAN_COMPANY = """
+company = env.ref('base.main_company')
+env.ref('base.RUB').active = True
+company.write({'country_id': env.ref('base.ru').id, 'currency_id': env.ref('base.RUB').id})
+env['res.lang']._activate_lang('ru_RU')
+env.cr.commit()
+"""
+
+
+class DatabaseError(Exception):
+    pass
+
+
+def data_dir(cluster):
+    return ROOT / ".state" / f"odoo-data-{cluster}"
+
+
+def connect(port, dbname="postgres"):
+    conn = psycopg2.connect(host="127.0.0.1", port=port, user="odoo", password="odoo", dbname=dbname)
+    conn.autocommit = True
+    return conn
+
+
+def exists(port, name):
+    with closing(connect(port)) as conn, conn.cursor() as cr:
+        cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        return bool(cr.fetchone())
+
+
+def drop(port, name, cluster):
+    with closing(connect(port)) as conn, conn.cursor() as cr:
+        cr.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+        cr.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    shutil.rmtree(data_dir(cluster) / "filestore" / name, ignore_errors=True)
+
+
+def run_odoo(src, port, cluster, args, log_path, command=None, stdin=None, check=True):
+    """Run odoo-bin once (`command` = shell, ... or None for the server) and
+    return the completed process; its output goes to `log_path`."""
+    argv = odoo_env.odoo_command(src) + ([command] if command else [])
+    argv += odoo_env.base_args(port) + ["--data-dir", str(data_dir(cluster))] + list(args)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        result = subprocess.run(argv, stdin=None if stdin else subprocess.DEVNULL,
+                                input=stdin.encode() if stdin else None, stdout=log,
+                                stderr=subprocess.STDOUT, cwd=ROOT)
+    if check and result.returncode != 0:
+        raise DatabaseError(f"odoo {' '.join(a for a in args if not a.startswith('--db_'))[:120]} "
+                            f"failed (exit {result.returncode}); see {log_path}")
+    return result
+
+
+def template_name(src):
+    """Name of the template for this Odoo and these dependencies."""
+    release = (Path(src) / "odoo" / "release.py").read_bytes()
+    digest = hashlib.sha1(release + ",".join(DEPENDENCIES).encode()).hexdigest()[:8]
+    return f"bank_crm_deps_{digest}"
+
+
+def ensure_template(src, port, cluster, log_path, demo=True):
+    """The dependencies template (built on first use), returns its name."""
+    name = template_name(src) + ("" if demo else "_nodemo")
+    if exists(port, name):
+        return name
+    building = name + "_building"
+    drop(port, building, cluster)
+    demo_args = [] if demo else ["--without-demo=all"]
+    run_odoo(src, port, cluster, ["-d", building, "-i", "base", "--stop-after-init", "--no-http"] + demo_args,
+             log_path)
+    run_odoo(src, port, cluster, ["-d", building, "--no-http"], log_path, command="shell",
+             stdin=RUSSIAN_COMPANY)
+    run_odoo(src, port, cluster, ["-d", building, "-i", ",".join(DEPENDENCIES), "--stop-after-init",
+                                  "--no-http"] + demo_args, log_path)
+    with closing(connect(port)) as conn, conn.cursor() as cr:
+        cr.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+    store = data_dir(cluster) / "filestore"
+    if (store / building).exists():
+        shutil.rmtree(store / name, ignore_errors=True)
+        (store / building).rename(store / name)
+    return name
+
+
+def clone(port, cluster, template, name):
+    """A fresh copy of `template` (database and filestore) named `name`."""
+    drop(port, name, cluster)
+    with closing(connect(port)) as conn, conn.cursor() as cr:
+        cr.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    store = data_dir(cluster) / "filestore"
+    if (store / template).exists():
+        shutil.copytree(store / template, store / name)
+
+
+def addon_installed(port, name):
+    with closing(connect(port, name)) as conn, conn.cursor() as cr:
+        cr.execute("SELECT state FROM ir_module_module WHERE name = %s", [ADDON])
+        row = cr.fetchone()
+        return bool(row and row[0] == "installed")
+
+
+if __name__ == "__main__":  # manual use: python3 tools/odoo_db.py PORT CLUSTER
+    port, cluster = int(sys.argv[1]), sys.argv[2]
+    src, _addons = odoo_env.locate()
+    print(ensure_template(src, port, cluster, ROOT / ".state" / "logs" / "template.log"))
+    os._exit(0)
