@@ -25,6 +25,11 @@
     'demo': [
         'demo/bank_crm_demo.xml',
     ],
+    'assets': {
+        'web.assets_tests': [
+            'odoo_bank_crm/static/tests/tours/**/*',
+        ],
+    },
     'application': True,
     'installable': True,
     'license': 'LGPL-3',

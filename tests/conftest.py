@@ -11,3 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 for path in (ROOT, ROOT / "odoo_bank_crm"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
+
+# The harness (tools/) serves the Odoo and end-to-end layers.
+if str(ROOT / "tools") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tools"))

@@ -23,12 +23,29 @@ ROOT = odoo_env.ROOT
 ADDON = "odoo_bank_crm"
 DEPENDENCIES = ("crm", "account", "account_payment", "payment", "base_automation", "mail")
 
+# Odoo's generic chart of accounts pins the company to the USA and US dollars,
+# and the dependencies' demo data books dollar entries that forbid changing the
+# currency afterwards. The demo and test company is Russian: we remove those
+# sample accounting entries (only them: partners, products, users stay) and
+# switch the company to Russia and roubles, as a Russian customer's Odoo is.
 RUSSIAN_COMPANY = """
 company = env.ref('base.main_company')
+env['account.partial.reconcile'].search([]).unlink()
+env['account.bank.statement.line'].with_context(force_delete=True).search([]).unlink()
+payments = env['account.payment'].search([])
+payments.action_draft()
+payments.with_context(force_delete=True).unlink()
+moves = env['account.move'].search([])
+moves.filtered(lambda m: m.state == 'posted').button_draft()
+moves.with_context(force_delete=True).unlink()
+env['account.bank.statement'].search([]).unlink()
 env.ref('base.RUB').active = True
-company.write({'country_id': env.ref('base.ru').id, 'currency_id': env.ref('base.RUB').id})
+russia = env.ref('base.ru')
+company.write({'country_id': russia.id, 'account_fiscal_country_id': russia.id,
+               'currency_id': env.ref('base.RUB').id})
 env['res.lang']._activate_lang('ru_RU')
 env.cr.commit()
+assert company.currency_id.name == 'RUB', company.currency_id.name
 """
 
 
@@ -90,12 +107,10 @@ def ensure_template(src, port, cluster, log_path, demo=True):
     building = name + "_building"
     drop(port, building, cluster)
     demo_args = [] if demo else ["--without-demo=all"]
-    run_odoo(src, port, cluster, ["-d", building, "-i", "base", "--stop-after-init", "--no-http"] + demo_args,
-             log_path)
-    run_odoo(src, port, cluster, ["-d", building, "--no-http"], log_path, command="shell",
-             stdin=RUSSIAN_COMPANY)
     run_odoo(src, port, cluster, ["-d", building, "-i", ",".join(DEPENDENCIES), "--stop-after-init",
                                   "--no-http"] + demo_args, log_path)
+    run_odoo(src, port, cluster, ["-d", building, "--no-http"], log_path, command="shell",
+             stdin=RUSSIAN_COMPANY)
     with closing(connect(port)) as conn, conn.cursor() as cr:
         cr.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
     store = data_dir(cluster) / "filestore"

@@ -108,6 +108,14 @@ def _is_running(bin_dir, user, data):
     return data.exists() and _pg_ctl(bin_dir, user, data, "status", check=False).returncode == 0
 
 
+def _running_port(data):
+    """The port a running cluster listens on (postmaster.pid, line 4)."""
+    try:
+        return int((data / "postmaster.pid").read_text().splitlines()[3])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _initdb(bin_dir, user, data):
     data.parent.mkdir(parents=True, exist_ok=True)
     if user:
@@ -138,7 +146,9 @@ def start(name, port):
     user = _run_as()
     data = cluster_dir(name, user)
     if _is_running(bin_dir, user, data):
-        return data
+        if _running_port(data) == port:
+            return data
+        _pg_ctl(bin_dir, user, data, "stop", "-m", "fast", "-w")
     if port_in_use(port):
         raise ClusterError(f"port {port} is already in use by another program: free it or choose "
                            f"another port (PG_PORT=...)")

@@ -67,7 +67,7 @@ import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Iterable
 
 __all__ = [
@@ -535,11 +535,20 @@ def _choose_codec(lines: list[bytes], warnings: list[str]) -> tuple[str, str | N
 
     if scores[best] == 0:
         if non_ascii:
-            where = f"Кодировка={declared} (line {declared_line})" if declared is not None else (
-                "there is no Кодировка= line"
-            )
+            if declared is None:
+                # The key itself may be unreadable: find the line by its ASCII value.
+                for number, raw in enumerate(lines[:30], 1):
+                    if re.fullmatch(rb"[^=]+=\s*(Windows|DOS)\s*", raw):
+                        declared_line = number
+                        break
+            if declared is not None:
+                where = f"line {declared_line} says Кодировка={declared}, but"
+            elif declared_line is not None:
+                where = f"line {declared_line} looks like the Кодировка= line but its key does not decode, and"
+            else:
+                where = "there is no readable Кодировка= line, and"
             raise OneCFormatError(
-                f"cannot read the text encoding: {where}, but no line decodes to a known 1C key "
+                f"cannot read the text encoding: {where} no line decodes to a known 1C key "
                 f"(such as Сумма= or КонецДокумента) in cp1251, cp866 or UTF-8",
                 line=declared_line or 1,
                 field="Кодировка",
@@ -720,7 +729,10 @@ def parse(data: bytes) -> OneCFile:
         if not sep or not key:
             inside = f" inside {section.label}" if section is not None else " in the header"
             expected = "Key=Value" if sep == "" else "a key before '='"
-            raise OneCFormatError(f"expected {expected}{inside}, found {_short(text)}", line=number)
+            hint = ""
+            if not raw.isascii():
+                hint = f" (if that text looks garbled, the file is not really {_CODEC_NAMES[codec]})"
+            raise OneCFormatError(f"expected {expected}{inside}, found {_short(text)}{hint}", line=number)
         if section is not None:
             section.add(key, value, number, warnings)
         else:
@@ -928,6 +940,8 @@ def direction(document: OneCDocument, own_accounts: Iterable[str]) -> str | None
     is not listed as ours but which was debited is still outgoing). A transfer
     between two own accounts without a telling date is ``None``.
     """
+    if isinstance(own_accounts, str):
+        own_accounts = {own_accounts}
     own = {_norm_account(a) for a in own_accounts if _norm_account(a)}
     payer_own = _norm_account(document.payer.account) in own if document.payer.account else False
     recipient_own = (

@@ -1,0 +1,2 @@
+from . import test_account_dashboard
+from . import test_account_menu_access

@@ -1,0 +1,40 @@
+from odoo import Command
+from odoo.tests import new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class BankCrmCommon(AccountTestInvoicingCommon):
+    """Bank and cash accounts with a few transactions, and one real user per group."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bank_journal = cls.company_data['default_journal_bank']
+        cls.cash_journal = cls.company_data['default_journal_cash']
+        cls.bank_journal_2 = cls.env['account.journal'].create({
+            'name': "Second Bank", 'code': 'BNK9', 'type': 'bank',
+        })
+        cls.partner = cls.env['res.partner'].create({'name': "ООО «Ромашка»", 'vat': '7701234567'})
+        groups = {
+            'user': 'odoo_bank_crm.group_bank_crm_user',
+            'manager': 'odoo_bank_crm.group_bank_crm_manager',
+            'director': 'odoo_bank_crm.group_bank_crm_director',
+        }
+        cls.users = {
+            role: new_test_user(cls.env, login=f'bank_crm_{role}', groups=f'base.group_user,{group}',
+                                name=f"Bank CRM {role.title()}", company_id=cls.env.company.id,
+                                company_ids=[Command.set(cls.env.company.ids)])
+            for role, group in groups.items()
+        }
+        cls.outsider = new_test_user(cls.env, login='bank_crm_outsider', groups='base.group_user')
+
+    @classmethod
+    def _create_lines(cls, journal, amounts, date='2026-03-10', partner=None):
+        return cls.env['account.bank.statement.line'].create([{
+            'journal_id': journal.id,
+            'date': date,
+            'payment_ref': f"Line {index}",
+            'amount': amount,
+            'partner_id': partner.id if partner else False,
+        } for index, amount in enumerate(amounts)])
