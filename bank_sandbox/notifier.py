@@ -18,7 +18,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Callable
 
 LOG_LIMIT = 2000
 GIVEN_UP_LIMIT = 500
@@ -65,18 +65,27 @@ class Notifier:
                 item["enqueued_at"] = now
 
     # -- state helpers ----------------------------------------------------------
+    LOG = "notification_log"
+    GIVEN_UP = "notification_given_up"
+
     @staticmethod
     def _section(data: dict) -> dict:
         section = data.setdefault("notifications", {})
-        for key in ("pending", "log", "given_up"):
-            section.setdefault(key, [])
+        section.setdefault("pending", [])
         return section
 
+    def _append_capped(self, data: dict, name: str, entry: dict, limit: int) -> None:
+        records = self.store.collection(name)
+        key = str(self.store.next_id(name))
+        records[key] = entry
+        self.store.touch(name, key)
+        while len(records) > limit:
+            oldest = next(iter(records))
+            del records[oldest]
+            self.store.touch(name, oldest)
+
     def _append_log(self, data: dict, entry: dict) -> None:
-        log = self._section(data)["log"]
-        log.append(entry)
-        if len(log) > LOG_LIMIT:
-            del log[: len(log) - LOG_LIMIT]
+        self._append_capped(data, self.LOG, entry, LOG_LIMIT)
 
     # -- API for bank modules -----------------------------------------------------
     def enqueue(self, data: dict, *, bank: str, key: str, url: str | None, payload: dict,
@@ -117,10 +126,12 @@ class Notifier:
         return self.store.snapshot(lambda d: self._section(d)["pending"])
 
     def delivery_log(self) -> list:
-        return self.store.snapshot(lambda d: self._section(d)["log"])
+        with self.store.read():
+            return copy.deepcopy(list(self.store.collection(self.LOG).values()))
 
     def given_up(self) -> list:
-        return self.store.snapshot(lambda d: self._section(d)["given_up"])
+        with self.store.read():
+            return copy.deepcopy(list(self.store.collection(self.GIVEN_UP).values()))
 
     # -- worker ------------------------------------------------------------------------
     def start(self) -> None:
@@ -261,8 +272,7 @@ class Notifier:
                 elif current["attempts"] - current["delivered"] >= self.max_attempts:
                     section["pending"].remove(current)
                     current["gave_up_at"] = iso_now(now)
-                    section["given_up"].append(current)
-                    del section["given_up"][:-GIVEN_UP_LIMIT]
+                    self._append_capped(data, self.GIVEN_UP, current, GIVEN_UP_LIMIT)
                     self._append_log(data, {**{k: entry[k] for k in ("notification_id", "bank", "key", "meta", "url")},
                                             "time": iso_now(now), "event": "gave_up", "ok": False,
                                             "error": f"no OK after {self.max_attempts} attempts"})

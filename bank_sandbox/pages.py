@@ -23,7 +23,7 @@ button{width:100%;margin-top:18px;padding:13px;font-size:16px;font-weight:600;bo
 .sbp{background:#1d1346;color:#fff}.sbp:hover{background:#2c1f66}
 .error{background:#fff1f0;border:1px solid #ffccc7;color:#a8071a;border-radius:8px;padding:10px 12px;margin-top:12px}
 .ok{color:#1a7f37}.bad{color:#cf222e}dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px;margin:12px 0 0;font-size:14px}
-dt{color:#6a737d}dd{margin:0;word-break:break-all}details{font-size:13px;color:#555}code{font-size:13px}
+dt{color:#6a737d}dd{margin:0;overflow-wrap:anywhere}details{font-size:13px;color:#555}code{font-size:13px}
 table{border-collapse:collapse;width:100%;font-size:13px}td{padding:3px 4px;border-top:1px solid #eee}
 a.button{display:block;text-align:center;text-decoration:none;margin-top:16px;padding:12px;border-radius:8px;background:#ffdd2d;color:#1f2328;font-weight:600}
 """
@@ -78,8 +78,8 @@ def payment_form(p: dict, error: str | None = None, values: dict | None = None) 
     <input id="card_number" name="card_number" inputmode="numeric" autocomplete="cc-number"
            placeholder="0000 0000 0000 0000" maxlength="23" value="{escape(values.get('card_number', ''))}" required>
     <div class="row">
-      <div><label for="exp_date">Срок действия / Expiry (MM/YY)</label>
-        <input id="exp_date" name="exp_date" placeholder="12/30" maxlength="5" value="{escape(values.get('exp_date', ''))}"></div>
+      <div><label for="exp_date">Срок / Expiry</label>
+        <input id="exp_date" name="exp_date" placeholder="MM/YY" maxlength="7" value="{escape(values.get('exp_date', ''))}"></div>
       <div><label for="cvv">CVV / CVC</label>
         <input id="cvv" name="cvv" inputmode="numeric" placeholder="123" maxlength="4" type="password"></div>
     </div>

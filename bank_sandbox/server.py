@@ -93,6 +93,7 @@ class Sandbox:
         if self._ticker:
             self._ticker.join(timeout=5)
         self.notifier.stop()
+        self.store.compact_all()
 
     def tick(self) -> None:
         for module in self.modules:
@@ -268,6 +269,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "bank_sandbox/1.0"
     sys_version = ""
+    disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls on keep-alive connections
 
     def do_GET(self):
         self._dispatch()

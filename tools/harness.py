@@ -46,11 +46,11 @@ def wait_http(url, timeout=120, process=None):
 class Stack:
     """The test cluster, located Odoo and the dependency template, made once."""
 
-    def __init__(self, cluster=TEST_CLUSTER, port=TEST_PG_PORT):
+    def __init__(self, cluster=TEST_CLUSTER, port=TEST_PG_PORT, demo=True):
         self.cluster, self.port = cluster, port
         self.src, _ = odoo_env.locate()
         pgcluster.start(cluster, port)
-        self.template = odoo_db.ensure_template(self.src, port, cluster, LOGS / "template.log")
+        self.template = odoo_db.ensure_template(self.src, port, cluster, LOGS / "template.log", demo=demo)
 
     def fresh_db(self, name):
         odoo_db.clone(self.port, self.cluster, self.template, name)

@@ -1,0 +1,114 @@
+"""`make demo`: PostgreSQL, the bank sandbox and Odoo with the addon and its demo data.
+
+The first run builds the demo database; later runs reuse it. Ctrl-C stops
+everything this command started.
+"""
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+import odoo_db  # noqa: E402
+import odoo_env  # noqa: E402
+import pgcluster  # noqa: E402
+
+ROOT = harness.ROOT
+DEMO_DB = "bank_crm_demo"
+
+CONFIGURE = """
+env['ir.config_parameter'].set_param('web.base.url', {base_url!r})
+env['ir.config_parameter'].set_param('web.base.url.freeze', 'True')
+env['ir.config_parameter'].set_param('odoo_bank_crm.sandbox_url', {sandbox_url!r})
+if hasattr(env['res.company'], '_bank_crm_use_sandbox'):
+    env.company._bank_crm_use_sandbox({sandbox_url!r})
+env.cr.commit()
+"""
+
+
+def fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def preflight(args):
+    """Everything that can be checked before anything is created."""
+    try:
+        src, _ = odoo_env.locate()
+        pgcluster.find_pg_bin()
+    except (odoo_env.OdooNotFound, pgcluster.ClusterError) as exc:
+        fail(str(exc))
+    for port, what in ((args.http_port, "Odoo (ODOO_PORT)"), (args.sandbox_port, "the bank sandbox (SANDBOX_PORT)")):
+        if pgcluster.port_in_use(port):
+            fail(f"port {port} for {what} is already in use: stop the program using it or choose another port")
+    return src
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--http-port", type=int, default=int(os.environ.get("ODOO_PORT", 8069)))
+    parser.add_argument("--sandbox-port", type=int, default=int(os.environ.get("SANDBOX_PORT", 8070)))
+    parser.add_argument("--pg-port", type=int, default=int(os.environ.get("PG_PORT", 5433)))
+    parser.add_argument("--rebuild", action="store_true", help="drop the demo database and build it again")
+    args = parser.parse_args()
+    started_at = time.monotonic()
+    preflight(args)
+
+    processes = []
+
+    def shutdown(*_):
+        print("\nstopping the demo...", flush=True)
+        for process in reversed(processes):
+            harness.stop(process)
+        pgcluster.stop("demo")
+        print("stopped.")
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, shutdown)
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        print(f"PostgreSQL: starting the private cluster on port {args.pg_port}...", flush=True)
+        stack = harness.Stack(cluster="demo", port=args.pg_port)
+        print(f"Bank sandbox: starting on port {args.sandbox_port}...", flush=True)
+        sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
+        processes.append(harness.start_sandbox(args.sandbox_port, ROOT / ".state" / "sandbox-demo", "demo-sandbox.log",
+                                               extra=["--public-url", f"http://localhost:{args.sandbox_port}"]))
+        if args.rebuild:
+            odoo_db.drop(stack.port, DEMO_DB, "demo")
+        if odoo_db.exists(stack.port, DEMO_DB) and odoo_db.addon_installed(stack.port, DEMO_DB):
+            print(f"Odoo: reusing the demo database {DEMO_DB}", flush=True)
+        else:
+            print(f"Odoo: creating the demo database {DEMO_DB} (first run: about two minutes)...", flush=True)
+            stack.db_with_addon(DEMO_DB, "demo-install.log")
+        base_url = f"http://localhost:{args.http_port}"
+        stack.odoo(["-d", DEMO_DB, "--no-http"], "demo-install.log", command="shell",
+                   stdin=CONFIGURE.format(base_url=base_url, sandbox_url=sandbox_url))
+        print(f"Odoo: starting on port {args.http_port}...", flush=True)
+        processes.append(stack.start_server(DEMO_DB, args.http_port, "demo-odoo.log",
+                                            extra=["--workers", "2", "--max-cron-threads", "1",
+                                                   "--limit-time-real", "600"]))
+    except (harness.odoo_db.DatabaseError, RuntimeError, pgcluster.ClusterError) as exc:
+        for process in reversed(processes):
+            harness.stop(process)
+        fail(str(exc))
+
+    print(f"""
+Ready in {time.monotonic() - started_at:.0f}s.
+  Odoo:          {base_url}/odoo/bank-accounts
+  Login:         admin / admin   (Account Director)   or   demo / demo   (Account User)
+  Bank sandbox:  {sandbox_url}/_admin/state
+  Logs:          {harness.LOGS}
+Press Ctrl-C to stop everything.""", flush=True)
+    while True:
+        for process in processes:
+            if process.poll() is not None:
+                print(f"a demo process exited (code {process.returncode}); see {harness.LOGS}", file=sys.stderr)
+                shutdown()
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    main()
