@@ -31,6 +31,8 @@ def merge():
     for path in sorted(I18N.glob("*.po")):
         po = polib.pofile(str(path))
         po.merge(template)
+        for entry in po.obsolete_entries():  # strings the addon no longer has
+            po.remove(entry)
         po.save(str(path))
         print(f"{path.name}: {po.percent_translated()}% translated")
 

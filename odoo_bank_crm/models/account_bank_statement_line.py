@@ -8,7 +8,8 @@ class AccountBankStatementLine(models.Model):
         selection=[('inbound', "Incoming"), ('outbound', "Outgoing")],
         string="Direction", compute='_compute_bank_crm_direction', store=True,
         help="Incoming: money received on the account. Outgoing: money paid from it.")
-    bank_crm_journal_type = fields.Selection(related='journal_id.type', string="Account Type")
+    bank_crm_journal_type = fields.Selection(
+        related='journal_id.type', string="Account Type", help="Whether the line is on a bank or a cash account.")
 
     @api.depends('amount')
     def _compute_bank_crm_direction(self):
