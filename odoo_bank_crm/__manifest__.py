@@ -16,10 +16,17 @@
         'security/bank_crm_security.xml',
         'security/ir.model.access.csv',
 
+        'views/payment_tbank_templates.xml',
+        'data/payment_provider_data.xml',
+        'data/ir_cron_data.xml',
+
         'views/account_journal_views.xml',
         'views/account_bank_statement_line_views.xml',
         'views/account_move_views.xml',
         'views/crm_lead_views.xml',
+        'views/payment_provider_views.xml',
+        'views/bank_webhook_event_views.xml',
+        'views/res_config_settings_views.xml',
         'views/bank_crm_menus.xml',
     ],
     'demo': [
@@ -30,6 +37,8 @@
             'odoo_bank_crm/static/tests/tours/**/*',
         ],
     },
+    'post_init_hook': 'post_init_hook',
+    'uninstall_hook': 'uninstall_hook',
     'application': True,
     'installable': True,
     'license': 'LGPL-3',

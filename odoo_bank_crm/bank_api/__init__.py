@@ -13,6 +13,9 @@ from .errors import (
     BankUnavailable,
 )
 from .money import from_minor_units, kopecks_to_rubles, rubles_to_kopecks, to_minor_units
+from .statement import BANK_TZ, BankAccountInfo, BankOperation, normalize_currency
+from .tbank_business import TBankBusinessClient
+from .tochka import TochkaClient
 from .tbank_acquiring import (
     FAILURE_STATUSES,
     FINAL_STATUSES,
@@ -52,6 +55,14 @@ __all__ = [
     "from_minor_units",
     "rubles_to_kopecks",
     "kopecks_to_rubles",
+    # bank-neutral statement shapes
+    "BankOperation",
+    "BankAccountInfo",
+    "BANK_TZ",
+    "normalize_currency",
+    # business APIs (bank models and mappers live in their modules)
+    "TBankBusinessClient",
+    "TochkaClient",
     # T-Bank acquiring
     "TBankAcquiringClient",
     "compute_token",

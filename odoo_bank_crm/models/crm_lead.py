@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.tools import float_is_zero
 
 
 class CrmLead(models.Model):
@@ -9,6 +10,26 @@ class CrmLead(models.Model):
         domain=[('move_type', 'in', ('out_invoice', 'out_refund'))])
     bank_crm_invoice_count = fields.Integer(
         string="Invoice Count", compute='_compute_bank_crm_invoice_count')
+    bank_crm_amount_invoiced = fields.Monetary(
+        string="Invoiced", currency_field='company_currency', compute='_compute_bank_crm_payment', store=True,
+        help="Posted customer invoices of the deal, less its credit notes, in the company's currency.")
+    bank_crm_amount_paid = fields.Monetary(
+        string="Paid", currency_field='company_currency', compute='_compute_bank_crm_payment', store=True)
+    bank_crm_amount_due = fields.Monetary(
+        string="Due", currency_field='company_currency', compute='_compute_bank_crm_payment', store=True)
+    bank_crm_payment_state = fields.Selection(
+        selection=[
+            ('not_invoiced', "Not Invoiced"),
+            ('unpaid', "Unpaid"),
+            ('partial', "Partially Paid"),
+            ('paid', "Paid"),
+            ('refunded', "Refunded"),
+            ('overdue', "Overdue"),
+        ], string="Payment", compute='_compute_bank_crm_payment', store=True, index=True,
+        default='not_invoiced', tracking=True)
+    bank_crm_paid_date = fields.Date(
+        string="Paid On", readonly=True, copy=False, tracking=True,
+        help="When the deal's invoices were paid in full.")
 
     @api.depends('bank_crm_invoice_ids')
     def _compute_bank_crm_invoice_count(self):
@@ -20,6 +41,44 @@ class CrmLead(models.Model):
         }
         for lead in self:
             lead.bank_crm_invoice_count = counts.get(lead.id, 0)
+
+    @api.depends('bank_crm_invoice_ids.state', 'bank_crm_invoice_ids.amount_total_signed',
+                 'bank_crm_invoice_ids.amount_residual_signed', 'bank_crm_invoice_ids.payment_state',
+                 'bank_crm_invoice_ids.invoice_date_due')
+    def _compute_bank_crm_payment(self):
+        today = fields.Date.context_today(self)
+        for lead in self:
+            invoices = lead.bank_crm_invoice_ids.filtered(lambda m: m.state == 'posted')
+            rounding = lead.company_currency.rounding or 0.01
+            invoiced = sum(invoices.mapped('amount_total_signed'))
+            due = sum(invoices.mapped('amount_residual_signed'))
+            paid = invoiced - due
+            lead.bank_crm_amount_invoiced = invoiced
+            lead.bank_crm_amount_due = due
+            lead.bank_crm_amount_paid = paid
+            customer_invoices = invoices.filtered(lambda m: m.move_type == 'out_invoice')
+            if not customer_invoices:
+                state = 'not_invoiced'
+            elif float_is_zero(invoiced, precision_rounding=rounding) or all(
+                    m.payment_state == 'reversed' for m in customer_invoices):
+                state = 'refunded'
+            elif float_is_zero(due, precision_rounding=rounding) or due < 0:
+                state = 'paid'
+            elif any(m.invoice_date_due and m.invoice_date_due < today and m.amount_residual
+                     for m in customer_invoices):
+                state = 'overdue'
+            elif float_is_zero(paid, precision_rounding=rounding):
+                state = 'unpaid'
+            else:
+                state = 'partial'
+            lead.bank_crm_payment_state = state
+
+    @api.model
+    def _cron_bank_crm_update_overdue(self):
+        """Deals whose invoices fell due since yesterday become overdue (the state is stored)."""
+        leads = self.search([('bank_crm_payment_state', 'in', ('unpaid', 'partial', 'overdue'))])
+        self.env.add_to_compute(self._fields['bank_crm_payment_state'], leads)
+        leads._recompute_recordset(['bank_crm_payment_state'])
 
     def action_bank_crm_view_invoices(self):
         """The deal's invoices, in the list or, when there is one, its form."""
@@ -35,3 +94,42 @@ class CrmLead(models.Model):
         if len(invoices) == 1:
             action.update(view_mode='form', views=[(False, 'form')], res_id=invoices.id)
         return action
+
+    def _bank_crm_payment_recipients(self):
+        """Who is told that money arrived on this deal: its salesperson, and the users
+        chosen in Settings."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        users = company.bank_crm_notify_user_ids
+        if company.bank_crm_notify_salesperson and self.user_id:
+            users |= self.user_id
+        return users.filtered('active')
+
+    def _bank_crm_payment_received(self, invoice, amount):
+        """Money arrived for `invoice` of this deal (acquiring or bank transfer alike):
+        chatter on the deal, an activity and a live notification for the people to tell,
+        the paid date, and the configured stage once the deal is paid in full."""
+        self.ensure_one()
+        amount_text = invoice.currency_id.format(amount)
+        fully_paid = self.bank_crm_payment_state == 'paid'
+        body = (_("Payment of %(amount)s received for invoice %(invoice)s: the deal is paid in full.",
+                  amount=amount_text, invoice=invoice.name) if fully_paid else
+                _("Payment of %(amount)s received for invoice %(invoice)s; %(due)s still due.",
+                  amount=amount_text, invoice=invoice.name,
+                  due=self.company_currency.format(self.bank_crm_amount_due)))
+        self.message_post(body=body, subtype_xmlid='mail.mt_note')
+        summary = _("Payment received: %(amount)s", amount=amount_text)
+        for user in self._bank_crm_payment_recipients():
+            self.activity_schedule('mail.mail_activity_data_todo', user_id=user.id, summary=summary, note=body)
+            user._bus_send('simple_notification', {
+                'type': 'success',
+                'title': summary,
+                'message': f"{self.name}: {invoice.name}",
+                'sticky': False,
+            })
+        if fully_paid:
+            values = {'bank_crm_paid_date': fields.Date.context_today(self)}
+            stage = (self.company_id or self.env.company).bank_crm_paid_stage_id
+            if stage and self.stage_id != stage and not self.stage_id.is_won:
+                values['stage_id'] = stage.id
+            self.write(values)

@@ -1,0 +1,789 @@
+"""T-Bank business Open API ("T-API", bank-apis.md §2): accounts and balances, the
+cursor-paged statement, outgoing payment drafts.
+
+- Base URL ``https://business.tbank.ru/openapi/api``; ``Authorization: Bearer <token>``
+  (the bank's sandbox takes ``TBankSandboxToken``); every request carries a fresh
+  ``X-Request-Id`` (uuid) that is logged, for the bank's support (§2).
+- Amounts are rubles (or the account's currency) with decimals, here always `Decimal`
+  (§6.1); dates go out as ISO 8601 UTC (§2.2).
+- Errors (§2: 400, 401, 403, 422, 429, 500), body ``{errorId, errorMessage, errorCode,
+  errorDetails}``: 401/403 → `BankAuthError` (token revoked, expired or without the
+  scope), 429 → `BankRateLimited`, 5xx/timeouts → `BankUnavailable`, other 4xx with the
+  bank's error body → `BankRejected`, anything unreadable → `BankProtocolError`. The
+  bank's ``errorId`` and our ``X-Request-Id`` ride on the error as ``error_id`` and
+  ``request_id``.
+
+Field names of ``/v1/statement`` follow §2.2b (an independent SDK's model, not checked
+against the live page); the payment-draft body follows §2.2b too, while the official page
+(§2.4) shows flat ``recipientName``/``inn``/``kpp`` fields: `TBankPaymentDraftRequest` is
+the one place to change should the live API disagree.
+"""
+import datetime as dt
+import logging
+import re
+import time
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any, Iterable, Iterator, Optional, Sequence, Union
+
+import pydantic
+import requests
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+from .errors import (
+    BankAuthError,
+    BankProtocolError,
+    BankRateLimited,
+    BankRejected,
+    BankUnavailable,
+)
+from .money import kopecks_to_rubles, rubles_to_kopecks
+from .statement import BANK_TZ, BankAccountInfo, BankOperation, normalize_currency
+from .wire import (
+    BankModel,
+    CreditDebit,
+    CurrencyCode,
+    OptionalText,
+    RawKeepingModel,
+    TextId,
+    cached_adapter,
+    day_start,
+    decimal_to_json_number,
+    describe_validation_error,
+    dumps_json,
+    loads_json,
+    retry_after_seconds,
+    to_text_id,
+    to_utc_iso,
+)
+
+__all__ = [
+    "TBankBusinessClient",
+    "TBankAccount",
+    "TBankAccountBalance",
+    "TBankParty",
+    "TBankOperation",
+    "TBankStatementBalances",
+    "TBankStatementPage",
+    "TBankPaymentRecipient",
+    "TBankPaymentDraftRequest",
+    "TBankPaymentDraft",
+    "TBankPaymentStatus",
+    "to_account_info",
+    "to_operation",
+    "to_operations",
+    "PRODUCTION_URL",
+    "SANDBOX_TOKEN",
+    "DEFAULT_PAGE_SIZE",
+    "OPERATION_STATUSES",
+    "PAYMENT_DRAFT_STATUSES",
+]
+
+_logger = logging.getLogger(__name__)
+
+# bank-apis.md §2: base URL, sandbox token.
+PRODUCTION_URL = "https://business.tbank.ru/openapi/api"
+SANDBOX_TOKEN = "TBankSandboxToken"
+DEFAULT_TIMEOUT = (5, 60)  # (connect, read) seconds; statement pages can be large
+DEFAULT_PAGE_SIZE = 1000
+
+ACCOUNTS_PATH = "/v4/bank-accounts"  # §2.1 (v3/v2 shapes accepted, §2.2b)
+STATEMENT_PATH = "/v1/statement"  # §2.2, §2.2b
+PAYMENT_CREATE_PATH = "/v1/payment/create"  # §2.4
+PAYMENT_STATUS_PATH = "/v1/payment/status"  # "Получить список статусов платежных документов"
+
+#: ``operationStatus`` filter values (§2.2b). Only ``Transaction`` lines are confirmed
+#: and may go to accounting (§2.2, §6.9).
+OPERATION_STATUSES = ("Transaction", "Authorization", "All")
+CONFIRMED_STATUS = "Transaction"
+#: Payment draft statuses (§2.2b): a draft waits for signature in the bank's UI.
+PAYMENT_DRAFT_STATUSES = ("IN_PROGRESS", "EXECUTED", "FAILED")
+#: At most this many ids per status request (official page of /v1/payment/status).
+PAYMENT_STATUS_BATCH = 100
+
+_ACCOUNT_NUMBER = re.compile(r"\d{20}")
+_BIC = re.compile(r"\d{9}")
+_INN = re.compile(r"\d{10}|\d{12}|0")
+_KPP = re.compile(r"\d{9}|0")
+_DOCUMENT_NUMBER = re.compile(r"\d{1,6}")
+
+
+def _to_transit_account(value):
+    if value is None or isinstance(value, str):
+        return value or None
+    if isinstance(value, dict):
+        number = value.get("accountNumber")
+        return str(number) if number else None
+    raise ValueError("transitAccount must be an object or text")
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+class TBankAccountBalance(BankModel):
+    """``balance`` of an account (§2.1), in the account's currency: ``otb`` the current
+    (booked) balance, ``authorized`` held by unconfirmed operations, then payments and
+    requisitions waiting to be executed."""
+
+    otb: Optional[Decimal] = None
+    authorized: Optional[Decimal] = None
+    pending_payments: Optional[Decimal] = Field(None, alias="pendingPayments")
+    pending_requisitions: Optional[Decimal] = Field(None, alias="pendingRequisitions")
+
+
+class TBankAccount(RawKeepingModel):
+    """One company account from ``GET /v4/bank-accounts`` (§2.1; v2/v3 shapes accepted,
+    §2.2b). ``currency`` is normalised to the alphabetic code (``"643"`` → ``"RUB"``)."""
+
+    account_number: str = Field(alias="accountNumber", pattern=r"^\d{20,22}$")
+    name: OptionalText = None
+    currency: CurrencyCode = "RUB"
+    bank_bik: OptionalText = Field(None, alias="bankBik")
+    account_type: OptionalText = Field(None, alias="accountType")
+    balance: Optional[TBankAccountBalance] = None
+    activation_date: OptionalText = Field(None, alias="activationDate")
+    transit_account: Annotated[Optional[str], BeforeValidator(_to_transit_account)] = Field(
+        None, alias="transitAccount"
+    )
+
+
+# -------------------------------------------------------------------------- statement
+
+
+class TBankParty(BankModel):
+    """``payer`` / ``receiver`` / ``counterParty`` of an operation (§2.2b)."""
+
+    account: Optional[str] = None
+    inn: Optional[str] = None
+    kpp: Optional[str] = None
+    name: Optional[str] = None
+    bank_name: Optional[str] = Field(None, alias="bankName")
+    bic_ru: Optional[str] = Field(None, alias="bicRu")
+    corr_account: Optional[str] = Field(None, alias="corrAccount")
+
+
+class TBankOperation(RawKeepingModel):
+    """One operation of ``GET /v1/statement`` (§2.2, §2.2b).
+
+    ``operation_status`` is ``Authorization`` (unconfirmed: a hold, not for accounting)
+    or ``Transaction`` (confirmed). Amounts are positive `Decimal`; the direction is
+    ``type_of_operation`` (``Credit`` in, ``Debit`` out). ``account_amount`` is in the
+    account's currency, ``ruble_amount`` in rubles, ``operation_amount`` in the
+    operation's own currency.
+    """
+
+    operation_id: TextId = Field(alias="operationId")
+    operation_date: dt.datetime = Field(alias="operationDate")
+    operation_status: str = Field(CONFIRMED_STATUS, alias="operationStatus")
+    type_of_operation: CreditDebit = Field(alias="typeOfOperation")
+    category: OptionalText = None
+    operation_amount: Optional[Decimal] = Field(None, alias="operationAmount")
+    account_amount: Optional[Decimal] = Field(None, alias="accountAmount")
+    ruble_amount: Optional[Decimal] = Field(None, alias="rubleAmount")
+    pay_purpose: OptionalText = Field(None, alias="payPurpose")
+    payer: Optional[TBankParty] = None
+    receiver: Optional[TBankParty] = None
+    counter_party: Optional[TBankParty] = Field(None, alias="counterParty")
+    doc_number: OptionalText = Field(None, alias="docNumber")
+
+    @field_validator("operation_date")
+    @classmethod
+    def _utc_if_naive(cls, value):
+        # §2.2: date-times are UTC; a value without an offset is read as UTC.
+        return value if value.utcoffset() is not None else value.replace(tzinfo=dt.timezone.utc)
+
+    @model_validator(mode="after")
+    def _has_an_amount(self):
+        if self.account_amount is None and self.ruble_amount is None:
+            raise ValueError("operation has neither accountAmount nor rubleAmount")
+        return self
+
+    @property
+    def confirmed(self) -> bool:
+        return self.operation_status == CONFIRMED_STATUS
+
+    @property
+    def counterparty(self) -> Optional[TBankParty]:
+        """The other side: ``counterParty`` if given, else the payer of an incoming
+        operation or the receiver of an outgoing one."""
+        if self.counter_party is not None:
+            return self.counter_party
+        return self.payer if self.type_of_operation == "Credit" else self.receiver
+
+
+class TBankStatementBalances(BankModel):
+    """``balances`` of the first statement page (``withBalances=true``, §2.2)."""
+
+    balance_begin: Optional[Decimal] = Field(None, alias="balanceBegin")
+    balance_end: Optional[Decimal] = Field(None, alias="balanceEnd")
+    credit: Optional[Decimal] = None
+    debit: Optional[Decimal] = None
+
+
+class TBankStatementPage(BankModel):
+    """One page of ``GET /v1/statement``: its ``operations``, the period's ``balances``
+    (first page only) and ``next_cursor`` (None on the last page). Persist
+    ``next_cursor`` after processing a page to resume there after a crash."""
+
+    operations: list[TBankOperation] = Field(default_factory=list)
+    balances: Optional[TBankStatementBalances] = None
+    next_cursor: OptionalText = Field(None, alias="nextCursor")
+
+    @field_validator("operations", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value):
+        return [] if value is None else value
+
+
+# --------------------------------------------------------------------- payment drafts
+
+
+def _check(pattern, value, what):
+    if value is not None and not pattern.fullmatch(value):
+        raise ValueError(f"{what} has a wrong format")
+    return value
+
+
+class TBankPaymentRecipient(BankModel):
+    """``to`` of a payment draft (§2.2b)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=512)
+    inn: str
+    kpp: str = "0"
+    account_number: str = Field(alias="accountNumber")
+    bik: str
+    bank_name: Optional[str] = Field(None, alias="bankName")
+    corr_account_number: Optional[str] = Field(None, alias="corrAccountNumber")
+
+    @model_validator(mode="after")
+    def _formats(self):
+        _check(_INN, self.inn, "recipient INN (10 or 12 digits, or 0)")
+        _check(_KPP, self.kpp, "recipient KPP (9 digits or 0)")
+        _check(_ACCOUNT_NUMBER, self.account_number, "recipient account (20 digits)")
+        _check(_BIC, self.bik, "recipient BIC (9 digits)")
+        _check(_ACCOUNT_NUMBER, self.corr_account_number, "correspondent account (20 digits)")
+        return self
+
+
+class _FromAccount(BankModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_number: str = Field(alias="accountNumber", pattern=r"^\d{20}$")
+
+
+class TBankPaymentDraftRequest(BankModel):
+    """Body of ``POST /v1/payment/create`` (§2.4, shape of §2.2b). ``id`` is the
+    idempotency key: the same key twice gives the same draft. ``amount`` in rubles,
+    positive, at most 2 decimals."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64)
+    from_account: _FromAccount = Field(alias="from")
+    to: TBankPaymentRecipient
+    purpose: str = Field(min_length=1, max_length=210)
+    amount: Decimal = Field(gt=0)
+    document_number: Optional[str] = Field(None, alias="documentNumber")
+    execution_order: Optional[int] = Field(None, alias="executionOrder", ge=1, le=5)
+    due_date: Optional[dt.date] = Field(None, alias="dueDate")
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _exact_rubles(cls, value):
+        if isinstance(value, (float, bool)):
+            raise ValueError("amount must be a Decimal, an int or decimal text, never a float")
+        if not isinstance(value, (Decimal, int, str)):
+            raise ValueError("amount must be a Decimal, an int or decimal text")
+        return kopecks_to_rubles(rubles_to_kopecks(value))  # refuses fractions of a kopeck
+
+    @field_validator("document_number")
+    @classmethod
+    def _document_number(cls, value):
+        return _check(_DOCUMENT_NUMBER, value, "documentNumber (1-6 digits)")
+
+    @field_serializer("amount")
+    def _amount_as_number(self, value):
+        return decimal_to_json_number(value)
+
+    def to_payload(self) -> dict:
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class TBankPaymentDraft(BankModel):
+    """Answer of ``POST /v1/payment/create``: the draft's ``document_id`` (use it for
+    `TBankBusinessClient.get_payment_status`) and, when the bank says, its ``status``.
+    ``idempotency_key`` is the ``id`` the draft was created with."""
+
+    document_id: TextId = Field(alias="documentId")
+    status: OptionalText = None
+    idempotency_key: OptionalText = Field(None, alias="id")
+
+
+class TBankPaymentStatus(BankModel):
+    """Status of one payment draft (``IN_PROGRESS``: waiting for signature or being
+    executed, ``EXECUTED``, ``FAILED``; §2.2b)."""
+
+    document_id: TextId = Field(alias="documentId")
+    status: str
+    error_message: OptionalText = Field(None, alias="errorMessage")
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in ("EXECUTED", "FAILED")
+
+
+# ---------------------------------------------------------------------------- mappers
+
+
+def to_account_info(account: TBankAccount) -> BankAccountInfo:
+    """`TBankAccount` → bank-neutral `BankAccountInfo` (balance = ``otb``)."""
+    balance = account.balance.otb if account.balance is not None else None
+    return BankAccountInfo(
+        bank_account_id=account.account_number,
+        account_number=account.account_number,
+        currency=account.currency,
+        bic=account.bank_bik,
+        name=account.name,
+        balance=balance,
+        account_type=account.account_type,
+        raw=account.raw,
+    )
+
+
+def to_operation(
+    operation: TBankOperation, currency: str = "RUB", account_number: Optional[str] = None
+) -> BankOperation:
+    """`TBankOperation` → bank-neutral `BankOperation`.
+
+    :param currency: the account's currency: ``account_amount`` is in it. When the
+        bank gave only ``ruble_amount`` the line is only valid for a ruble account.
+    :param account_number: our account, copied onto the line.
+    :raises BankProtocolError: a foreign-currency account line without ``accountAmount``.
+    """
+    currency = normalize_currency(currency)
+    amount = operation.account_amount
+    if amount is None:
+        if currency != "RUB":
+            raise BankProtocolError(
+                f"T-Bank operation {operation.operation_id} has no accountAmount "
+                f"for a {currency} account"
+            )
+        amount = operation.ruble_amount
+    amount = abs(amount)
+    if operation.type_of_operation == "Debit":
+        amount = -amount
+    party = operation.counterparty or TBankParty()
+    timestamp = operation.operation_date
+    return BankOperation(
+        bank_operation_id=operation.operation_id,
+        date=timestamp.astimezone(BANK_TZ).date(),
+        amount=amount,
+        currency=currency,
+        confirmed=operation.confirmed,
+        purpose=operation.pay_purpose or "",
+        counterparty_name=party.name or None,
+        counterparty_inn=party.inn or None,
+        counterparty_kpp=party.kpp or None,
+        counterparty_account=party.account or None,
+        counterparty_bic=party.bic_ru or None,
+        counterparty_bank_name=party.bank_name or None,
+        document_number=operation.doc_number,
+        timestamp=timestamp,
+        account_number=account_number,
+        raw=operation.raw,
+    )
+
+
+def to_operations(
+    operations: Union[TBankStatementPage, Iterable[TBankOperation]],
+    currency: str = "RUB",
+    account_number: Optional[str] = None,
+) -> list[BankOperation]:
+    """A statement page (or its operations) → list of `BankOperation`, in order."""
+    if isinstance(operations, TBankStatementPage):
+        operations = operations.operations
+    return [to_operation(op, currency, account_number) for op in operations]
+
+
+# ----------------------------------------------------------------------------- client
+
+
+def _period_start(value) -> str:
+    if isinstance(value, dt.datetime):
+        return to_utc_iso(value)
+    if isinstance(value, dt.date):
+        return to_utc_iso(day_start(value))
+    raise TypeError(f"a date or an aware datetime is required, got {type(value).__name__}")
+
+
+def _period_end(value) -> str:
+    # A date is the whole (Moscow) day, inclusive: the bank's ``to`` is exclusive, so send
+    # the next day's midnight.
+    if isinstance(value, dt.datetime):
+        return to_utc_iso(value)
+    if isinstance(value, dt.date):
+        return to_utc_iso(day_start(value + dt.timedelta(days=1)))
+    raise TypeError(f"a date or an aware datetime is required, got {type(value).__name__}")
+
+
+def _account_number(value) -> str:
+    if not isinstance(value, str) or not _ACCOUNT_NUMBER.fullmatch(value):
+        raise ValueError("accountNumber must be 20 digits")
+    return value
+
+
+class TBankBusinessClient:
+    """Client of the T-Bank business Open API (bank-apis.md §2).
+
+    :param token: the API token issued in T-Business (``SANDBOX_TOKEN`` for the bank's
+        sandbox); sent as ``Authorization: Bearer``, never logged or shown.
+    :param base_url: ``PRODUCTION_URL`` or the bank sandbox (``<sandbox>/openapi/api``).
+    :param timeout: ``requests`` timeout, ``(connect, read)`` seconds.
+    :param session: a ``requests.Session`` to reuse (connection pooling, test doubles).
+
+    Every method raises a subclass of `bank_api.errors.BankError` on failure.
+    """
+
+    bank_label = "T-Bank business"
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = PRODUCTION_URL,
+        timeout: Union[float, tuple] = DEFAULT_TIMEOUT,
+        session: Optional[requests.Session] = None,
+    ):
+        if not token or not isinstance(token, str):
+            raise ValueError("T-Bank business API needs a token")
+        self._token = token
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def __repr__(self):
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    # ------------------------------------------------------------------- accounts
+
+    def list_accounts(self) -> list[TBankAccount]:
+        """The company's accounts with balances (§2.1 ``GET /v4/bank-accounts``)."""
+        data = self._request("GET", ACCOUNTS_PATH)
+        if isinstance(data, dict):  # tolerate an envelope around the list
+            data = next((v for v in data.values() if isinstance(v, list)), None)
+        if not isinstance(data, list):
+            raise self._protocol_error("GET", ACCOUNTS_PATH, "accounts answer is not a list")
+        return self._parse(list[TBankAccount], data, "GET", ACCOUNTS_PATH)
+
+    # ------------------------------------------------------------------ statement
+
+    def get_statement_page(
+        self,
+        account_number: str,
+        date_from: Union[dt.date, dt.datetime],
+        date_to: Union[dt.date, dt.datetime, None] = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: Optional[str] = None,
+        operation_status: Optional[str] = CONFIRMED_STATUS,
+        with_balances: Optional[bool] = None,
+        categories: Optional[Sequence[str]] = None,
+    ) -> TBankStatementPage:
+        """One page of ``GET /v1/statement`` (§2.2, §2.2b).
+
+        :param date_from: start of the period, inclusive: a `date` is that Moscow day's
+            midnight, an aware `datetime` is sent as is (UTC). Data exists since June 2023.
+        :param date_to: end, exclusive for a datetime; a `date` includes that whole day.
+            None: up to now.
+        :param limit: page size.
+        :param cursor: ``next_cursor`` of the previous page (same other parameters).
+        :param operation_status: ``"Transaction"`` (confirmed only, the default),
+            ``"Authorization"``, ``"All"``, or None to let the bank decide.
+        :param with_balances: ask for the period's balances; by default only for a first
+            page (the bank ignores it when ``cursor`` is set).
+        :param categories: only these operation categories (≤ 50).
+        """
+        params: dict[str, Any] = {
+            "accountNumber": _account_number(account_number),
+            "from": _period_start(date_from),
+        }
+        if date_to is not None:
+            params["to"] = _period_end(date_to)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+            raise ValueError(f"limit must be a positive int, got {limit!r}")
+        params["limit"] = limit
+        if operation_status is not None:
+            if operation_status not in OPERATION_STATUSES:
+                raise ValueError(f"operation_status must be one of {OPERATION_STATUSES}")
+            params["operationStatus"] = operation_status
+        if categories:
+            categories = list(categories)
+            if len(categories) > 50:
+                raise ValueError("at most 50 categories")
+            params["categories"] = categories
+        if cursor:
+            params["cursor"] = cursor
+        if with_balances is None:
+            with_balances = not cursor
+        if with_balances and not cursor:
+            params["withBalances"] = "true"
+        data = self._request("GET", STATEMENT_PATH, params=params)
+        if not isinstance(data, dict):
+            raise self._protocol_error("GET", STATEMENT_PATH, "statement answer is not an object")
+        return self._parse(TBankStatementPage, data, "GET", STATEMENT_PATH)
+
+    def iter_statement(
+        self,
+        account_number: str,
+        date_from: Union[dt.date, dt.datetime],
+        date_to: Union[dt.date, dt.datetime, None] = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        cursor: Optional[str] = None,
+        operation_status: Optional[str] = CONFIRMED_STATUS,
+        categories: Optional[Sequence[str]] = None,
+    ) -> Iterator[TBankStatementPage]:
+        """Every page of the statement, following ``nextCursor`` (§2.2).
+
+        The first page carries ``balances`` (``withBalances=true``); pass a saved
+        ``cursor`` (with the same other arguments) to resume after the page it came
+        from. Persist each page's ``next_cursor`` once the page is processed. Errors are
+        raised while iterating, at the page that failed.
+        """
+        seen = set()
+        while True:
+            page = self.get_statement_page(
+                account_number, date_from, date_to, limit=page_size, cursor=cursor,
+                operation_status=operation_status, categories=categories,
+            )
+            yield page
+            if not page.next_cursor:
+                return
+            if page.next_cursor in seen or page.next_cursor == cursor:
+                raise self._protocol_error(
+                    "GET", STATEMENT_PATH, "the bank returned a cursor it returned before"
+                )
+            seen.add(page.next_cursor)
+            cursor = page.next_cursor
+
+    # ------------------------------------------------------------- payment drafts
+
+    def create_payment_draft(
+        self,
+        *,
+        from_account: str,
+        recipient_name: str,
+        recipient_inn: str,
+        recipient_account: str,
+        recipient_bik: str,
+        amount: Union[Decimal, int, str],
+        purpose: str,
+        recipient_kpp: str = "0",
+        recipient_bank_name: Optional[str] = None,
+        recipient_corr_account: Optional[str] = None,
+        document_number: Optional[str] = None,
+        due_date: Optional[dt.date] = None,
+        execution_order: Optional[int] = 5,
+        idempotency_key: Optional[str] = None,
+    ) -> TBankPaymentDraft:
+        """Create a payment order draft that a signer approves in T-Business
+        (§2.4 ``POST /v1/payment/create``; residents only, 10 RPS).
+
+        :param amount: rubles (`Decimal`, int or decimal text; never float), > 0, at most
+            2 decimals.
+        :param recipient_inn: 10 or 12 digits, ``"0"`` for a person without INN.
+        :param recipient_kpp: 9 digits, ``"0"`` if none.
+        :param document_number: our number of the order, 1-6 digits.
+        :param idempotency_key: the draft's ``id``; pass a key stored with the payment
+            (e.g. a uuid kept on the Odoo record) so a retry after `BankUnavailable`
+            cannot create a second draft. Generated (uuid4) when omitted.
+        :raises ValueError: bad arguments, before anything is sent.
+        """
+        key = idempotency_key or str(uuid.uuid4())
+        try:
+            request = TBankPaymentDraftRequest(
+                id=key,
+                from_account={"accountNumber": from_account},
+                to=TBankPaymentRecipient(
+                    name=recipient_name, inn=recipient_inn, kpp=recipient_kpp,
+                    account_number=recipient_account, bik=recipient_bik,
+                    bank_name=recipient_bank_name, corr_account_number=recipient_corr_account,
+                ),
+                purpose=purpose,
+                amount=amount,
+                document_number=document_number,
+                execution_order=execution_order,
+                due_date=due_date,
+            )
+        except pydantic.ValidationError as exc:
+            raise ValueError(f"payment draft: {describe_validation_error(exc)}") from None
+        data = self._request("POST", PAYMENT_CREATE_PATH, body=request.to_payload())
+        if not isinstance(data, dict):
+            raise self._protocol_error("POST", PAYMENT_CREATE_PATH, "answer is not an object")
+        draft = self._parse(TBankPaymentDraft, data, "POST", PAYMENT_CREATE_PATH)
+        if draft.idempotency_key is None:
+            draft = draft.model_copy(update={"idempotency_key": key})
+        return draft
+
+    def get_payment_statuses(self, document_ids: Sequence[str]) -> list[TBankPaymentStatus]:
+        """Statuses of payment drafts (``POST /v1/payment/status``, ≤ 100 ids, 1 RPS)."""
+        ids = [to_text_id(document_id) for document_id in document_ids]
+        if not 1 <= len(ids) <= PAYMENT_STATUS_BATCH:
+            raise ValueError(f"between 1 and {PAYMENT_STATUS_BATCH} document ids")
+        data = self._request("POST", PAYMENT_STATUS_PATH, body={"documentIds": ids})
+        if isinstance(data, dict):  # {"documents": [...]} or similar envelope
+            data = next((v for v in data.values() if isinstance(v, list)), None)
+        if not isinstance(data, list):
+            raise self._protocol_error("POST", PAYMENT_STATUS_PATH, "answer has no list")
+        return self._parse(list[TBankPaymentStatus], data, "POST", PAYMENT_STATUS_PATH)
+
+    def get_payment_status(self, document_id: str) -> TBankPaymentStatus:
+        """Status of one payment draft (see `get_payment_statuses`).
+
+        :raises BankProtocolError: the bank's answer does not mention ``document_id``.
+        """
+        document_id = to_text_id(document_id)
+        for status in self.get_payment_statuses([document_id]):
+            if status.document_id == document_id:
+                return status
+        raise self._protocol_error(
+            "POST", PAYMENT_STATUS_PATH, f"no status for document {document_id}"
+        )
+
+    # ------------------------------------------------------------------- plumbing
+
+    def _protocol_error(self, method, path, message):
+        error = BankProtocolError(f"{self.bank_label} {method} {path}: {message}")
+        _logger.warning("%s [BankProtocolError]", error)
+        return error
+
+    def _parse(self, model, data, method, path):
+        try:
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                return model.model_validate(data)
+            return cached_adapter(model).validate_python(data)
+        except pydantic.ValidationError as exc:
+            raise self._protocol_error(
+                method, path, f"unexpected answer ({describe_validation_error(exc)})"
+            ) from None
+
+    def _scrub(self, text):
+        """The bank's texts end up in messages and logs: never let the token ride along."""
+        if text is None:
+            return None
+        text = str(text)
+        if len(self._token) >= 6:
+            text = text.replace(self._token, "***")
+        return text
+
+    def _request(self, method: str, path: str, *, params=None, body=None) -> Any:
+        """The one place that talks HTTP to the bank (bank-apis.md §2).
+
+        Sends ``method`` to ``<base_url><path>`` with the Bearer token, a fresh
+        ``X-Request-Id``, query ``params`` and a JSON ``body`` (decimals exact), and
+        returns the decoded JSON answer (numbers with decimals as `Decimal`). HTTP
+        401/403 → `BankAuthError`; 429 → `BankRateLimited` (``retry_after`` from
+        ``Retry-After``); 5xx, timeouts, connection errors → `BankUnavailable`; other 4xx
+        with the bank's ``{errorId, errorCode, errorMessage, errorDetails}`` →
+        `BankRejected`; an answer that is not JSON → `BankProtocolError`. Logs the
+        method, path, request id, status and time; never the token or the bodies.
+        """
+        url = f"{self.base_url}{path}"
+        request_id = str(uuid.uuid4())
+        headers = {
+            "Authorization": f"Bearer {self._token}",
+            "Accept": "application/json",
+            "X-Request-Id": request_id,
+        }
+        data = None
+        if body is not None:
+            data = dumps_json(body)
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        label = f"{self.bank_label} {method} {path}"
+        started = time.monotonic()
+
+        def fail(error_class, message, error_id=None, **kwargs):
+            error = error_class(f"{label}: {message}", **kwargs)
+            error.error_id = error_id
+            error.request_id = request_id
+            _logger.warning(
+                "%s [%s; X-Request-Id %s%s; %.0f ms]",
+                error, type(error).__name__, request_id,
+                f"; errorId {error_id}" if error_id else "",
+                (time.monotonic() - started) * 1000,
+            )
+            return error
+
+        try:
+            response = self.session.request(
+                method, url, params=params, data=data, headers=headers, timeout=self.timeout
+            )
+        except requests.Timeout as exc:
+            raise fail(BankUnavailable, f"no answer in time ({type(exc).__name__})") from None
+        except requests.ConnectionError as exc:
+            raise fail(BankUnavailable, f"cannot connect ({type(exc).__name__})") from None
+        except requests.RequestException as exc:
+            raise fail(BankUnavailable, f"request failed ({type(exc).__name__})") from None
+
+        status = response.status_code
+        try:
+            payload = loads_json(response.content)
+        except (UnicodeDecodeError, ValueError):
+            payload = None
+        error_body = payload if isinstance(payload, dict) else {}
+        code = error_body.get("errorCode")
+        code = None if code in (None, "") or isinstance(code, bool) else str(code)
+        bank_message = self._scrub(error_body.get("errorMessage"))
+        details = error_body.get("errorDetails")
+        details = self._scrub(details if isinstance(details, str) or details is None else details)
+        error_id = error_body.get("errorId")
+        error_id = str(error_id) if error_id not in (None, "") else None
+
+        def bank_text(default):
+            text = bank_message or default
+            if code:
+                text = f"{text} ({code})"
+            if details and details != bank_message:
+                text = f"{text}: {details}"
+            return text
+
+        if status == 429:
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            wait = f", retry after {retry_after} s" if retry_after is not None else ""
+            raise fail(
+                BankRateLimited, bank_text(f"too many requests (HTTP 429{wait})"),
+                error_id=error_id, code=code, retry_after=retry_after,
+            )
+        if status in (401, 403):
+            raise fail(
+                BankAuthError,
+                bank_text(f"access denied (HTTP {status}): the token is wrong, revoked, "
+                          f"expired or lacks the scope"),
+                error_id=error_id, code=code, details=details, http_status=status,
+            )
+        if status >= 500:
+            raise fail(
+                BankUnavailable, bank_text(f"bank error (HTTP {status})"),
+                error_id=error_id, code=code, http_status=status,
+            )
+        if status >= 400:
+            if code or bank_message:
+                raise fail(
+                    BankRejected, bank_text("refused"), error_id=error_id, code=code,
+                    details=details, http_status=status,
+                )
+            raise fail(BankProtocolError, f"unexpected HTTP {status}", http_status=status)
+        if payload is None:
+            raise fail(BankProtocolError, f"answer is not JSON (HTTP {status})", http_status=status)
+        _logger.info(
+            "%s: HTTP %s [X-Request-Id %s; %.0f ms]",
+            label, status, request_id, (time.monotonic() - started) * 1000,
+        )
+        return payload

@@ -1,0 +1,798 @@
+"""Tochka Bank API (enter.tochka.com/uapi, bank-apis.md §3): customers, accounts,
+balances, asynchronous statements, payment orders for signing.
+
+- Base URL ``https://enter.tochka.com/uapi``; ``Authorization: Bearer <JWT>`` (the bank's
+  sandbox, ``https://enter.tochka.com/sandbox/v2``, takes ``sandbox.jwt.token``).
+- Answers are wrapped as ``{"Data": {...}, "Links": {...}, "Meta": {...}}``; `_request`
+  returns ``Data``.
+- Errors are ``{"code", "id", "message", "Errors": [{"errorCode", "message", "url"}]}``:
+  401/403 → `BankAuthError`, 429 → `BankRateLimited`, 5xx/424/timeouts →
+  `BankUnavailable`, other 4xx → `BankRejected` (``code`` = the first ``errorCode``,
+  ``error_id`` = ``id``), unreadable answers → `BankProtocolError`.
+- ``accountId`` is ``"<20-digit number>/<BIC>"`` (``40702810802000000004/044525104``) and
+  goes into paths with its slash, as the bank's own examples write it.
+- Statements are asynchronous (§3): `init_statement` → ``statementId``, then
+  `get_statement` until ``status`` is ``Ready`` (`fetch_statement` does both). Amounts are
+  `Decimal`: ``amount`` in the account's currency, ``amountNat`` in rubles.
+"""
+import datetime as dt
+import hashlib
+import logging
+import re
+import time
+import urllib.parse
+from decimal import Decimal
+from typing import Annotated, Any, Callable, Iterable, Optional, Union
+
+import pydantic
+import requests
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_serializer, field_validator
+
+from .errors import (
+    BankAuthError,
+    BankProtocolError,
+    BankRateLimited,
+    BankRejected,
+    BankUnavailable,
+)
+from .money import kopecks_to_rubles, rubles_to_kopecks
+from .statement import BANK_TZ, BankAccountInfo, BankOperation
+from .wire import (
+    BankModel,
+    CreditDebit,
+    CurrencyCode,
+    OptionalText,
+    RawKeepingModel,
+    TextId,
+    cached_adapter,
+    decimal_to_json_number,
+    describe_validation_error,
+    dumps_json,
+    loads_json,
+    retry_after_seconds,
+)
+
+__all__ = [
+    "TochkaClient",
+    "TochkaCustomer",
+    "TochkaAccount",
+    "TochkaAccountDetail",
+    "TochkaAmount",
+    "TochkaBalance",
+    "TochkaParty",
+    "TochkaCashAccount",
+    "TochkaAgent",
+    "TochkaTransaction",
+    "TochkaStatement",
+    "TochkaPaymentForSignRequest",
+    "TochkaPaymentForSign",
+    "TochkaPaymentStatus",
+    "to_account_info",
+    "to_operation",
+    "to_operations",
+    "PRODUCTION_URL",
+    "SANDBOX_URL",
+    "SANDBOX_TOKEN",
+    "STATEMENT_STATUSES",
+    "PAYMENT_STATUSES",
+]
+
+_logger = logging.getLogger(__name__)
+
+# bank-apis.md §3: servers and the sandbox token.
+PRODUCTION_URL = "https://enter.tochka.com/uapi"
+SANDBOX_URL = "https://enter.tochka.com/sandbox/v2"
+SANDBOX_TOKEN = "sandbox.jwt.token"
+DEFAULT_TIMEOUT = (5, 60)  # (connect, read) seconds
+
+CUSTOMERS_PATH = "/open-banking/v1.0/customers"
+ACCOUNTS_PATH = "/open-banking/v1.0/accounts"
+STATEMENTS_PATH = "/open-banking/v1.0/statements"
+PAYMENT_FOR_SIGN_PATH = "/payment/v1.0/for-sign"
+PAYMENT_STATUS_PATH = "/payment/v1.0/status/{request_id}"
+
+#: Statement life (§3): poll Get Statement until ``Ready``; ``Error`` is final.
+STATEMENT_STATUSES = ("Created", "Processing", "Error", "Ready")
+STATEMENT_READY = "Ready"
+STATEMENT_FAILED = "Error"
+#: Transaction statuses: only ``Booked`` lines are final (confirmed).
+TRANSACTION_BOOKED = "Booked"
+#: Payment-for-sign statuses (§3, ``PaymentForSignStatusEnum``).
+PAYMENT_STATUSES = ("WaitingForCreate", "Created", "Paid", "Canceled", "Rejected")
+#: Balance types in order of preference for "the current balance" (§3 Balances).
+BALANCE_PREFERENCE = ("ClosingAvailable", "Expected", "OpeningAvailable")
+
+_ACCOUNT_NUMBER = re.compile(r"\d{20}")
+_BIC = re.compile(r"\d{9}")
+_INN = re.compile(r"\d{10}|\d{12}|0")
+_KPP = re.compile(r"\d{9}|0")
+
+
+def _to_day(value):
+    """A date the bank may write as ``2026-01-31`` or as a full date-time."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) >= 10:
+        return value[:10]
+    raise ValueError("expected a date")
+
+
+Day = Annotated[Optional[dt.date], BeforeValidator(_to_day)]
+
+
+# --------------------------------------------------------------------------- customers
+
+
+class TochkaCustomer(RawKeepingModel):
+    """A customer of the token (§3 ``GET /customers``): use the ``Business`` one's
+    ``customer_code`` for invoices and payment links."""
+
+    customer_code: TextId = Field(alias="customerCode")
+    customer_type: OptionalText = Field(None, alias="customerType")  # Business | Personal
+    is_resident: Optional[bool] = Field(None, alias="isResident")
+    tax_code: OptionalText = Field(None, alias="taxCode")  # INN
+    full_name: OptionalText = Field(None, alias="fullName")
+    short_name: OptionalText = Field(None, alias="shortName")
+    kpp: OptionalText = None
+    customer_ogrn: OptionalText = Field(None, alias="customerOgrn")
+
+
+# ---------------------------------------------------------------------------- accounts
+
+
+class TochkaAccountDetail(BankModel):
+    scheme_name: OptionalText = Field(None, alias="schemeName")
+    identification: OptionalText = None
+    name: OptionalText = None
+
+
+class TochkaAccount(RawKeepingModel):
+    """One account (§3 ``GET /accounts``). ``account_id`` is ``"<number>/<BIC>"``."""
+
+    customer_code: OptionalText = Field(None, alias="customerCode")
+    account_id: str = Field(alias="accountId", min_length=1)
+    transit_account: OptionalText = Field(None, alias="transitAccount")
+    status: OptionalText = None  # Enabled | Disabled | Deleted | ProForma | Pending
+    status_update_date_time: OptionalText = Field(None, alias="statusUpdateDateTime")
+    currency: CurrencyCode = "RUB"
+    account_type: OptionalText = Field(None, alias="accountType")  # Business | Personal
+    account_sub_type: OptionalText = Field(None, alias="accountSubType")
+    registration_date: Day = Field(None, alias="registrationDate")
+    account_details: list[TochkaAccountDetail] = Field(default_factory=list, alias="accountDetails")
+
+    @property
+    def account_number(self) -> str:
+        return self.account_id.split("/", 1)[0]
+
+    @property
+    def bic(self) -> Optional[str]:
+        _, _, bic = self.account_id.partition("/")
+        return bic or None
+
+    @property
+    def name(self) -> Optional[str]:
+        return next((detail.name for detail in self.account_details if detail.name), None)
+
+
+class TochkaAmount(BankModel):
+    """``Amount``: ``amount`` in ``currency`` (the account's), ``amount_nat`` in rubles at
+    the central bank's rate (§3)."""
+
+    amount: Decimal
+    amount_nat: Optional[Decimal] = Field(None, alias="amountNat")
+    currency: CurrencyCode = "RUB"
+
+
+class TochkaBalance(BankModel):
+    """One balance of an account (§3 Balances): ``type`` ``OpeningAvailable``,
+    ``ClosingAvailable``, ``Expected`` or ``OverdraftAvailable``; the sign is
+    ``credit_debit_indicator`` (`signed_amount` applies it)."""
+
+    account_id: OptionalText = Field(None, alias="accountId")
+    credit_debit_indicator: CreditDebit = Field("Credit", alias="creditDebitIndicator")
+    type: str
+    date_time: OptionalText = Field(None, alias="dateTime")
+    amount: TochkaAmount = Field(alias="Amount")
+
+    @property
+    def signed_amount(self) -> Decimal:
+        value = abs(self.amount.amount)
+        return -value if self.credit_debit_indicator == "Debit" else value
+
+
+# --------------------------------------------------------------------------- statement
+
+
+class TochkaParty(BankModel):
+    """``DebtorParty`` / ``CreditorParty``."""
+
+    inn: OptionalText = None
+    name: OptionalText = None
+    kpp: OptionalText = None
+
+
+class TochkaCashAccount(BankModel):
+    """``DebtorAccount`` / ``CreditorAccount``: ``identification`` is the account number
+    (scheme ``RU.CBR.BBAN``; card or phone for other schemes)."""
+
+    scheme_name: OptionalText = Field(None, alias="schemeName")
+    identification: OptionalText = None
+
+
+class TochkaAgent(BankModel):
+    """``DebtorAgent`` / ``CreditorAgent``: the bank; ``identification`` is its BIC,
+    ``account_identification`` its correspondent account."""
+
+    scheme_name: OptionalText = Field(None, alias="schemeName")
+    identification: OptionalText = None
+    account_identification: OptionalText = Field(None, alias="accountIdentification")
+    name: OptionalText = None
+
+
+class TochkaTransaction(RawKeepingModel):
+    """One line of a statement (§3): ``credit_debit_indicator`` ``Credit`` (in) /
+    ``Debit`` (out), ``status`` ``Booked`` / ``Pending``. ``transaction_type_code`` may
+    say "Мемориальный ордер" and later "Платежное поручение" for the same payment."""
+
+    transaction_id: OptionalText = Field(None, alias="transactionId")
+    payment_id: OptionalText = Field(None, alias="paymentId")
+    credit_debit_indicator: CreditDebit = Field(alias="creditDebitIndicator")
+    status: str = TRANSACTION_BOOKED
+    document_number: OptionalText = Field(None, alias="documentNumber")
+    transaction_type_code: OptionalText = Field(None, alias="transactionTypeCode")
+    document_process_date: Day = Field(None, alias="documentProcessDate")
+    description: OptionalText = None
+    amount: TochkaAmount = Field(alias="Amount")
+    debtor_party: Optional[TochkaParty] = Field(None, alias="DebtorParty")
+    debtor_account: Optional[TochkaCashAccount] = Field(None, alias="DebtorAccount")
+    debtor_agent: Optional[TochkaAgent] = Field(None, alias="DebtorAgent")
+    creditor_party: Optional[TochkaParty] = Field(None, alias="CreditorParty")
+    creditor_account: Optional[TochkaCashAccount] = Field(None, alias="CreditorAccount")
+    creditor_agent: Optional[TochkaAgent] = Field(None, alias="CreditorAgent")
+    tax_fields: Optional[dict[str, Any]] = Field(None, alias="TaxFields")
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == TRANSACTION_BOOKED
+
+
+class TochkaStatement(RawKeepingModel):
+    """A statement (§3 Get Statement). Its ``transactions`` are there once ``status`` is
+    ``Ready``; balances are in the account's currency."""
+
+    account_id: OptionalText = Field(None, alias="accountId")
+    statement_id: OptionalText = Field(None, alias="statementId")
+    status: str
+    start_date_time: Day = Field(None, alias="startDateTime")
+    end_date_time: Day = Field(None, alias="endDateTime")
+    creation_date_time: OptionalText = Field(None, alias="creationDateTime")
+    start_date_balance: Optional[Decimal] = Field(None, alias="startDateBalance")
+    end_date_balance: Optional[Decimal] = Field(None, alias="endDateBalance")
+    transactions: list[TochkaTransaction] = Field(default_factory=list, alias="Transaction")
+
+    @field_validator("transactions", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value):
+        return [] if value is None else value
+
+
+# ---------------------------------------------------------------------------- payments
+
+
+class TochkaPaymentForSignRequest(BankModel):
+    """``Data`` of ``POST /payment/v1.0/for-sign`` (§3): a payment order put in the
+    internet bank's "На подпись" list. ``payment_amount`` in rubles."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_code: str = Field(alias="accountCode")
+    bank_code: str = Field(alias="bankCode")
+    counterparty_bank_bic: str = Field(alias="counterpartyBankBic")
+    counterparty_account_number: str = Field(alias="counterpartyAccountNumber")
+    counterparty_name: str = Field(alias="counterpartyName", min_length=1, max_length=160)
+    payment_amount: Decimal = Field(alias="paymentAmount", gt=0)
+    payment_date: dt.date = Field(alias="paymentDate")
+    payment_purpose: str = Field(alias="paymentPurpose", min_length=1, max_length=210)
+    counterparty_inn: Optional[str] = Field(None, alias="counterpartyINN")
+    counterparty_kpp: Optional[str] = Field(None, alias="counterpartyKPP")
+    counterparty_bank_corr_account: Optional[str] = Field(None, alias="counterpartyBankCorrAccount")
+    payment_number: Optional[int] = Field(None, alias="paymentNumber", ge=1)
+    payment_priority: Optional[str] = Field(None, alias="paymentPriority", pattern=r"^[1-5]$")
+    payer_inn: Optional[str] = Field(None, alias="payerINN")
+    payer_kpp: Optional[str] = Field(None, alias="payerKPP")
+    code_purpose: Optional[str] = Field(None, alias="codePurpose")
+    supplier_bill_id: Optional[str] = Field(None, alias="supplierBillId")
+
+    @field_validator("payment_amount", mode="before")
+    @classmethod
+    def _exact_rubles(cls, value):
+        if isinstance(value, (float, bool)):
+            raise ValueError("amount must be a Decimal, an int or decimal text, never a float")
+        if not isinstance(value, (Decimal, int, str)):
+            raise ValueError("amount must be a Decimal, an int or decimal text")
+        return kopecks_to_rubles(rubles_to_kopecks(value))  # refuses fractions of a kopeck
+
+    @field_validator("account_code", "counterparty_account_number", "counterparty_bank_corr_account")
+    @classmethod
+    def _account(cls, value):
+        if value is not None and not _ACCOUNT_NUMBER.fullmatch(value):
+            raise ValueError("an account number has 20 digits")
+        return value
+
+    @field_validator("bank_code", "counterparty_bank_bic")
+    @classmethod
+    def _bic(cls, value):
+        if not _BIC.fullmatch(value):
+            raise ValueError("a BIC has 9 digits")
+        return value
+
+    @field_validator("counterparty_inn", "payer_inn")
+    @classmethod
+    def _inn(cls, value):
+        if value is not None and not _INN.fullmatch(value):
+            raise ValueError("an INN has 10 or 12 digits (or is 0)")
+        return value
+
+    @field_validator("counterparty_kpp", "payer_kpp")
+    @classmethod
+    def _kpp(cls, value):
+        if value is not None and not _KPP.fullmatch(value):
+            raise ValueError("a KPP has 9 digits (or is 0)")
+        return value
+
+    @field_serializer("payment_amount")
+    def _amount_as_number(self, value):
+        return decimal_to_json_number(value)
+
+    def to_payload(self) -> dict:
+        return {"Data": self.model_dump(by_alias=True, exclude_none=True, mode="json")}
+
+
+class TochkaPaymentForSign(BankModel):
+    """Answer of Create Payment For Sign: ``request_id`` for `get_payment_status` and the
+    ``redirect_url`` where a signer opens the order."""
+
+    request_id: TextId = Field(alias="requestId")
+    redirect_url: OptionalText = Field(None, alias="redirectURL")
+
+
+class TochkaPaymentStatus(BankModel):
+    """Status of a payment created for signing (§3): ``WaitingForCreate``, ``Created``,
+    ``Paid``, ``Canceled``, ``Rejected``."""
+
+    request_id: TextId = Field(alias="requestId")
+    status: str
+    errors: Optional[list[Any]] = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in ("Paid", "Canceled", "Rejected")
+
+
+# ----------------------------------------------------------------------------- mappers
+
+
+def _preferred_balance(balances: Iterable[TochkaBalance]) -> Optional[TochkaBalance]:
+    by_type = {}
+    for balance in balances:
+        by_type.setdefault(balance.type, balance)
+    return next((by_type[kind] for kind in BALANCE_PREFERENCE if kind in by_type), None)
+
+
+def to_account_info(
+    account: TochkaAccount, balances: Optional[Iterable[TochkaBalance]] = None
+) -> BankAccountInfo:
+    """`TochkaAccount` (+ its balances from `TochkaClient.get_balances`) → bank-neutral
+    `BankAccountInfo`; the balance is ``ClosingAvailable`` (else ``Expected``, else
+    ``OpeningAvailable``), signed, or None without balances."""
+    balance = _preferred_balance(balances or ())
+    return BankAccountInfo(
+        bank_account_id=account.account_id,
+        account_number=account.account_number,
+        currency=account.currency,
+        bic=account.bic,
+        name=account.name,
+        balance=balance.signed_amount if balance is not None else None,
+        account_type=account.account_sub_type or account.account_type,
+        raw=account.raw,
+    )
+
+
+def _synthetic_id(transaction: TochkaTransaction) -> str:
+    """Tochka's ``transactionId`` is optional in its spec: without it (and without a
+    ``paymentId``) the line is identified by a digest of what describes it."""
+    parts = (
+        transaction.document_process_date, transaction.credit_debit_indicator,
+        transaction.amount.amount, transaction.document_number, transaction.description,
+        (transaction.debtor_account or TochkaCashAccount()).identification,
+        (transaction.creditor_account or TochkaCashAccount()).identification,
+    )
+    digest = hashlib.sha1("|".join("" if p is None else str(p) for p in parts).encode("utf-8"))
+    return "sha1:" + digest.hexdigest()
+
+
+def to_operation(transaction: TochkaTransaction, account_id: Optional[str] = None) -> BankOperation:
+    """`TochkaTransaction` → bank-neutral `BankOperation` (amount in the account's
+    currency, ``+`` for ``Credit``; the counterparty is the debtor of an incoming line
+    and the creditor of an outgoing one)."""
+    incoming = transaction.credit_debit_indicator == "Credit"
+    amount = abs(transaction.amount.amount)
+    if not incoming:
+        amount = -amount
+    if incoming:
+        party, account, agent = (
+            transaction.debtor_party, transaction.debtor_account, transaction.debtor_agent
+        )
+    else:
+        party, account, agent = (
+            transaction.creditor_party, transaction.creditor_account, transaction.creditor_agent
+        )
+    party = party or TochkaParty()
+    account = account or TochkaCashAccount()
+    agent = agent or TochkaAgent()
+    day = transaction.document_process_date
+    if day is None:
+        raise BankProtocolError("Tochka transaction has no documentProcessDate")
+    return BankOperation(
+        bank_operation_id=transaction.transaction_id or transaction.payment_id
+        or _synthetic_id(transaction),
+        date=day,
+        amount=amount,
+        currency=transaction.amount.currency,
+        confirmed=transaction.confirmed,
+        purpose=transaction.description or "",
+        counterparty_name=party.name,
+        counterparty_inn=party.inn,
+        counterparty_kpp=party.kpp,
+        counterparty_account=account.identification,
+        counterparty_bic=agent.identification,
+        counterparty_bank_name=agent.name,
+        document_number=transaction.document_number,
+        timestamp=None,
+        account_number=(account_id or "").split("/", 1)[0] or None,
+        raw=transaction.raw,
+    )
+
+
+def to_operations(statement: TochkaStatement) -> list[BankOperation]:
+    """Every transaction of a ``Ready`` statement → `BankOperation`, in order."""
+    return [to_operation(t, statement.account_id) for t in statement.transactions]
+
+
+# ------------------------------------------------------------------------------ client
+
+
+def _as_day(value, what) -> dt.date:
+    if isinstance(value, dt.datetime):
+        if value.utcoffset() is not None:
+            value = value.astimezone(BANK_TZ)
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise TypeError(f"{what} must be a date or datetime, got {type(value).__name__}")
+
+
+def _account_path(account_id) -> str:
+    if not isinstance(account_id, str) or not account_id.strip():
+        raise ValueError("accountId is required (e.g. '40702810802000000004/044525104')")
+    return urllib.parse.quote(account_id.strip(), safe="/")
+
+
+class TochkaClient:
+    """Client of the Tochka Bank API (bank-apis.md §3).
+
+    :param token: the JWT (``SANDBOX_TOKEN`` for the bank's sandbox); sent as
+        ``Authorization: Bearer``, never logged or shown.
+    :param base_url: ``PRODUCTION_URL``, ``SANDBOX_URL`` or the bank sandbox
+        (``<sandbox>/uapi``).
+    :param timeout: ``requests`` timeout, ``(connect, read)`` seconds.
+    :param session: a ``requests.Session`` to reuse (connection pooling, test doubles).
+
+    Every method raises a subclass of `bank_api.errors.BankError` on failure.
+    """
+
+    bank_label = "Tochka"
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = PRODUCTION_URL,
+        timeout: Union[float, tuple] = DEFAULT_TIMEOUT,
+        session: Optional[requests.Session] = None,
+    ):
+        if not token or not isinstance(token, str):
+            raise ValueError("Tochka API needs a token (JWT)")
+        self._token = token
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def __repr__(self):
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    # ------------------------------------------------------------ customers/accounts
+
+    def list_customers(self) -> list[TochkaCustomer]:
+        """Customers the token may act for (§3 Get Customers List)."""
+        data = self._request("GET", CUSTOMERS_PATH)
+        return self._parse(list[TochkaCustomer], data.get("Customer"), "GET", CUSTOMERS_PATH)
+
+    def list_accounts(self) -> list[TochkaAccount]:
+        """The customer's accounts (§3 Get Accounts List)."""
+        data = self._request("GET", ACCOUNTS_PATH)
+        return self._parse(list[TochkaAccount], data.get("Account"), "GET", ACCOUNTS_PATH)
+
+    def get_balances(self, account_id: str) -> list[TochkaBalance]:
+        """Balances of one account (§3 Get Balance Info), amounts as `Decimal`."""
+        path = f"{ACCOUNTS_PATH}/{_account_path(account_id)}/balances"
+        data = self._request("GET", path)
+        return self._parse(list[TochkaBalance], data.get("Balance"), "GET", path)
+
+    # -------------------------------------------------------------------- statements
+
+    def init_statement(
+        self,
+        account_id: str,
+        start: Union[dt.date, dt.datetime],
+        end: Union[dt.date, dt.datetime],
+    ) -> str:
+        """Ask for a statement of ``account_id`` from ``start`` to ``end`` (days,
+        inclusive; Moscow time) and return its ``statementId`` (§3 Init Statement). The
+        statement is built asynchronously: poll `get_statement`; it lives 24 h."""
+        start_day, end_day = _as_day(start, "start"), _as_day(end, "end")
+        if end_day < start_day:
+            raise ValueError("the statement's end is before its start")
+        body = {
+            "Data": {
+                "Statement": {
+                    "accountId": account_id,
+                    "startDateTime": start_day.isoformat(),
+                    "endDateTime": end_day.isoformat(),
+                }
+            }
+        }
+        data = self._request("POST", STATEMENTS_PATH, body=body)
+        statement = self._parse(TochkaStatement, data.get("Statement"), "POST", STATEMENTS_PATH)
+        if not statement.statement_id:
+            raise self._protocol_error("POST", STATEMENTS_PATH, "no statementId in the answer")
+        return statement.statement_id
+
+    def get_statement(self, account_id: str, statement_id: str) -> TochkaStatement:
+        """Current state of a statement (§3 Get Statement): ``status`` ``Created``,
+        ``Processing``, ``Error`` or ``Ready`` (then with its transactions)."""
+        path = (f"{ACCOUNTS_PATH}/{_account_path(account_id)}/statements/"
+                f"{urllib.parse.quote(str(statement_id), safe='')}")
+        data = self._request("GET", path)
+        statements = data.get("Statement")
+        if isinstance(statements, dict):
+            statements = [statements]
+        if not isinstance(statements, list) or not statements:
+            raise self._protocol_error("GET", path, "no Statement in the answer")
+        parsed = self._parse(list[TochkaStatement], statements, "GET", path)
+        return next((s for s in parsed if s.statement_id == str(statement_id)), parsed[0])
+
+    def fetch_statement(
+        self,
+        account_id: str,
+        start: Union[dt.date, dt.datetime],
+        end: Union[dt.date, dt.datetime],
+        poll_interval: float = 1.0,
+        timeout: float = 60,
+        sleep: Callable[[float], Any] = time.sleep,
+    ) -> TochkaStatement:
+        """Init a statement and poll it until ``Ready`` (§3).
+
+        :param poll_interval: seconds between polls.
+        :param timeout: give up after this many seconds (counted as the larger of the
+            time slept and the time elapsed, so an injected ``sleep`` controls it).
+        :param sleep: the sleeping function (tests pass a fake one).
+        :raises BankRejected: the bank built the statement with ``status`` ``Error``.
+        :raises BankUnavailable: not ``Ready`` within ``timeout`` (``statement_id`` is on
+            the error, to poll it later).
+        """
+        statement_id = self.init_statement(account_id, start, end)
+        started = time.monotonic()
+        slept = 0.0
+        polls = 0
+        while True:
+            statement = self.get_statement(account_id, statement_id)
+            polls += 1
+            if statement.status == STATEMENT_READY:
+                _logger.info("Tochka statement %s ready after %d poll(s)", statement_id, polls)
+                return statement
+            if statement.status == STATEMENT_FAILED:
+                error = BankRejected(
+                    f"Tochka statement {statement_id}: the bank could not build it (status Error)",
+                    code=STATEMENT_FAILED,
+                )
+                error.statement_id = statement_id
+                _logger.warning("%s [BankRejected]", error)
+                raise error
+            if max(slept, time.monotonic() - started) + poll_interval > timeout:
+                error = BankUnavailable(
+                    f"Tochka statement {statement_id}: still {statement.status} after "
+                    f"{polls} poll(s) in {timeout} s"
+                )
+                error.statement_id = statement_id
+                _logger.warning("%s [BankUnavailable]", error)
+                raise error
+            sleep(poll_interval)
+            slept += poll_interval
+
+    # ---------------------------------------------------------------------- payments
+
+    def create_payment_for_sign(
+        self,
+        *,
+        account_code: str,
+        bank_code: str,
+        counterparty_name: str,
+        counterparty_account_number: str,
+        counterparty_bank_bic: str,
+        amount: Union[Decimal, int, str],
+        purpose: str,
+        payment_date: Optional[dt.date] = None,
+        counterparty_inn: Optional[str] = None,
+        counterparty_kpp: Optional[str] = None,
+        counterparty_bank_corr_account: Optional[str] = None,
+        payment_number: Optional[int] = None,
+        payment_priority: Optional[str] = None,
+        payer_inn: Optional[str] = None,
+        payer_kpp: Optional[str] = None,
+    ) -> TochkaPaymentForSign:
+        """Create a payment order that a signer approves in the internet bank (§3 Create
+        Payment For Sign).
+
+        :param account_code: our 20-digit account; ``bank_code`` its BIC.
+        :param amount: rubles (`Decimal`, int or decimal text; never float), > 0.
+        :param payment_date: Moscow date of the payment; today (Moscow) by default.
+        :raises ValueError: bad arguments, before anything is sent.
+        """
+        try:
+            request = TochkaPaymentForSignRequest(
+                account_code=account_code, bank_code=bank_code,
+                counterparty_bank_bic=counterparty_bank_bic,
+                counterparty_account_number=counterparty_account_number,
+                counterparty_name=counterparty_name, payment_amount=amount,
+                payment_date=payment_date or dt.datetime.now(BANK_TZ).date(),
+                payment_purpose=purpose, counterparty_inn=counterparty_inn,
+                counterparty_kpp=counterparty_kpp,
+                counterparty_bank_corr_account=counterparty_bank_corr_account,
+                payment_number=payment_number, payment_priority=payment_priority,
+                payer_inn=payer_inn, payer_kpp=payer_kpp,
+            )
+        except pydantic.ValidationError as exc:
+            raise ValueError(f"payment for sign: {describe_validation_error(exc)}") from None
+        data = self._request("POST", PAYMENT_FOR_SIGN_PATH, body=request.to_payload())
+        return self._parse(TochkaPaymentForSign, data, "POST", PAYMENT_FOR_SIGN_PATH)
+
+    def get_payment_status(self, request_id: str) -> TochkaPaymentStatus:
+        """Status of a payment created by `create_payment_for_sign` (§3 Get Payment
+        Status)."""
+        if not isinstance(request_id, str) or not request_id.strip():
+            raise ValueError("requestId is required")
+        path = PAYMENT_STATUS_PATH.format(request_id=urllib.parse.quote(request_id.strip(), safe=""))
+        data = self._request("GET", path)
+        return self._parse(TochkaPaymentStatus, data, "GET", path)
+
+    # ---------------------------------------------------------------------- plumbing
+
+    def _protocol_error(self, method, path, message):
+        error = BankProtocolError(f"{self.bank_label} {method} {path}: {message}")
+        _logger.warning("%s [BankProtocolError]", error)
+        return error
+
+    def _parse(self, model, data, method, path):
+        try:
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                return model.model_validate(data)
+            return cached_adapter(model).validate_python(data)
+        except pydantic.ValidationError as exc:
+            raise self._protocol_error(
+                method, path, f"unexpected answer ({describe_validation_error(exc)})"
+            ) from None
+
+    def _scrub(self, text):
+        """The bank's texts end up in messages and logs: never let the token ride along."""
+        if text is None:
+            return None
+        text = str(text)
+        if len(self._token) >= 6:
+            text = text.replace(self._token, "***")
+        return text
+
+    def _request(self, method: str, path: str, *, params=None, body=None) -> dict:
+        """The one place that talks HTTP to the bank (bank-apis.md §3).
+
+        Sends ``method`` to ``<base_url><path>`` with the Bearer token and a JSON ``body``
+        (decimals exact) and returns the answer's ``Data`` object (numbers with decimals
+        as `Decimal`). HTTP 401/403 → `BankAuthError`; 429 → `BankRateLimited`; 5xx, 424,
+        timeouts, connection errors → `BankUnavailable`; other 4xx with the bank's
+        ``{code, id, message, Errors}`` → `BankRejected`; an answer without a ``Data``
+        object → `BankProtocolError`. Logs method, path, status and time; never the
+        token or the bodies.
+        """
+        url = f"{self.base_url}{path}"
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = dumps_json(body)
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        label = f"{self.bank_label} {method} {path}"
+        started = time.monotonic()
+
+        def fail(error_class, message, error_id=None, **kwargs):
+            error = error_class(f"{label}: {message}", **kwargs)
+            error.error_id = error_id
+            _logger.warning(
+                "%s [%s%s; %.0f ms]", error, type(error).__name__,
+                f"; error id {error_id}" if error_id else "", (time.monotonic() - started) * 1000,
+            )
+            return error
+
+        try:
+            response = self.session.request(
+                method, url, params=params, data=data, headers=headers, timeout=self.timeout
+            )
+        except requests.Timeout as exc:
+            raise fail(BankUnavailable, f"no answer in time ({type(exc).__name__})") from None
+        except requests.ConnectionError as exc:
+            raise fail(BankUnavailable, f"cannot connect ({type(exc).__name__})") from None
+        except requests.RequestException as exc:
+            raise fail(BankUnavailable, f"request failed ({type(exc).__name__})") from None
+
+        status = response.status_code
+        try:
+            payload = loads_json(response.content)
+        except (UnicodeDecodeError, ValueError):
+            payload = None
+
+        if status >= 400:
+            error_body = payload if isinstance(payload, dict) else {}
+            errors = [e for e in error_body.get("Errors") or [] if isinstance(e, dict)]
+            code = next((e.get("errorCode") for e in errors if e.get("errorCode")), None)
+            code = code or error_body.get("code")
+            code = None if code in (None, "") or isinstance(code, bool) else str(code)
+            texts = [self._scrub(error_body.get("message"))]
+            texts += [self._scrub(e.get("message")) for e in errors]
+            texts = [t for i, t in enumerate(texts) if t and t not in texts[:i]]
+            bank_message = "; ".join(texts) or None
+            error_id = error_body.get("id")
+            error_id = str(error_id) if error_id not in (None, "") else None
+
+            def bank_text(default):
+                text = bank_message or default
+                return f"{text} ({code})" if code else text
+
+            if status == 429:
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                wait = f", retry after {retry_after} s" if retry_after is not None else ""
+                raise fail(
+                    BankRateLimited, bank_text(f"too many requests (HTTP 429{wait})"),
+                    error_id=error_id, code=code, retry_after=retry_after,
+                )
+            if status in (401, 403):
+                raise fail(
+                    BankAuthError,
+                    bank_text(f"access denied (HTTP {status}): the token is wrong, revoked, "
+                              f"expired or lacks the permission"),
+                    error_id=error_id, code=code, http_status=status,
+                )
+            if status >= 500 or status == 424:
+                raise fail(
+                    BankUnavailable, bank_text(f"bank error (HTTP {status})"),
+                    error_id=error_id, code=code, http_status=status,
+                )
+            if bank_message or code:
+                raise fail(
+                    BankRejected, bank_text("refused"), error_id=error_id, code=code,
+                    http_status=status,
+                )
+            raise fail(BankProtocolError, f"unexpected HTTP {status}", http_status=status)
+
+        if not isinstance(payload, dict) or not isinstance(payload.get("Data"), dict):
+            raise fail(
+                BankProtocolError, f"answer has no Data object (HTTP {status})", http_status=status
+            )
+        _logger.info("%s: HTTP %s [%.0f ms]", label, status, (time.monotonic() - started) * 1000)
+        return payload["Data"]

@@ -1,0 +1,37 @@
+"""The addon's vocabulary as data: T-Bank statuses mapped onto Odoo's transaction
+states, currencies, payment methods, VAT codes of the fiscal receipt. Behaviour
+reads these tables (see STYLE.md, payment_stripe's const.py)."""
+
+from .bank_api.tbank_acquiring.const import PRODUCTION_URL as TBANK_PRODUCTION_URL  # noqa: F401
+
+# bank-apis.md §1.5. Odoo transaction state → T-Bank statuses that lead to it.
+# Refund statuses are handled apart (they concern the money after the payment).
+STATUS_MAPPING = {
+    'pending': ('NEW', 'FORM_SHOWED', 'AUTHORIZING', 'PAY_CHECKING', '3DS_CHECKING', '3DS_CHECKED',
+                'CONFIRMING'),
+    'authorized': ('AUTHORIZED',),
+    'done': ('CONFIRMED',),
+    'cancel': ('CANCELED', 'DEADLINE_EXPIRED', 'ATTEMPTS_EXPIRED', 'REVERSED'),
+    'error': ('REJECTED', 'AUTH_FAIL'),
+}
+REFUND_STATUSES = ('PARTIAL_REFUNDED', 'REFUNDED', 'PARTIAL_REVERSED')
+
+# Acquiring in Russia is in roubles.
+SUPPORTED_CURRENCIES = ('RUB',)
+
+# Payment methods activated with the provider (Odoo code → T-Bank's name for it).
+DEFAULT_PAYMENT_METHOD_CODES = {'card', 'sbp'}
+
+# 54-FZ receipt: VAT rate of an Odoo tax (percent) → T-Bank `Tax` code (bank-apis.md §1.3).
+RECEIPT_VAT_CODES = {0: 'vat0', 5: 'vat5', 7: 'vat7', 10: 'vat10', 20: 'vat20'}
+RECEIPT_NO_VAT = 'none'
+RECEIPT_TAXATION_SYSTEMS = [
+    ('osn', "General (OSN)"),
+    ('usn_income', "Simplified, income (USN 6%)"),
+    ('usn_income_outcome', "Simplified, income minus expenses (USN 15%)"),
+    ('esn', "Unified agricultural tax (ESHN)"),
+    ('patent', "Patent"),
+]
+
+# Transactions left pending longer than this are asked about with GetState.
+PENDING_CHECK_AFTER_MINUTES = 15

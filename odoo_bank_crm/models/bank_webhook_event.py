@@ -1,0 +1,191 @@
+import hashlib
+import json
+import logging
+import random
+import time
+
+import psycopg2
+from psycopg2 import errorcodes
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..bank_api import verify_token
+
+_logger = logging.getLogger(__name__)
+
+# Concurrent notifications of one payment serialise on its row; PostgreSQL then asks
+# the later ones to retry (REPEATABLE READ), which we do here, like Odoo's own `retrying`.
+RETRYABLE_PGCODES = (errorcodes.SERIALIZATION_FAILURE, errorcodes.DEADLOCK_DETECTED,
+                     errorcodes.LOCK_NOT_AVAILABLE)
+MAX_ATTEMPTS = 6
+
+
+class BankWebhookEvent(models.Model):
+    """Every notification a bank sent, stored raw before it is processed, with what
+    became of it. Redeliveries are stored too and recognised by their key, so a
+    notification is applied once however often it arrives."""
+    _name = 'bank.webhook.event'
+    _description = "Bank Notification"
+    _order = 'id desc'
+    _rec_name = 'order_id'
+
+    provider_code = fields.Selection(
+        selection=[('tbank', "T-Bank")], string="Bank", required=True, readonly=True)
+    received_at = fields.Datetime(string="Received", required=True, readonly=True, default=fields.Datetime.now)
+    remote_addr = fields.Char(string="Sender Address", readonly=True)
+    raw_body = fields.Text(string="Raw Notification", readonly=True,
+                           help="The body exactly as the bank sent it (its token included: it is a "
+                                "signature, not a secret).")
+    order_id = fields.Char(string="Order", readonly=True, index=True)
+    bank_payment_id = fields.Char(string="Bank Payment", readonly=True)
+    bank_status = fields.Char(string="Bank Status", readonly=True)
+    amount_minor = fields.Integer(string="Amount (minor units)", readonly=True)
+    dedupe_key = fields.Char(string="Key", readonly=True, index=True,
+                             help="Same bank, payment, status and amount: the same notification.")
+    processed_key = fields.Char(readonly=True, copy=False,
+                                help="Set on the one event that applied a notification.")
+    state = fields.Selection(
+        selection=[
+            ('received', "Received"),
+            ('processed', "Processed"),
+            ('duplicate', "Already Applied"),
+            ('waiting', "Waiting for Order"),
+            ('rejected', "Rejected"),
+            ('failed', "Failed"),
+        ], string="Status", required=True, default='received', readonly=True, index=True)
+    result = fields.Text(string="Result", readonly=True)
+    transaction_id = fields.Many2one('payment.transaction', string="Transaction", readonly=True,
+                                     index='btree_not_null', ondelete='set null')
+    company_id = fields.Many2one(related='transaction_id.company_id', store=True)
+
+    _sql_constraints = [
+        ('processed_key_unique', 'UNIQUE(processed_key)', "A bank notification is applied only once."),
+    ]
+
+    # === STORING === #
+
+    @api.model
+    def _store_raw(self, provider_code, raw_body, remote_addr=None):
+        """Store a notification as received, committed in its own transaction before
+        anything else happens, so nothing the bank sent is lost whatever follows."""
+        with self.env.registry.cursor() as cr:
+            event = self.with_env(self.env(cr=cr, su=True)).create({
+                'provider_code': provider_code,
+                'raw_body': raw_body.decode('utf-8', errors='replace') if isinstance(raw_body, bytes) else raw_body,
+                'remote_addr': remote_addr,
+            })
+            event_id = event.id
+        return self.browse(event_id)
+
+    # === PROCESSING === #
+
+    def _process(self):
+        """Process the event in transactions of its own, retrying on concurrency
+        errors; return (HTTP status, body) for the bank. The outcome is committed
+        before this returns."""
+        self.ensure_one()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self.env.registry.cursor() as cr:
+                    event = self.with_env(self.env(cr=cr, su=True))
+                    return getattr(event, f'_process_{event.provider_code}')()
+            except psycopg2.IntegrityError:
+                # another delivery of the same notification applied it first
+                return self._finish('duplicate', _("Already applied by an earlier delivery."))
+            except psycopg2.OperationalError as error:
+                if error.pgcode not in RETRYABLE_PGCODES or attempt == MAX_ATTEMPTS:
+                    _logger.warning("Bank notification %s: database error %s", self.id, error.pgcode)
+                    return self._finish('failed', _("Database busy, the bank will send it again."), status=503)
+                time.sleep(random.uniform(0.01, 0.05 * attempt))
+            except Exception:  # noqa: BLE001 - answer the bank, keep the event for a retry
+                _logger.exception("Bank notification %s could not be processed", self.id)
+                return self._finish('failed', _("Unexpected error; see the server log."), status=500)
+        return self._finish('failed', _("Gave up after concurrent updates."), status=503)
+
+    def _finish(self, state, result, status=200, body='OK'):
+        """Record the outcome in a transaction of its own and give the HTTP answer."""
+        with self.env.registry.cursor() as cr:
+            self.with_env(self.env(cr=cr, su=True)).write({'state': state, 'result': result})
+        return status, body
+
+    def _process_tbank(self):
+        """T-Bank notification (bank-apis.md §1.7): verify, find, apply once, answer OK."""
+        try:
+            payload = json.loads(self.raw_body or '')
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict) or not payload.get('TerminalKey') or not payload.get('Status'):
+            self.write({'state': 'rejected', 'result': _("Malformed notification: a JSON object with "
+                                                         "TerminalKey and Status was expected.")})
+            return 400, 'Bad Request'
+        self.write({
+            'order_id': str(payload.get('OrderId') or '')[:64],
+            'bank_payment_id': str(payload.get('PaymentId') or '')[:64],
+            'bank_status': str(payload['Status'])[:32],
+            'amount_minor': payload.get('Amount') if isinstance(payload.get('Amount'), int) else 0,
+        })
+        provider = self.env['payment.provider'].search([
+            ('code', '=', 'tbank'), ('tbank_terminal_key', '=', payload['TerminalKey']),
+            ('state', '!=', 'disabled')], limit=1)
+        if not provider or not verify_token(payload, provider.tbank_password or ''):
+            _logger.warning("T-Bank notification %s rejected: bad terminal or token", self.id)
+            self.write({'state': 'rejected', 'result': _("Forged or unknown signature: the token does not "
+                                                         "match any enabled T-Bank terminal.")})
+            return 403, 'Forbidden'
+        self.dedupe_key = self._tbank_key(payload)
+        Transaction = self.env['payment.transaction']
+        try:
+            tx = Transaction._get_tx_from_notification_data('tbank', payload)
+        except ValidationError as error:
+            if Transaction.search_count([('reference', '=', payload.get('OrderId')),
+                                         ('provider_code', '=', 'tbank')]):
+                self.write({'state': 'rejected', 'result': str(error)})
+            else:
+                self.write({'state': 'waiting', 'result': _("No order %(order)s yet: processed when it exists.",
+                                                            order=payload.get('OrderId'))})
+            return 200, 'OK'
+        # Claim the notification: a concurrent delivery of the same one waits here until
+        # this transaction ends, then fails on the unique key (→ duplicate, answered OK).
+        self.env.cr.execute("UPDATE bank_webhook_event SET processed_key = %s WHERE id = %s",
+                            [self.dedupe_key, self.id])
+        self.env.cr.execute("SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE", [tx.id])
+        tx.invalidate_recordset()
+        try:
+            with self.env.cr.savepoint():
+                tx._handle_notification_data('tbank', payload)
+        except ValidationError as error:
+            self.write({'state': 'rejected', 'processed_key': False, 'transaction_id': tx.id,
+                        'result': str(error)})
+            tx._log_message_on_linked_documents(_("A T-Bank notification was refused: %(error)s", error=error))
+            return 200, 'OK'
+        self.write({'state': 'processed', 'transaction_id': tx.id,
+                    'result': _("Applied: the transaction is %(state)s.", state=tx.state)})
+        return 200, 'OK'
+
+    @api.model
+    def _tbank_key(self, payload):
+        material = '|'.join(str(payload.get(key, '')) for key in ('TerminalKey', 'PaymentId', 'Status', 'Amount'))
+        return 'tbank:' + hashlib.sha256(material.encode()).hexdigest()
+
+    # === ADMINISTRATION === #
+
+    def action_process_again(self):
+        """Process waiting or failed notifications again (e.g. once their order exists)."""
+        for event in self.filtered(lambda e: e.state in ('waiting', 'failed', 'received')):
+            event._process()
+        self.invalidate_recordset()
+        return True
+
+    @api.model
+    def _cron_process_waiting(self, limit=500):
+        events = self.search([('state', 'in', ('waiting', 'failed', 'received')),
+                              ('received_at', '>=', fields.Datetime.subtract(fields.Datetime.now(), days=30))],
+                             limit=limit, order='id')
+        for event in events:
+            event._process()
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_processed(self):
+        if self.filtered(lambda e: e.state == 'processed') and not self.env.is_superuser():
+            raise UserError(_("Processed bank notifications are the audit trail of payments: they cannot be deleted."))

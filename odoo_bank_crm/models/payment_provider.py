@@ -1,0 +1,101 @@
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .. import const
+from ..bank_api import BankAuthError, BankError, BankRejected, TBankAcquiringClient
+
+_logger = logging.getLogger(__name__)
+
+
+class PaymentProvider(models.Model):
+    _inherit = 'payment.provider'
+
+    code = fields.Selection(selection_add=[('tbank', "T-Bank")], ondelete={'tbank': 'set default'})
+    tbank_terminal_key = fields.Char(
+        string="Terminal Key", required_if_provider='tbank',
+        help="The terminal's key (TerminalKey) from the T-Business cabinet: Internet acquiring > Stores.")
+    tbank_password = fields.Char(
+        string="Terminal Password", required_if_provider='tbank', groups='base.group_system',
+        help="The terminal's password from the T-Business cabinet. Only administrators can read it.")
+    tbank_api_url = fields.Char(
+        string="API URL", required_if_provider='tbank', default=const.TBANK_PRODUCTION_URL,
+        help="The bank's acquiring API. Keep the default in production; point it at the bank "
+             "sandbox for demos and tests.")
+    tbank_receipt_enabled = fields.Boolean(
+        string="Send Fiscal Receipts (54-FZ)",
+        help="Send the receipt (items, VAT, customer's email or phone) with every payment, "
+             "for the online cash register connected to the terminal.")
+    tbank_taxation = fields.Selection(
+        selection=const.RECEIPT_TAXATION_SYSTEMS, string="Taxation System", default='usn_income',
+        help="The company's taxation system, printed on fiscal receipts.")
+
+    # === COMPUTE METHODS === #
+
+    def _compute_feature_support_fields(self):
+        """ Override of `payment`: refunds (Cancel) and two-stage payments (Confirm). """
+        super()._compute_feature_support_fields()
+        self.filtered(lambda p: p.code == 'tbank').update({
+            'support_manual_capture': 'full_only',
+            'support_refund': 'partial',
+        })
+
+    # === CONSTRAINT METHODS === #
+
+    @api.constrains('state', 'tbank_api_url')
+    def _check_tbank_api_url(self):
+        for provider in self.filtered(lambda p: p.code == 'tbank' and p.state != 'disabled'):
+            if not (provider.tbank_api_url or '').startswith(('https://', 'http://')):
+                raise ValidationError(_("The T-Bank API URL must start with https:// (or http:// for a sandbox)."))
+
+    # === BUSINESS METHODS === #
+
+    def _get_supported_currencies(self):
+        """ Override of `payment`: T-Bank acquiring takes roubles. """
+        supported_currencies = super()._get_supported_currencies()
+        if self.code == 'tbank':
+            supported_currencies = supported_currencies.filtered(
+                lambda c: c.name in const.SUPPORTED_CURRENCIES)
+        return supported_currencies
+
+    def _get_default_payment_method_codes(self):
+        """ Override of `payment`: cards and SBP. """
+        default_codes = super()._get_default_payment_method_codes()
+        if self.code != 'tbank':
+            return default_codes
+        return const.DEFAULT_PAYMENT_METHOD_CODES
+
+    def _tbank_client(self):
+        """The bank_api client for this terminal (credentials read as superuser, never returned)."""
+        self.ensure_one()
+        provider = self.sudo()
+        return TBankAcquiringClient(
+            terminal_key=provider.tbank_terminal_key,
+            password=provider.tbank_password,
+            base_url=provider.tbank_api_url.rstrip('/'),
+        )
+
+    def _tbank_call(self, method, *args, **kwargs):
+        """Call `method` of the acquiring client; bank errors become user errors that say
+        what happened and what to do, never a credential (bank_api scrubs them).
+
+        :param str method: a TBankAcquiringClient method name (init, get_state, ...)
+        :raise UserError: when the bank refuses or cannot be reached
+        """
+        self.ensure_one()
+        try:
+            return getattr(self._tbank_client(), method)(*args, **kwargs)
+        except BankAuthError as error:
+            _logger.warning("T-Bank refused the terminal credentials of provider %s: %s", self.id, error)
+            raise UserError(_("T-Bank refused the terminal's key or password (%(error)s). "
+                              "Check them in the payment provider's settings.", error=error)) from None
+        except BankRejected as error:
+            raise UserError(_("T-Bank refused the operation: %(error)s", error=error)) from None
+        except BankError as error:
+            _logger.warning("T-Bank %s failed for provider %s: %s", method, self.id, error)
+            raise UserError(_("T-Bank could not be reached or answered with an error (%(error)s). "
+                              "Please try again in a few minutes.", error=error)) from None
+
+    def _tbank_webhook_url(self):
+        return f"{self.get_base_url().rstrip('/')}/payment/tbank/webhook"

@@ -1,0 +1,293 @@
+import logging
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from .. import const
+from ..bank_api import Receipt, ReceiptItem, is_newer_status
+from ..utils import from_minor, to_minor
+
+_logger = logging.getLogger(__name__)
+
+ORDER_ID_MAX_LENGTH = 36      # bank-apis.md §1.3 Init OrderId
+DESCRIPTION_MAX_LENGTH = 140  # bank-apis.md §1.3 Init Description
+RECEIPT_NAME_MAX_LENGTH = 128
+
+
+class PaymentTransaction(models.Model):
+    _inherit = 'payment.transaction'
+
+    tbank_status = fields.Char(
+        string="T-Bank Status", readonly=True, copy=False,
+        help="The last payment status the bank reported (NEW, AUTHORIZED, CONFIRMED, ...).")
+    tbank_payment_url = fields.Char(string="T-Bank Payment Link", readonly=True, copy=False)
+
+    # === BUSINESS METHODS - PAYMENT FLOW === #
+
+    def _get_specific_rendering_values(self, processing_values):
+        """ Override of `payment`: register the payment with Init and redirect the customer
+        to the bank's PaymentURL (bank-apis.md §1.3). """
+        res = super()._get_specific_rendering_values(processing_values)
+        if self.provider_code != 'tbank':
+            return res
+        return {'api_url': self._tbank_init_payment()}
+
+    def _tbank_order_id(self):
+        """OrderId for Init: the transaction reference, which Odoo keeps unique."""
+        if len(self.reference) <= ORDER_ID_MAX_LENGTH:
+            return self.reference
+        raise ValidationError(_("T-Bank accepts order numbers of at most %(max)s characters; "
+                                "%(reference)s is longer.", max=ORDER_ID_MAX_LENGTH, reference=self.reference))
+
+    def _tbank_init_payment(self, redirect_due_date=None):
+        """Register the payment with the bank (Init) once and return its PaymentURL.
+
+        :param datetime redirect_due_date: when the link expires (timezone-aware), or the bank's default
+        :return: the bank's payment page URL
+        """
+        self.ensure_one()
+        if self.tbank_payment_url:
+            return self.tbank_payment_url
+        provider = self.provider_id
+        base_url = provider.get_base_url().rstrip('/')
+        description = f"{self.company_id.name}: {self.reference}"[:DESCRIPTION_MAX_LENGTH]
+        customer_data = {key: value for key, value in (('Email', self.partner_email),
+                                                       ('Phone', self.partner_phone)) if value}
+        response = provider._tbank_call(
+            'init',
+            amount=to_minor(self.amount, self.currency_id),
+            order_id=self._tbank_order_id(),
+            description=description,
+            pay_type='T' if provider.capture_manually else 'O',
+            notification_url=provider._tbank_webhook_url(),
+            success_url=f'{base_url}/payment/status',
+            fail_url=f'{base_url}/payment/status',
+            redirect_due_date=redirect_due_date,
+            data=customer_data or None,
+            receipt=self._tbank_prepare_receipt() if provider.tbank_receipt_enabled else None,
+            language='en' if (self.partner_lang or '').startswith('en') else 'ru',
+        )
+        self.write({
+            'provider_reference': response.payment_id,
+            'tbank_payment_url': response.payment_url,
+            'tbank_status': response.status,
+        })
+        return response.payment_url
+
+    def _tbank_prepare_receipt(self, amount=None):
+        """The 54-FZ receipt (bank-apis.md §1.3 Receipt FFD 1.05) of the invoices paid by
+        this transaction, in kopecks; the items add up exactly to the amount paid.
+
+        :param float amount: the amount the receipt is for (a refund's), default the transaction's
+        """
+        self.ensure_one()
+        currency = self.currency_id
+        total = to_minor(abs(amount if amount is not None else self.amount), currency)
+        if not (self.partner_email or self.partner_phone):
+            raise ValidationError(_("A fiscal receipt needs the customer's email or phone number: "
+                                    "add one to %(partner)s.", partner=self.partner_id.display_name))
+        items = []
+        invoice_lines = self.invoice_ids.invoice_line_ids.filtered(lambda l: l.display_type == 'product')
+        for line in invoice_lines:
+            line_total = to_minor(line.price_total, currency)
+            if not line_total:
+                continue
+            quantity = line.quantity or 1.0
+            items.append({
+                'name': (line.name or line.product_id.display_name or self.reference)[:RECEIPT_NAME_MAX_LENGTH],
+                'price': to_minor(line.price_total / quantity, currency),
+                'quantity': quantity,
+                'amount': line_total,
+                'tax': self._tbank_vat_code(line.tax_ids),
+                'payment_method': 'full_payment',
+                'payment_object': 'service' if line.product_id.type == 'service' else 'commodity',
+            })
+        items_total = sum(item['amount'] for item in items)
+        if not items or items_total != total:
+            # A partial payment or refund, or no invoice: one line for the amount itself.
+            items = [{
+                'name': _("Payment %(reference)s", reference=self.reference)[:RECEIPT_NAME_MAX_LENGTH],
+                'price': total, 'quantity': 1, 'amount': total,
+                'tax': self._tbank_vat_code(invoice_lines.tax_ids) if len(invoice_lines.tax_ids) <= 1
+                else const.RECEIPT_NO_VAT,
+                'payment_method': 'full_payment', 'payment_object': 'payment',
+            }]
+        return Receipt(
+            items=[ReceiptItem(**item) for item in items],
+            taxation=self.provider_id.tbank_taxation or 'usn_income',
+            email=self.partner_email or None,
+            phone=None if self.partner_email else self.partner_phone,
+        )
+
+    @api.model
+    def _tbank_vat_code(self, taxes):
+        """T-Bank's VAT code for the taxes of a line: vat20, vat10, ... or none."""
+        vat = taxes.filtered(lambda t: t.amount_type == 'percent' and t.amount)
+        if len(vat) != 1:
+            return const.RECEIPT_NO_VAT
+        return const.RECEIPT_VAT_CODES.get(int(vat.amount), const.RECEIPT_NO_VAT)
+
+    def _send_refund_request(self, amount_to_refund=None):
+        """ Override of `payment`: refund with Cancel (full or partial, bank-apis.md §1.4). """
+        refund_tx = super()._send_refund_request(amount_to_refund=amount_to_refund)
+        if self.provider_code != 'tbank':
+            return refund_tx
+        provider = self.provider_id
+        refund_amount = -refund_tx.amount
+        receipt = self._tbank_prepare_receipt(refund_amount) if provider.tbank_receipt_enabled else None
+        response = provider._tbank_call(
+            'cancel', self.provider_reference, amount=to_minor(refund_amount, self.currency_id), receipt=receipt)
+        refund_tx.write({'provider_reference': response.payment_id, 'tbank_status': response.status})
+        if is_newer_status(response.status, self.tbank_status):
+            self.tbank_status = response.status
+        refund_tx._set_done()
+        refund_tx._bank_crm_post_process()
+        return refund_tx
+
+    def _send_capture_request(self, amount_to_capture=None):
+        """ Override of `payment`: capture a two-stage payment with Confirm. """
+        child_capture_tx = super()._send_capture_request(amount_to_capture=amount_to_capture)
+        if self.provider_code != 'tbank':
+            return child_capture_tx
+        response = self.provider_id._tbank_call('confirm', self.provider_reference)
+        self._tbank_apply_status(response.status, message=response.message)
+        return child_capture_tx
+
+    def _send_void_request(self, amount_to_void=None):
+        """ Override of `payment`: release a two-stage payment's hold with Cancel. """
+        child_void_tx = super()._send_void_request(amount_to_void=amount_to_void)
+        if self.provider_code != 'tbank':
+            return child_void_tx
+        response = self.provider_id._tbank_call('cancel', self.provider_reference)
+        self._tbank_apply_status(response.status, message=response.message)
+        return child_void_tx
+
+    # === BUSINESS METHODS - NOTIFICATIONS === #
+
+    def _get_tx_from_notification_data(self, provider_code, notification_data):
+        """ Override of `payment`: the transaction is the notification's OrderId, and its
+        PaymentId must be the one Init returned. """
+        tx = super()._get_tx_from_notification_data(provider_code, notification_data)
+        if provider_code != 'tbank' or len(tx) == 1:
+            return tx
+        order_id = notification_data.get('OrderId')
+        if not order_id:
+            raise ValidationError("T-Bank: " + _("Received data with missing OrderId."))
+        tx = self.search([('reference', '=', order_id), ('provider_code', '=', 'tbank')])
+        if not tx:
+            raise ValidationError("T-Bank: " + _("No transaction found matching order %s.", order_id))
+        payment_id = str(notification_data.get('PaymentId') or '')
+        if tx.provider_reference and payment_id and payment_id != tx.provider_reference:
+            raise ValidationError("T-Bank: " + _(
+                "The notification's PaymentId %(received)s is not the order's payment %(expected)s.",
+                received=payment_id, expected=tx.provider_reference))
+        return tx
+
+    def _process_notification_data(self, notification_data):
+        """ Override of `payment`: check the amount, then apply the bank's status
+        (bank-apis.md §1.7). """
+        super()._process_notification_data(notification_data)
+        if self.provider_code != 'tbank':
+            return
+        amount = notification_data.get('Amount')
+        expected = to_minor(self.amount, self.currency_id)
+        if amount is not None and int(amount) != expected:
+            raise ValidationError("T-Bank: " + _(
+                "The notified amount (%(received)s) does not match the order's (%(expected)s).",
+                received=from_minor(amount, self.currency_id), expected=self.amount))
+        payment_method = self._tbank_payment_method(notification_data.get('Pan'))
+        if payment_method:
+            self.payment_method_id = payment_method
+        if notification_data.get('PaymentId') and not self.provider_reference:
+            self.provider_reference = str(notification_data['PaymentId'])
+        message = notification_data.get('Message') or notification_data.get('Details')
+        self._tbank_apply_status(notification_data.get('Status'), message=message)
+
+    def _tbank_payment_method(self, pan):
+        """SBP notifications carry the payer's phone in Pan, card ones a masked card."""
+        if not pan:
+            return self.env['payment.method']
+        code = 'sbp' if str(pan).lstrip().startswith('+') else 'card'
+        return self.env['payment.method']._get_from_code(code)
+
+    def _tbank_apply_status(self, status, message=None):
+        """Move the transaction to the state a bank status means, once and forwards only.
+
+        A status that is not later than the last one applied (a redelivery, or an older
+        status arriving after a newer one) changes nothing, so a paid transaction is never
+        taken back. Used by notifications, GetState checks and Confirm/Cancel answers.
+        """
+        self.ensure_one()
+        if not status:
+            raise ValidationError("T-Bank: " + _("Received data with missing payment status."))
+        if self.tbank_status and not is_newer_status(status, self.tbank_status):
+            _logger.info("T-Bank: status %s for %s ignored, %s already applied",
+                         status, self.reference, self.tbank_status)
+            return False
+        self.tbank_status = status
+        if status in const.STATUS_MAPPING['pending']:
+            self._set_pending()
+        elif status in const.STATUS_MAPPING['authorized']:
+            self._set_authorized()
+        elif status in const.STATUS_MAPPING['done']:
+            self._set_done(extra_allowed_states=('error', 'cancel'))
+        elif status in const.STATUS_MAPPING['cancel']:
+            self._set_canceled(state_message=message)
+        elif status in const.STATUS_MAPPING['error']:
+            self._set_error(_("The bank declined the payment (%(status)s): %(message)s",
+                              status=status, message=message or _("no reason given")))
+        elif status in const.REFUND_STATUSES:
+            self._tbank_apply_refund(status)
+        else:
+            _logger.warning("T-Bank: unknown status %s for %s", status, self.reference)
+            return False
+        self._bank_crm_post_process()
+        return True
+
+    def _tbank_apply_refund(self, status):
+        """A refund the bank notifies. Refunds issued from Odoo are already recorded (their
+        Cancel answer); a full refund made in the bank's cabinet is recorded here for the
+        part not yet refunded; a partial one, whose amount the notification does not carry,
+        is left to the accountant with a message on the documents."""
+        refunded = -sum(self.child_transaction_ids.filtered(
+            lambda t: t.operation == 'refund' and t.state == 'done').mapped('amount'))
+        remaining = self.currency_id.round(self.amount - refunded)
+        if status == 'REFUNDED' and remaining > 0:
+            refund_tx = self._create_child_transaction(remaining, is_refund=True)
+            refund_tx.write({'provider_reference': self.provider_reference, 'tbank_status': status})
+            refund_tx._set_done()
+            refund_tx._bank_crm_post_process()
+        elif status != 'REFUNDED' and not refunded:
+            self._log_message_on_linked_documents(_(
+                "T-Bank reports a partial refund (%(status)s) of %(reference)s made outside Odoo: "
+                "record the refunded amount.", status=status, reference=self.reference))
+
+    def _bank_crm_post_process(self):
+        """Odoo's own post-processing (payment posted and reconciled with the invoice) as
+        soon as the transaction is final, not only when the customer comes back."""
+        to_process = self.filtered(lambda tx: tx.state in ('done', 'cancel') and not tx.is_post_processed)
+        if to_process:
+            to_process._post_process()
+
+    # === CRON === #
+
+    @api.model
+    def _cron_tbank_check_pending(self, limit=200):
+        """Ask GetState about payments still unsettled a while after they were registered,
+        so a lost notification never leaves a paid order unpaid."""
+        now = fields.Datetime.now()
+        txs = self.search([
+            ('provider_code', '=', 'tbank'),
+            ('state', 'in', ('draft', 'pending', 'authorized')),
+            ('provider_reference', '!=', False),
+            ('create_date', '<=', now - timedelta(minutes=const.PENDING_CHECK_AFTER_MINUTES)),
+            ('create_date', '>=', now - timedelta(days=45)),
+        ], limit=limit, order='create_date')
+        for tx in txs:
+            try:
+                response = tx.provider_id._tbank_call('get_state', tx.provider_reference)
+                with self.env.cr.savepoint():
+                    tx._tbank_apply_status(response.status, message=response.message)
+            except Exception as error:  # noqa: BLE001 - one payment's failure must not stop the others
+                _logger.warning("T-Bank: GetState for %s failed: %s", tx.reference, error)

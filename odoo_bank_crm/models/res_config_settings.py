@@ -1,0 +1,12 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = 'res.config.settings'
+
+    bank_crm_notify_salesperson = fields.Boolean(
+        related='company_id.bank_crm_notify_salesperson', readonly=False)
+    bank_crm_notify_user_ids = fields.Many2many(
+        related='company_id.bank_crm_notify_user_ids', readonly=False)
+    bank_crm_paid_stage_id = fields.Many2one(
+        related='company_id.bank_crm_paid_stage_id', readonly=False)
