@@ -277,11 +277,13 @@ class PaymentTransaction(models.Model):
         """Ask GetState about payments still unsettled a while after they were registered,
         so a lost notification never leaves a paid order unpaid."""
         now = fields.Datetime.now()
+        delay = int(self.env['ir.config_parameter'].sudo().get_param(
+            'odoo_bank_crm.tbank_pending_check_minutes', const.PENDING_CHECK_AFTER_MINUTES))
         txs = self.search([
             ('provider_code', '=', 'tbank'),
             ('state', 'in', ('draft', 'pending', 'authorized')),
             ('provider_reference', '!=', False),
-            ('create_date', '<=', now - timedelta(minutes=const.PENDING_CHECK_AFTER_MINUTES)),
+            ('create_date', '<=', now - timedelta(minutes=delay)),
             ('create_date', '>=', now - timedelta(days=45)),
         ], limit=limit, order='create_date')
         for tx in txs:
