@@ -33,5 +33,8 @@ RECEIPT_TAXATION_SYSTEMS = [
     ('patent', "Patent"),
 ]
 
+# Seconds to wait for the bank's answer.
+TBANK_TIMEOUT = 30
+
 # Transactions left pending longer than this are asked about with GetState.
 PENDING_CHECK_AFTER_MINUTES = 15

@@ -3,6 +3,7 @@ from . import account_journal
 from . import account_move
 from . import account_move_line
 from . import bank_crm_demo
+from . import bank_crm_shop_order
 from . import bank_webhook_event
 from . import crm_lead
 from . import payment_provider

@@ -25,12 +25,14 @@ class AccountMove(models.Model):
             if invoice.bank_crm_lead_id:
                 invoice.bank_crm_lead_id._bank_crm_payment_received(invoice, new_amount)
 
-    def _bank_crm_tbank_payment_link(self, provider=None, redirect_due_date=None):
+    def _bank_crm_tbank_payment_link(self, provider=None, redirect_due_date=None, success_url=None, fail_url=None):
         """The bank's payment link for what is due on this invoice: a T-Bank transaction
         registered with Init, reused while it is still open for the same amount.
 
         :param provider: the T-Bank payment provider (default: the company's enabled or test one)
         :param datetime redirect_due_date: when the link expires (timezone-aware)
+        :param str success_url: where the bank sends the customer after paying (default: Odoo's /payment/status)
+        :param str fail_url: where the bank sends the customer when the payment fails (same default)
         :return: (payment.transaction, PaymentURL)
         """
         self.ensure_one()
@@ -61,4 +63,4 @@ class AccountMove(models.Model):
             'operation': 'online_redirect',
             'invoice_ids': [Command.set(self.ids)],
         })
-        return tx, tx._tbank_init_payment(redirect_due_date=redirect_due_date)
+        return tx, tx._tbank_init_payment(redirect_due_date=redirect_due_date, success_url=success_url, fail_url=fail_url)

@@ -85,6 +85,13 @@ class BankWebhookEvent(models.Model):
         errors; return (HTTP status, body) for the bank. The outcome is committed
         before this returns."""
         self.ensure_one()
+        try:
+            return self._process_attempts()
+        finally:
+            # the work was committed by other cursors: what this one holds in cache is stale
+            self.env.invalidate_all()
+
+    def _process_attempts(self):
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.env.registry.cursor() as cr:
@@ -106,7 +113,9 @@ class BankWebhookEvent(models.Model):
     def _finish(self, state, result, status=200, body='OK'):
         """Record the outcome in a transaction of its own and give the HTTP answer."""
         with self.env.registry.cursor() as cr:
-            self.with_env(self.env(cr=cr, su=True)).write({'state': state, 'result': result})
+            cr.execute("UPDATE bank_webhook_event SET state = %s, result = %s, write_date = now() WHERE id = %s",
+                       [state, result, self.id])
+        self.invalidate_recordset(['state', 'result'])
         return status, body
 
     def _process_tbank(self):
@@ -145,10 +154,14 @@ class BankWebhookEvent(models.Model):
                 self.write({'state': 'waiting', 'result': _("No order %(order)s yet: processed when it exists.",
                                                             order=payload.get('OrderId'))})
             return 200, 'OK'
+        if self.search_count([('processed_key', '=', self.dedupe_key)]):
+            self.write({'state': 'duplicate', 'transaction_id': tx.id,
+                        'result': _("Already applied by an earlier delivery.")})
+            return 200, 'OK'
         # Claim the notification: a concurrent delivery of the same one waits here until
         # this transaction ends, then fails on the unique key (→ duplicate, answered OK).
         self.env.cr.execute("UPDATE bank_webhook_event SET processed_key = %s WHERE id = %s",
-                            [self.dedupe_key, self.id])
+                            [self.dedupe_key, self.id], log_exceptions=False)
         self.env.cr.execute("SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE", [tx.id])
         tx.invalidate_recordset()
         try:

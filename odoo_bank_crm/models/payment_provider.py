@@ -74,6 +74,7 @@ class PaymentProvider(models.Model):
             terminal_key=provider.tbank_terminal_key,
             password=provider.tbank_password,
             base_url=provider.tbank_api_url.rstrip('/'),
+            timeout=const.TBANK_TIMEOUT,
         )
 
     def _tbank_call(self, method, *args, **kwargs):

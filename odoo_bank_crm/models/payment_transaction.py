@@ -40,10 +40,12 @@ class PaymentTransaction(models.Model):
         raise ValidationError(_("T-Bank accepts order numbers of at most %(max)s characters; "
                                 "%(reference)s is longer.", max=ORDER_ID_MAX_LENGTH, reference=self.reference))
 
-    def _tbank_init_payment(self, redirect_due_date=None):
+    def _tbank_init_payment(self, redirect_due_date=None, success_url=None, fail_url=None):
         """Register the payment with the bank (Init) once and return its PaymentURL.
 
         :param datetime redirect_due_date: when the link expires (timezone-aware), or the bank's default
+        :param str success_url: SuccessURL, default Odoo's /payment/status
+        :param str fail_url: FailURL, default Odoo's /payment/status
         :return: the bank's payment page URL
         """
         self.ensure_one()
@@ -61,8 +63,8 @@ class PaymentTransaction(models.Model):
             description=description,
             pay_type='T' if provider.capture_manually else 'O',
             notification_url=provider._tbank_webhook_url(),
-            success_url=f'{base_url}/payment/status',
-            fail_url=f'{base_url}/payment/status',
+            success_url=success_url or f'{base_url}/payment/status',
+            fail_url=fail_url or f'{base_url}/payment/status',
             redirect_due_date=redirect_due_date,
             data=customer_data or None,
             receipt=self._tbank_prepare_receipt() if provider.tbank_receipt_enabled else None,

@@ -9,3 +9,7 @@ class ResCompany(models.Model):
         'res.users', 'bank_crm_company_notify_user_rel', 'company_id', 'user_id',
         string="Also Tell", domain=[('share', '=', False)])
     bank_crm_paid_stage_id = fields.Many2one('crm.stage', string="Stage of Paid Deals")
+    bank_crm_shop_user_id = fields.Many2one('res.users', string="Shop Integration User", domain=[('share', '=', False)])
+    bank_crm_shop_team_id = fields.Many2one('crm.team', string="Sales Team of Shop Deals")
+    bank_crm_shop_stage_id = fields.Many2one('crm.stage', string="Stage of Shop Deals")
+    bank_crm_shop_product_id = fields.Many2one('product.product', string="Product of Items Without a Code")

@@ -10,3 +10,7 @@ class ResConfigSettings(models.TransientModel):
         related='company_id.bank_crm_notify_user_ids', readonly=False)
     bank_crm_paid_stage_id = fields.Many2one(
         related='company_id.bank_crm_paid_stage_id', readonly=False)
+    bank_crm_shop_user_id = fields.Many2one(related='company_id.bank_crm_shop_user_id', readonly=False)
+    bank_crm_shop_team_id = fields.Many2one(related='company_id.bank_crm_shop_team_id', readonly=False)
+    bank_crm_shop_stage_id = fields.Many2one(related='company_id.bank_crm_shop_stage_id', readonly=False)
+    bank_crm_shop_product_id = fields.Many2one(related='company_id.bank_crm_shop_product_id', readonly=False)

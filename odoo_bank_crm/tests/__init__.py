@@ -1,3 +1,5 @@
 from . import test_account_dashboard
 from . import test_account_menu_access
+from . import test_tbank_provider
+from . import test_tbank_webhook
 from . import test_translations

@@ -1,0 +1,328 @@
+import json
+import logging
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, plaintext2html
+
+from .. import const
+
+_logger = logging.getLogger(__name__)
+
+# A phone matches a partner's when their last digits agree (the national number, without
+# the +7 or 8 trunk prefix a Russian number is written with); shorter numbers must be equal.
+PHONE_MATCH_DIGITS = 10
+
+
+class ShopOrderRefused(UserError):
+    """A refusal of the shop API, with the machine-readable code and the HTTP status the
+    controller answers with (422 for a business refusal, 502 when the bank failed)."""
+
+    def __init__(self, message, code='refused', status=422):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class BankCrmShopOrder(models.Model):
+    _name = 'bank.crm.shop.order'
+    _description = "Online Shop Order"
+    _order = 'id desc'
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Shop Order", required=True, readonly=True,
+        help="The shop's own number of the order. The same number sent again gets the first answer back.")
+    company_id = fields.Many2one(
+        'res.company', string="Company", required=True, readonly=True, default=lambda self: self.env.company)
+    partner_id = fields.Many2one('res.partner', string="Customer", readonly=True)
+    lead_id = fields.Many2one('crm.lead', string="Deal", readonly=True, index='btree_not_null')
+    invoice_id = fields.Many2one('account.move', string="Invoice", readonly=True)
+    transaction_id = fields.Many2one('payment.transaction', string="Payment Transaction", readonly=True)
+    currency_id = fields.Many2one('res.currency', string="Currency", readonly=True)
+    amount_total = fields.Monetary(string="Amount", readonly=True)
+    payment_url = fields.Char(string="Payment Link", readonly=True)
+    success_url = fields.Char(string="Return URL After Payment", readonly=True)
+    fail_url = fields.Char(string="Return URL After Failure", readonly=True)
+    request_body = fields.Text(string="Request Received", readonly=True)
+    response_body = fields.Text(string="Answer Sent", readonly=True,
+                                help="Sent again, unchanged, when the shop repeats the order.")
+
+    _sql_constraints = [
+        # Decides between two requests for the same order at once (see `_bank_crm_claim`).
+        ('shop_order_unique', 'UNIQUE(company_id, name)', "This shop order was already received."),
+    ]
+
+    # === BUSINESS METHODS === #
+
+    @api.model
+    def _bank_crm_receive(self, order):
+        """Turn a shop's order into a customer, a deal, a posted invoice and a T-Bank
+        payment link, once per shop order number and company.
+
+        Runs as the integration user, whose rights create the partner, the deal and the
+        invoice; only this model's own bookkeeping is done as superuser (the user needs
+        no rights on the API's log). The bank is called last, so its failure leaves
+        nothing behind once the caller rolls back.
+
+        :param order: the validated request (`schemas.ShopOrderRequest`)
+        :return: (answer as JSON text, True if created now / False if answered before)
+        :raise ShopOrderRefused: a business refusal or a bank failure, with its code
+        """
+        known = self._bank_crm_find(order.order_id)
+        if known:
+            return known.response_body, False
+
+        company = self.env.company
+        currency = self._bank_crm_shop_currency(order)
+        provider = self._bank_crm_shop_provider()
+        lines = [self._bank_crm_prepare_line(item) for item in order.items]
+        total = order.total()
+        if currency.is_zero(float(total)):
+            raise ShopOrderRefused(_("The order total is zero: there is nothing to pay online."), code='nothing_to_pay')
+
+        shop_order = self._bank_crm_claim(order.order_id)
+        if not shop_order:  # committed before this request began: answer as it was answered
+            return self._bank_crm_find(order.order_id).response_body, False
+
+        partner = self._bank_crm_find_or_create_partner(order.customer)
+        team = company.bank_crm_shop_team_id
+        salesperson = team.user_id
+        lead = self.env['crm.lead'].create(self._bank_crm_prepare_lead(order, partner, team, currency, total))
+        invoice = self.env['account.move'].create({
+            'move_type': 'out_invoice',
+            'partner_id': partner.id,
+            'currency_id': currency.id,
+            'bank_crm_lead_id': lead.id,
+            'invoice_origin': order.order_id,
+            'invoice_user_id': salesperson.id or False,
+            'invoice_line_ids': [Command.create(line) for line in lines],
+        })
+        invoice.action_post()
+        if currency.compare_amounts(invoice.amount_total, float(total)):
+            raise ShopOrderRefused(_(
+                "The invoice comes to %(invoice)s while the order's items add up to %(order)s: the sale "
+                "taxes of %(company)s do not include the tax in the price. Use sale taxes included in "
+                "the price for the shop's VAT rates.",
+                invoice=invoice.amount_total, order=total, company=company.name), code='amount_mismatch')
+
+        # Last: the bank. Its failure is raised, and the caller rolls everything back.
+        try:
+            transaction, payment_url = invoice._bank_crm_tbank_payment_link(
+                provider=provider, success_url=order.success_url, fail_url=order.fail_url)
+        except ValidationError as error:
+            raise ShopOrderRefused(str(error), code='refused') from None
+        except UserError as error:
+            raise ShopOrderRefused(str(error), code='bank_error', status=502) from None
+
+        answer = {
+            'order_id': order.order_id,
+            'deal_id': lead.id,
+            'invoice_id': invoice.id,
+            'invoice_number': invoice.name,
+            'amount': invoice.amount_total,
+            'currency': currency.name,
+            'payment_url': payment_url,
+        }
+        response_body = json.dumps(answer, ensure_ascii=False)
+        shop_order.write({
+            'partner_id': partner.id,
+            'lead_id': lead.id,
+            'invoice_id': invoice.id,
+            'transaction_id': transaction.id,
+            'currency_id': currency.id,
+            'amount_total': invoice.amount_total,
+            'payment_url': payment_url,
+            'success_url': order.success_url,
+            'fail_url': order.fail_url,
+            'request_body': order.model_dump_json(indent=2),
+            'response_body': response_body,
+        })
+        return response_body, True
+
+    @api.model
+    def _bank_crm_find(self, shop_order_id):
+        """The order already received under this number in the current company."""
+        return self.sudo().search([('company_id', '=', self.env.company.id), ('name', '=', shop_order_id)], limit=1)
+
+    @api.model
+    def _bank_crm_claim(self, shop_order_id):
+        """Reserve the shop order number for this request, before anything is created.
+
+        Two requests for the same number at once: the unique key decides. The second one
+        waits on the first one's row; if the first one commits, PostgreSQL refuses the
+        second (a serialization failure in Odoo's repeatable-read transactions), Odoo
+        retries the whole request, and the retry answers with the first one's result. If
+        the first one rolls back, the second one gets the number.
+
+        :return: the new record (as superuser), or an empty recordset if the number was
+            already taken by a transaction this one can see
+        """
+        self.env.cr.execute(SQL(
+            """
+            INSERT INTO bank_crm_shop_order (name, company_id, create_uid, create_date, write_uid, write_date)
+            VALUES (%(name)s, %(company)s, %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC')
+            ON CONFLICT (company_id, name) DO NOTHING
+            RETURNING id
+            """, name=shop_order_id, company=self.env.company.id, uid=self.env.uid,
+        ), log_exceptions=False)  # a lost race is retried by Odoo, not an error to log
+        row = self.env.cr.fetchone()
+        return self.sudo().browse(row[0] if row else ())
+
+    # === PREPARATION === #
+
+    @api.model
+    def _bank_crm_shop_currency(self, order):
+        """The currency of the order (roubles unless the shop says otherwise), which the
+        invoice is in and the bank must accept."""
+        code = (order.currency or const.SUPPORTED_CURRENCIES[0]).upper()
+        if code not in const.SUPPORTED_CURRENCIES:
+            raise ShopOrderRefused(_(
+                "T-Bank acquiring takes payments in %(supported)s only, not in %(currency)s.",
+                supported=", ".join(const.SUPPORTED_CURRENCIES), currency=code), code='currency_not_supported')
+        currency = self.env['res.currency'].search([('name', '=', code)], limit=1)
+        if not currency:
+            raise ShopOrderRefused(_(
+                "The currency %(currency)s is not active: activate it in the accounting settings.",
+                currency=code), code='currency_not_supported')
+        return currency
+
+    @api.model
+    def _bank_crm_shop_provider(self):
+        """The company's T-Bank provider. Read as superuser: the integration user does not
+        need the right to see payment providers, only the link they produce."""
+        provider = self.env['payment.provider'].sudo().search([
+            ('code', '=', 'tbank'), ('state', 'in', ('enabled', 'test')),
+            *self.env['payment.provider']._check_company_domain(self.env.company),
+        ], limit=1)
+        if not provider:
+            raise ShopOrderRefused(_(
+                "T-Bank acquiring is not set up for %(company)s: enable the T-Bank payment provider first.",
+                company=self.env.company.name), code='acquiring_not_configured')
+        return provider
+
+    @api.model
+    def _bank_crm_prepare_line(self, item):
+        """Invoice line values of one item: its product (by code, or the shop item
+        product), the quantity, and the price as the shop shows it, tax included."""
+        company = self.env.company
+        Product = self.env['product.product']
+        if item.code:
+            product = Product.search([('default_code', '=', item.code), *Product._check_company_domain(company)],
+                                     limit=2)
+            if not product:
+                raise ShopOrderRefused(_("No product has the code %(code)s.", code=item.code), code='unknown_product')
+            if len(product) > 1:
+                raise ShopOrderRefused(_("Several products have the code %(code)s.", code=item.code),
+                                       code='ambiguous_product')
+        else:
+            product = company.bank_crm_shop_product_id or self.env.ref(
+                'odoo_bank_crm.product_product_shop_item', raise_if_not_found=False)
+            if not product:
+                raise ShopOrderRefused(_("Items without a product code need the shop item product: "
+                                         "choose one in the settings."), code='unknown_product')
+        tax = self._bank_crm_sale_tax(item.tax_rate)
+        price_unit = item.unit_price
+        if tax and not tax.price_include:
+            # The shop's price includes the tax; this tax is added on top of the price.
+            digits = self.env['decimal.precision'].precision_get('Product Price')
+            price_unit = (price_unit * 100 / (100 + Decimal(item.tax_rate))).quantize(
+                Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+        values = {
+            'product_id': product.id,
+            'quantity': float(item.quantity),
+            'price_unit': float(price_unit),
+            'tax_ids': [Command.set(tax.ids)],
+        }
+        if item.name:
+            values['name'] = item.name
+        return values
+
+    @api.model
+    def _bank_crm_sale_tax(self, rate):
+        """The company's sale tax of `rate` percent (None: no tax), preferring one included
+        in the price, as a shop shows its prices."""
+        Tax = self.env['account.tax']
+        if rate is None:
+            return Tax
+        taxes = Tax.search([
+            *Tax._check_company_domain(self.env.company),
+            ('type_tax_use', '=', 'sale'), ('amount_type', '=', 'percent'), ('amount', '=', rate),
+        ])
+        tax = taxes.filtered('price_include')[:1] or taxes[:1]
+        if not tax:
+            raise ShopOrderRefused(_(
+                "%(company)s has no sale tax of %(rate)s%%: create it to sell items with this VAT rate.",
+                company=self.env.company.name, rate=rate), code='tax_not_found')
+        return tax
+
+    @api.model
+    def _bank_crm_prepare_lead(self, order, partner, team, currency, total):
+        company = self.env.company
+        values = {
+            'type': 'opportunity',
+            'name': _("Online shop order %(order)s", order=order.order_id),
+            'partner_id': partner.id,
+            # The deal counts in the company's currency.
+            'expected_revenue': currency._convert(float(total), company.currency_id, company, fields.Date.context_today(self)),
+            'team_id': team.id or False,
+            'user_id': team.user_id.id or False,
+            'company_id': company.id,
+        }
+        if company.bank_crm_shop_stage_id:
+            values['stage_id'] = company.bank_crm_shop_stage_id.id
+        if order.comment:
+            values['description'] = plaintext2html(order.comment)
+        source = self.env.ref('odoo_bank_crm.utm_source_online_shop', raise_if_not_found=False)
+        medium = self.env.ref('odoo_bank_crm.utm_medium_online_shop', raise_if_not_found=False)
+        if source:
+            values['source_id'] = source.id
+        if medium:
+            values['medium_id'] = medium.id
+        return values
+
+    @api.model
+    def _bank_crm_find_or_create_partner(self, customer):
+        """The customer's partner: the one with this INN, else with this email, else with
+        this phone number; created only when none matches, so a repeat customer is one
+        partner with all their deals and invoices."""
+        Partner = self.env['res.partner']
+        partner = Partner
+        if customer.inn:
+            # A company's contacts share its INN: the invoice goes to the company itself.
+            partner = Partner.search([('vat', 'in', (customer.inn, f'RU{customer.inn}'))], order='id')
+            partner = partner.filtered(lambda p: not p.parent_id)[:1] or partner[:1].commercial_partner_id
+        if not partner and customer.email:
+            partner = Partner.search([('email_normalized', '=', customer.email.lower())], order='id', limit=1)
+        if not partner and customer.phone:
+            partner = self._bank_crm_partner_by_phone(customer.phone)
+        if partner:
+            return partner
+        return Partner.create({
+            'name': customer.name,
+            'email': customer.email or False,
+            'phone': customer.phone or False,
+            'vat': customer.inn or False,
+            'is_company': customer.is_company,
+            'country_id': self.env.ref('base.ru').id if customer.inn else False,
+        })
+
+    @api.model
+    def _bank_crm_partner_by_phone(self, phone):
+        """A partner whose phone or mobile is this number however it is written
+        (+7 900 123-45-67, 8 (900) 1234567...)."""
+        digits = re.sub(r'\D', '', phone)
+        if len(digits) < 5:
+            return self.env['res.partner']
+        self.env['res.partner'].flush_model(['phone', 'mobile'])
+        self.env.cr.execute(SQL(
+            """
+            SELECT id FROM res_partner
+             WHERE active AND (right(regexp_replace(phone, '\\D', '', 'g'), %(n)s) = %(key)s
+                               OR right(regexp_replace(mobile, '\\D', '', 'g'), %(n)s) = %(key)s)
+            """, n=PHONE_MATCH_DIGITS, key=digits[-PHONE_MATCH_DIGITS:]))
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        # Searched again through the ORM, so the user's record rules apply.
+        return self.env['res.partner'].search([('id', 'in', ids)], order='id', limit=1) if ids else self.env['res.partner']
