@@ -13,3 +13,10 @@ class ResCompany(models.Model):
     bank_crm_shop_team_id = fields.Many2one('crm.team', string="Sales Team of Shop Deals")
     bank_crm_shop_stage_id = fields.Many2one('crm.stage', string="Stage of Shop Deals")
     bank_crm_shop_product_id = fields.Many2one('product.product', string="Product of Items Without a Code")
+    bank_crm_amount_product_id = fields.Many2one(
+        'product.product', string="Product of Amount-Only Invoices",
+        default=lambda self: self.env.ref('odoo_bank_crm.product_product_invoice_amount', raise_if_not_found=False),
+        help="The product (and so the taxes and income account) of invoices issued for an amount only.")
+    bank_crm_amount_label = fields.Char(
+        string="Wording of Amount-Only Invoices", translate=True,
+        help="What the single line of an amount-only invoice says, e.g. \"Payment under the contract\".")

@@ -14,3 +14,6 @@ class ResConfigSettings(models.TransientModel):
     bank_crm_shop_team_id = fields.Many2one(related='company_id.bank_crm_shop_team_id', readonly=False)
     bank_crm_shop_stage_id = fields.Many2one(related='company_id.bank_crm_shop_stage_id', readonly=False)
     bank_crm_shop_product_id = fields.Many2one(related='company_id.bank_crm_shop_product_id', readonly=False)
+    bank_crm_amount_product_id = fields.Many2one(
+        related='company_id.bank_crm_amount_product_id', readonly=False)
+    bank_crm_amount_label = fields.Char(related='company_id.bank_crm_amount_label', readonly=False)
