@@ -56,9 +56,9 @@ class Stack:
         odoo_db.clone(self.port, self.cluster, self.template, name)
         return name
 
-    def odoo(self, args, log_name, command=None, stdin=None, check=True):
+    def odoo(self, args, log_name, command=None, stdin=None, check=True, env=None):
         return odoo_db.run_odoo(self.src, self.port, self.cluster, args, LOGS / log_name,
-                                command=command, stdin=stdin, check=check)
+                                command=command, stdin=stdin, check=check, env=env)
 
     def db_with_addon(self, name, log_name):
         """A fresh database with the addon installed (and its demo data)."""
@@ -76,6 +76,25 @@ class Stack:
         log = open(LOGS / log_name, "ab")
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                                    env={**os.environ, **(env or {})}, start_new_session=True)
+        wait_http(f"http://127.0.0.1:{http_port}/web/health", process=process)
+        return process
+
+    def start_prefork_server(self, db, http_port, log_name, workers=2, extra=()):
+        """Like `start_server` with `workers` HTTP workers and no cron worker. Odoo's
+        prefork server re-executes its own argv[0] to start the websocket (gevent)
+        process, which `python -c ...` cannot be: odoo-bin is started as a script
+        when the source tree has one, so that process runs too."""
+        command = odoo_env.odoo_command(self.src)
+        if self.src and (Path(self.src) / "odoo-bin").is_file():
+            command = [sys.executable, str(Path(self.src) / "odoo-bin"), command[-1]]
+        argv = command + odoo_env.base_args(self.port, db) + [
+            "--data-dir", str(odoo_db.data_dir(self.cluster)),
+            "--http-interface", "127.0.0.1", "--http-port", str(http_port),
+            "--gevent-port", str(free_port()), "--workers", str(workers), "--max-cron-threads", "0", *extra]
+        LOGS.mkdir(parents=True, exist_ok=True)
+        with open(LOGS / log_name, "ab") as log:
+            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                                       start_new_session=True)
         wait_http(f"http://127.0.0.1:{http_port}/web/health", process=process)
         return process
 
@@ -103,3 +122,114 @@ def stop(process, timeout=20):
         process.wait()
     except ProcessLookupError:
         pass
+
+
+# === Odoo with T-Bank acquiring pointed at the sandbox (end-to-end tests, benchmarks) ===
+
+TBANK_TERMINAL_KEY = TBANK_PASSWORD = "TinkoffBankTest"
+
+TBANK_SETUP = """
+provider = env.ref('odoo_bank_crm.payment_provider_tbank')
+provider.write({{'tbank_terminal_key': {terminal!r}, 'tbank_password': {password!r},
+                'tbank_api_url': {api_url!r}, 'state': 'test'}})
+params = env['ir.config_parameter']
+params.set_param('web.base.url', {base_url!r})
+params.set_param('web.base.url.freeze', 'True')
+params.set_param('odoo_bank_crm.tbank_pending_check_minutes', '0')
+env.cr.commit()
+"""
+
+
+def odoo_shell_json(stack, db, script, log_name):
+    """Run `script` in `odoo shell` on `db` (it must commit what it keeps) and return
+    the JSON-serialisable value it assigns to `result`."""
+    import json
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "result.json"
+        tail = f"\nimport json as _json\nopen({str(out)!r}, 'w').write(_json.dumps(result))\n"
+        stack.odoo(["-d", db, "--no-http"], log_name, command="shell", stdin=script + tail)
+        return json.loads(out.read_text())
+
+
+class OdooRpc:
+    """Odoo's external JSON-RPC API (/jsonrpc, execute_kw) as one user."""
+
+    def __init__(self, url, db, login="admin", password="admin", timeout=60):
+        import requests
+        self.url, self.db, self.password, self.timeout = url.rstrip("/"), db, password, timeout
+        self.http = requests.Session()
+        self.uid = self._jsonrpc("common", "login", db, login, password)
+        if not self.uid:
+            raise RuntimeError(f"Odoo refused the login {login!r} on {db}")
+
+    def _jsonrpc(self, service, method, *args):
+        response = self.http.post(f"{self.url}/jsonrpc", timeout=self.timeout, json={
+            "jsonrpc": "2.0", "method": "call", "id": 1,
+            "params": {"service": service, "method": method, "args": list(args)}})
+        response.raise_for_status()
+        answer = response.json()
+        if answer.get("error"):
+            data = answer["error"].get("data") or {}
+            raise RuntimeError(f"{service}.{method}: {data.get('message') or answer['error']}\n"
+                               f"{data.get('debug', '')}")
+        return answer["result"]
+
+    def call(self, model, method, *args, **kwargs):
+        return self._jsonrpc("object", "execute_kw", self.db, self.uid, self.password, model, method,
+                             list(args), kwargs)
+
+    def read_one(self, model, record_id, fields):
+        return self.call(model, "read", [record_id], fields)[0]
+
+
+class AcquiringStack:
+    """A fresh database with the addon, the bank sandbox and an Odoo server running
+    `workers` workers, with the T-Bank provider pointed at the sandbox:
+
+        with AcquiringStack("bank_crm_e2e", "e2e") as acq:
+            acq.rpc.call("res.partner", "search_count", [])
+    """
+
+    def __init__(self, db, log_prefix, workers=2, notify_interval=0.2, sandbox_extra=()):
+        self.db, self.log_prefix, self.workers = db, log_prefix, workers
+        self.notify_interval, self.sandbox_extra = notify_interval, list(sandbox_extra)
+        self.processes = []
+
+    def start(self):
+        import shutil
+        try:
+            self.stack = Stack()
+            self.stack.db_with_addon(self.db, f"{self.log_prefix}-install.log")
+            self.sandbox_port, self.odoo_port = free_port(), free_port()
+            self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
+            self.odoo_url = f"http://127.0.0.1:{self.odoo_port}"
+            state = ROOT / ".state" / f"sandbox-{self.log_prefix}"
+            shutil.rmtree(state, ignore_errors=True)
+            self.processes.append(start_sandbox(
+                self.sandbox_port, state, f"{self.log_prefix}-sandbox.log",
+                extra=["--notify-interval", str(self.notify_interval), *self.sandbox_extra]))
+            self.stack.odoo(["-d", self.db, "--no-http"], f"{self.log_prefix}-install.log", command="shell",
+                            stdin=TBANK_SETUP.format(terminal=TBANK_TERMINAL_KEY, password=TBANK_PASSWORD,
+                                                     api_url=f"{self.sandbox_url}/v2", base_url=self.odoo_url))
+            self.processes.append(self.stack.start_prefork_server(
+                self.db, self.odoo_port, f"{self.log_prefix}-odoo.log", workers=self.workers))
+            self.rpc = OdooRpc(self.odoo_url, self.db)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def shell_json(self, script, log_name=None):
+        return odoo_shell_json(self.stack, self.db, script, log_name or f"{self.log_prefix}-shell.log")
+
+    def stop(self):
+        for process in reversed(self.processes):
+            stop(process)
+        self.processes = []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -76,7 +76,7 @@ def drop(port, name, cluster):
     shutil.rmtree(data_dir(cluster) / "filestore" / name, ignore_errors=True)
 
 
-def run_odoo(src, port, cluster, args, log_path, command=None, stdin=None, check=True):
+def run_odoo(src, port, cluster, args, log_path, command=None, stdin=None, check=True, env=None):
     """Run odoo-bin once (`command` = shell, ... or None for the server) and
     return the completed process; its output goes to `log_path`."""
     argv = odoo_env.odoo_command(src) + ([command] if command else [])
@@ -85,7 +85,7 @@ def run_odoo(src, port, cluster, args, log_path, command=None, stdin=None, check
     with open(log_path, "ab") as log:
         result = subprocess.run(argv, stdin=None if stdin else subprocess.DEVNULL,
                                 input=stdin.encode() if stdin else None, stdout=log,
-                                stderr=subprocess.STDOUT, cwd=ROOT)
+                                stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})})
     if check and result.returncode != 0:
         raise DatabaseError(f"odoo {' '.join(a for a in args if not a.startswith('--db_'))[:120]} "
                             f"failed (exit {result.returncode}); see {log_path}")

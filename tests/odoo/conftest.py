@@ -11,6 +11,7 @@ errors, errors logged outside tests, Odoo's exit code and its tally).
 """
 import ast
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -101,9 +102,21 @@ class OdooSuiteRun:
         log_name = f"odoo-suite-{self.name}.log"
         log_path = harness.LOGS / log_name
         log_path.unlink(missing_ok=True)
-        result = stack.odoo(["-d", db, "-i", "odoo_bank_crm", "--test-tags", self.tags, "--stop-after-init",
-                             "--http-port", str(harness.free_port()), "--gevent-port", str(harness.free_port()),
-                             "--log-level", "info"], log_name, check=False)
+        # The bank sandbox, for the browser tours that pay like a customer. The addon's
+        # tests know it only by its URL, as they would know a bank's.
+        sandbox_port = harness.free_port()
+        state = harness.ROOT / ".state" / f"sandbox-suite-{self.name}"
+        shutil.rmtree(state, ignore_errors=True)
+        sandbox = harness.start_sandbox(sandbox_port, state, f"sandbox-suite-{self.name}.log",
+                                        extra=["--notify-interval", "0.5"])
+        try:
+            result = stack.odoo(
+                ["-d", db, "-i", "odoo_bank_crm", "--test-tags", self.tags, "--stop-after-init",
+                 "--http-port", str(harness.free_port()), "--gevent-port", str(harness.free_port()),
+                 "--log-level", "info"], log_name, check=False,
+                env={"BANK_CRM_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}"})
+        finally:
+            harness.stop(sandbox)
         self.returncode = result.returncode
         self.log_path = log_path
         self.outcomes, self.stray, self.tally = parse_log(log_path.read_text(errors="replace"))
