@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .server import Sandbox
 
 # Python modules imported at start-up; each registers one or more banks.
-DEFAULT_BANK_MODULES = ("bank_sandbox.tbank_acquiring",)
+DEFAULT_BANK_MODULES = ("bank_sandbox.tbank_acquiring", "bank_sandbox.tbank_business", "bank_sandbox.tochka")
 
 BANKS: dict[str, type["BankModule"]] = {}
 

@@ -19,6 +19,7 @@
         'views/payment_tbank_templates.xml',
         'data/payment_provider_data.xml',
         'data/ir_cron_data.xml',
+        'data/product_data.xml',
         'data/bank_crm_shop_data.xml',
 
         'views/account_journal_views.xml',
@@ -27,6 +28,7 @@
         'views/crm_lead_views.xml',
         'views/payment_provider_views.xml',
         'views/bank_webhook_event_views.xml',
+        'views/bank_connection_views.xml',
         'views/bank_crm_shop_order_views.xml',
         'views/res_config_settings_views.xml',
         'views/bank_crm_menus.xml',

@@ -38,3 +38,11 @@ TBANK_TIMEOUT = 30
 
 # Transactions left pending longer than this are asked about with GetState.
 PENDING_CHECK_AFTER_MINUTES = 15
+
+# Bank connections (statement sync).
+BANK_API_TIMEOUT = 60
+SYNC_PAGE_SIZE = 1000
+SYNC_OVERLAP_DAYS = 3          # each pull re-reads the last days: late bookings are not missed
+SYNC_DEFAULT_HISTORY_DAYS = 30  # how far back the first pull goes by default
+SYNC_MAX_RETRIES = 4            # per page, on 429 / 5xx / timeouts
+SYNC_BACKOFF_SECONDS = 2        # doubled at each retry (or the bank's Retry-After)

@@ -80,14 +80,12 @@ class Stack:
         return process
 
     def start_prefork_server(self, db, http_port, log_name, workers=2, extra=()):
-        """Like `start_server` with `workers` HTTP workers and no cron worker. Odoo's
-        prefork server re-executes its own argv[0] to start the websocket (gevent)
-        process, which `python -c ...` cannot be: odoo-bin is started as a script
-        when the source tree has one, so that process runs too."""
-        command = odoo_env.odoo_command(self.src)
-        if self.src and (Path(self.src) / "odoo-bin").is_file():
-            command = [sys.executable, str(Path(self.src) / "odoo-bin"), command[-1]]
-        argv = command + odoo_env.base_args(self.port, db) + [
+        """Like `start_server`, with `workers` HTTP workers and no cron worker. Odoo's
+        prefork server starts its websocket process by running its own argv[0] again
+        (with `gevent` added), which `python -c ...` cannot be: this file is the
+        script it runs, see `_odoo_script`."""
+        addons_path = odoo_env.odoo_command(self.src)[-1]
+        argv = [sys.executable, str(Path(__file__).resolve()), addons_path] + odoo_env.base_args(self.port, db) + [
             "--data-dir", str(odoo_db.data_dir(self.cluster)),
             "--http-interface", "127.0.0.1", "--http-port", str(http_port),
             "--gevent-port", str(free_port()), "--workers", str(workers), "--max-cron-threads", "0", *extra]
@@ -233,3 +231,31 @@ class AcquiringStack:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def _odoo_script():
+    """`python tools/harness.py [gevent] --addons-path=... ARGS`: odoo-bin for
+    `Stack.start_prefork_server`. When the websocket process cannot start (e.g. gevent
+    unusable in this Python), it says so once and waits for the server to stop,
+    instead of dying and being respawned by Odoo in a busy loop."""
+    src, _ = odoo_env.locate()
+    if src and str(src) not in sys.path:
+        sys.path.insert(1, str(src))
+    websocket = sys.argv[1:2] == ["gevent"]
+    try:
+        import odoo.cli
+    except Exception as exc:  # noqa: BLE001 - only the websocket process may fail softly
+        if not websocket:
+            raise
+        print(f"harness: Odoo's websocket process cannot start ({type(exc).__name__}: {exc}); "
+              f"live notifications are off, HTTP is unaffected", file=sys.stderr, flush=True)
+        parent = os.getppid()
+        while os.getppid() == parent:
+            time.sleep(1)
+        return 0
+    odoo.cli.main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_odoo_script())

@@ -13,7 +13,7 @@ from .errors import (
     BankUnavailable,
 )
 from .money import from_minor_units, kopecks_to_rubles, rubles_to_kopecks, to_minor_units
-from .statement import BANK_TZ, BankAccountInfo, BankOperation, normalize_currency
+from .statement import BANK_TZ, BankAccountInfo, BankOperation, money_places, normalize_currency
 from .tbank_business import TBankBusinessClient
 from .tochka import TochkaClient
 from .tbank_acquiring import (
@@ -60,6 +60,7 @@ __all__ = [
     "BankAccountInfo",
     "BANK_TZ",
     "normalize_currency",
+    "money_places",
     # business APIs (bank models and mappers live in their modules)
     "TBankBusinessClient",
     "TochkaClient",

@@ -27,6 +27,7 @@ __all__ = [
     "BankOperation",
     "BankAccountInfo",
     "normalize_currency",
+    "money_places",
     "ISO_NUMERIC_CURRENCIES",
 ]
 
@@ -74,6 +75,18 @@ def normalize_currency(code: Any) -> str:
     if len(text) == 3 and text.isascii() and text.isalpha():
         return text.upper()
     raise ValueError(f"not a currency code: {code!r}")
+
+
+_CENTS = Decimal("0.01")
+
+
+def money_places(amount: Optional[Decimal]) -> Optional[Decimal]:
+    """``amount`` with at least two decimal places (``Decimal("15000")`` →
+    ``Decimal("15000.00")``): banks send whole sums as JSON integers. Only zeros are
+    added; an amount with more places is returned unchanged, never rounded."""
+    if amount is None or amount.as_tuple().exponent <= -2 or not amount.is_finite():
+        return amount
+    return amount.quantize(_CENTS)
 
 
 @dataclass(frozen=True, slots=True)

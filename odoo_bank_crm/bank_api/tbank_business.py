@@ -26,12 +26,9 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Iterable, Iterator, Literal, Optional, Sequence, Union
 
-from typing_extensions import TypedDict
-
 import pydantic
 import requests
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -39,6 +36,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from typing_extensions import TypedDict
 
 from .errors import (
     BankAuthError,
@@ -48,14 +46,14 @@ from .errors import (
     BankUnavailable,
 )
 from .money import kopecks_to_rubles, rubles_to_kopecks
-from .statement import BANK_TZ, BankAccountInfo, BankOperation, normalize_currency
+from .statement import BANK_TZ, BankAccountInfo, BankOperation, money_places, normalize_currency
 from .wire import (
     BankModel,
         CurrencyCode,
     OptionalText,
     RawKeepingModel,
     TextId,
-    cached_adapter,
+    parse_bank_answer,
     day_start,
     decimal_to_json_number,
     describe_validation_error,
@@ -362,7 +360,7 @@ def to_account_info(account: TBankAccount) -> BankAccountInfo:
         currency=account.currency,
         bic=account.bank_bik,
         name=account.name,
-        balance=balance,
+        balance=money_places(balance),
         account_type=account.account_type,
         raw=account.raw,
     )
@@ -390,7 +388,7 @@ def _to_operation(operation, currency, account_number):
                 f"for a {currency} account"
             )
         amount = operation.ruble_amount
-    amount = -abs(amount) if operation.type_of_operation == "Debit" else abs(amount)
+    amount = money_places(-abs(amount) if operation.type_of_operation == "Debit" else abs(amount))
     party = operation.counterparty
     get = party.get
     timestamp = operation.operation_date
@@ -658,15 +656,18 @@ class TBankBusinessClient:
     def get_payment_status(self, document_id: str) -> TBankPaymentStatus:
         """Status of one payment draft (see `get_payment_statuses`).
 
-        :raises BankProtocolError: the bank's answer does not mention ``document_id``.
+        :raises BankRejected: the bank's answer does not mention ``document_id``.
         """
         document_id = to_text_id(document_id)
         for status in self.get_payment_statuses([document_id]):
             if status.document_id == document_id:
                 return status
-        raise self._protocol_error(
-            "POST", PAYMENT_STATUS_PATH, f"no status for document {document_id}"
+        error = BankRejected(
+            f"{self.bank_label} POST {PAYMENT_STATUS_PATH}: the bank does not know "
+            f"document {document_id}"
         )
+        _logger.warning("%s [BankRejected]", error)
+        raise error
 
     # ------------------------------------------------------------------- plumbing
 
@@ -677,9 +678,7 @@ class TBankBusinessClient:
 
     def _parse(self, model, data, method, path):
         try:
-            if isinstance(model, type) and issubclass(model, BaseModel):
-                return model.model_validate(data)
-            return cached_adapter(model).validate_python(data)
+            return parse_bank_answer(model, data)
         except pydantic.ValidationError as exc:
             raise self._protocol_error(
                 method, path, f"unexpected answer ({describe_validation_error(exc)})"

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Callable, Iterable, Optional, Union
 
 import pydantic
 import requests
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_serializer, field_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_serializer, field_validator
 
 from .errors import (
     BankAuthError,
@@ -36,7 +36,7 @@ from .errors import (
     BankUnavailable,
 )
 from .money import kopecks_to_rubles, rubles_to_kopecks
-from .statement import BANK_TZ, BankAccountInfo, BankOperation
+from .statement import BANK_TZ, BankAccountInfo, BankOperation, money_places
 from .wire import (
     BankModel,
     CreditDebit,
@@ -44,7 +44,7 @@ from .wire import (
     OptionalText,
     RawKeepingModel,
     TextId,
-    cached_adapter,
+    parse_bank_answer,
     decimal_to_json_number,
     describe_validation_error,
     dumps_json,
@@ -392,7 +392,7 @@ def to_account_info(
         currency=account.currency,
         bic=account.bic,
         name=account.name,
-        balance=balance.signed_amount if balance is not None else None,
+        balance=money_places(balance.signed_amount) if balance is not None else None,
         account_type=account.account_sub_type or account.account_type,
         raw=account.raw,
     )
@@ -416,7 +416,7 @@ def to_operation(transaction: TochkaTransaction, account_id: Optional[str] = Non
     currency, ``+`` for ``Credit``; the counterparty is the debtor of an incoming line
     and the creditor of an outgoing one)."""
     incoming = transaction.credit_debit_indicator == "Credit"
-    amount = abs(transaction.amount.amount)
+    amount = money_places(abs(transaction.amount.amount))
     if not incoming:
         amount = -amount
     if incoming:
@@ -684,9 +684,7 @@ class TochkaClient:
 
     def _parse(self, model, data, method, path):
         try:
-            if isinstance(model, type) and issubclass(model, BaseModel):
-                return model.model_validate(data)
-            return cached_adapter(model).validate_python(data)
+            return parse_bank_answer(model, data)
         except pydantic.ValidationError as exc:
             raise self._protocol_error(
                 method, path, f"unexpected answer ({describe_validation_error(exc)})"

@@ -33,6 +33,8 @@ __all__ = [
     "CreditDebit",
     "to_text_id",
     "cached_adapter",
+    "parse_bank_answer",
+    "BANK_ANSWER",
 ]
 
 
@@ -172,6 +174,11 @@ class BankModel(BaseModel):
 
 
 _RAW_KEY = "__raw__"
+#: Validation context under which `RawKeepingModel` keeps the object it parses; the
+#: clients pass it when they parse a bank's answer (``model_validate(data,
+#: context=BANK_ANSWER)``), so a model built in Python never mistakes its keyword
+#: arguments for the bank's object.
+BANK_ANSWER = {"bank_answer": True}
 
 
 class RawKeepingModel(BankModel):
@@ -185,9 +192,9 @@ class RawKeepingModel(BankModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _keep_raw(cls, data, handler):
+    def _keep_raw(cls, data, handler, info):
         model = handler(data)
-        if isinstance(data, dict):
+        if isinstance(data, dict) and info.context and info.context.get("bank_answer"):
             model.__dict__[_RAW_KEY] = data
         return model
 
@@ -211,3 +218,14 @@ def cached_adapter(annotation) -> pydantic.TypeAdapter:
     if adapter is None:
         adapter = _ADAPTERS[annotation] = pydantic.TypeAdapter(annotation)
     return adapter
+
+
+def parse_bank_answer(annotation, data):
+    """Validate a bank's decoded answer against a model or a type such as
+    ``list[Model]``, keeping the raw objects (`BANK_ANSWER`).
+
+    :raises pydantic.ValidationError: the answer does not fit.
+    """
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.model_validate(data, context=BANK_ANSWER)
+    return cached_adapter(annotation).validate_python(data, context=BANK_ANSWER)

@@ -2,7 +2,11 @@ from . import account_bank_statement_line
 from . import account_journal
 from . import account_move
 from . import account_move_line
+from . import account_tax
+from . import bank_connection
+from . import bank_connection_providers
 from . import bank_crm_demo
+from . import bank_crm_payment_link
 from . import bank_crm_shop_order
 from . import bank_webhook_event
 from . import crm_lead
@@ -10,3 +14,5 @@ from . import payment_provider
 from . import payment_transaction
 from . import res_company
 from . import res_config_settings
+from . import res_partner
+from . import res_partner_counterparty

@@ -1,5 +1,9 @@
+import pytz
+
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+
+from .bank_crm_payment_link import qr_image_path
 
 
 class AccountMove(models.Model):
@@ -177,4 +181,148 @@ class AccountMove(models.Model):
             'price_unit': price_unit,
             'discount': discount,
             'tax_ids': [Command.set(taxes.ids)],
+        }
+
+    # === PAYMENT LINKS === #
+    # The link a customer pays an invoice by: the bank's (behind the invoice's pay page,
+    # with the SBP QR code) or Odoo's customer portal. Every link issued is kept in
+    # bank.crm.payment.link; the wizard, the stage-triggered rules and the chatter send
+    # them with `_bank_crm_send_payment_link`.
+
+    bank_crm_payment_link_ids = fields.One2many(
+        'bank.crm.payment.link', 'invoice_id', string="Payment Links", readonly=True, copy=False)
+    bank_crm_payment_link_id = fields.Many2one(
+        'bank.crm.payment.link', string="Last Payment Link", compute='_compute_bank_crm_payment_link')
+    bank_crm_payment_url = fields.Char(
+        string="Payment Link", compute='_compute_bank_crm_payment_link',
+        help="The link sent to the customer: the invoice's pay page, or its page in the customer portal.")
+    bank_crm_payment_link_status = fields.Selection(
+        related='bank_crm_payment_link_id.status', string="Link Status")
+    bank_crm_sbp_qr_payload = fields.Char(
+        string="SBP QR Code", copy=False, readonly=True,
+        help="The Faster Payments System (SBP) link of the invoice's last bank payment link, drawn as a QR code.")
+    bank_crm_sbp_qr_image_url = fields.Char(
+        string="SBP QR Image", compute='_compute_bank_crm_sbp_qr_image_url')
+
+    @api.depends('bank_crm_payment_link_ids.url')
+    def _compute_bank_crm_payment_link(self):
+        for invoice in self:
+            link = invoice.bank_crm_payment_link_ids.sorted(lambda l: (l.create_date or fields.Datetime.now(), l.id),
+                                                           reverse=True)[:1]
+            invoice.bank_crm_payment_link_id = link
+            invoice.bank_crm_payment_url = link.url
+
+    @api.depends('bank_crm_sbp_qr_payload')
+    def _compute_bank_crm_sbp_qr_image_url(self):
+        for invoice in self:
+            invoice.bank_crm_sbp_qr_image_url = invoice.bank_crm_sbp_qr_payload and (
+                invoice.get_base_url().rstrip('/') + qr_image_path(invoice.bank_crm_sbp_qr_payload))
+
+    def _bank_crm_pay_page_url(self):
+        """The invoice's pay page, opened with its portal access token (absolute URL)."""
+        self.ensure_one()
+        return f"{self.get_base_url().rstrip('/')}/bank_crm/pay/{self.id}?access_token={self._portal_ensure_token()}"
+
+    def _bank_crm_ensure_payment_link(self, kind=None):
+        """The invoice's payment link of `kind` that can still be paid, issued now if there is none.
+
+        :param str kind: 'tbank' or 'portal' (default: the company's, Settings)
+        :return: bank.crm.payment.link
+        :raise UserError: when the link cannot be issued (nothing to pay, bank refused, ...)
+        """
+        self.ensure_one()
+        kind = kind or self.company_id.bank_crm_payment_link_kind or 'tbank'
+        usable = self.bank_crm_payment_link_ids.filtered(lambda link: link.kind == kind and link._is_usable())
+        if usable:
+            return usable[0]
+        return self._bank_crm_create_payment_link(kind)
+
+    def _bank_crm_create_payment_link(self, kind):
+        """Issue a new payment link of `kind` and record it in the registry.
+
+        A bank link lives until the end of the due date (Moscow time, bank-apis.md §1.3 Init
+        RedirectDueDate) and brings the customer back to the pay page; its SBP QR code is
+        asked with GetQr, and a terminal without SBP only leaves a note.
+        """
+        self.ensure_one()
+        Link = self.env['bank.crm.payment.link'].sudo()
+        if self.move_type != 'out_invoice' or self.state != 'posted':
+            raise UserError(_("Only a posted customer invoice can get a payment link."))
+        values = {'invoice_id': self.id, 'kind': kind, 'amount': self.amount_residual}
+        if kind == 'portal':
+            values['url'] = self.get_base_url().rstrip('/') + self.get_portal_url()
+            return Link.create(values).with_env(self.env)
+        # The bank's payment behind an expired link is closed, so that Init registers a fresh one.
+        stale = self.bank_crm_payment_link_ids.filtered(
+            lambda link: link.kind == 'tbank' and not link._is_usable()).transaction_id
+        stale.filtered(lambda tx: tx.state in ('draft', 'pending')).sudo()._set_canceled(
+            state_message=_("The payment link expired."))
+        expiry = Link._bank_expiry(self.invoice_date_due)
+        pay_page = self._bank_crm_pay_page_url()
+        tx, payment_url = self._bank_crm_tbank_payment_link(
+            redirect_due_date=expiry, success_url=pay_page, fail_url=pay_page)
+        existing = Link.search([('transaction_id', '=', tx.id)], limit=1)
+        if existing:  # the open payment was reused
+            return existing.with_env(self.env)
+        qr_payload, note = self._bank_crm_sbp_qr(tx)
+        values.update({
+            'url': pay_page,
+            'payment_url': payment_url,
+            'transaction_id': tx.id,
+            'expiry_date': expiry.astimezone(pytz.utc).replace(tzinfo=None),
+            'sbp_qr_payload': qr_payload,
+            'note': note,
+        })
+        if qr_payload:
+            self.sudo().bank_crm_sbp_qr_payload = qr_payload
+        return Link.create(values).with_env(self.env)
+
+    def _bank_crm_sbp_qr(self, tx):
+        """The SBP QR payload (GetQr, DataType PAYLOAD) of a bank payment, or (False, why not):
+        the card link works without it, e.g. on a terminal without SBP."""
+        try:
+            response = tx.provider_id._tbank_call('get_qr', tx.provider_reference, data_type='PAYLOAD')
+        except UserError as error:
+            note = _("The payment link has no SBP QR code: %(error)s", error=error)
+            self.message_post(body=note)
+            return False, note
+        return response.data, False
+
+    def _bank_crm_send_payment_link(self, template=None):
+        """Email each invoice's payment link to its customer.
+
+        For each invoice: ensures a payment link exists (issued with the company's default
+        kind when there is none that can still be paid), posts the email template (or
+        `template`) to the invoice's customer in the chatter, and records the link as sent.
+        Used by the "Issue invoice" wizard, the stage-triggered invoice rules and the
+        payment links' "Resend".
+
+        :param mail.template template: default: "Invoice: payment link"
+        :return: True
+        :raise UserError: when a customer has no email address, or a link cannot be issued
+        """
+        template = template or self.env.ref('odoo_bank_crm.mail_template_bank_crm_payment_link')
+        for invoice in self:
+            if not invoice.partner_id.email:
+                raise UserError(_("%(customer)s has no email address: add one to send invoice %(invoice)s.",
+                                  customer=invoice.partner_id.display_name, invoice=invoice.name))
+        for invoice in self:
+            link = invoice._bank_crm_ensure_payment_link()
+            invoice.message_post_with_source(
+                template,
+                message_type='comment',
+                subtype_xmlid='mail.mt_comment',
+                email_layout_xmlid='mail.mail_notification_layout_with_responsible_signature',
+            )
+            link._mark_sent()
+        return True
+
+    def action_bank_crm_send_payment_link(self):
+        """Button: send the payment link (again)."""
+        self._bank_crm_send_payment_link()
+        return {
+            'type': 'ir.actions.client', 'tag': 'display_notification',
+            'params': {'type': 'success', 'sticky': False,
+                       'message': _("The payment link was sent to %(emails)s.",
+                                    emails=", ".join(self.partner_id.mapped('email')))},
         }

@@ -1,15 +1,11 @@
 import json
-import logging
 import re
-from decimal import ROUND_HALF_UP, Decimal
 
-from odoo import Command, _, api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, plaintext2html
+from odoo.tools import SQL, email_normalize, plaintext2html
 
 from .. import const
-
-_logger = logging.getLogger(__name__)
 
 # A phone matches a partner's when their last digits agree (the national number, without
 # the +7 or 8 trunk prefix a Russian number is written with); shorter numbers must be equal.
@@ -91,21 +87,22 @@ class BankCrmShopOrder(models.Model):
         team = company.bank_crm_shop_team_id
         salesperson = team.user_id
         lead = self.env['crm.lead'].create(self._bank_crm_prepare_lead(order, partner, team, currency, total))
-        invoice = self.env['account.move'].create({
-            'move_type': 'out_invoice',
-            'partner_id': partner.id,
-            'currency_id': currency.id,
-            'bank_crm_lead_id': lead.id,
+        # The CRM's one way to build an invoice; the shop's prices include their taxes.
+        invoice = self.env['account.move']._bank_crm_create_invoice({
+            'partner': partner,
+            'lead': lead,
+            'currency': currency,
+            'mode': 'items',
+            'lines': lines,
+            'prices_include_tax': True,
             'invoice_origin': order.order_id,
-            'invoice_user_id': salesperson.id or False,
-            'invoice_line_ids': [Command.create(line) for line in lines],
+            'salesperson': salesperson or None,
         })
-        invoice.action_post()
         if currency.compare_amounts(invoice.amount_total, float(total)):
+            # e.g. taxes rounded globally rather than per line: the customer must pay what the shop showed.
             raise ShopOrderRefused(_(
-                "The invoice comes to %(invoice)s while the order's items add up to %(order)s: the sale "
-                "taxes of %(company)s do not include the tax in the price. Use sale taxes included in "
-                "the price for the shop's VAT rates.",
+                "The invoice comes to %(invoice)s while the order's items add up to %(order)s; check how "
+                "%(company)s rounds taxes (Accounting settings: per line).",
                 invoice=invoice.amount_total, order=total, company=company.name), code='amount_mismatch')
 
         # Last: the bank. Its failure is raised, and the caller rolls everything back.
@@ -205,8 +202,9 @@ class BankCrmShopOrder(models.Model):
 
     @api.model
     def _bank_crm_prepare_line(self, item):
-        """Invoice line values of one item: its product (by code, or the shop item
-        product), the quantity, and the price as the shop shows it, tax included."""
+        """One line of the invoice spec (`account.move._bank_crm_create_invoice`): the
+        item's product (by code, or the shop item product), quantity, price as the shop
+        shows it (tax included) and the company's sale tax of its VAT rate."""
         company = self.env.company
         Product = self.env['product.product']
         if item.code:
@@ -223,34 +221,28 @@ class BankCrmShopOrder(models.Model):
             if not product:
                 raise ShopOrderRefused(_("Items without a product code need the shop item product: "
                                          "choose one in the settings."), code='unknown_product')
-        tax = self._bank_crm_sale_tax(item.tax_rate)
-        price_unit = item.unit_price
-        if tax and not tax.price_include:
-            # The shop's price includes the tax; this tax is added on top of the price.
-            digits = self.env['decimal.precision'].precision_get('Product Price')
-            price_unit = (price_unit * 100 / (100 + Decimal(item.tax_rate))).quantize(
-                Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-        values = {
-            'product_id': product.id,
+        return {
+            'product': product,
+            'name': item.name or None,
             'quantity': float(item.quantity),
-            'price_unit': float(price_unit),
-            'tax_ids': [Command.set(tax.ids)],
+            'price_unit': float(item.unit_price),
+            'tax_ids': self._bank_crm_sale_tax(item.tax_rate),
         }
-        if item.name:
-            values['name'] = item.name
-        return values
 
     @api.model
     def _bank_crm_sale_tax(self, rate):
-        """The company's sale tax of `rate` percent (None: no tax), preferring one included
-        in the price, as a shop shows its prices."""
+        """The company's sale tax of `rate` percent (None: no tax), preferably one included
+        in the price as a shop shows its prices (the invoice takes the included variant anyway)."""
         Tax = self.env['account.tax']
         if rate is None:
             return Tax
+        company_domain = Tax._check_company_domain(self.env.company)
         taxes = Tax.search([
-            *Tax._check_company_domain(self.env.company),
-            ('type_tax_use', '=', 'sale'), ('amount_type', '=', 'percent'), ('amount', '=', rate),
+            *company_domain, ('type_tax_use', '=', 'sale'), ('amount_type', '=', 'percent'), ('amount', '=', rate),
         ])
+        # A part of a group of taxes, or a tax that changes the base of others, is not "VAT at this rate".
+        taxes -= Tax.search([*company_domain, ('amount_type', '=', 'group')]).children_tax_ids
+        taxes = taxes.filtered(lambda t: not t.include_base_amount)
         tax = taxes.filtered('price_include')[:1] or taxes[:1]
         if not tax:
             raise ShopOrderRefused(_(
@@ -266,7 +258,8 @@ class BankCrmShopOrder(models.Model):
             'name': _("Online shop order %(order)s", order=order.order_id),
             'partner_id': partner.id,
             # The deal counts in the company's currency.
-            'expected_revenue': currency._convert(float(total), company.currency_id, company, fields.Date.context_today(self)),
+            'expected_revenue': currency._convert(
+                float(total), company.currency_id, company, fields.Date.context_today(self)),
             'team_id': team.id or False,
             'user_id': team.user_id.id or False,
             'company_id': company.id,
@@ -295,7 +288,7 @@ class BankCrmShopOrder(models.Model):
             partner = Partner.search([('vat', 'in', (customer.inn, f'RU{customer.inn}'))], order='id')
             partner = partner.filtered(lambda p: not p.parent_id)[:1] or partner[:1].commercial_partner_id
         if not partner and customer.email:
-            partner = Partner.search([('email_normalized', '=', customer.email.lower())], order='id', limit=1)
+            partner = Partner.search([('email_normalized', '=', email_normalize(customer.email))], order='id', limit=1)
         if not partner and customer.phone:
             partner = self._bank_crm_partner_by_phone(customer.phone)
         if partner:

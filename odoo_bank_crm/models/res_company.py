@@ -20,3 +20,8 @@ class ResCompany(models.Model):
     bank_crm_amount_label = fields.Char(
         string="Wording of Amount-Only Invoices", translate=True,
         help="What the single line of an amount-only invoice says, e.g. \"Payment under the contract\".")
+    bank_crm_payment_link_kind = fields.Selection(
+        selection=[('tbank', "T-Bank payment link"), ('portal', "Odoo customer portal")],
+        string="Payment Link of Invoices", default='tbank', required=True,
+        help="What invoices issued from the CRM are paid by: the bank's payment page (cards and "
+             "SBP QR code, behind the invoice's pay page) or the invoice's page in Odoo's customer portal.")

@@ -4,7 +4,7 @@ from sandbox_helpers import Api
 
 def test_health(api, sandbox):
     answer = api.admin("GET", "health").json()
-    assert answer["status"] == "ok" and answer["banks"] == ["tbank_acquiring"] and answer["url"] == sandbox.url
+    assert answer["status"] == "ok" and "tbank_acquiring" in answer["banks"] and answer["url"] == sandbox.url
 
 
 def test_state_lists_payments_without_secrets(api):

@@ -1,0 +1,174 @@
+"""T-Bank notifications per second and their latency, against Odoo running 2 workers,
+next to a trivial Odoo route hit the same way in the same run.
+
+Transactions for N distinct notifications are prepared beforehand in one `odoo shell`
+script (a deal, a posted invoice and a registered transaction each, as after Init,
+without calling the bank); each notification is a signed CONFIRMED, so every request
+does the whole work: store, verify, apply, post and reconcile the payment, announce it
+on the deal. Requests go over loopback from a small thread pool.
+"""
+import json
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+import harness
+from bank_api import compute_token
+
+NAME = "webhook"
+DB = "bank_crm_bench"
+GOAL_P99_MS = 150.0
+GOAL_RATIO = 1 / 3
+BASELINES = {
+    "version_info": ("POST", "/web/webclient/version_info",
+                     json.dumps({"jsonrpc": "2.0", "method": "call", "params": {}}).encode()),
+    "health": ("GET", "/web/health", None),
+}
+
+PREPARE = """
+from odoo import Command
+count, first_payment_id = {count:d}, {first_payment_id:d}
+provider = env.ref('odoo_bank_crm.payment_provider_tbank')
+card = env.ref('payment.payment_method_card')
+rub = env.ref('base.RUB')
+partners = env['res.partner'].create([{{'name': f"ООО «Нагрузка {{i}}»", 'email': f"load{{i}}@example.com"}}
+                                     for i in range(10)])
+leads = env['crm.lead'].create([{{'name': f"Нагрузочная сделка {{i}}", 'type': 'opportunity',
+                                 'partner_id': partners[i % 10].id, 'user_id': env.ref('base.user_admin').id}}
+                               for i in range(count)])
+invoices = env['account.move'].create([{{
+    'move_type': 'out_invoice', 'partner_id': lead.partner_id.id, 'bank_crm_lead_id': lead.id,
+    'currency_id': rub.id,
+    'invoice_line_ids': [Command.create({{'name': "Услуга", 'quantity': 1, 'price_unit': 1000 + i,
+                                          'tax_ids': [Command.clear()]}})],
+}} for i, lead in enumerate(leads)])
+invoices.action_post()
+Transaction = env['payment.transaction']
+txs = Transaction.create([{{
+    'provider_id': provider.id, 'payment_method_id': card.id,
+    'reference': Transaction._compute_reference('tbank', invoice_ids=[Command.set(invoice.ids)]),
+    'amount': invoice.amount_residual, 'currency_id': invoice.currency_id.id,
+    'partner_id': invoice.partner_id.id, 'operation': 'online_redirect',
+    'invoice_ids': [Command.set(invoice.ids)],
+    'provider_reference': str(first_payment_id + i), 'tbank_status': 'NEW',
+}} for i, invoice in enumerate(invoices)])
+env.cr.commit()
+result = [[tx.reference, tx.provider_reference, round(tx.amount * 100)] for tx in txs]
+"""
+
+
+def percentile(values, fraction):
+    """Nearest-rank percentile of `values` (not empty)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def notification(reference, payment_id, amount_minor):
+    payload = {"TerminalKey": harness.TBANK_TERMINAL_KEY, "OrderId": reference, "Success": True,
+               "Status": "CONFIRMED", "PaymentId": int(payment_id), "ErrorCode": "0", "Amount": amount_minor,
+               "CardId": 881900, "Pan": "220077******7761", "ExpDate": "1230"}
+    payload["Token"] = compute_token(payload, harness.TBANK_PASSWORD)
+    return json.dumps(payload, ensure_ascii=False).encode()
+
+
+def fire(url, requests_to_send, concurrency, expect):
+    """Send `requests_to_send` ([(method, body)]) to `url` from `concurrency` threads, one
+    keep-alive session each. Returns (wall seconds, latencies in ms, unexpected answers)."""
+    sessions = [requests.Session() for _ in range(concurrency)]
+    headers = {"Content-Type": "application/json"}
+
+    def one(index):
+        method, body = requests_to_send[index]
+        session = sessions[index % concurrency]
+        started = time.perf_counter()
+        response = session.request(method, url, data=body, headers=headers, timeout=60)
+        elapsed = (time.perf_counter() - started) * 1000
+        return elapsed, None if expect(response) else (response.status_code, response.text[:200])
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(one, range(len(requests_to_send))))
+    wall = time.perf_counter() - started
+    for session in sessions:
+        session.close()
+    return wall, [r[0] for r in results], [r[1] for r in results if r[1]]
+
+
+def figures(label, wall, latencies):
+    return {"label": label, "requests": len(latencies), "throughput": len(latencies) / wall,
+            "p50": percentile(latencies, 0.50), "p99": percentile(latencies, 0.99)}
+
+
+def run(requests_count=300, concurrency=8, warmup=16, baseline="version_info", log=print):
+    """Run the benchmark on a stack of its own; returns the figures as a dict."""
+    acq = harness.AcquiringStack(DB, "bench", workers=2)
+    log(f"[{NAME}] starting PostgreSQL, the sandbox and Odoo (2 workers) on a fresh database...")
+    started = time.monotonic()
+    acq.start()
+    try:
+        log(f"[{NAME}] ready in {time.monotonic() - started:.0f}s; preparing {requests_count + warmup} "
+            f"invoices with registered transactions...")
+        started = time.monotonic()
+        txs = acq.shell_json(PREPARE.format(count=requests_count + warmup, first_payment_id=8_100_000_000),
+                             "bench-prepare.log")
+        log(f"[{NAME}] prepared in {time.monotonic() - started:.0f}s")
+        bodies = [notification(*tx) for tx in txs]
+        warm, measured = bodies[:warmup], bodies[warmup:]
+        webhook_url = f"{acq.odoo_url}/payment/tbank/webhook"
+        method, path, base_body = BASELINES[baseline]
+        base_url = f"{acq.odoo_url}{path}"
+
+        def ok(response):
+            return response.status_code == 200 and response.text == "OK"
+
+        def base_ok(response):
+            return response.status_code == 200
+
+        # warm both routes up in every worker (registry, caches) before measuring
+        fire(base_url, [(method, base_body)] * warmup, concurrency, base_ok)
+        _, _, bad = fire(webhook_url, [("POST", body) for body in warm], concurrency, ok)
+        assert not bad, f"warm-up notifications refused: {bad[:3]}"
+
+        log(f"[{NAME}] baseline: {requests_count} x {method} {path}, {concurrency} concurrent...")
+        wall, latencies, bad = fire(base_url, [(method, base_body)] * requests_count, concurrency, base_ok)
+        assert not bad, f"baseline answers not 200: {bad[:3]}"
+        base = figures(f"baseline {path}", wall, latencies)
+        log(f"[{NAME}] webhook: {requests_count} distinct notifications, {concurrency} concurrent...")
+        wall, latencies, bad = fire(webhook_url, [("POST", body) for body in measured], concurrency, ok)
+        assert not bad, f"notifications not answered OK: {bad[:3]}"
+        hook = figures("webhook /payment/tbank/webhook", wall, latencies)
+
+        # every notification did its work: one payment per transaction, each invoice paid
+        references = [tx[0] for tx in txs]
+        done = acq.rpc.call("payment.transaction", "search_count",
+                            [("reference", "in", references), ("state", "=", "done")])
+        payments = acq.rpc.call("account.payment", "search_count",
+                                [("payment_transaction_id.reference", "in", references)])
+        paid = acq.rpc.call("account.move", "search_count", [("transaction_ids.reference", "in", references),
+                                                            ("payment_state", "in", ("paid", "in_payment"))])
+        assert done == payments == paid == len(txs), (done, payments, paid, len(txs))
+    finally:
+        acq.stop()
+    ratio = hook["throughput"] / base["throughput"]
+    return {"name": NAME, "concurrency": concurrency, "workers": 2, "rows": [base, hook], "ratio": ratio,
+            "goals": {"p99_ms": (hook["p99"], GOAL_P99_MS, hook["p99"] < GOAL_P99_MS),
+                      "ratio": (ratio, GOAL_RATIO, ratio >= GOAL_RATIO)},
+            "checked": f"{done} transactions done, {payments} payments, {paid} invoices paid"}
+
+
+def report(result):
+    lines = [f"Webhook notifications vs a trivial route: Odoo {result['workers']} workers, "
+             f"{result['concurrency']} concurrent clients, loopback",
+             f"  {'':34} {'requests':>8} {'throughput':>14} {'p50':>10} {'p99':>10}"]
+    for row in result["rows"]:
+        lines.append(f"  {row['label']:34} {row['requests']:>8} {row['throughput']:>8.1f} req/s "
+                     f"{row['p50']:>7.1f} ms {row['p99']:>7.1f} ms")
+    p99, p99_goal, p99_ok = result["goals"]["p99_ms"]
+    ratio, ratio_goal, ratio_ok = result["goals"]["ratio"]
+    lines += [f"  ratio webhook / baseline throughput: {ratio:.3f}",
+              f"  goal p99 < {p99_goal:.0f} ms: {'met' if p99_ok else 'NOT met'} ({p99:.1f} ms)",
+              f"  goal ratio >= 1/3: {'met' if ratio_ok else 'NOT met'} ({ratio:.3f})",
+              f"  checked afterwards: {result['checked']}"]
+    return "\n".join(lines)

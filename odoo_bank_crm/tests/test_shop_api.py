@@ -1,0 +1,528 @@
+import json
+import threading
+import time
+import uuid
+from contextlib import closing
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg2.errors
+
+from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.account_payment.tests.common import AccountPaymentCommon
+
+from ..bank_api import compute_token
+
+API_URL = '/bank_crm/api/v1/orders'
+TERMINAL_KEY = 'ShopApiTestTerminal'
+PASSWORD = 'ShopApiTestPassword'
+
+
+class FakeTBankAcquiring:
+    """A tiny stand-in for T-Bank's acquiring API (bank-apis.md §1.3 Init) on 127.0.0.1:
+    it checks the request's Token like the bank and answers `mode`: 'ok' (a new payment
+    with its PaymentURL), 'refused' (Success false with an ErrorCode) or 'down' (HTTP 503).
+    Odoo's HTTP server calls it from its own thread, so it is a real server, not a mock."""
+
+    def __init__(self):
+        self.mode = 'ok'
+        self.requests = []
+        self._next_payment_id = 4200000
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers['Content-Length'])))
+                fake.requests.append((self.path, body))
+                status, answer = fake._answer(self.path, body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = f'http://127.0.0.1:{self.server.server_port}/v2'
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _answer(self, path, body):
+        if self.mode == 'down':
+            return 503, {'error': 'Service Unavailable'}
+        common = {'TerminalKey': TERMINAL_KEY, 'OrderId': body.get('OrderId')}
+        if not path.endswith('/Init'):
+            return 200, {**common, 'Success': False, 'ErrorCode': '9', 'Message': "Unknown method"}
+        if body.get('Token') != compute_token(body, PASSWORD):
+            return 200, {**common, 'Success': False, 'ErrorCode': '204', 'Message': "Неверный токен"}
+        if self.mode == 'refused':
+            return 200, {**common, 'Success': False, 'ErrorCode': '1013', 'Message': "Терминал заблокирован для платежей",
+                         'Details': "Payments are disabled for this terminal"}
+        self._next_payment_id += 1
+        return 200, {**common, 'Success': True, 'ErrorCode': '0', 'Status': 'NEW', 'Amount': body['Amount'],
+                     'PaymentId': str(self._next_payment_id),
+                     'PaymentURL': f'https://securepay.example/new/pay{self._next_payment_id}'}
+
+    def inits(self):
+        return [body for path, body in self.requests if path.endswith('/Init')]
+
+
+@tagged('post_install', '-at_install')
+class TestShopApi(AccountPaymentCommon, HttpCase):
+    """The online shop's order API, through real HTTP requests to Odoo's server, which
+    calls a fake T-Bank over HTTP in turn."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bank = FakeTBankAcquiring()
+        cls.addClassCleanup(cls.bank.stop)
+        cls.company = cls.env.company
+        cls.currency_rub = cls._prepare_currency('RUB')
+        cls.tbank = cls._prepare_provider('tbank', update_values={
+            'tbank_terminal_key': TERMINAL_KEY,
+            'tbank_password': PASSWORD,
+            'tbank_api_url': cls.bank.url,
+            'available_currency_ids': [Command.set(cls.currency_rub.ids)],
+        })
+        Tax = cls.env['account.tax']
+        cls.vat20 = Tax.create({'name': "VAT 20% incl.", 'amount': 20, 'type_tax_use': 'sale',
+                                'price_include_override': 'tax_included'})
+        cls.vat0 = Tax.create({'name': "VAT 0%", 'amount': 0, 'type_tax_use': 'sale',
+                               'price_include_override': 'tax_included'})
+        cls.chair = cls.env['product.product'].create({
+            'name': "Office chair", 'default_code': 'CHAIR-1', 'type': 'consu', 'list_price': 1000.0,
+            'taxes_id': [Command.set(cls.tax_sale_a.ids)],
+        })
+        cls.leader = new_test_user(cls.env, login='shop_team_leader', name="Team Leader",
+                                   groups='base.group_user,sales_team.group_sale_salesman',
+                                   company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)])
+        cls.team = cls.env['crm.team'].create({'name': "Online sales", 'user_id': cls.leader.id,
+                                               'company_id': cls.company.id})
+        cls.stage = cls.env['crm.stage'].create({'name': "Awaiting payment", 'sequence': 50})
+        cls.shop_user = cls._api_user('shop_integration', "Online Shop")
+        cls.company.write({
+            'bank_crm_shop_user_id': cls.shop_user.id,
+            'bank_crm_shop_team_id': cls.team.id,
+            'bank_crm_shop_stage_id': cls.stage.id,
+        })
+        cls.api_key = cls._api_key(cls.shop_user)
+
+    @classmethod
+    def _api_user(cls, login, name, groups='base.group_user,sales_team.group_sale_salesman_all_leads,'
+                                          'account.group_account_invoice'):
+        return new_test_user(cls.env, login=login, name=name, groups=groups, company_id=cls.company.id,
+                             company_ids=[Command.set(cls.company.ids)])
+
+    @classmethod
+    def _api_key(cls, user):
+        # As the user's preferences create it (no expiry: an administrator sets it up).
+        return cls.env['res.users.apikeys'].with_user(user).sudo()._generate(None, "Online shop", None)
+
+    def setUp(self):
+        super().setUp()
+        self.bank.mode = 'ok'
+        self.bank.requests.clear()
+
+    # === HELPERS === #
+
+    def _order(self, order_id=None, **overrides):
+        order = {
+            'order_id': order_id or f'SHOP-{uuid.uuid4().hex[:10]}',
+            'customer': {'name': "ООО «Вектор»", 'inn': '7707083893', 'email': 'buyer@vector.example',
+                         'phone': '+7 900 123-45-67'},
+            'items': [
+                {'code': 'CHAIR-1', 'quantity': 2, 'unit_price': 1500.00, 'tax': 'vat20'},
+                {'name': "Доставка по Москве", 'quantity': 1, 'unit_price': 350.50, 'tax': 'none'},
+            ],
+            'success_url': 'https://shop.example/orders/ok',
+            'fail_url': 'https://shop.example/orders/fail',
+            'comment': "Позвонить перед доставкой",
+        }
+        order.update(overrides)
+        return order
+
+    def _post(self, body, key=None, headers=None):
+        """POST `body` (a dict sent as JSON, or bytes as they are) with the API key."""
+        headers = {'Content-Type': 'application/json', **(headers or {})}
+        if key is not False:
+            headers.setdefault('Authorization', f'Bearer {key or self.api_key}')
+        headers = {name: value for name, value in headers.items() if value is not None}
+        data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+        return self.opener.post(self.base_url() + API_URL, data=data, headers=headers, timeout=30)
+
+    def _counts(self):
+        env = self.env(su=True)
+        return {model: env[model].with_context(active_test=False).search_count([]) for model in (
+            'crm.lead', 'account.move', 'res.partner', 'payment.transaction', 'bank.crm.shop.order')}
+
+    def _assert_nothing_created(self, response, counts_before, status, error):
+        self.assertEqual(response.status_code, status, response.text)
+        self.assertEqual(response.headers['Content-Type'], 'application/json; charset=utf-8')
+        self.assertEqual(response.json()['error'], error, response.text)
+        self.assertNotIn('Traceback', response.text)
+        self.assertEqual(self._counts(), counts_before)
+
+    def _field_errors(self, response):
+        self.assertEqual(response.status_code, 400, response.text)
+        self.assertEqual(response.json()['error'], 'validation_error')
+        return {detail['field']: detail for detail in response.json()['details']}
+
+    # === THE ORDER === #
+
+    def test_order_creates_partner_deal_posted_invoice_and_payment_link(self):
+        counts = self._counts()
+        response = self._post(self._order('A-1001'))
+        self.assertEqual(response.status_code, 201, response.text)
+        answer = response.json()
+        self.assertEqual(set(answer), {'order_id', 'deal_id', 'invoice_id', 'invoice_number', 'amount', 'currency',
+                                       'payment_url'})
+        self.assertEqual(answer['order_id'], 'A-1001')
+        self.assertEqual(answer['amount'], 3350.5)  # 2 x 1500.00 + 350.50, prices tax included
+        self.assertEqual(answer['currency'], 'RUB')
+
+        invoice = self.env['account.move'].browse(answer['invoice_id'])
+        lead = self.env['crm.lead'].browse(answer['deal_id'])
+        self.assertRecordValues(invoice, [{
+            'move_type': 'out_invoice', 'state': 'posted', 'name': answer['invoice_number'],
+            'bank_crm_lead_id': lead.id, 'currency_id': self.currency_rub.id, 'amount_total': 3350.5,
+            'invoice_origin': 'A-1001', 'invoice_user_id': self.leader.id,
+        }])
+        shop_item = self.env.ref('odoo_bank_crm.product_product_shop_item')
+        self.assertRecordValues(invoice.invoice_line_ids, [
+            {'product_id': self.chair.id, 'name': "[CHAIR-1] Office chair", 'quantity': 2.0, 'price_unit': 1500.0,
+             'tax_ids': self.vat20.ids, 'price_total': 3000.0},
+            {'product_id': shop_item.id, 'name': "Доставка по Москве", 'quantity': 1.0, 'price_unit': 350.5,
+             'tax_ids': [], 'price_total': 350.5},
+        ])
+
+        partner = invoice.partner_id
+        self.assertRecordValues(partner, [{
+            'name': "ООО «Вектор»", 'vat': '7707083893', 'email': 'buyer@vector.example',
+            'phone': '+7 900 123-45-67', 'is_company': True,
+        }])
+        self.assertRecordValues(lead, [{
+            'type': 'opportunity', 'partner_id': partner.id, 'expected_revenue': 3350.5, 'team_id': self.team.id,
+            'stage_id': self.stage.id, 'user_id': self.leader.id, 'company_id': self.company.id,
+        }])
+        self.assertEqual(lead.source_id, self.env.ref('odoo_bank_crm.utm_source_online_shop'))
+        self.assertIn("Позвонить перед доставкой", lead.description)
+
+        tx = invoice.transaction_ids
+        self.assertEqual(len(tx), 1)
+        self.assertRecordValues(tx, [{
+            'provider_id': self.tbank.id, 'amount': 3350.5, 'currency_id': self.currency_rub.id,
+            'partner_id': partner.id, 'tbank_payment_url': answer['payment_url'], 'tbank_status': 'NEW',
+        }])
+        self.assertTrue(answer['payment_url'].startswith('https://securepay.example/new/'))
+        [init] = self.bank.inits()
+        self.assertEqual(init['Amount'], 335050)
+        self.assertEqual(init['OrderId'], tx.reference)
+        self.assertEqual(init['SuccessURL'], 'https://shop.example/orders/ok')
+        self.assertEqual(init['FailURL'], 'https://shop.example/orders/fail')
+
+        shop_order = self.env['bank.crm.shop.order'].search([('name', '=', 'A-1001')])
+        self.assertRecordValues(shop_order, [{
+            'company_id': self.company.id, 'partner_id': partner.id, 'lead_id': lead.id, 'invoice_id': invoice.id,
+            'transaction_id': tx.id, 'payment_url': answer['payment_url'], 'amount_total': 3350.5,
+        }])
+        self.assertEqual(json.loads(shop_order.response_body), answer)
+        self.assertEqual(shop_order.create_uid, self.shop_user)
+        self.assertEqual(invoice.create_uid, self.shop_user, "created with the integration user's rights")
+        self.assertEqual(self._counts(), {**counts, 'crm.lead': counts['crm.lead'] + 1,
+                                          'account.move': counts['account.move'] + 1,
+                                          'res.partner': counts['res.partner'] + 1,
+                                          'payment.transaction': counts['payment.transaction'] + 1,
+                                          'bank.crm.shop.order': counts['bank.crm.shop.order'] + 1})
+
+    def test_same_order_number_again_gets_the_first_answer(self):
+        first = self._post(self._order('A-2002'))
+        self.assertEqual(first.status_code, 201, first.text)
+        counts = self._counts()
+        again = self._post(self._order('A-2002'))
+        changed = self._post(self._order('A-2002', items=[{'code': 'CHAIR-1', 'quantity': 9, 'unit_price': 1}]))
+        for response in (again, changed):
+            self.assertEqual(response.status_code, 200, response.text)
+            self.assertEqual(response.json(), first.json())
+        self.assertEqual(self._counts(), counts, "no second deal, invoice or payment")
+        self.assertEqual(len(self.bank.inits()), 1, "the bank was asked once")
+        self.assertEqual(self.env['crm.lead'].search_count([('name', 'like', 'A-2002')]), 1)
+
+    def test_order_number_sent_as_a_number(self):
+        response = self._post(self._order(order_id=None) | {'order_id': 31337})
+        self.assertEqual(response.status_code, 201, response.text)
+        self.assertEqual(response.json()['order_id'], '31337')
+
+    def test_deal_without_shop_team_has_no_salesperson(self):
+        self.company.write({'bank_crm_shop_team_id': False, 'bank_crm_shop_stage_id': False})
+        response = self._post(self._order())
+        self.assertEqual(response.status_code, 201, response.text)
+        lead = self.env['crm.lead'].browse(response.json()['deal_id'])
+        self.assertFalse(lead.user_id, "not the integration user")
+        self.assertFalse(lead.team_id)
+        self.assertTrue(lead.stage_id)
+
+    def test_shop_prices_include_a_tax_the_company_adds_on_top(self):
+        vat10 = self.env['account.tax'].create({'name': "VAT 10%", 'amount': 10, 'type_tax_use': 'sale',
+                                                'price_include_override': 'tax_excluded'})
+        response = self._post(self._order(items=[
+            {'code': 'CHAIR-1', 'quantity': '3', 'unit_price': '33.33', 'tax': 'vat10'},
+            {'name': "Сборка", 'quantity': 1, 'unit_price': 0, 'tax': 'vat0'},
+        ]))
+        self.assertEqual(response.status_code, 201, response.text)
+        self.assertEqual(response.json()['amount'], 99.99, "exactly what the shop showed")
+        invoice = self.env['account.move'].browse(response.json()['invoice_id'])
+        chair, assembly = invoice.invoice_line_ids
+        self.assertRecordValues(chair, [{'price_unit': 33.33, 'quantity': 3.0, 'price_total': 99.99}])
+        self.assertEqual(chair.tax_ids.amount, 10)
+        self.assertTrue(chair.tax_ids.price_include, "the price-included variant of the company's 10% tax")
+        self.assertNotEqual(chair.tax_ids, vat10)
+        self.assertEqual(assembly.tax_ids, self.vat0)
+
+    # === THE CUSTOMER === #
+
+    def test_existing_partner_found_by_inn_then_email_then_phone(self):
+        by_inn = self.env['res.partner'].create({'name': "ООО «Вектор» (CRM)", 'vat': '7707083893', 'is_company': True})
+        self.env['res.partner'].create({'name': "Contact", 'parent_id': by_inn.id, 'email': 'c@vector.example'})
+        by_email = self.env['res.partner'].create({'name': "Ivan Petrov", 'email': 'Ivan.Petrov@Mail.example'})
+        by_phone = self.env['res.partner'].create({'name': "Maria", 'phone': '+7 (912) 345-67-89'})
+        cases = [
+            ("INN", {'name': "Vector LLC", 'inn': '7707083893', 'email': 'other@x.example'}, by_inn),
+            ("email", {'name': "I. Petrov", 'email': 'ivan.petrov@mail.example'}, by_email),
+            ("phone", {'name': "Мария", 'phone': '8 912 3456789'}, by_phone),
+        ]
+        partners_before = self.env['res.partner'].search_count([])
+        for how, customer, expected in cases:
+            with self.subTest(found_by=how):
+                response = self._post(self._order(customer=customer))
+                self.assertEqual(response.status_code, 201, response.text)
+                invoice = self.env['account.move'].browse(response.json()['invoice_id'])
+                self.assertEqual(invoice.partner_id, expected)
+                self.assertEqual(invoice.bank_crm_lead_id.partner_id, expected)
+        self.assertEqual(self.env['res.partner'].search_count([]), partners_before, "never a duplicate")
+
+    def test_new_person_without_inn(self):
+        response = self._post(self._order(customer={'name': "Пётр Сидоров", 'email': 'petr@example.com'}))
+        self.assertEqual(response.status_code, 201, response.text)
+        partner = self.env['account.move'].browse(response.json()['invoice_id']).partner_id
+        self.assertRecordValues(partner, [{'name': "Пётр Сидоров", 'email': 'petr@example.com', 'vat': False,
+                                           'is_company': False}])
+
+    # === VALIDATION === #
+
+    def test_each_invalid_field_is_named(self):
+        order = self._order()
+        item = order['items'][0]
+        customer = order['customer']
+        cases = [
+            ("no customer name", {'customer': {k: v for k, v in customer.items() if k != 'name'}},
+             'customer.name', 'missing'),
+            ("blank customer name", {'customer': {**customer, 'name': "  "}}, 'customer.name', 'string_too_short'),
+            ("no items", {'items': []}, 'items', 'too_short'),
+            ("negative quantity", {'items': [{**item, 'quantity': -1}]}, 'items.0.quantity', 'greater_than'),
+            ("zero quantity", {'items': [{**item, 'quantity': 0}]}, 'items.0.quantity', 'greater_than'),
+            ("negative price", {'items': [{**item, 'unit_price': -5}]}, 'items.0.unit_price', 'greater_than_equal'),
+            ("fractions of a kopeck", {'items': [{**item, 'unit_price': 10.005}]}, 'items.0.unit_price',
+             'decimal_max_places'),
+            ("INN of 9 digits", {'customer': {**customer, 'inn': '770708389'}}, 'customer.inn', 'inn_invalid'),
+            ("INN with a wrong check digit", {'customer': {**customer, 'inn': '7707083894'}}, 'customer.inn',
+             'inn_checksum'),
+            ("bad email", {'customer': {**customer, 'email': 'buyer-at-vector'}}, 'customer.email', 'email_invalid'),
+            ("URL not http", {'success_url': 'javascript:alert(1)'}, 'success_url', 'url_invalid'),
+            ("URL without host", {'fail_url': 'https://'}, 'fail_url', 'url_invalid'),
+            ("order id too long", {'order_id': 'X' * 65}, 'order_id', 'string_too_long'),
+            ("item without code or name", {'items': [{'quantity': 1, 'unit_price': 10}]}, 'items.0', 'item_unnamed'),
+            ("quantity as words", {'items': [{**item, 'quantity': "two"}]}, 'items.0.quantity', 'decimal_parsing'),
+            ("price as a boolean", {'items': [{**item, 'unit_price': True}]}, 'items.0.unit_price', 'decimal_type'),
+            ("items as an object", {'items': item}, 'items', 'list_type'),
+            ("customer as text", {'customer': "Ivan"}, 'customer', 'model_type'),
+            ("unknown VAT code", {'items': [{**item, 'tax': 'vat18'}]}, 'items.0.tax', 'literal_error'),
+            ("unknown field", {'items': [{**item, 'qty': 2}]}, 'items.0.qty', 'extra_forbidden'),
+            ("order id missing", {'order_id': None}, 'order_id', 'string_type'),
+        ]
+        counts = self._counts()
+        for label, change, field, code in cases:
+            with self.subTest(label):
+                response = self._post({**order, **change})
+                errors = self._field_errors(response)
+                self.assertIn(field, errors)
+                self.assertEqual(errors[field]['code'], code)
+                self.assertTrue(errors[field]['message'])
+        self.assertEqual(self._counts(), counts)
+        self.assertFalse(self.bank.inits())
+
+    def test_several_errors_reported_at_once(self):
+        order = self._order(items=[{'code': 'CHAIR-1', 'quantity': -2, 'unit_price': 'abc'}])
+        del order['customer']['name']
+        errors = self._field_errors(self._post(order))
+        self.assertEqual(set(errors), {'customer.name', 'items.0.quantity', 'items.0.unit_price'})
+        self.assertEqual(errors['customer.name']['message'], "This field is required.")
+
+    def test_body_must_be_a_json_object(self):
+        counts = self._counts()
+        self._assert_nothing_created(self._post(b'order_id=1', headers={'Content-Type': 'text/plain'}),
+                                     counts, 415, 'unsupported_media_type')
+        self._assert_nothing_created(self._post(b'{"order_id": "1",'), counts, 400, 'invalid_json')
+        self._assert_nothing_created(self._post(b''), counts, 400, 'invalid_json')
+        self._assert_nothing_created(self._post(b'\xff\xfe'), counts, 400, 'invalid_json')
+        response = self._post([self._order()])
+        self.assertEqual(self._field_errors(response)['']['code'], 'model_type')
+
+    # === AUTHENTICATION === #
+
+    def test_requests_without_a_valid_key_are_refused(self):
+        counts = self._counts()
+        for label, headers in [
+            ("no header", {'Authorization': None}),
+            ("wrong key", {'Authorization': 'Bearer 0123456789abcdef0123456789abcdef01234567'}),
+            ("not a bearer token", {'Authorization': f'Basic {self.api_key}'}),
+            ("empty bearer", {'Authorization': 'Bearer '}),
+        ]:
+            with self.subTest(label):
+                response = self._post(self._order(), headers=headers)
+                self._assert_nothing_created(response, counts, 401, 'unauthorized')
+        self.assertFalse(self.bank.inits())
+
+    def test_key_of_a_user_without_rights_is_forbidden(self):
+        other = self._api_user('shop_other', "Other Employee")
+        weak = self._api_user('shop_weak', "Weak Integration", groups='base.group_user')
+        other_key, weak_key = self._api_key(other), self._api_key(weak)
+        counts = self._counts()
+        # A valid key, with every right, but not the company's integration user.
+        response = self._post(self._order(), key=other_key)
+        self._assert_nothing_created(response, counts, 403, 'forbidden')
+        # The integration user, without the rights to create deals and invoices.
+        self.company.bank_crm_shop_user_id = weak
+        response = self._post(self._order(), key=weak_key)
+        self._assert_nothing_created(response, counts, 403, 'forbidden')
+        self.assertIn(self.env.ref('account.group_account_invoice').full_name, response.json()['message'])
+        self.assertFalse(self.bank.inits())
+
+    def test_revoked_key_is_refused(self):
+        self.env['res.users.apikeys'].sudo().search([('user_id', '=', self.shop_user.id)])._remove()
+        self.assertEqual(self._post(self._order()).status_code, 401)
+
+    # === BUSINESS REFUSALS === #
+
+    def test_unknown_product_code_refused_and_nothing_created(self):
+        counts = self._counts()
+        order = self._order(customer={'name': "Новый клиент", 'email': 'new.customer@example.com'},
+                            items=[{'code': 'CHAIR-1', 'quantity': 1, 'unit_price': 10},
+                                   {'code': 'NO-SUCH-CODE', 'quantity': 1, 'unit_price': 10}])
+        response = self._post(order)
+        self._assert_nothing_created(response, counts, 422, 'unknown_product')
+        self.assertIn('NO-SUCH-CODE', response.json()['message'])
+        self.assertFalse(self.env['res.partner'].search([('email', '=', 'new.customer@example.com')]))
+        self.assertFalse(self.bank.inits())
+
+    def test_business_refusals(self):
+        counts = self._counts()
+        cases = [
+            ("currency", self._order(currency='USD'), 'currency_not_supported'),
+            ("no such VAT rate in the company", self._order(
+                items=[{'name': "Книга", 'quantity': 1, 'unit_price': 500, 'tax': 'vat10'}]), 'tax_not_found'),
+            ("nothing to pay", self._order(items=[{'name': "Подарок", 'quantity': 1, 'unit_price': 0}]),
+             'nothing_to_pay'),
+        ]
+        for label, order, code in cases:
+            with self.subTest(label):
+                response = self._post(order)
+                self._assert_nothing_created(response, counts, 422, code)
+                self.assertTrue(response.json()['message'])
+        self.tbank.state = 'disabled'
+        response = self._post(self._order())
+        self._assert_nothing_created(response, counts, 422, 'acquiring_not_configured')
+        self.assertIn("T-Bank", response.json()['message'])
+        self.assertFalse(self.bank.inits())
+
+    def test_bank_failure_leaves_nothing_and_the_shop_can_retry(self):
+        counts = self._counts()
+        order = self._order('A-5005', customer={'name': "Retry Customer", 'email': 'retry@example.com'})
+        for mode, words in [('refused', "Терминал заблокирован"), ('down', "503")]:
+            with self.subTest(mode):
+                self.bank.mode = mode
+                response = self._post(order)
+                self._assert_nothing_created(response, counts, 502, 'bank_error')
+                self.assertIn(words, response.json()['message'])
+        self.assertFalse(self.env['res.partner'].search([('email', '=', 'retry@example.com')]))
+        self.bank.mode = 'ok'
+        response = self._post(order)
+        self.assertEqual(response.status_code, 201, "the order number was not kept by the failed attempts")
+        self.assertEqual(response.json()['order_id'], 'A-5005')
+
+    # === CONCURRENCY === #
+
+    def _claim_in_thread(self, cr, order_id):
+        """Run `_bank_crm_claim` on a real cursor in a thread; return the thread and its result."""
+        result = {}
+
+        def claim():
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            try:
+                result['record'] = env['bank.crm.shop.order']._bank_crm_claim(order_id).id
+            except psycopg2.Error as error:
+                result['error'] = error
+
+        thread = threading.Thread(target=claim)
+        thread.start()
+        return thread, result
+
+    def _wait_until_blocked(self, cr, thread):
+        """Until the session of `cr` waits for a lock held by another transaction."""
+        with closing(sql_db.db_connect(self.env.cr.dbname).cursor()) as watcher:
+            for _attempt in range(100):
+                watcher.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                                [cr._cnx.get_backend_pid()])
+                if (watcher.fetchone() or [None])[0] == 'Lock' or not thread.is_alive():
+                    return
+                watcher.rollback()
+                time.sleep(0.05)
+
+    def test_two_requests_at_once_one_claims_the_order_number(self):
+        """The unique key decides between two transactions claiming the same number (real
+        connections, outside the test transaction): the second waits; if the first
+        commits, the second fails with an error Odoo retries the request on, and the retry
+        finds the first one's order; if the first rolls back, the second gets the number."""
+        dbname = self.env.cr.dbname
+        order_id = f'RACE-{uuid.uuid4().hex[:8]}'
+        try:
+            for first_outcome in ('rollback', 'commit'):
+                with self.subTest(first=first_outcome), \
+                        closing(sql_db.db_connect(dbname).cursor()) as cr_first, \
+                        closing(sql_db.db_connect(dbname).cursor()) as cr_second:
+                    for cr in (cr_first, cr_second):
+                        cr.execute("SET lock_timeout = '10s'")
+                    cr_second.execute("SELECT 1")  # its snapshot: before the first one commits
+                    env_first = api.Environment(cr_first, SUPERUSER_ID, {})
+                    self.assertTrue(env_first['bank.crm.shop.order']._bank_crm_claim(order_id))
+                    thread, result = self._claim_in_thread(cr_second, order_id)
+                    self._wait_until_blocked(cr_second, thread)
+                    self.assertTrue(thread.is_alive(), "the second claim waits for the first transaction")
+                    getattr(cr_first, first_outcome)()
+                    thread.join(15)
+                    if first_outcome == 'rollback':
+                        self.assertTrue(result.get('record'), result)
+                        cr_second.rollback()
+                    else:
+                        self.assertIsInstance(result.get('error'), PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
+                        self.assertIsInstance(result['error'], psycopg2.errors.SerializationFailure)
+                        cr_second.rollback()
+                        # What Odoo's retry of the request sees: the first one's order.
+                        env_retry = api.Environment(cr_second, SUPERUSER_ID, {})
+                        company = env_retry['res.users'].browse(SUPERUSER_ID).company_id
+                        found = env_retry['bank.crm.shop.order'].with_company(company)._bank_crm_find(order_id)
+                        self.assertEqual(found.name, order_id)
+                        cr_second.rollback()
+        finally:
+            with closing(sql_db.db_connect(dbname).cursor()) as cleanup:
+                cleanup.execute("DELETE FROM bank_crm_shop_order WHERE name = %s", [order_id])
+                cleanup.commit()

@@ -1,0 +1,1 @@
+from . import bank_crm_add_account_wizard
