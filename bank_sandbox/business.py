@@ -69,9 +69,10 @@ def parse_minor(value: Any, what: str = "amount") -> int:
         raise AdminError(f"{what} is required (a positive number with at most 2 decimals)")
     try:
         amount = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except InvalidOperation:
-        raise AdminError(f"{what}: not a number: {value!r}") from None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        exact = amount.is_finite() and amount > 0 and amount == amount.quantize(Decimal("0.01"))
+    except InvalidOperation:  # not a number, or too many digits to quantize
+        raise AdminError(f"{what}: not a usable amount: {value!r}") from None
+    if not exact:
         raise AdminError(f"{what} must be positive with at most 2 decimals, got {value!r}")
     return int(amount * 100)
 
@@ -157,9 +158,10 @@ class BusinessBank(BankModule):
                     tokens["active"][digest] = token_hint(token)
 
     def on_reset(self) -> None:
-        with self._lock:
-            self._generators.clear()
-            self._added = None
+        # Called with the store's lock held: no self._lock here (other threads take the two
+        # in the opposite order); plain reassignments are atomic.
+        self._generators = {}
+        self._added = None
 
     # -- tokens --------------------------------------------------------------------------------------
     def token_problem(self, request: Request) -> str | None:

@@ -230,6 +230,8 @@ class TBankBusiness(BusinessBank):
         start_us = _instant(raw_from, "from")
         raw_to = request.arg("to")
         end_us = _instant(raw_to, "to") if raw_to else self.now_us() + 1
+        if raw_to and end_us <= start_us:
+            raise invalid("to", "must be later than from")
         try:
             limit = int(request.arg("limit") or DEFAULT_LIMIT)
         except ValueError:

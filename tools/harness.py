@@ -130,6 +130,10 @@ TBANK_SETUP = """
 provider = env.ref('odoo_bank_crm.payment_provider_tbank')
 provider.write({{'tbank_terminal_key': {terminal!r}, 'tbank_password': {password!r},
                 'tbank_api_url': {api_url!r}, 'state': 'test'}})
+# Reading the journal makes Odoo create the provider's payment method line now, as
+# the provider's form does; else the first payments would race to create it.
+assert provider.journal_id and provider.journal_id.inbound_payment_method_line_ids.filtered(
+    lambda line: line.payment_provider_id == provider)
 params = env['ir.config_parameter']
 params.set_param('web.base.url', {base_url!r})
 params.set_param('web.base.url.freeze', 'True')

@@ -1,2 +1,3 @@
 from . import main
+from . import pay_page
 from . import shop_api

@@ -5,11 +5,13 @@ from . import account_move_line
 from . import account_tax
 from . import bank_connection
 from . import bank_connection_providers
+from . import bank_crm_auto_invoice_rule
 from . import bank_crm_demo
 from . import bank_crm_payment_link
 from . import bank_crm_shop_order
 from . import bank_webhook_event
 from . import crm_lead
+from . import ir_actions_server
 from . import payment_provider
 from . import payment_transaction
 from . import res_company

@@ -202,7 +202,17 @@ class AccountMove(models.Model):
         string="SBP QR Code", copy=False, readonly=True,
         help="The Faster Payments System (SBP) link of the invoice's last bank payment link, drawn as a QR code.")
     bank_crm_sbp_qr_image_url = fields.Char(
-        string="SBP QR Image", compute='_compute_bank_crm_sbp_qr_image_url')
+        string="SBP QR Image", compute='_compute_bank_crm_sbp_qr_image_url',
+        help="The QR code's image drawn by Odoo's barcode route (absolute URL, for emails).")
+    bank_crm_sbp_qr_image_path = fields.Char(
+        string="SBP QR Image Path", compute='_compute_bank_crm_sbp_qr_image_url')
+    bank_crm_amount_paid_signed = fields.Monetary(
+        string="Paid", currency_field='company_currency_id', compute='_compute_bank_crm_amount_paid_signed')
+
+    @api.depends('amount_total_signed', 'amount_residual_signed')
+    def _compute_bank_crm_amount_paid_signed(self):
+        for move in self:
+            move.bank_crm_amount_paid_signed = move.amount_total_signed - move.amount_residual_signed
 
     @api.depends('bank_crm_payment_link_ids.url')
     def _compute_bank_crm_payment_link(self):
@@ -215,8 +225,9 @@ class AccountMove(models.Model):
     @api.depends('bank_crm_sbp_qr_payload')
     def _compute_bank_crm_sbp_qr_image_url(self):
         for invoice in self:
-            invoice.bank_crm_sbp_qr_image_url = invoice.bank_crm_sbp_qr_payload and (
-                invoice.get_base_url().rstrip('/') + qr_image_path(invoice.bank_crm_sbp_qr_payload))
+            path = invoice.bank_crm_sbp_qr_payload and qr_image_path(invoice.bank_crm_sbp_qr_payload)
+            invoice.bank_crm_sbp_qr_image_path = path
+            invoice.bank_crm_sbp_qr_image_url = path and invoice.get_base_url().rstrip('/') + path
 
     def _bank_crm_pay_page_url(self):
         """The invoice's pay page, opened with its portal access token (absolute URL)."""
@@ -226,16 +237,17 @@ class AccountMove(models.Model):
     def _bank_crm_ensure_payment_link(self, kind=None):
         """The invoice's payment link of `kind` that can still be paid, issued now if there is none.
 
-        :param str kind: 'tbank' or 'portal' (default: the company's, Settings)
+        :param str kind: 'tbank' or 'portal'; default: any kind, and the company's (Settings)
+            when a link must be issued
         :return: bank.crm.payment.link
         :raise UserError: when the link cannot be issued (nothing to pay, bank refused, ...)
         """
         self.ensure_one()
-        kind = kind or self.company_id.bank_crm_payment_link_kind or 'tbank'
-        usable = self.bank_crm_payment_link_ids.filtered(lambda link: link.kind == kind and link._is_usable())
+        usable = self.bank_crm_payment_link_ids.filtered(
+            lambda link: (not kind or link.kind == kind) and link._is_usable())
         if usable:
             return usable[0]
-        return self._bank_crm_create_payment_link(kind)
+        return self._bank_crm_create_payment_link(kind or self.company_id.bank_crm_payment_link_kind or 'tbank')
 
     def _bank_crm_create_payment_link(self, kind):
         """Issue a new payment link of `kind` and record it in the registry.
@@ -248,7 +260,9 @@ class AccountMove(models.Model):
         Link = self.env['bank.crm.payment.link'].sudo()
         if self.move_type != 'out_invoice' or self.state != 'posted':
             raise UserError(_("Only a posted customer invoice can get a payment link."))
-        values = {'invoice_id': self.id, 'kind': kind, 'amount': self.amount_residual}
+        # links renewed by the customer on the pay page, or issued by automations, are the salesperson's
+        user = self.invoice_user_id if (self.env.su or self.env.user.share) else self.env.user
+        values = {'invoice_id': self.id, 'kind': kind, 'amount': self.amount_residual, 'user_id': user.id}
         if kind == 'portal':
             values['url'] = self.get_base_url().rstrip('/') + self.get_portal_url()
             return Link.create(values).with_env(self.env)
@@ -273,8 +287,7 @@ class AccountMove(models.Model):
             'sbp_qr_payload': qr_payload,
             'note': note,
         })
-        if qr_payload:
-            self.sudo().bank_crm_sbp_qr_payload = qr_payload
+        self.sudo().bank_crm_sbp_qr_payload = qr_payload
         return Link.create(values).with_env(self.env)
 
     def _bank_crm_sbp_qr(self, tx):
@@ -292,7 +305,8 @@ class AccountMove(models.Model):
         """Email each invoice's payment link to its customer.
 
         For each invoice: ensures a payment link exists (issued with the company's default
-        kind when there is none that can still be paid), posts the email template (or
+        kind when there is none that can still be paid; the context key
+        `bank_crm_payment_link_kind` asks for a kind), posts the email template (or
         `template`) to the invoice's customer in the chatter, and records the link as sent.
         Used by the "Issue invoice" wizard, the stage-triggered invoice rules and the
         payment links' "Resend".
@@ -306,8 +320,9 @@ class AccountMove(models.Model):
             if not invoice.partner_id.email:
                 raise UserError(_("%(customer)s has no email address: add one to send invoice %(invoice)s.",
                                   customer=invoice.partner_id.display_name, invoice=invoice.name))
+        kind = self.env.context.get('bank_crm_payment_link_kind')
         for invoice in self:
-            link = invoice._bank_crm_ensure_payment_link()
+            link = invoice._bank_crm_ensure_payment_link(kind=kind)
             invoice.message_post_with_source(
                 template,
                 message_type='comment',
@@ -326,3 +341,24 @@ class AccountMove(models.Model):
                        'message': _("The payment link was sent to %(emails)s.",
                                     emails=", ".join(self.partner_id.mapped('email')))},
         }
+
+    def _bank_crm_pay_page_link(self):
+        """The bank link the pay page shows: the invoice's last one."""
+        self.ensure_one()
+        return self.bank_crm_payment_link_ids.filtered(lambda link: link.kind == 'tbank')[:1]
+
+    def _bank_crm_pay_page_state(self, link):
+        """What the pay page tells the customer: paid, refunded, cancelled, processing (the bank
+        holds the money and confirms it), expired (the link ran out, a fresh one is offered) or payable."""
+        self.ensure_one()
+        if self.state == 'cancel':
+            return 'cancelled'
+        if self.payment_state == 'reversed':
+            return 'refunded'
+        if self.payment_state in ('paid', 'in_payment') or link.transaction_id.state == 'done':
+            return 'paid'
+        if link.transaction_id.state == 'authorized':
+            return 'processing'
+        if link and not link._is_usable():
+            return 'expired'
+        return 'payable'

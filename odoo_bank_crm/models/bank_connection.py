@@ -2,6 +2,7 @@ import logging
 import time
 
 from odoo import _, api, fields, models
+from odoo.modules import module
 from odoo.exceptions import UserError
 
 from .. import const
@@ -21,7 +22,7 @@ class BankConnection(models.Model):
     the accounts it gives access to (bank journals), and how often they are synced."""
     _name = 'bank.connection'
     _description = "Bank Connection"
-    _inherit = ['mail.thread']
+    _inherit = ['mail.thread', 'mail.activity.mixin']
     _order = 'name'
 
     name = fields.Char(required=True, tracking=True)
@@ -171,6 +172,11 @@ class BankSyncRun(models.Model):
     manual = fields.Boolean(readonly=True)
 
 
+def can_commit(env):
+    """Long jobs commit as they go, except inside tests (which must stay one transaction)."""
+    return not (module.current_test or env.registry.in_test_mode())
+
+
 def sleep_before_retry(env, attempt, error):
     """Back off before retrying a bank call: the bank's Retry-After, else exponential."""
     base = float(env['ir.config_parameter'].sudo().get_param('odoo_bank_crm.sync_backoff_seconds',
@@ -179,4 +185,4 @@ def sleep_before_retry(env, attempt, error):
     time.sleep(min(delay, 60))
 
 
-__all__ = ['ADAPTERS', 'BankConnection', 'BankSyncRun', 'PROVIDERS', 'sleep_before_retry']
+__all__ = ['ADAPTERS', 'BankConnection', 'BankSyncRun', 'PROVIDERS', 'can_commit', 'sleep_before_retry']

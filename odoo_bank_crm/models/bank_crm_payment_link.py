@@ -74,6 +74,8 @@ class BankCrmPaymentLink(models.Model):
             ('refunded', "Refunded"),
         ], string="Status", compute='_compute_status', store=True, index=True, default='new')
     note = fields.Char(string="Note", readonly=True, help="E.g. why the link has no SBP QR code.")
+    sbp_qr_image_url = fields.Char(string="SBP QR Image", compute='_compute_sbp_qr_image_url')
+    sms_available = fields.Boolean(compute='_compute_sms_available')
 
     # === COMPUTE METHODS === #
 
@@ -82,6 +84,14 @@ class BankCrmPaymentLink(models.Model):
         kinds = dict(self._fields['kind']._description_selection(self.env))
         for link in self:
             link.display_name = f"{link.invoice_id.name or ''} · {kinds.get(link.kind, '')}"
+
+    @api.depends('sbp_qr_payload')
+    def _compute_sbp_qr_image_url(self):
+        for link in self:
+            link.sbp_qr_image_url = link.sbp_qr_payload and qr_image_path(link.sbp_qr_payload)
+
+    def _compute_sms_available(self):
+        self.sms_available = 'sms.sms' in self.env
 
     @api.depends('invoice_id.state', 'invoice_id.payment_state', 'invoice_id.reversal_move_ids.state',
                  'transaction_id.state', 'transaction_id.child_transaction_ids.state',

@@ -17,3 +17,5 @@ class ResConfigSettings(models.TransientModel):
     bank_crm_amount_product_id = fields.Many2one(
         related='company_id.bank_crm_amount_product_id', readonly=False)
     bank_crm_amount_label = fields.Char(related='company_id.bank_crm_amount_label', readonly=False)
+    bank_crm_payment_link_kind = fields.Selection(
+        related='company_id.bank_crm_payment_link_kind', readonly=False)

@@ -78,7 +78,7 @@ class TestInvoiceBuilder(BankCrmCommon):
             {'partner': self.partner, 'mode': 'amount', 'amount': -5},
             {'partner': self.partner, 'mode': 'items', 'lines': []},
             {'partner': self.partner, 'mode': 'items',
-             'lines': [{'product': self.env['product.product'].create({'name': "Free?"}), 'price_unit': None}]},
+             'lines': [{'product': self.env['product.product'].create({'name': "Free?", 'lst_price': 0.0}), 'price_unit': None}]},
             {'partner': self.partner, 'mode': 'items', 'lines': [{'name': "X", 'quantity': -1, 'price_unit': 5}]},
             {'partner': self.partner, 'mode': 'items', 'discount': 100, 'lines': [{'name': "X", 'price_unit': 5}]},
             {'mode': 'amount', 'amount': 10},

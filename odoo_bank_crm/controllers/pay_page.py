@@ -1,0 +1,73 @@
+import logging
+
+from odoo import http
+from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+
+_logger = logging.getLogger(__name__)
+
+
+class BankCrmPayPage(http.Controller):
+    """The invoice's pay page: what a customer who is not logged in sees from the payment
+    link: the seller, the invoice, one Pay button to the bank's page, and the SBP QR code.
+    Opened with the invoice's portal access token."""
+
+    _pay_page_url = '/bank_crm/pay/<int:invoice_id>'
+
+    @http.route(_pay_page_url, type='http', auth='public', methods=['GET'], sitemap=False)
+    def bank_crm_pay_page(self, invoice_id, access_token=None, **kwargs):
+        invoice = self._bank_crm_invoice(invoice_id, access_token)
+        link = invoice._bank_crm_pay_page_link()
+        if link and (request.env.user._is_public() or request.env.user.share):
+            link._mark_opened()
+        return self._bank_crm_render(invoice, link, returned=kwargs.get('Success'))
+
+    @http.route(_pay_page_url + '/go', type='http', auth='public', methods=['GET'], sitemap=False)
+    def bank_crm_pay_page_go(self, invoice_id, access_token=None, **kwargs):
+        """The Pay button: to the bank's payment page, through a fresh link when the last one expired."""
+        invoice = self._bank_crm_invoice(invoice_id, access_token)
+        if invoice.state != 'posted' or invoice.payment_state in ('paid', 'in_payment', 'reversed'):
+            return request.redirect(invoice._bank_crm_pay_page_url(), local=False)
+        try:
+            link = invoice._bank_crm_ensure_payment_link(kind='tbank')
+        except UserError as error:
+            _logger.warning("Pay page of invoice %s: no bank link: %s", invoice.id, error)
+            return self._bank_crm_render(invoice, invoice._bank_crm_pay_page_link(), error=str(error))
+        return request.redirect(link.payment_url, local=False)
+
+    def _bank_crm_invoice(self, invoice_id, access_token):
+        """The invoice (as superuser) if the token is its own (or the user may read it); 404 otherwise,
+        without telling whether the invoice exists."""
+        try:
+            invoice = CustomerPortal()._document_check_access('account.move', invoice_id, access_token)
+        except (AccessError, MissingError):
+            raise request.not_found() from None
+        if invoice.move_type != 'out_invoice' or invoice.state == 'draft':
+            raise request.not_found()
+        return invoice
+
+    def _bank_crm_render(self, invoice, link, returned=None, error=None):
+        lang = invoice.partner_id.lang
+        if not lang or not request.env['res.lang']._get_data(code=lang).active:
+            lang = request.env.lang
+        request.update_context(lang=lang)
+        invoice = invoice.with_context(lang=lang)
+        state = invoice._bank_crm_pay_page_state(link)
+        values = {
+            'invoice': invoice,
+            'company': invoice.company_id,
+            'res_company': invoice.company_id,
+            'link': link,
+            'state': state,
+            'returned': returned in ('true', 'True', '1') and state == 'payable',
+            'error': error,
+            'pay_url': f'/bank_crm/pay/{invoice.id}/go?access_token={invoice.access_token}',
+            'pdf_url': invoice.get_portal_url(report_type='pdf', download=True),
+            'title': invoice.name,
+            'no_header': True,
+        }
+        return request.render('odoo_bank_crm.pay_page', values, headers={
+            'X-Robots-Tag': 'noindex, nofollow', 'Cache-Control': 'no-store',
+        })

@@ -1,0 +1,137 @@
+import base64
+import hashlib
+from decimal import Decimal
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..bank_api import onec
+from ..bank_api.statement import BankOperation
+
+
+class BankCrmOneCImportWizard(models.TransientModel):
+    """Import a bank statement in 1C ClientBankExchange format (kl_to_1c.txt), the file
+    every Russian bank exports, through the same booking pipeline as the API syncs:
+    the same file twice books nothing twice; a broken file books nothing at all."""
+    _name = 'bank.crm.onec.import.wizard'
+    _description = "Import a 1C Bank Statement"
+
+    journal_id = fields.Many2one('account.journal', string="Account", domain=[('type', '=', 'bank')],
+                                 help="Leave empty to find the account by the number in the file.")
+    data_file = fields.Binary(string="1C File (kl_to_1c.txt)", required=True)
+    filename = fields.Char()
+    result = fields.Text(readonly=True)
+
+    def action_import(self):
+        self.ensure_one()
+        try:
+            parsed = onec.parse(base64.b64decode(self.data_file or b''))
+        except onec.OneCFormatError as error:
+            raise UserError(_("This 1C file cannot be imported, nothing was: %(error)s", error=error)) from None
+        journal = self.journal_id or self._find_journal(parsed)
+        own_accounts = {journal.bank_acc_number} | set(parsed.accounts)
+        currency = (journal.currency_id or journal.company_id.currency_id).name
+        operations = [self._operation(document, own_accounts, currency, journal) for document in parsed.documents]
+        created, skipped = journal._bank_crm_import_operations(operations)
+        self.result = _("%(created)s transactions imported into %(account)s, %(skipped)s already there.",
+                        created=created, account=journal.name, skipped=skipped)
+        return {
+            'type': 'ir.actions.client', 'tag': 'display_notification',
+            'params': {'type': 'success', 'message': self.result,
+                       'next': journal.action_bank_crm_open_transactions()},
+        }
+
+    def _find_journal(self, parsed):
+        accounts = set(parsed.accounts) | {balance.account for balance in parsed.balances if balance.account}
+        journal = self.env['account.journal'].search([
+            ('type', '=', 'bank'), ('bank_acc_number', 'in', list(accounts)),
+            ('company_id', 'in', self.env.companies.ids)], limit=1)
+        if not journal:
+            raise UserError(_("No bank account of the company has the number of this file (%(accounts)s): "
+                              "choose the account to import into.", accounts=", ".join(sorted(accounts)) or "—"))
+        return journal
+
+    @api.model
+    def _operation(self, document, own_accounts, currency, journal):
+        """A 1C document as a bank-neutral operation; its id is stable across re-imports."""
+        direction = onec.direction(document, own_accounts)
+        if direction is None:
+            raise UserError(_("Line %(line)s: document %(number)s is neither paid from nor to %(account)s: "
+                              "nothing was imported.", line=document.line, number=document.number or "?",
+                              account=journal.bank_acc_number or journal.name))
+        incoming = direction == 'in'
+        other = document.payer if incoming else document.recipient
+        day = (document.date_credited if incoming else document.date_debited) or document.date
+        identity = "|".join(str(value or '') for value in (
+            day, document.number, document.amount, document.payer.inn, document.payer.account,
+            document.recipient.inn, document.recipient.account, document.purpose))
+        return BankOperation(
+            bank_operation_id='1c:' + hashlib.sha1(identity.encode()).hexdigest()[:24],
+            date=day,
+            amount=document.amount if incoming else -document.amount,
+            currency=currency,
+            confirmed=True,
+            purpose=document.purpose or "",
+            counterparty_name=other.name,
+            counterparty_inn=other.inn,
+            counterparty_kpp=other.kpp,
+            counterparty_account=other.account,
+            counterparty_bic=other.bic,
+            counterparty_bank_name=other.bank_name,
+            document_number=document.number,
+        )
+
+
+class BankCrmOneCExportWizard(models.TransientModel):
+    """Export an account's transactions of a period as a 1C ClientBankExchange statement."""
+    _name = 'bank.crm.onec.export.wizard'
+    _description = "Export a Statement for 1C"
+
+    journal_id = fields.Many2one('account.journal', string="Account", required=True,
+                                 domain=[('type', '=', 'bank')])
+    date_from = fields.Date(string="From", required=True,
+                            default=lambda self: fields.Date.context_today(self).replace(day=1))
+    date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
+    encoding = fields.Selection([('Windows', "Windows (cp1251)"), ('DOS', "DOS (cp866)")], default='Windows',
+                                required=True)
+    data_file = fields.Binary(string="File", readonly=True, attachment=False)
+    filename = fields.Char(readonly=True)
+
+    def action_export(self):
+        self.ensure_one()
+        if self.date_from > self.date_to:
+            raise UserError(_("The period ends before it starts."))
+        journal = self.journal_id
+        Line = self.env['account.bank.statement.line']
+        base = [('journal_id', '=', journal.id), ('state', '!=', 'cancel')]
+        [(opening,)] = Line._read_group(base + [('date', '<', self.date_from)], [], ['amount:sum'])
+        lines = Line.search(base + [('date', '>=', self.date_from), ('date', '<=', self.date_to)],
+                            order='date, id')
+        company = journal.company_id
+        own = onec.OneCParty(inn=company.vat or None, name=company.name, account=journal.bank_acc_number,
+                             bank_name=journal.bank_id.name or None, bic=journal.bank_id.bic or None)
+        documents = []
+        for line in lines:
+            other = onec.OneCParty(inn=line.bank_crm_counterparty_inn or line.partner_id.vat or None,
+                                   kpp=line.bank_crm_counterparty_kpp or None,
+                                   name=line.partner_name or line.partner_id.name or None,
+                                   account=line.account_number or None, bic=line.bank_crm_counterparty_bic or None)
+            incoming = line.amount > 0
+            amount = abs(journal.bank_crm_currency_id.round(line.amount))
+            documents.append(onec.OneCDocument(
+                kind="Платежное поручение", number=line.bank_crm_document_number or str(line.id),
+                date=line.date, amount=Decimal(f"{amount:.2f}"),
+                payer=other if incoming else own, recipient=own if incoming else other,
+                purpose=line.payment_ref or None,
+                date_credited=line.date if incoming else None, date_debited=None if incoming else line.date))
+        try:
+            content = onec.write(onec.statement_file(
+                journal.bank_acc_number or journal.name, self.date_from, self.date_to, documents,
+                opening=Decimal(f"{journal.bank_crm_currency_id.round(opening or 0.0):.2f}"),
+                sender=company.name, encoding=self.encoding), encoding=self.encoding)
+        except onec.OneCFormatError as error:
+            raise UserError(_("The statement cannot be written in the 1C format: %(error)s", error=error)) from None
+        self.write({'data_file': base64.b64encode(content),
+                    'filename': f"kl_to_1c_{journal.bank_acc_number or journal.code}_{self.date_from}_{self.date_to}.txt"})
+        return {'type': 'ir.actions.act_window', 'res_model': self._name, 'res_id': self.id,
+                'view_mode': 'form', 'target': 'new'}
