@@ -69,6 +69,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import product
 from typing import Iterable, Optional
 
 __all__ = [
@@ -147,6 +148,8 @@ REASONS = {
 }
 
 _LEVEL_RANK = {"number": 3, "number_year": 2, "number_only": 1}
+_MULTI_OPTIONS = 4  # open invoices one number may name, for a multi-invoice candidate
+_MULTI_COMBINATIONS = 64
 
 
 # ---------------------------------------------------------------------------------------
@@ -1071,7 +1074,7 @@ class Matcher:
     @staticmethod
     def _auto_allowed(candidate) -> bool:
         reasons = candidate.reasons
-        if "overpaid" in reasons or "currency_differs" in reasons:
+        if "overpaid" in reasons or "currency_differs" in reasons or "amount_only" in reasons:
             return False
         return not candidate.partial or "number" in reasons
 
@@ -1150,33 +1153,42 @@ class Matcher:
         return Candidate(invoice_id, score, tuple(reasons), apply, (Allocation(invoice_id, apply),), partial)
 
     def _multi_candidate(self, ctx, resolved, batch) -> Optional[Candidate]:
-        """One candidate paying several named invoices whose amounts due add up exactly."""
+        """One candidate paying several named invoices whose amounts due add up exactly.
+        A number naming several open invoices (``№ 12`` of two years) is settled by the sum
+        when exactly one choice adds up."""
         if ctx.named < 2:
             return None
-        chosen, levels, unresolved = [], [], 0
+        options, unresolved = [], 0
         for level, ids in resolved:
             ids = [i for i in ids if self._invoices[i].currency == ctx.line.currency]
             if len(ids) > 1 and ctx.payer_partners:
-                ids = [i for i in ids if self._invoices[i].partner_id in ctx.payer_partners]
+                ids = [i for i in ids if self._invoices[i].partner_id in ctx.payer_partners] or ids
             if not ids:
                 unresolved += 1
+            elif len(ids) <= _MULTI_OPTIONS:
+                options.append((level, ids))
+            else:
+                return None
+        choices = []
+        for combination in product(*(ids for _, ids in options)):
+            chosen = list(dict.fromkeys(combination))  # the same invoice named twice counts once
+            if len(chosen) < 2 or len(chosen) != len(set(combination)):
                 continue
-            if len(ids) > 1:
-                return None  # one of the numbers is ambiguous: leave it to a person
-            if ids[0] not in chosen:
-                chosen.append(ids[0])
-                levels.append(level)
-        if len(chosen) < 2:
+            if sum((self._residual(i, batch) for i in chosen), Decimal(0)) == ctx.line.amount:
+                choices.append((combination, chosen))
+            if len(choices) > 1 or len(choices) + 1 > _MULTI_COMBINATIONS:
+                return None  # several ways to add up, or too many to try: leave it to a person
+        if len(choices) != 1:
             return None
+        combination, chosen = choices[0]
+        levels = [level for (level, _), _ in zip(options, combination)]
         allocations = tuple(Allocation(i, self._residual(i, batch)) for i in chosen)
-        total = sum((a.amount for a in allocations), Decimal(0))
-        if total != ctx.line.amount:
-            return None
+        total = ctx.line.amount
         level = min(levels, key=_LEVEL_RANK.__getitem__)
         points = SCORES[level] + SCORES["amount_exact"]
         reasons = ["several_invoices", level, "amount_exact"]
-        payer = [self._payer_points(ctx, self._invoices[i].partner_id) for i in chosen]
-        worst = min(payer, key=lambda p: p[0])
+        worst = min((self._payer_points(ctx, self._invoices[i].partner_id) for i in chosen),
+                    key=lambda p: p[0])
         points += worst[0]
         reasons += worst[1]
         if unresolved:

@@ -7,6 +7,7 @@ from . import bank_connection
 from . import bank_connection_providers
 from . import bank_crm_auto_invoice_rule
 from . import bank_crm_demo
+from . import bank_crm_matching
 from . import bank_crm_payment_link
 from . import bank_crm_shop_order
 from . import bank_webhook_event

@@ -243,7 +243,7 @@ class BankCrmAutoInvoiceRule(models.Model):
         if to_create:
             automations = Automation.create([{
                 **rule._bank_crm_automation_values(),
-                'description': Markup("<p>%s</p>") % _(
+                'description': Markup("<p>%s</p>") % self.env._(
                     "Kept in step with the auto-invoice rule “%(rule)s” (Account > Auto-Invoice Rules): "
                     "change the rule there.", rule=rule.name),
                 'action_server_ids': [Command.create(rule._bank_crm_action_values(lead_model_id))],

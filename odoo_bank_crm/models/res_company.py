@@ -25,3 +25,6 @@ class ResCompany(models.Model):
         string="Payment Link of Invoices", default='tbank', required=True,
         help="What invoices issued from the CRM are paid by: the bank's payment page (cards and "
              "SBP QR code, behind the invoice's pay page) or the invoice's page in Odoo's customer portal.")
+    bank_crm_acquiring_fee_account_id = fields.Many2one(
+        'account.account', string="Acquiring Fee Account", check_company=True,
+        help="Expense account of the fees acquirers deduct from their daily payouts.")

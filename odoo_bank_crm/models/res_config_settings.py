@@ -19,3 +19,5 @@ class ResConfigSettings(models.TransientModel):
     bank_crm_amount_label = fields.Char(related='company_id.bank_crm_amount_label', readonly=False)
     bank_crm_payment_link_kind = fields.Selection(
         related='company_id.bank_crm_payment_link_kind', readonly=False)
+    bank_crm_acquiring_fee_account_id = fields.Many2one(
+        related='company_id.bank_crm_acquiring_fee_account_id', readonly=False)

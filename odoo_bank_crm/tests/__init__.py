@@ -1,6 +1,7 @@
 from . import test_account_dashboard
 from . import test_account_menu_access
 from . import test_auto_invoice_rule
+from . import test_bank_matching
 from . import test_bank_sync
 from . import test_invoice_builder
 from . import test_invoice_tour

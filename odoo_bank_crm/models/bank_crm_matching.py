@@ -1,0 +1,244 @@
+"""Incoming transfers matched to invoices and deals (issue: bank connections, item 5).
+
+The scoring lives in bank_api.matching (plain data, tested alone); here we feed it
+Odoo's open invoices and partners in a few queries, reconcile what it is sure of with
+Odoo's own reconciliation, and keep the rest as proposals one click confirms.
+"""
+import logging
+from decimal import Decimal
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_repr
+
+from ..bank_api import matching
+
+_logger = logging.getLogger(__name__)
+
+
+class BankCrmMatchProposal(models.Model):
+    _name = 'bank.crm.match.proposal'
+    _description = "Proposed Match of a Bank Transaction"
+    _order = 'score desc, id'
+
+    statement_line_id = fields.Many2one('account.bank.statement.line', required=True, ondelete='cascade',
+                                        index=True)
+    invoice_id = fields.Many2one('account.move', string="Invoice", required=True, ondelete='cascade')
+    lead_id = fields.Many2one(related='invoice_id.bank_crm_lead_id', string="Deal")
+    partner_id = fields.Many2one(related='invoice_id.partner_id', string="Customer")
+    currency_id = fields.Many2one(related='invoice_id.currency_id')
+    amount = fields.Monetary(string="To Apply")
+    invoice_residual = fields.Monetary(related='invoice_id.amount_residual', string="Invoice Due")
+    score = fields.Integer()
+    reasons = fields.Char()
+    company_id = fields.Many2one(related='statement_line_id.company_id', store=True)
+
+    def action_confirm(self):
+        """Reconcile the transaction with this proposal's invoice (one click)."""
+        self.ensure_one()
+        line = self.statement_line_id
+        line._bank_crm_reconcile_invoices([(self.invoice_id, self.amount)])
+        return True
+
+
+class AccountBankStatementLine(models.Model):
+    _inherit = 'account.bank.statement.line'
+
+    bank_crm_match_state = fields.Selection(
+        selection=[('to_match', "To Match"), ('proposed', "Proposals"), ('matched', "Matched"),
+                   ('payout', "Acquiring Payout")],
+        string="Matching", readonly=True, index=True, copy=False)
+    bank_crm_proposal_ids = fields.One2many('bank.crm.match.proposal', 'statement_line_id', string="Proposals")
+    bank_crm_acquiring_fee = fields.Monetary(string="Acquiring Fee", readonly=True,
+                                             help="The fee the acquirer deducted, as its purpose states it.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        if not self.env.context.get('bank_crm_no_matching'):
+            lines.filtered(lambda l: l.amount > 0)._bank_crm_match()
+        return lines
+
+    def _bank_crm_match(self, auto=True):
+        """Match incoming transactions to open invoices of their company: reconcile the
+        sure ones, propose the others, recognise acquiring payouts. Queries do not grow
+        with the number of lines: one read of the open invoices, one of the partners."""
+        lines = self.filtered(lambda l: l.amount > 0 and not l.is_reconciled)
+        if not lines:
+            return
+        Move = self.env['account.move']
+        for company in lines.company_id:
+            company_lines = lines.filtered(lambda l: l.company_id == company)
+            invoices = Move.search([
+                ('company_id', '=', company.id), ('move_type', '=', 'out_invoice'), ('state', '=', 'posted'),
+                ('payment_state', 'in', ('not_paid', 'partial')),
+            ])
+            commercial = invoices.commercial_partner_id
+            payer_inns = set(company_lines.mapped('bank_crm_counterparty_inn')) - {False}
+            payer_accounts = set(company_lines.mapped('account_number')) - {False}
+            known = self.env['res.partner'].search(['|', ('id', 'in', commercial.ids), '|',
+                                                    ('vat', 'in', list(payer_inns)),
+                                                    ('bank_ids.acc_number', 'in', list(payer_accounts))])
+            accounts = {}
+            for bank_account in self.env['res.partner.bank'].search([('partner_id', 'in', known.ids)]):
+                accounts.setdefault(bank_account.partner_id.commercial_partner_id.id, set()).add(
+                    bank_account.acc_number)
+            partners = [matching.PartnerRef(p.id, p.vat or None, frozenset(accounts.get(p.id, ())))
+                        for p in known.commercial_partner_id]
+            open_invoices = [matching.OpenInvoice(
+                id=inv.id, number=inv.name, currency=inv.currency_id.name,
+                amount_residual=self._bank_crm_decimal(inv.amount_residual, inv.currency_id),
+                amount_total=self._bank_crm_decimal(inv.amount_total, inv.currency_id),
+                partner_id=inv.commercial_partner_id.id, partner_inn=inv.commercial_partner_id.vat or None,
+                partner_accounts=frozenset(accounts.get(inv.commercial_partner_id.id, ())),
+                due_date=inv.invoice_date_due, lead_id=inv.bank_crm_lead_id.id or None,
+                invoice_date=inv.invoice_date) for inv in invoices]
+            matcher = matching.Matcher(open_invoices, partners)
+            by_id = {line.id: line for line in company_lines}
+            results = matcher.match([matching.IncomingLine(
+                id=line.id, amount=self._bank_crm_decimal(line.amount, line.currency_id),
+                currency=line.currency_id.name, purpose=line.payment_ref or '',
+                payer_inn=line.bank_crm_counterparty_inn or None, payer_account=line.account_number or None,
+                payer_name=line.partner_name or None, date=line.date) for line in company_lines])
+            invoices_by_id = {inv.id: inv for inv in invoices}
+            self._bank_crm_apply_match_results(results, by_id, invoices_by_id, auto)
+
+    @api.model
+    def _bank_crm_decimal(self, amount, currency):
+        return Decimal(float_repr(currency.round(amount), currency.decimal_places))
+
+    @api.model
+    def _bank_crm_apply_match_results(self, results, lines_by_id, invoices_by_id, auto):
+        """Apply the matcher's answers in batches: one write per outcome (and per partner
+        or fee found), one create of all proposals; only the sure matches are reconciled
+        one by one, as each is its own accounting entry."""
+        Line = self.env['account.bank.statement.line']
+        by_partner, by_fee = {}, {}
+        to_match, proposed, proposal_values, to_reconcile = Line, Line, [], []
+        for result in results:
+            line = lines_by_id[result.line_id]
+            if result.partner_id and not line.partner_id:
+                by_partner.setdefault(result.partner_id, Line)
+                by_partner[result.partner_id] |= line
+            if result.kind == 'payout':
+                by_fee.setdefault(result.fee or Decimal(0), Line)
+                by_fee[result.fee or Decimal(0)] |= line
+            elif result.kind == 'invoice' and result.auto and auto and result.best:
+                to_reconcile.append((line, [(invoices_by_id[a.invoice_id], float(a.amount))
+                                            for a in result.best.allocations], result))
+            elif result.candidates:
+                proposed |= line
+                proposal_values += [{
+                    'statement_line_id': line.id, 'invoice_id': allocation.invoice_id,
+                    'amount': float(allocation.amount), 'score': candidate.score,
+                    'reasons': ", ".join(candidate.reasons),
+                } for candidate in result.candidates for allocation in candidate.allocations]
+            else:
+                to_match |= line
+        for partner_id, lines in by_partner.items():
+            lines.partner_id = partner_id
+        for fee, lines in by_fee.items():
+            lines.write({'bank_crm_match_state': 'payout', 'bank_crm_acquiring_fee': float(fee)})
+            for line in lines:
+                line._bank_crm_book_payout_fee()
+        for line, allocations, result in to_reconcile:
+            try:
+                with self.env.cr.savepoint():
+                    line._bank_crm_reconcile_invoices(allocations)
+            except UserError as error:
+                _logger.info("Bank transaction %s not reconciled automatically: %s", line.id, error)
+                proposed |= line
+                proposal_values += [{
+                    'statement_line_id': line.id, 'invoice_id': invoice.id, 'amount': amount,
+                    'score': result.best.score, 'reasons': ", ".join(result.best.reasons),
+                } for invoice, amount in allocations]
+        (proposed | to_match).bank_crm_proposal_ids.unlink()
+        self.env['bank.crm.match.proposal'].create(proposal_values)
+        proposed.bank_crm_match_state = 'proposed'
+        to_match.bank_crm_match_state = 'to_match'
+
+    def _bank_crm_reconcile_invoices(self, allocations):
+        """Reconcile this incoming transaction with invoices, through Odoo's reconciliation:
+        the suspense line of its entry becomes receivable lines of the customer, reconciled
+        with the invoices (what remains, an overpayment, stays in suspense). The invoices'
+        payment state, the deal and the salesperson's announcement follow from there.
+
+        :param allocations: [(account.move, amount in the transaction's currency)]
+        """
+        self.ensure_one()
+        if self.is_reconciled:
+            raise UserError(_("This transaction is already matched."))
+        _liquidity, suspense, other = self._seek_for_lines()
+        if other or len(suspense) != 1:
+            raise UserError(_("This transaction is already partly matched: undo that first."))
+        company_currency = self.company_id.currency_id
+        if self.currency_id != company_currency or any(inv.currency_id != company_currency
+                                                       for inv, _amount in allocations):
+            raise UserError(_("Only transactions and invoices in the company's currency are matched here."))
+        total = sum(amount for _invoice, amount in allocations)
+        if company_currency.compare_amounts(total, self.amount) > 0:
+            raise UserError(_("The invoices take more than the transaction brought."))
+        partner = allocations[0][0].commercial_partner_id
+        commands, receivables = [], []
+        for invoice, amount in allocations:
+            receivable = invoice.line_ids.filtered(
+                lambda l: l.account_id.account_type == 'asset_receivable' and not l.reconciled)
+            if not receivable:
+                raise UserError(_("Invoice %(invoice)s has nothing left to pay.", invoice=invoice.name))
+            receivables.append(receivable)
+            commands.append(Command.create({
+                'name': self.payment_ref or invoice.name, 'account_id': receivable[0].account_id.id,
+                'partner_id': partner.id, 'balance': -amount, 'amount_currency': -amount,
+                'currency_id': company_currency.id,
+            }))
+        rest = company_currency.round(self.amount - total)
+        if company_currency.is_zero(rest):
+            commands.append(Command.delete(suspense.id))
+        else:
+            commands.append(Command.update(suspense.id, {'balance': -rest, 'amount_currency': -rest}))
+        move = self.move_id.with_context(skip_readonly_check=True, skip_invoice_sync=True)
+        existing = move.line_ids
+        move.write({'partner_id': partner.id, 'line_ids': commands})
+        new_lines = move.line_ids - existing
+        for line, receivable in zip(new_lines.sorted('id'), receivables):
+            (line | receivable).reconcile()
+        leads = self.env['crm.lead'].browse([inv.bank_crm_lead_id.id for inv, _a in allocations
+                                             if inv.bank_crm_lead_id])
+        self.write({'partner_id': partner.id, 'bank_crm_match_state': 'matched',
+                    'bank_crm_lead_id': leads[:1].id, 'bank_crm_proposal_ids': [Command.clear()]})
+        return True
+
+    def _bank_crm_book_payout_fee(self):
+        """An acquiring payout: the fee its purpose states is booked as an expense next to it."""
+        account = self.company_id.bank_crm_acquiring_fee_account_id
+        if not (self.bank_crm_acquiring_fee and account) or self.is_reconciled:
+            return
+        self.move_id.message_post(body=_("Acquiring payout: fee of %(fee)s recorded on %(account)s.",
+                                         fee=self.currency_id.format(self.bank_crm_acquiring_fee),
+                                         account=account.display_name))
+        self.move_id.with_context(skip_readonly_check=True).write({'line_ids': [
+            Command.create({'name': _("Acquiring fee"), 'account_id': account.id,
+                            'balance': self.bank_crm_acquiring_fee, 'amount_currency': self.bank_crm_acquiring_fee,
+                            'currency_id': self.currency_id.id}),
+            Command.create({'name': _("Acquiring fee"), 'account_id': self.journal_id.suspense_account_id.id,
+                            'balance': -self.bank_crm_acquiring_fee,
+                            'amount_currency': -self.bank_crm_acquiring_fee, 'currency_id': self.currency_id.id}),
+        ]})
+
+    def action_bank_crm_create_partner(self):
+        """An unknown payer becomes a partner in one click (name, INN, KPP, account)."""
+        self.ensure_one()
+        if self.partner_id:
+            return self.partner_id._get_records_action()
+        partner = self.env['res.partner'].create({
+            'name': self.partner_name or self.payment_ref, 'is_company': True,
+            'vat': self.bank_crm_counterparty_inn or False,
+            'bank_ids': [Command.create({'acc_number': self.account_number})] if self.account_number else [],
+        })
+        self.partner_id = partner
+        self._bank_crm_match()
+        return partner._get_records_action()
+
+    def action_bank_crm_match_again(self):
+        self._bank_crm_match()
+        return True
