@@ -1,5 +1,6 @@
 from . import test_account_dashboard
 from . import test_account_menu_access
+from . import test_add_account_wizard
 from . import test_auto_invoice_rule
 from . import test_bank_matching
 from . import test_bank_sync

@@ -49,7 +49,9 @@ class InvoiceLinkCommon(TBankCommon):
         """Init and GetQr answered like the bank; yields a recorder of the requests
         (`calls`, `sent(method)`) kept after the block."""
         recorder = SimpleNamespace(calls=[])
-        payment_ids = count(7001)
+        if not hasattr(self, '_payment_ids'):  # the bank never gives the same PaymentId twice
+            self._payment_ids = count(7001)
+        payment_ids = self._payment_ids
 
         def answer(values):
             return 200, {}, json.dumps({'TerminalKey': TERMINAL_KEY, 'Success': True, 'ErrorCode': '0', **values})
