@@ -12,6 +12,21 @@ from .errors import (
     BankRejected,
     BankUnavailable,
 )
+from .matching import (
+    DEFAULT_PAYOUT_RULES,
+    Allocation,
+    Candidate,
+    IncomingLine,
+    Matcher,
+    MatchResult,
+    OpenInvoice,
+    PartnerRef,
+    PayoutRule,
+    extract_fee,
+    find_invoice_references,
+    find_payout,
+    is_acquiring_payout,
+)
 from .money import from_minor_units, kopecks_to_rubles, rubles_to_kopecks, to_minor_units
 from .statement import BANK_TZ, BankAccountInfo, BankOperation, money_places, normalize_currency
 from .tbank_business import TBankBusinessClient
@@ -88,4 +103,18 @@ __all__ = [
     "STATUS_RANK",
     "status_rank",
     "is_newer_status",
+    # matching incoming transfers to open invoices (plain data)
+    "Matcher",
+    "IncomingLine",
+    "OpenInvoice",
+    "PartnerRef",
+    "MatchResult",
+    "Candidate",
+    "Allocation",
+    "PayoutRule",
+    "DEFAULT_PAYOUT_RULES",
+    "find_invoice_references",
+    "find_payout",
+    "is_acquiring_payout",
+    "extract_fee",
 ]

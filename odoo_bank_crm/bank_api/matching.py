@@ -31,6 +31,8 @@ amount above the amount due (overpayment)                      +0
 payer INN, or payer account, known on the invoice's customer  +25
 ... both INN and account                                      +30
 no number, but the payer's only open invoice with this amount +20
+amount alone (no number, no payer): exact amount +20, and the
+  only open invoice with this amount +10                     +20/+30
 payer INN differs from the customer's (and account unknown)   -40
 the purpose names another invoice, not this one               -25
 the purpose names several invoices (single candidate)         -10
@@ -48,18 +50,26 @@ with its date + exact amount = 90 (auto); "№ 12" + payer INN + exact amount = 
 A line is reconciled automatically (``auto``) only when ALL hold:
 
 - the best candidate scores at least ``threshold`` (default 85);
-- the runner-up scores at least ``margin`` (default 15) points less: two equally good
-  candidates (same customer, same amount, no number) are never guessed between;
-- same currency, not an overpayment;
+- the runner-up scores at least ``margin`` (default 15) points less (points before the
+  0..100 clamp): two equally good candidates (same customer, same amount, "№ 12" of two
+  years) are never guessed between;
+- same currency, not an overpayment, not the amount alone;
 - a partial payment only with the full invoice number (prefix + year + sequence) written.
+
+Which invoices a number names: a full number names that invoice only (``INV/2026/00012``
+never names ``INV/2025/00012``); a bare "№ 12" names every open invoice with sequence 12
+(never 120 or 112), narrowed to the year of the date written after it, and to the invoice
+of exactly that date when one matches (two journals both have a "12" of that year).
 
 Several invoices named in one purpose ("по счетам №12, №13") whose amounts due add up
 exactly to the line make one multi-invoice candidate (``allocations`` has one entry per
-invoice; ``invoice_id`` is ``None``), scored with the weakest of its numbers.
+invoice; ``invoice_id`` is ``None``), scored with the weakest of its numbers. When a number
+names several open invoices, the sum settles it if exactly one choice adds up.
 
 Within one `Matcher.match` call, automatic matches consume the invoices' amounts due in
-line order: a second payment of an already paid invoice is an overpayment, the second half
-of a split payment is an exact match. Pass lines in statement order.
+line order: an invoice paid by an earlier line is no longer open for the next one (a
+duplicate payment is not matched to it again), the second half of a split payment is an
+exact match. Pass lines in statement order.
 
 Everything is exact: amounts are `Decimal`, floats are refused.
 """
@@ -286,8 +296,9 @@ class MatchResult:
     :ivar kind: ``"invoice"`` (candidates found), ``"payout"`` (acquiring proceeds: book
         against the acquiring clearing account, ``fee`` as an expense), ``"unknown"``.
     :ivar candidates: best first (at most ``Matcher.max_candidates``).
-    :ivar auto: reconcile ``candidates[0]`` without asking (for a payout: the payer and
-        the purpose both say acquiring).
+    :ivar auto: reconcile ``candidates[0]`` (all its ``allocations``) without asking; for
+        a payout: book it without asking (the payer's INN is a known acquirer's and the
+        purpose says acquiring).
     :ivar partner_id: the partner the line belongs to: the invoice's customer when
         ``auto``; otherwise the payer recognised by INN/account (``None`` when unknown:
         the Odoo side may offer to create the partner from ``payer_inn``/``payer_name``).
@@ -363,13 +374,22 @@ def normalize_text(text: Optional[str]) -> str:
     return _SPACES_RE.sub(" ", s).strip()
 
 
+_NOT_DIGITS_RE = re.compile(r"\D+")
+
+
 def _clean_inn(inn) -> Optional[str]:
-    digits = "".join(ch for ch in str(inn or "") if ch.isdigit())
+    """Digits of a 10/12-digit INN, or ``None`` (absent, ``"0"``, malformed)."""
+    if not inn:
+        return None
+    digits = _NOT_DIGITS_RE.sub("", str(inn))
     return digits if len(digits) in (10, 12) and digits.strip("0") else None
 
 
 def _clean_account(account) -> Optional[str]:
-    text = "".join(str(account or "").split()).upper()
+    """Account number without spaces, or ``None``."""
+    if not account:
+        return None
+    text = "".join(str(account).split()).upper()
     return text if len(text) >= 5 and text.strip("0") else None
 
 
@@ -492,8 +512,11 @@ _OTHER_DOC_RE = _compile(
     r"договор\w*|дог|контракт\w*|п/п|пп|платежн\w*|поручени\w*|акт(?:а|у|ом|ам|ов|е|ы)?"
     r"|накладн\w*|тн|ттн|торг|упд|заказ\w*|спецификаци\w*|заявк\w*|письм\w*|ордер\w*"
     r"|сч[её]т(?:а|у|е|ом)?-фактур\w*|сч/ф|с/ф|сф|счф|чек\w*|квитанци\w*|доверенност\w*"
-    r"|contract|order|po"
+    r"|заявлени\w*|распоряжени\w*|решени\w*|постановлени\w*|протокол\w*|соглашени\w*"
+    r"|лист\w*|займ\w*|за[её]м|кредит\w*|л/с|р/с|к/с|contract|order|po"
 )
+# "лицевой/расчетный счет № ...": an account, not an invoice
+_ACCOUNT_ADJECTIVE_RE = _compile(r"лицев\w*|расч[её]тн\w*|текущ\w*|банковск\w*|корреспондентск\w*|депозитн\w*")
 _FILLERS = frozenset(
     normalize_text(w) for w in ("на", "оплату", "оплаты", "оплата", "no", "nr", "номер", "номеру", "ном")
 )
@@ -501,9 +524,9 @@ _LIST_WORDS = frozenset(normalize_text(w) for w in ("и", "and"))
 _OT = normalize_text("от")
 _GAP_OK = " ,;:()«»\"'+&"
 
-_MONTHS = {normalize_text(m): i for i, m in enumerate(
-    ("янв", "фев", "мар", "апр", "ма", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"), 1)}
-_MONTH_OF = {**_MONTHS, normalize_text("май"): 5, normalize_text("мая"): 5}
+_MONTH_OF = {normalize_text(m): i for i, m in enumerate(
+    ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"), 1)}
+_MONTH_OF[normalize_text("мая")] = 5
 
 _EVENTS_RE = _compile(r"""
 (?P<date>(?<![\w.,/-])
@@ -519,6 +542,7 @@ _EVENTS_RE = _compile(r"""
 |(?P<sign>№)
 |(?P<token>[^\W_]+(?:[./-][^\W_]+)*)
 """, re.X)
+_DIGIT_RE = re.compile(r"\d")
 _CODE_RE = re.compile(r"([^\W\d_]*)[./-]?(\d+(?:[./-]\d+)*)")
 _SEP_RE = re.compile(r"[./-]")
 
@@ -595,7 +619,33 @@ def _code_reference(token, letters, groups, marked, prefixes, marker):
     return None
 
 
+@lru_cache(maxsize=4096)
+def _word_kind(word: str) -> Optional[str]:
+    """What a word means for reading numbers after it (purposes repeat their words)."""
+    if word in _LIST_WORDS:
+        return "list"
+    if word == _OT:
+        return "ot"
+    if _OTHER_DOC_RE.fullmatch(word):
+        return "other"
+    if _ACCOUNT_ADJECTIVE_RE.fullmatch(word):
+        return "account"
+    if _INVOICE_WORD_RE.fullmatch(word):
+        return "invoice"
+    if word in _FILLERS:
+        return "filler"
+    return None
+
+
 def _scan_references(norm: str, prefixes=None, amount=None) -> list:
+    """The references in a normalised purpose; see `find_invoice_references`.
+
+    One pass over dates, amounts, "№" signs and tokens, remembering the last document word
+    (invoice or other), whether the next bare number is announced (after "№" or an invoice
+    word), whether we are in a list of numbers, and which numbers wait for "от <date>".
+    """
+    if _DIGIT_RE.search(norm) is None:
+        return []
     refs = []  # mutable [reference, date] pairs until the end
     doc = None  # last document word: "invoice" | "other" | None
     pending = None  # "sign"/"keyword" when the next bare number is a reference
@@ -623,26 +673,28 @@ def _scan_references(norm: str, prefixes=None, amount=None) -> list:
             pending, in_list, expect_date, group, last_kind = None, False, False, [], "amount"
             continue
         token = m.group("token")
-        code = _CODE_RE.fullmatch(token) if any(ch.isdigit() for ch in token) else None
-        if code is None and any(ch.isdigit() for ch in token):
-            pending, in_list, expect_date, group, last_kind = None, False, False, [], "code"
-            continue
-        if code is None:  # a word
-            if token in _LIST_WORDS and last_kind == "ref":
+        if _DIGIT_RE.search(token) is None:  # a word
+            kind = _word_kind(token)
+            if kind == "list" and last_kind == "ref":
                 last_kind = "connector"
-            elif token == _OT:
+            elif kind == "ot":
                 expect_date, last_kind = bool(group), "ot"
-            elif _OTHER_DOC_RE.fullmatch(token):
+            elif kind == "other" or (kind == "invoice" and last_kind == "account"):
                 doc, pending, in_list, group, last_kind = "other", None, False, [], "other_word"
-            elif _INVOICE_WORD_RE.fullmatch(token):
+            elif kind == "account":
+                pending, in_list, expect_date, group, last_kind = None, False, False, [], "account"
+            elif kind == "invoice":
                 doc, pending, in_list, group, last_kind = "invoice", "keyword", False, [], "invoice_word"
-            elif token in _FILLERS:
-                pass
-            else:
+            elif kind != "filler":
                 pending, in_list, expect_date, group, last_kind = None, False, False, [], "word"
             continue
+        code = _CODE_RE.fullmatch(token)
+        if code is None:
+            pending, in_list, expect_date, group, last_kind = None, False, False, [], "code"
+            continue
         letters, digits = code.groups()
-        if letters and _OTHER_DOC_RE.fullmatch(letters):  # "дог-12", "ТН-5"
+        letters_kind = _word_kind(letters) if letters else None
+        if letters_kind == "other":  # "дог-12", "ТН-5"
             doc, pending, in_list, group, last_kind = "other", None, False, [], "code"
             continue
         marked = bool(pending or in_list) and doc != "other"
@@ -654,7 +706,7 @@ def _scan_references(norm: str, prefixes=None, amount=None) -> list:
         if ref is None:
             pending, in_list, expect_date, group, last_kind = None, False, False, [], "code"
             continue
-        if ref.prefix and letters and _INVOICE_WORD_RE.fullmatch(letters):
+        if letters_kind == "invoice":
             doc = "invoice"
         item = [ref, None]
         refs.append(item)
@@ -711,10 +763,12 @@ class PayoutRule:
 class Payout:
     """A line recognised as acquiring proceeds.
 
-    :ivar acquirer: `PayoutRule.acquirer` of the payer, or ``None`` (purpose only).
+    :ivar acquirer: `PayoutRule.acquirer` of the payer (by INN, else by name), or ``None``
+        when only the purpose says acquiring.
     :ivar fee: the fee stated in the purpose, else ``None``.
-    :ivar by_payer: the payer is a known acquirer (INN or name) AND the purpose says
-        acquiring; ``False`` when only the purpose says so.
+    :ivar by_payer: the payer's INN is a known acquirer's and the purpose says acquiring:
+        safe to book without asking. ``False`` when the acquirer is recognised by its name
+        only, or not at all.
     """
 
     acquirer: Optional[str]
@@ -724,12 +778,14 @@ class Payout:
 
 #: Acquirers known by INN and name. T-Bank's INN is from the brief; the others are the
 #: banks' published details (bank-apis.md does not list them; verify before relying on).
+#: Name patterns name the bank itself, not its group ("Тинькофф Страхование", "Сбер Лизинг").
 DEFAULT_PAYOUT_RULES = (
-    PayoutRule("T-Bank", frozenset({"7710140679"}), (r"т-?банк", r"тинькофф", r"tinkoff", r"t-?bank")),
-    PayoutRule("Sber", frozenset({"7707083893"}), (r"сбербанк", r"(?<!\w)сбер(?!\w)")),
+    PayoutRule("T-Bank", frozenset({"7710140679"}),
+               (r"(?<!\w)т-?банк", r"тинькофф банк", r"tinkoff bank", r"(?<!\w)t-?bank(?!\w)")),
+    PayoutRule("Sber", frozenset({"7707083893"}), (r"(?<!\w)(?:пао )?сбербанк(?! \w*страх)",)),
     PayoutRule("Alfa-Bank", frozenset({"7728168971"}), (r"альфа-?банк",)),
-    PayoutRule("VTB", frozenset({"7702070139"}), (r"(?<!\w)втб(?!\w)",)),
-    PayoutRule("Tochka", frozenset({"9721194461"}), (r"банк точка", r"(?<!\w)точка(?!\w)")),
+    PayoutRule("VTB", frozenset({"7702070139"}), (r"банк втб", r"втб банк")),
+    PayoutRule("Tochka", frozenset({"9721194461"}), (r"банк точка", r"точка банк")),
 )
 
 # Say "acquiring" on their own, whoever pays.
@@ -739,13 +795,16 @@ _ACQUIRING_EXPLICIT_RES = tuple(_compile(p) for p in (
 ))
 # Say it when the payer is a known acquirer.
 _ACQUIRING_SUPPORT_RES = tuple(_compile(p) for p in (
-    r"возмещени\w*",
-    r"(?:перечислени|зачислени)\w* (?:денежных )?средств по операци",
+    r"возмещени\w*(?: \S+){0,3}? по (?:операци|реестр|карт|сбп)",
+    r"(?:перечислени|зачислени|расч[её]т)\w*(?: \S+){0,2}? по операци",
     r"за вычетом комисси",
     r"по реестр",
     r"(?<!\w)сбп(?!\w)",
     r"торгов\w* (?:точк|операци)",
 ))
+_NOT_A_PAYOUT_RE = _compile(r"страхов")  # "страховое возмещение": an insurer paying a claim
+# One search that most purposes fail, before the patterns above.
+_PAYOUT_HINT_RE = _compile(r"эква|карт|возмещ|операци|вычетом|реестр|сбп|торгов|комисси|вознагражд")
 _REFUND_RE = _compile(r"возврат")
 _FEE_WORD_RE = _compile(r"(?:комисси|вознагражд)[^\W\d_]*")
 _FEE_NUMBER_RE = re.compile(
@@ -788,30 +847,32 @@ def _name_re(pattern: str):
     return _compile(pattern)
 
 
-def _payer_rule(payer_inn, payer_name_norm, rules):
-    for rule in rules:
-        if payer_inn and payer_inn in rule.inns:
-            return rule
-    if payer_name_norm:
+def _rule_by_name(payer_name, rules):
+    payer_name = normalize_text(payer_name)
+    if payer_name:
         for rule in rules:
-            if any(_name_re(p).search(payer_name_norm) for p in rule.payer_names):
+            if any(_name_re(p).search(payer_name) for p in rule.payer_names):
                 return rule
     return None
 
 
-def _find_payout(purpose_norm, payer_inn, payer_name_norm, rules) -> Optional[Payout]:
-    explicit = any(p.search(purpose_norm) for p in _ACQUIRING_EXPLICIT_RES)
-    rule = _payer_rule(payer_inn, payer_name_norm, rules)
-    if rule is None and not explicit:
+def _find_payout(purpose_norm, payer_inn, payer_name, rules) -> Optional[Payout]:
+    if _PAYOUT_HINT_RE.search(purpose_norm) is None:
         return None
+    explicit = any(p.search(purpose_norm) for p in _ACQUIRING_EXPLICIT_RES)
+    said = explicit or any(p.search(purpose_norm) for p in _ACQUIRING_SUPPORT_RES)
+    fee_said = _FEE_WORD_RE.search(purpose_norm) is not None and not _REFUND_RE.search(purpose_norm)
+    if not (said or fee_said) or _NOT_A_PAYOUT_RE.search(purpose_norm):
+        return None
+    rule = next((r for r in rules if payer_inn and payer_inn in r.inns), None)
+    by_inn = rule is not None
+    if rule is None:
+        rule = _rule_by_name(payer_name, rules)
     fee = _fee_in(purpose_norm)
-    if rule is not None:
-        said = explicit or any(p.search(purpose_norm) for p in _ACQUIRING_SUPPORT_RES) or (
-            fee is not None and not _REFUND_RE.search(purpose_norm))
-        if said:
-            return Payout(rule.acquirer, fee, True)
+    if rule is not None and (said or fee is not None):
+        return Payout(rule.acquirer, fee, by_inn)
     if explicit:
-        return Payout(rule.acquirer if rule else None, fee, False)
+        return Payout(None, fee, False)
     return None
 
 
@@ -820,11 +881,12 @@ def find_payout(line: IncomingLine, rules=DEFAULT_PAYOUT_RULES) -> Optional[Payo
 
     Recognised when the purpose says "эквайринг" / "операции с картами" (whoever pays), or
     when the payer is a known acquirer (`PayoutRule`: INN, else name) and the purpose says
-    "возмещение", "перечисление средств по операциям", "за вычетом комиссии", "по реестру",
-    "СБП" or states a fee. The T-Bank bank as a customer paying an invoice is not a payout.
+    "возмещение по операциям/реестру", "перечисление средств по операциям", "за вычетом
+    комиссии", "по реестру", "СБП" or states a fee. Not a payout: the bank as a customer
+    paying an invoice, a refund of a fee, interest, "страховое возмещение".
     """
-    return _find_payout(normalize_text(line.purpose), _clean_inn(line.payer_inn),
-                        normalize_text(line.payer_name), tuple(rules))
+    return _find_payout(normalize_text(line.purpose), _clean_inn(line.payer_inn), line.payer_name,
+                        tuple(rules))
 
 
 def is_acquiring_payout(line: IncomingLine, rules=DEFAULT_PAYOUT_RULES) -> bool:
@@ -863,7 +925,7 @@ class _Context:
     payer_partners: frozenset
     refs: list
     ref_hits: dict = field(default_factory=dict)  # invoice id -> (level, date matches)
-    named: int = 0  # distinct references that resolve to open invoices
+    named: int = 0  # distinct sets of open invoices the references name
 
 
 class Matcher:
@@ -988,7 +1050,11 @@ class Matcher:
         if level == "number_only" and ref.year is not None:
             ids = [i for i in ids if self._year[i] in (None, ref.year)]
             if any(self._year[i] == ref.year for i in ids):
-                return "number_year", [i for i in ids if self._year[i] == ref.year]
+                level, ids = "number_year", [i for i in ids if self._year[i] == ref.year]
+        if ref.date is not None and len(ids) > 1:
+            dated = [i for i in ids if self._invoices[i].invoice_date == ref.date]
+            if dated:
+                ids = dated  # "№ 12 от 01.02.2026": the document of that date, of the two journals
         if level == "number" and len(ids) > 1:
             level = "number_year"  # the written number does not single one out
         return level, ids
@@ -1002,7 +1068,7 @@ class Matcher:
         if line.amount <= 0:
             return MatchResult(line.id, "unknown", partner_id=payer_partner)
         purpose = normalize_text(line.purpose)
-        payout = _find_payout(purpose, payer_inn, normalize_text(line.payer_name), self.payout_rules)
+        payout = _find_payout(purpose, payer_inn, line.payer_name, self.payout_rules)
         if payout is not None:
             return MatchResult(line.id, "payout", (), payout.by_payer, payer_partner, payout.fee,
                                payout.acquirer)
@@ -1019,9 +1085,10 @@ class Matcher:
                 new = (level, date_ok)
                 if old is None or (_LEVEL_RANK[level], date_ok) > (_LEVEL_RANK[old[0]], old[1]):
                     ctx.ref_hits[invoice_id] = new
-        ctx.named = len({ref.full_key for ref, (_, ids) in zip(ctx.refs, resolved) if ids})
+        ctx.named = len({frozenset(ids) for _, ids in resolved if ids})
 
-        # Candidates: named invoices, the payer's invoices, invoices with this amount.
+        # Candidates: named invoices, the payer's invoices with this amount, any invoice
+        # with this amount (if few); failing all, the payer's few open invoices (partial).
         ids = list(ctx.ref_hits)
         seen = set(ids)
         payer_exact = []
@@ -1029,36 +1096,38 @@ class Matcher:
             key = (partner_id, line.currency, line.amount)
             payer_exact += self._with_amount(self._by_partner_amount, batch.by_partner_amount, key,
                                              line.amount, batch)
-            own = self._by_partner.get(partner_id, ())
-            if len(own) <= 5:
-                ids += [i for i in own if i not in seen and not seen.add(i)]
         ids += [i for i in payer_exact if i not in seen and not seen.add(i)]
         same_amount = self._with_amount(self._by_amount, batch.by_amount, (line.currency, line.amount),
                                         line.amount, batch)
         if len(same_amount) <= 3:
             ids += [i for i in same_amount if i not in seen and not seen.add(i)]
+        if not ids:
+            for partner_id in payer_partners:
+                own = self._by_partner.get(partner_id, ())
+                if len(own) <= 5:
+                    ids += own
 
-        candidates = []
+        scored = []  # (points before the 0..100 clamp, candidate): rank and margin use the points
         for invoice_id in ids:
             residual = self._residual(invoice_id, batch)
-            if residual <= 0:
-                continue
-            candidate = self._score(ctx, invoice_id, residual, len(payer_exact) == 1,
-                                    len(same_amount) == 1)
-            if candidate.score >= SCORES["min_score"]:
-                candidates.append(candidate)
+            if residual > 0:
+                points, candidate = self._score(ctx, invoice_id, residual, len(payer_exact) == 1,
+                                                len(same_amount) == 1)
+                if candidate.score >= SCORES["min_score"]:
+                    scored.append((points, candidate))
         multi = self._multi_candidate(ctx, resolved, batch)
         if multi is not None:
-            candidates.append(multi)
-        candidates.sort(key=lambda c: (-c.score, -len(c.allocations), self._sort_key(c)))
-        candidates = tuple(candidates[:self.max_candidates])
+            scored.append(multi)
+        scored.sort(key=lambda pc: (-pc[0], -len(pc[1].allocations), self._sort_key(pc[1])))
+        scored = scored[:self.max_candidates]
+        candidates = tuple(candidate for _, candidate in scored)
 
         auto = False
         partner_id = payer_partner
         if candidates:
             best = candidates[0]
-            runner_up = candidates[1].score if len(candidates) > 1 else 0
-            auto = (best.score >= self.threshold and best.score - runner_up >= self.margin
+            runner_up = scored[1][0] if len(scored) > 1 else 0
+            auto = (best.score >= self.threshold and scored[0][0] - runner_up >= self.margin
                     and self._auto_allowed(best))
             if auto:
                 self._consume(best.allocations, batch)
@@ -1069,7 +1138,7 @@ class Matcher:
 
     def _sort_key(self, candidate):
         inv = self._invoices[candidate.allocations[0].invoice_id]
-        return (inv.due_date or dt.date.max, str(inv.number))
+        return (inv.due_date or dt.date.max, str(inv.number), str(inv.id))
 
     @staticmethod
     def _auto_allowed(candidate) -> bool:
@@ -1090,7 +1159,9 @@ class Matcher:
             return SCORES["payer_inn_differs"], ["payer_inn_differs"]
         return 0, []
 
-    def _score(self, ctx, invoice_id, residual, payer_unique, amount_unique) -> Candidate:
+    def _score(self, ctx, invoice_id, residual, payer_unique, amount_unique) -> tuple:
+        """(points, `Candidate`) for one invoice; the candidate's score is the points clamped
+        to 0..100."""
         inv = self._invoices[invoice_id]
         line = ctx.line
         points, reasons = 0, []
@@ -1149,39 +1220,44 @@ class Matcher:
             points = min(points, SCORES["cap_overpaid"])
         if "currency_differs" in reasons:
             points = min(points, SCORES["cap_currency"])
-        score = max(0, min(100, points))
-        return Candidate(invoice_id, score, tuple(reasons), apply, (Allocation(invoice_id, apply),), partial)
+        return points, Candidate(invoice_id, max(0, min(100, points)), tuple(reasons), apply,
+                                 (Allocation(invoice_id, apply),), partial)
 
-    def _multi_candidate(self, ctx, resolved, batch) -> Optional[Candidate]:
+    def _multi_candidate(self, ctx, resolved, batch) -> Optional[tuple]:
         """One candidate paying several named invoices whose amounts due add up exactly.
         A number naming several open invoices (``№ 12`` of two years) is settled by the sum
         when exactly one choice adds up."""
         if ctx.named < 2:
             return None
         options, unresolved = [], 0
-        for level, ids in resolved:
+        for _, ids in resolved:
             ids = [i for i in ids if self._invoices[i].currency == ctx.line.currency]
             if len(ids) > 1 and ctx.payer_partners:
                 ids = [i for i in ids if self._invoices[i].partner_id in ctx.payer_partners] or ids
             if not ids:
                 unresolved += 1
             elif len(ids) <= _MULTI_OPTIONS:
-                options.append((level, ids))
+                options.append(ids)
             else:
                 return None
-        choices = []
-        for combination in product(*(ids for _, ids in options)):
-            chosen = list(dict.fromkeys(combination))  # the same invoice named twice counts once
-            if len(chosen) < 2 or len(chosen) != len(set(combination)):
-                continue
-            if sum((self._residual(i, batch) for i in chosen), Decimal(0)) == ctx.line.amount:
-                choices.append((combination, chosen))
-            if len(choices) > 1 or len(choices) + 1 > _MULTI_COMBINATIONS:
-                return None  # several ways to add up, or too many to try: leave it to a person
-        if len(choices) != 1:
+        size = 1
+        for ids in options:
+            size *= len(ids)
+        if size > _MULTI_COMBINATIONS:
             return None
-        combination, chosen = choices[0]
-        levels = [level for (level, _), _ in zip(options, combination)]
+        choices = set()
+        for combination in product(*options):
+            chosen = frozenset(combination)  # an invoice named twice counts once
+            if len(chosen) > 1 and sum((self._residual(i, batch) for i in chosen), Decimal(0)) == ctx.line.amount:
+                choices.add(chosen)
+        if len(choices) != 1:
+            return None  # nothing adds up, or several ways do: leave it to a person
+        order = {}
+        for ids in options:
+            for i in ids:
+                order.setdefault(i, len(order))
+        chosen = sorted(choices.pop(), key=order.__getitem__)
+        levels = [ctx.ref_hits[i][0] for i in chosen]
         allocations = tuple(Allocation(i, self._residual(i, batch)) for i in chosen)
         total = ctx.line.amount
         level = min(levels, key=_LEVEL_RANK.__getitem__)
@@ -1194,4 +1270,4 @@ class Matcher:
         if unresolved:
             points += SCORES["other_invoice_named"]
             reasons.append("other_invoice_named")
-        return Candidate(None, max(0, min(100, points)), tuple(reasons), total, allocations, False)
+        return points, Candidate(None, max(0, min(100, points)), tuple(reasons), total, allocations, False)

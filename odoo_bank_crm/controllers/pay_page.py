@@ -16,7 +16,7 @@ class BankCrmPayPage(http.Controller):
 
     _pay_page_url = '/bank_crm/pay/<int:invoice_id>'
 
-    @http.route(_pay_page_url, type='http', auth='public', methods=['GET'], sitemap=False)
+    @http.route(_pay_page_url, type='http', auth='public', methods=['GET'], website=True, sitemap=False)
     def bank_crm_pay_page(self, invoice_id, access_token=None, **kwargs):
         invoice = self._bank_crm_invoice(invoice_id, access_token)
         link = invoice._bank_crm_pay_page_link()
@@ -24,7 +24,7 @@ class BankCrmPayPage(http.Controller):
             link._mark_opened()
         return self._bank_crm_render(invoice, link, returned=kwargs.get('Success'))
 
-    @http.route(_pay_page_url + '/go', type='http', auth='public', methods=['GET'], sitemap=False)
+    @http.route(_pay_page_url + '/go', type='http', auth='public', methods=['GET'], website=True, sitemap=False)
     def bank_crm_pay_page_go(self, invoice_id, access_token=None, **kwargs):
         """The Pay button: to the bank's payment page, through a fresh link when the last one expired."""
         invoice = self._bank_crm_invoice(invoice_id, access_token)
@@ -48,11 +48,20 @@ class BankCrmPayPage(http.Controller):
             raise request.not_found()
         return invoice
 
-    def _bank_crm_render(self, invoice, link, returned=None, error=None):
+    @staticmethod
+    def _bank_crm_lang(invoice):
+        """The customer's language, unless the visitor chose one (a language in the URL, as
+        the footer's language selector and the visitor's language cookie give)."""
+        chosen = not request.httprequest.environ.get('REQUEST_URI', '/bank_crm/').startswith('/bank_crm/')
         lang = invoice.partner_id.lang
-        if not lang or not request.env['res.lang']._get_data(code=lang).active:
-            lang = request.env.lang
+        if chosen or lang not in request.env['res.lang']._get_frontend():
+            lang = request.lang.code if request.lang else request.env.lang
+        return lang
+
+    def _bank_crm_render(self, invoice, link, returned=None, error=None):
+        lang = self._bank_crm_lang(invoice)
         request.update_context(lang=lang)
+        request.lang = request.env['res.lang']._get_data(code=lang)
         invoice = invoice.with_context(lang=lang)
         state = invoice._bank_crm_pay_page_state(link)
         values = {

@@ -197,7 +197,8 @@ class AccountMove(models.Model):
         string="Payment Link", compute='_compute_bank_crm_payment_link',
         help="The link sent to the customer: the invoice's pay page, or its page in the customer portal.")
     bank_crm_payment_link_status = fields.Selection(
-        related='bank_crm_payment_link_id.status', string="Link Status")
+        selection=lambda self: self.env['bank.crm.payment.link']._fields['status']._description_selection(self.env),
+        string="Link Status", compute='_compute_bank_crm_payment_link')
     bank_crm_sbp_qr_payload = fields.Char(
         string="SBP QR Code", copy=False, readonly=True,
         help="The Faster Payments System (SBP) link of the invoice's last bank payment link, drawn as a QR code.")
@@ -214,13 +215,14 @@ class AccountMove(models.Model):
         for move in self:
             move.bank_crm_amount_paid_signed = move.amount_total_signed - move.amount_residual_signed
 
-    @api.depends('bank_crm_payment_link_ids.url')
+    @api.depends('bank_crm_payment_link_ids.url', 'bank_crm_payment_link_ids.status')
     def _compute_bank_crm_payment_link(self):
         for invoice in self:
             link = invoice.bank_crm_payment_link_ids.sorted(lambda l: (l.create_date or fields.Datetime.now(), l.id),
                                                            reverse=True)[:1]
             invoice.bank_crm_payment_link_id = link
             invoice.bank_crm_payment_url = link.url
+            invoice.bank_crm_payment_link_status = link.status
 
     @api.depends('bank_crm_sbp_qr_payload')
     def _compute_bank_crm_sbp_qr_image_url(self):

@@ -120,7 +120,9 @@ class AccountBankStatementLine(models.Model):
             if result.partner_id and not line.partner_id:
                 by_partner.setdefault(result.partner_id, Line)
                 by_partner[result.partner_id] |= line
-            if result.kind == 'payout':
+            if result.kind == 'payout' and not result.auto:
+                to_match |= line  # looks like a payout by the payer's name only: a person decides
+            elif result.kind == 'payout':
                 by_fee.setdefault(result.fee or Decimal(0), Line)
                 by_fee[result.fee or Decimal(0)] |= line
             elif result.kind == 'invoice' and result.auto and auto and result.best:

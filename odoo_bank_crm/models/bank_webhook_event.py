@@ -97,7 +97,11 @@ class BankWebhookEvent(models.Model):
                 with self.env.registry.cursor() as cr:
                     event = self.with_env(self.env(cr=cr, su=True))
                     return getattr(event, f'_process_{event.provider_code}')()
-            except psycopg2.IntegrityError:
+            except psycopg2.IntegrityError as error:
+                if error.diag.constraint_name != 'bank_webhook_event_processed_key_unique':
+                    # not our claim: applying the payment failed, the bank must send it again
+                    _logger.exception("Bank notification %s could not be processed", self.id)
+                    return self._finish('failed', _("Unexpected error; see the server log."), status=500)
                 # another delivery of the same notification applied it first
                 return self._finish('duplicate', _("Already applied by an earlier delivery."))
             except psycopg2.OperationalError as error:

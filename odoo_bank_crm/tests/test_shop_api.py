@@ -1,11 +1,12 @@
 import json
+import re
 import threading
 import time
 import uuid
 from contextlib import closing
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg2.errors
+import responses
 
 from odoo import SUPERUSER_ID, Command, api, sql_db
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -21,40 +22,31 @@ PASSWORD = 'ShopApiTestPassword'
 
 
 class FakeTBankAcquiring:
-    """A tiny stand-in for T-Bank's acquiring API (bank-apis.md §1.3 Init) on 127.0.0.1:
-    it checks the request's Token like the bank and answers `mode`: 'ok' (a new payment
-    with its PaymentURL), 'refused' (Success false with an ErrorCode) or 'down' (HTTP 503).
-    Odoo's HTTP server calls it from its own thread, so it is a real server, not a mock."""
+    """T-Bank's acquiring API (bank-apis.md §1.3 Init) faked at the HTTP boundary with
+    `responses`: it checks the request's Token like the bank and answers `mode`: 'ok' (a
+    new payment with its PaymentURL), 'refused' (Success false with an ErrorCode) or
+    'down' (HTTP 503). Requests to the test's own Odoo server pass through."""
+
+    url = 'http://localhost:8999/tbank/v2'
 
     def __init__(self):
         self.mode = 'ok'
         self.requests = []
         self._next_payment_id = 4200000
-        fake = self
+        self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+        self.mock.add_passthru('http://127.0.0.1')
+        self.mock.add_callback(responses.POST, re.compile(re.escape(self.url) + r'/\w+'), callback=self._callback)
+        self.mock.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers['Content-Length'])))
-                fake.requests.append((self.path, body))
-                status, answer = fake._answer(self.path, body)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header('Content-Type', 'application/json')
-                self.send_header('Content-Length', str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.url = f'http://127.0.0.1:{self.server.server_port}/v2'
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def _callback(self, request):
+        body = json.loads(request.body)
+        self.requests.append((request.path_url, body))
+        status, answer = self._answer(request.path_url, body)
+        return status, {'Content-Type': 'application/json'}, json.dumps(answer)
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.mock.stop()
+        self.mock.reset()
 
     def _answer(self, path, body):
         if self.mode == 'down':

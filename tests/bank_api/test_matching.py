@@ -127,6 +127,9 @@ def test_list_of_numbers_share_the_date():
     "Оплата за 2026/12",  # a month, not a number
     "Арендная плата за 12 месяцев",
     "Оплата по счету 40702810900000012345",  # an account, not an invoice
+    "Пополнение по лицевому счету № 123",
+    "Возврат займа № 7",
+    "Перечисление по заявлению № 12",
 ])
 def test_not_references(purpose):
     assert find_invoice_references(purpose) == []
@@ -228,6 +231,12 @@ def test_year_from_the_date_disambiguates():
                               ("Оплата по счету INV/2025/00012", 2)]:
         result = one(matcher, line(purpose, "15000.00", inn=ROMASHKA_INN))
         assert result.auto and result.best.invoice_id == expected, purpose
+
+
+def test_the_same_invoice_named_twice_is_one_invoice():
+    result = one(Matcher(WORLD), line("Оплата по счету № 12 от 01.02.2026 (INV/2026/00012)", "15000.00"))
+    assert result.auto and result.best.invoice_id == 1
+    assert "several_invoices_named" not in result.best.reasons
 
 
 def test_number_alone_with_unknown_payer_is_a_proposal():
@@ -413,8 +422,10 @@ def test_tbank_payout_with_and_without_fee(purpose, fee):
 
 
 def test_payout_recognised_by_name_or_purpose_only():
+    # by the name only: recognised, but a person confirms
     by_name = find_payout(line("Возмещение по реестру за 01.03.2026", "100.00", name="ПАО Сбербанк"))
-    assert (by_name.acquirer, by_name.by_payer) == ("Sber", True)
+    assert (by_name.acquirer, by_name.by_payer) == ("Sber", False)
+    assert not one(Matcher(WORLD), line("Возмещение по реестру", "100.00", name="ПАО Сбербанк")).auto
     by_purpose = one(Matcher(WORLD), line("Расчеты по операциям эквайринга за 01.03.2026", "100.00",
                                           inn="7712345675", name="ООО НКО «Платежи»"))
     assert (by_purpose.kind, by_purpose.auto, by_purpose.acquirer) == ("payout", False, None)
@@ -433,6 +444,15 @@ def test_never_matched_to_an_invoice_even_with_the_amount():
 ])
 def test_bank_payer_without_acquiring_purpose_is_not_a_payout(purpose):
     assert not is_acquiring_payout(line(purpose, "15000.00", inn=TBANK_INN, name="АО «ТБанк»"))
+
+
+@pytest.mark.parametrize("purpose, name", [
+    ("Страховое возмещение по договору № 77 по операциям с картами", "АО «Тинькофф Страхование»"),
+    ("Возмещение расходов по договору № 5", "ООО «Точка роста»"),
+    ("Возмещение по реестру", "ООО «КредитБанк-Сервис»"),
+])
+def test_look_alike_payers_are_not_acquirers(purpose, name):
+    assert not is_acquiring_payout(line(purpose, "15000.00", inn="7712345675", name=name))
 
 
 @pytest.mark.parametrize("purpose, fee", [
@@ -542,9 +562,14 @@ class World:
             for p in self.partners
         ]
         self.all_residuals = {r["residual"] for r in self.open.values()}
+        self.open_ids = sorted(self.open)
+        self.by_partner = {}
+        for invoice_id in self.open_ids:
+            self.by_partner.setdefault(self.open[invoice_id]["partner"]["id"], []).append(invoice_id)
         self.remaining = {i: r["residual"] for i, r in self.open.items()}
         self.pool = sorted(self.open)
         rng.shuffle(self.pool)
+        self.untaken = set(self.pool)
         self.lines, self.truth, self.category, self.clean = [], [], [], []
         self._followups = []
         self._paid_in_full = []
@@ -561,20 +586,21 @@ class World:
         return [self.by_number[n] for n in names if n in self.by_number]
 
     def _take(self, condition=lambda row: True):
-        for _ in range(50):
-            if not self.pool:
-                return None
+        skipped, row = [], None
+        while self.pool and len(skipped) < 50:
             invoice_id = self.pool.pop()
-            row = self.open[invoice_id]
-            if condition(row):
-                return row
-            self.pool.insert(0, invoice_id)
-        return None
+            if condition(self.open[invoice_id]):
+                row = self.open[invoice_id]
+                self.untaken.discard(invoice_id)
+                break
+            skipped.append(invoice_id)
+        self.pool[:0] = skipped
+        return row
 
     def _payer(self, row, *, inn=True, account=True):
         partner = row["partner"]
         return {"inn": partner["inn"] if inn else None,
-                "account": rng_choice(self.rng, partner["accounts"]) if account else None,
+                "account": self.rng.choice(partner["accounts"]) if account else None,
                 "name": partner["name"]}
 
     def _noise_payer(self):
@@ -630,11 +656,9 @@ class World:
             f"Payment for invoice {number}",
             f"Оплата по счету на оплату №{number}",
         ])
-        known = row["partner"]["inn_on_file"] or row["partner"]["accounts_on_file"]
         self._emit("strong_exact", purpose, amount, self._payer(row, inn=self.rng.random() < 0.9),
                    ("invoice", {(row["id"], amount)}), clean=True)
         self._paid_in_full.append((row, purpose, amount))
-        return known
 
     def _medium_dated_exact(self):
         row = self._take()
@@ -709,12 +733,14 @@ class World:
         first = self._take(lambda r: r["partner"]["inn_on_file"])
         if first is None:
             return
-        others = [i for i in self.pool if self.open[i]["partner"] is first["partner"]]
+        others = [i for i in self.by_partner[first["partner"]["id"]] if i in self.untaken and i != first["id"]]
         if not others:
             self.pool.insert(0, first["id"])
+            self.untaken.add(first["id"])
             return
         second = self.open[others[0]]
         self.pool.remove(second["id"])
+        self.untaken.discard(second["id"])
         pair = sorted([first, second], key=lambda r: r["id"])
         amount = sum(self.remaining[r["id"]] for r in pair)
         if self.rng.random() < 0.5:
@@ -780,12 +806,12 @@ class World:
             "Оплата по счету-фактуре № {n} от 15.02.2026",
             "Пополнение счета",
         ]).format(n=rng.randint(1, 6000), big=rng.randint(7000, 99999))
-        payer = self._noise_payer() if rng.random() < 0.7 else self._payer(self.open[rng.choice(sorted(self.open))])
+        payer = self._noise_payer() if rng.random() < 0.7 else self._payer(self.open[rng.choice(self.open_ids)])
         self._emit("noise", purpose, amount, payer, None)
 
     def _noise_with_an_open_amount(self):
         """A stranger pays exactly some open invoice's amount, saying nothing useful."""
-        target = self.open[self.rng.choice(sorted(self.open))]
+        target = self.open[self.rng.choice(self.open_ids)]
         self._emit("noise_amount", "Оплата за услуги", target["residual"], self._noise_payer(), None)
 
     def _adversarial(self):
@@ -841,15 +867,11 @@ class World:
                 self.rng.choice(draw)()
 
 
-def rng_choice(rng, items):
-    return rng.choice(items) if items else None
-
-
 @pytest.fixture(scope="module")
 def world():
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     built = World()
-    built.seconds = time.perf_counter() - started
+    built.seconds, built.cpu_seconds = time.perf_counter() - started, time.process_time() - started_cpu
     return built
 
 
@@ -859,13 +881,14 @@ def _allocations(result):
 
 def test_generated_set_has_no_wrong_automatic_match(world):
     assert len(world.lines) == 10_000 and len(world.invoices) == 10_000
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     matcher = Matcher(world.invoices, world.partner_refs)
-    indexed = time.perf_counter()
+    indexed, indexed_cpu = time.perf_counter(), time.process_time()
     results = matcher.match(world.lines)
-    done = time.perf_counter()
-    print(f"\ngenerating data {world.seconds:.2f} s; indexing 10,000 invoices {indexed - started:.2f} s; "
-          f"matching 10,000 lines {done - indexed:.2f} s")
+    done, done_cpu = time.perf_counter(), time.process_time()
+    print(f"\ngenerating the data {world.seconds:.2f} s (CPU {world.cpu_seconds:.2f} s); "
+          f"indexing 10,000 invoices {indexed - started:.2f} s (CPU {indexed_cpu - started_cpu:.2f} s); "
+          f"matching 10,000 lines {done - indexed:.2f} s (CPU {done_cpu - indexed_cpu:.2f} s)")
     assert done - indexed < 10
 
     wrong, stats = [], {}
@@ -899,7 +922,8 @@ def test_generated_set_has_no_wrong_automatic_match(world):
         assert right / len(rows) >= 0.9, category
 
 
-def test_matching_is_deterministic(world):
-    matcher = Matcher(world.invoices, world.partner_refs)
-    sample = world.lines[:2000]
-    assert matcher.match(sample) == Matcher(world.invoices, world.partner_refs).match(sample)
+def test_matching_does_not_depend_on_the_order_invoices_come_in(world):
+    sample = world.lines[:1000]
+    forward = Matcher(world.invoices, world.partner_refs).match(sample)
+    backward = Matcher(world.invoices[::-1], world.partner_refs[::-1]).match(sample)
+    assert forward == backward

@@ -56,3 +56,35 @@ def test_concurrent_redeliveries_apply_once(shop, sandbox, acq):
     assert states.count("processed") == 1, states
     assert states.count("duplicate") == DELIVERIES - 1, states
     assert states.count("failed") == len(retried), states
+
+
+def test_concurrent_statuses_of_one_payment(shop, sandbox, acq):
+    """AUTHORIZED and CONFIRMED of one payment, 5 copies each, all at once: both
+    applied once (the payment row serialises them), the payment posted once."""
+    deal = shop.deal_with_invoice(3100.00)
+    reference, payment_url = shop.link_from_portal(deal["invoice"])
+    payment_id = payment_id_of(payment_url)
+    payloads = [notification(reference, payment_id, 310000, status=status)
+                for status in ("AUTHORIZED", "CONFIRMED") for _ in range(5)]
+    marker = shop.last_event_id()
+
+    start, answers = threading.Barrier(len(payloads)), []
+    threads = [threading.Thread(target=deliver_until_ok, args=(acq.odoo_url, payload, start, answers))
+               for payload in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert [a for a in answers if a[0] < 500] == [(200, "OK")] * len(payloads), answers
+
+    tx = shop.transaction(reference)
+    assert (tx["state"], tx["tbank_status"]) == ("done", "CONFIRMED")
+    assert len(shop.payments_of(reference)) == 1
+    wait_until(lambda: shop.is_paid(deal), "invoice and deal paid")
+    assert len(shop.payment_messages(deal["lead"])) == 1
+    events = shop.events(marker, reference)
+    processed = sorted(e["bank_status"] for e in events if e["state"] == "processed")
+    assert processed == ["AUTHORIZED", "CONFIRMED"], events
+    assert sorted(e["state"] for e in events if e["state"] != "processed") == (
+        ["duplicate"] * 8 + ["failed"] * sum(1 for a in answers if a[0] >= 500)), events
