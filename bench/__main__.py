@@ -1,4 +1,8 @@
-"""python3 -m bench [--only NAME] [-n REQUESTS] [-c CONCURRENCY] [--json FILE]"""
+"""python3 -m bench [--only NAME] [-n REQUESTS] [-c CONCURRENCY] [--sizes 250,1000] [--keep] [--json FILE]
+
+Runs every benchmark (or those named with --only) and prints its figures, next to a
+baseline measured in the same run, with the ratios and whether the goals hold.
+"""
 import argparse
 import json
 import sys
@@ -13,19 +17,34 @@ import harness  # noqa: E402
 import odoo_env  # noqa: E402
 import pgcluster  # noqa: E402
 
-from bench import webhook  # noqa: E402
+from bench import auto_invoice, webhook  # noqa: E402
 
-BENCHMARKS = {webhook.NAME: webhook}
+
+def run_webhook(args):
+    result = webhook.run(requests_count=args.requests, concurrency=args.concurrency, baseline=args.baseline,
+                         keep=args.keep, log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(webhook.report(result), flush=True)
+    return result
+
+
+def run_auto_invoice(args):
+    return auto_invoice.run(tuple(int(size) for size in args.sizes.split(",")), keep=args.keep)
+
+
+BENCHMARKS = {"webhook": run_webhook, "auto_invoice": run_auto_invoice}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python3 -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python3 -m bench", description=__doc__.splitlines()[2])
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append",
                         help="run only this benchmark (repeatable)")
-    parser.add_argument("-n", "--requests", type=int, default=300, help="measured requests per route (300)")
-    parser.add_argument("-c", "--concurrency", type=int, default=8, help="concurrent clients (8)")
+    parser.add_argument("-n", "--requests", type=int, default=300,
+                        help="webhook: measured requests per route (300)")
+    parser.add_argument("-c", "--concurrency", type=int, default=8, help="webhook: concurrent clients (8)")
     parser.add_argument("--baseline", choices=sorted(webhook.BASELINES), default="version_info",
-                        help="the trivial Odoo route measured next to the webhook")
+                        help="webhook: the trivial Odoo route measured next to it")
+    parser.add_argument("--sizes", default="250,1000", help="auto_invoice: batch sizes, comma-separated")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= 100_000 or not 1 <= args.concurrency <= 256:
@@ -38,19 +57,16 @@ def main(argv=None):
     except (odoo_env.OdooNotFound, pgcluster.ClusterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    results = []
+    results = {}
     try:
-        for name in args.only or sorted(BENCHMARKS):
-            module = BENCHMARKS[name]
-            result = module.run(requests_count=args.requests, concurrency=args.concurrency,
-                                baseline=args.baseline, log=lambda line: print(line, file=sys.stderr, flush=True))
-            results.append(result)
-            print(module.report(result), flush=True)
+        for name in args.only or list(BENCHMARKS):
+            results[name] = BENCHMARKS[name](args)
+            print(flush=True)
     finally:
         if not was_running:
             pgcluster.stop(harness.TEST_CLUSTER)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(results, indent=2, default=str))
     return 0
 
 

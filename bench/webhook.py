@@ -101,8 +101,9 @@ def figures(label, wall, latencies):
             "p50": percentile(latencies, 0.50), "p99": percentile(latencies, 0.99)}
 
 
-def run(requests_count=300, concurrency=8, warmup=16, baseline="version_info", log=print):
-    """Run the benchmark on a stack of its own; returns the figures as a dict."""
+def run(requests_count=300, concurrency=8, warmup=16, baseline="version_info", keep=False, log=print):
+    """Run the benchmark on a stack of its own (its database dropped afterwards unless
+    `keep`); returns the figures as a dict."""
     acq = harness.AcquiringStack(DB, "bench", workers=2)
     log(f"[{NAME}] starting PostgreSQL, the sandbox and Odoo (2 workers) on a fresh database...")
     started = time.monotonic()
@@ -151,6 +152,8 @@ def run(requests_count=300, concurrency=8, warmup=16, baseline="version_info", l
         assert done == payments == paid == len(txs), (done, payments, paid, len(txs))
     finally:
         acq.stop()
+        if not keep and getattr(acq, "stack", None):
+            harness.odoo_db.drop(acq.stack.port, DB, acq.stack.cluster)
     ratio = hook["throughput"] / base["throughput"]
     return {"name": NAME, "concurrency": concurrency, "workers": 2, "rows": [base, hook], "ratio": ratio,
             "goals": {"p99_ms": (hook["p99"], GOAL_P99_MS, hook["p99"] < GOAL_P99_MS),

@@ -17,6 +17,7 @@
         'security/ir.model.access.csv',
         'security/bank_crm_auto_invoice_rule_security.xml',
         'security/bank_crm_payment_link_security.xml',
+        'security/bank_crm_analytics_security.xml',
 
         'views/payment_tbank_templates.xml',
         'data/payment_provider_data.xml',
@@ -24,6 +25,7 @@
         'data/product_data.xml',
         'data/bank_crm_shop_data.xml',
         'data/mail_template_data.xml',
+        'data/bank_crm_auto_invoice_data.xml',
         'data/bank_crm_payment_link_data.xml',
 
         'views/account_journal_views.xml',
@@ -42,6 +44,10 @@
         'views/bank_crm_shop_order_views.xml',
         'views/res_config_settings_views.xml',
         'views/bank_crm_auto_invoice_rule_views.xml',
+        'views/bank_crm_expense_category_views.xml',
+        'views/bank_crm_statement_wizard_views.xml',
+        'report/bank_crm_statement_report.xml',
+        'views/bank_crm_analytics_views.xml',
         'views/bank_crm_menus.xml',
     ],
     'demo': [

@@ -6,7 +6,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 from psycopg2 import OperationalError, errors as pg_errors
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, _, api, fields, models, modules
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import is_html_empty, safe_eval
@@ -23,6 +23,7 @@ DEFAULT_MAIL_TEMPLATE = 'odoo_bank_crm.mail_template_bank_crm_payment_link'
 PAYMENT_LINK_KIND_KEY = 'bank_crm_payment_link_kind'
 # `firing_key` of rules that invoice a deal once; "every time" rules key on the stage entry.
 ONCE = 'once'
+SEND_CRON = 'odoo_bank_crm.cron_bank_crm_auto_invoice_send'
 
 
 class BankCrmAutoInvoiceRule(models.Model):
@@ -412,12 +413,21 @@ class BankCrmAutoInvoiceRule(models.Model):
         return leads.filtered(lambda lead: (lead.id, keys[lead]) not in done)
 
     def _bank_crm_issue_for(self, leads, failures):
-        """One savepoint per deal: the claim (unique per rule, deal and arrival), the invoice,
-        the email. Returns (invoices, [(lead, invoice)])."""
+        """One savepoint per deal: the claim (unique per rule, deal and arrival) and the
+        posted invoice. Invoices to send are queued for the sending job (`firing._cron_...`):
+        the email (its PDF, the bank's payment link) never weighs on the stage change.
+        Returns (invoices, [(lead, invoice)])."""
         Firing = self.env['bank.crm.auto.invoice.firing'].sudo()
         Move = self.env['account.move'].with_company(self.company_id)
+        send = self.send_mode == 'send'
         invoices, issued = self.env['account.move'], []
         for lead in leads:
+            if send and lead.partner_id and not lead.partner_id.email:
+                # caught here rather than by the sender: no invoice that cannot be sent
+                failures[lead] = _("%(customer)s has no email address to send the invoice to: add one, and the "
+                                   "invoice will be issued the next time the deal reaches the stage.",
+                                   customer=lead.partner_id.display_name)
+                continue
             try:
                 with self.env.cr.savepoint():
                     firing = Firing.create({
@@ -426,12 +436,10 @@ class BankCrmAutoInvoiceRule(models.Model):
                         'stage_id': self.stage_id.id,
                         'stage_entry_date': lead.date_last_stage_update,
                         'firing_key': self._bank_crm_firing_key(lead),
+                        'send_state': 'to_send' if send else 'review',
                     })
                     invoice = Move._bank_crm_create_invoice(self._bank_crm_invoice_spec(lead))
                     firing.invoice_id = invoice
-                    if self.send_mode == 'send':
-                        invoice.with_context(**{PAYMENT_LINK_KIND_KEY: self.payment_link_kind}) \
-                            ._bank_crm_send_payment_link(template=self.mail_template_id or None)
             except pg_errors.UniqueViolation as error:
                 if error.diag.constraint_name != 'bank_crm_auto_invoice_firing_firing_unique':
                     failures[lead] = self._bank_crm_unexpected(lead, error)
@@ -445,6 +453,8 @@ class BankCrmAutoInvoiceRule(models.Model):
             else:
                 invoices |= invoice
                 issued.append((lead, invoice))
+        if send and issued:
+            self.env.ref(SEND_CRON)._trigger()
         return invoices, issued
 
     def _bank_crm_unexpected(self, lead, error):
@@ -457,7 +467,8 @@ class BankCrmAutoInvoiceRule(models.Model):
         could not be invoiced."""
         if issued:
             sent = self.send_mode == 'send'
-            body = Markup(_("Invoice %(invoice)s was issued by the rule “%(rule)s” and sent to the customer.")
+            body = Markup(_("Invoice %(invoice)s was issued by the rule “%(rule)s”; it is being emailed to the "
+                            "customer with its payment link.")
                           if sent else
                           _("Invoice %(invoice)s was issued by the rule “%(rule)s”; it waits for review before "
                             "being sent."))
@@ -476,13 +487,18 @@ class BankCrmAutoInvoiceRule(models.Model):
                         note=_("Issued automatically by the rule “%(rule)s” when the deal reached %(stage)s.",
                                rule=self.name, stage=self.stage_id.display_name))
         for lead, reason in failures.items():
-            note = Markup(_("The rule “%(rule)s” did not issue an invoice: %(reason)s")) % {
-                'rule': self.name, 'reason': reason}
-            lead.message_post(body=note, subtype_xmlid='mail.mt_note')
-            lead.activity_schedule(
-                'mail.mail_activity_data_todo',
-                user_id=(lead.user_id or lead.team_id.user_id or self.env.user).id,
-                summary=_("Invoice not issued: %(rule)s", rule=self.name), note=note)
+            self._bank_crm_tell_failure(
+                lead, _("Invoice not issued: %(rule)s", rule=self.name),
+                Markup(_("The rule “%(rule)s” did not issue an invoice: %(reason)s")) % {
+                    'rule': self.name, 'reason': reason})
+
+    def _bank_crm_tell_failure(self, lead, summary, note):
+        """A note on the deal and an activity for its salesperson."""
+        lead.message_post(body=note, subtype_xmlid='mail.mt_note')
+        lead.activity_schedule(
+            'mail.mail_activity_data_todo',
+            user_id=(lead.user_id or lead.team_id.user_id or self.env.user).id,
+            summary=summary, note=note)
 
     # === ACTIONS === #
 
@@ -555,6 +571,14 @@ class BankCrmAutoInvoiceFiring(models.Model):
     stage_entry_date = fields.Datetime(string="Stage Reached On")
     firing_key = fields.Char(string="Arrival", required=True)
     invoice_id = fields.Many2one('account.move', string="Invoice", ondelete='set null', index='btree_not_null')
+    send_state = fields.Selection(
+        selection=[
+            ('review', "For Review"),
+            ('to_send', "To Send"),
+            ('sent', "Sent"),
+            ('failed', "Not Sent"),
+        ], string="Email", required=True, default='review', index=True)
+    send_error = fields.Char(string="Why Not Sent", readonly=True)
     currency_id = fields.Many2one(related='invoice_id.currency_id')
     amount_total = fields.Monetary(related='invoice_id.amount_total', string="Amount")
     payment_state = fields.Selection(related='invoice_id.payment_state', string="Payment")
@@ -563,6 +587,59 @@ class BankCrmAutoInvoiceFiring(models.Model):
         ('firing_unique', 'UNIQUE(rule_id, lead_id, firing_key)',
          "A rule invoices a deal once per arrival in its stage."),
     ]
+
+    @api.model
+    def _cron_bank_crm_send_invoices(self, limit=100):
+        """Email the invoices that rules issued for sending, one at a time: each is locked
+        (`FOR UPDATE SKIP LOCKED`, so that two workers never send the same one), sent with
+        `account.move._bank_crm_send_payment_link`, and committed. An invoice that cannot be
+        sent stays posted; its deal gets a note and its salesperson an activity."""
+        testing = modules.module.current_test
+        done = 0
+        while done < limit:
+            self.env.cr.execute("""
+                SELECT id FROM bank_crm_auto_invoice_firing
+                 WHERE send_state = 'to_send'
+                 ORDER BY id
+                 LIMIT 1
+                   FOR UPDATE SKIP LOCKED
+            """)
+            row = self.env.cr.fetchone()
+            if not row:
+                break
+            self.browse(row[0])._bank_crm_send()
+            done += 1
+            if not testing:
+                self.env.cr.commit()
+        remaining = self.search_count([('send_state', '=', 'to_send')]) if done == limit else 0
+        self.env['ir.cron']._notify_progress(done=done, remaining=remaining)
+
+    def _bank_crm_send(self):
+        self.ensure_one()
+        rule, lead, invoice = self.rule_id, self.lead_id, self.invoice_id
+        if not invoice or invoice.state != 'posted':
+            self.write({'send_state': 'failed', 'send_error': _("The invoice is no longer posted.")})
+            return
+        # as the person who moved the deal: the email and its chatter message are theirs
+        sender = invoice.with_user(self.create_uid or self.env.user).sudo().with_context(
+            **{PAYMENT_LINK_KIND_KEY: rule.payment_link_kind})
+        try:
+            with self.env.cr.savepoint():
+                sender._bank_crm_send_payment_link(template=rule.mail_template_id or None)
+                self.send_state = 'sent'
+        except OperationalError:
+            raise
+        except Exception as error:  # noqa: BLE001 - one invoice never stops the others
+            if isinstance(error, (UserError, ValidationError)):
+                reason = error.args[0]
+            else:
+                reason = rule._bank_crm_unexpected(lead, error)
+            self.write({'send_state': 'failed', 'send_error': reason})
+            rule._bank_crm_tell_failure(
+                lead, _("Invoice not sent: %(invoice)s", invoice=invoice.name),
+                Markup(_("Invoice %(invoice)s was issued by the rule “%(rule)s” but could not be sent: "
+                         "%(reason)s")) % {'invoice': invoice._get_html_link(), 'rule': rule.name,
+                                            'reason': reason})
 
 
 class CrmStage(models.Model):

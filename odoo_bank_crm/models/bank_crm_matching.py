@@ -154,8 +154,9 @@ class AccountBankStatementLine(models.Model):
                     'statement_line_id': line.id, 'invoice_id': invoice.id, 'amount': amount,
                     'score': result.best.score, 'reasons': ", ".join(result.best.reasons),
                 } for invoice, amount in allocations]
-        (proposed | to_match).bank_crm_proposal_ids.unlink()
-        self.env['bank.crm.match.proposal'].create(proposal_values)
+        # proposals are the matcher's bookkeeping, kept whoever booked the transactions
+        (proposed | to_match).sudo().bank_crm_proposal_ids.unlink()
+        self.env['bank.crm.match.proposal'].sudo().create(proposal_values)
         proposed.bank_crm_match_state = 'proposed'
         to_match.bank_crm_match_state = 'to_match'
 
@@ -206,8 +207,8 @@ class AccountBankStatementLine(models.Model):
             (line | receivable).reconcile()
         leads = self.env['crm.lead'].browse([inv.bank_crm_lead_id.id for inv, _a in allocations
                                              if inv.bank_crm_lead_id])
-        self.write({'partner_id': partner.id, 'bank_crm_match_state': 'matched',
-                    'bank_crm_lead_id': leads[:1].id, 'bank_crm_proposal_ids': [Command.clear()]})
+        self.write({'partner_id': partner.id, 'bank_crm_match_state': 'matched', 'bank_crm_lead_id': leads[:1].id})
+        self.sudo().bank_crm_proposal_ids.unlink()
         return True
 
     def _bank_crm_book_payout_fee(self):

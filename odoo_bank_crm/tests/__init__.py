@@ -13,3 +13,5 @@ from . import test_shop_api
 from . import test_tbank_provider
 from . import test_tbank_webhook
 from . import test_translations
+from . import test_expense_categories
+from . import test_statement_wizard

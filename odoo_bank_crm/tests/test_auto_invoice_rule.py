@@ -66,6 +66,12 @@ class AutoInvoiceCommon(BankCrmCommon):
             ('model', '=', 'account.move'), ('res_id', '=', invoice.id),
             ('message_type', '=', 'comment'), ('partner_ids', 'in', invoice.partner_id.ids)])
 
+    def _send_queued(self):
+        """What the sending job does once the stage change is committed."""
+        cron = self.env.ref('odoo_bank_crm.cron_bank_crm_auto_invoice_send')
+        self.assertTrue(self.env['ir.cron.trigger'].search([('cron_id', '=', cron.id)]), "the job was not triggered")
+        self.env['bank.crm.auto.invoice.firing']._cron_bank_crm_send_invoices()
+
     def _later_operation(self, minutes):
         """A later request: Odoo stamps stage changes with the transaction's time."""
         return patch.object(self.env.cr, 'now', return_value=self.env.cr.now() + timedelta(minutes=minutes))
@@ -168,6 +174,8 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, self.salesperson)
         self.assertEqual(activity.summary, "Review and send the invoice")
+        self.assertEqual(self.env['bank.crm.auto.invoice.firing'].search([('invoice_id', '=', invoice.id)]).send_state,
+                         'review')
         self.assertTrue(lead.message_ids.filtered(lambda m: invoice.name in str(m.body) and "review" in str(m.body)))
 
     def test_send_mode_emails_with_the_rules_template(self):
@@ -178,6 +186,11 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
         lead.stage_id = self.stage_signed
         invoice = self._invoices(lead)
         self.assertEqual(invoice.state, 'posted')
+        # the email (its PDF, the payment link) is the sending job's, after the stage change
+        self.assertEqual(rule.firing_ids.send_state, 'to_send')
+        self.assertFalse(self._emailed_to_customer(invoice))
+        self._send_queued()
+        self.assertEqual(rule.firing_ids.send_state, 'sent')
         self.assertTrue(self._emailed_to_customer(invoice))
         self.assertTrue(invoice.message_ids.filtered(lambda m: "по правилу" in (m.subject or "")))
         self.assertFalse(invoice.activity_ids)
@@ -302,6 +315,7 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
         self.assertTrue(all(lead.stage_id == self.stage_signed for lead in leads))
         invoices = self._invoices(leads)
         self.assertEqual(invoices.bank_crm_lead_id, first | third | fourth)
+        self._send_queued()
         for invoice in invoices:
             self.assertEqual(invoice.state, 'posted')
             self.assertTrue(self._emailed_to_customer(invoice), invoice.partner_id.name)
@@ -322,6 +336,25 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
         with self._later_operation(10):
             failing.stage_id = self.stage_signed
         self.assertEqual(len(self._invoices(failing)), 1)
+
+    def test_failure_when_the_sending_job_runs(self):
+        """The email was there when the invoice was issued and is gone when the job sends
+        it: the invoice stays posted, the deal gets a note and an activity, the others go."""
+        rule = self._rule(send_mode='send', payment_link_kind='portal')
+        leaving = self.env['res.partner'].create({'name': "ООО «Уходящая»", 'email': 'soon@example.com'})
+        kept, failing = leads = self._leads((self.moscow, 1000), (leaving, 2000))
+        leads.write({'stage_id': self.stage_signed.id})
+        leaving.email = False
+        self._send_queued()
+        states = {firing.lead_id: firing.send_state for firing in rule.firing_ids}
+        self.assertEqual(states, {kept: 'sent', failing: 'failed'})
+        self.assertTrue(self._emailed_to_customer(self._invoices(kept)))
+        invoice = self._invoices(failing)
+        self.assertEqual(invoice.state, 'posted')
+        self.assertFalse(self._emailed_to_customer(invoice))
+        self.assertIn(invoice.name, failing.activity_ids.summary)
+        self.assertTrue(failing.message_ids.filtered(lambda m: "could not be sent" in str(m.body)))
+        self.assertTrue(rule.firing_ids.filtered(lambda f: f.lead_id == failing).send_error)
 
     def test_failures_become_activities(self):
         free = self.env['product.product'].create({'name': "Free sample", 'lst_price': 0})

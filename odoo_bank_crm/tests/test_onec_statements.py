@@ -22,7 +22,7 @@ class TestOneCStatements(BankCrmCommon):
             cls.sample = sample.read()
 
     def _import(self, data, journal=None):
-        wizard = self.env['bank.crm.onec.import.wizard'].create({
+        wizard = self.env['bank.crm.onec.import.wizard'].with_user(self.users['manager']).create({
             'data_file': base64.b64encode(data), 'journal_id': journal and journal.id})
         wizard.action_import()
         return wizard
@@ -74,7 +74,7 @@ class TestOneCStatements(BankCrmCommon):
     def test_export_round_trip(self):
         self._create_lines(self.bank_journal, [1000.0], date='2023-12-20')
         self._create_lines(self.bank_journal, [2500.55, -700.10], date='2024-01-05', partner=self.partner)
-        wizard = self.env['bank.crm.onec.export.wizard'].create({
+        wizard = self.env['bank.crm.onec.export.wizard'].with_user(self.users['user']).create({
             'journal_id': self.bank_journal.id, 'date_from': '2024-01-01', 'date_to': '2024-01-31'})
         wizard.action_export()
         parsed = onec.parse(base64.b64decode(wizard.data_file))

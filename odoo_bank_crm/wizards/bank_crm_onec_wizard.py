@@ -1,4 +1,5 @@
 import base64
+import dataclasses
 import hashlib
 from decimal import Decimal
 
@@ -107,6 +108,24 @@ class BankCrmOneCExportWizard(models.TransientModel):
         [(opening,)] = Line._read_group(base + [('date', '<', self.date_from)], [], ['amount:sum'])
         lines = Line.search(base + [('date', '>=', self.date_from), ('date', '<=', self.date_to)],
                             order='date, id')
+        content = self._bank_crm_onec_write(
+            [self._bank_crm_onec_statement(journal, self.date_from, self.date_to, lines, opening or 0.0,
+                                           encoding=self.encoding)], self.encoding)
+        self.write({'data_file': base64.b64encode(content),
+                    'filename': f"kl_to_1c_{journal.bank_acc_number or journal.code}_{self.date_from}_{self.date_to}.txt"})
+        return {'type': 'ir.actions.act_window', 'res_model': self._name, 'res_id': self.id,
+                'view_mode': 'form', 'target': 'new'}
+
+    @api.model
+    def _bank_crm_onec_statement(self, journal, date_from, date_to, lines, opening, encoding='Windows',
+                                 total_in=None, total_out=None, closing=None):
+        """One account's statement for 1C (an `onec.OneCFile`): `lines`, statement lines of
+        `journal`, as its documents. The totals default to the documents' sums and the
+        closing balance to opening + in - out (`onec.statement_file`).
+
+        Shared by this export and the statement wizard (bank.crm.statement.wizard).
+        """
+        currency = journal.bank_crm_currency_id
         company = journal.company_id
         own = onec.OneCParty(inn=company.vat or None, name=company.name, account=journal.bank_acc_number,
                              bank_name=journal.bank_id.name or None, bic=journal.bank_id.bic or None)
@@ -117,21 +136,37 @@ class BankCrmOneCExportWizard(models.TransientModel):
                                    name=line.partner_name or line.partner_id.name or None,
                                    account=line.account_number or None, bic=line.bank_crm_counterparty_bic or None)
             incoming = line.amount > 0
-            amount = abs(journal.bank_crm_currency_id.round(line.amount))
+            amount = abs(currency.round(line.amount))
             documents.append(onec.OneCDocument(
                 kind="Платежное поручение", number=line.bank_crm_document_number or str(line.id),
                 date=line.date, amount=Decimal(f"{amount:.2f}"),
                 payer=other if incoming else own, recipient=own if incoming else other,
                 purpose=line.payment_ref or None,
                 date_credited=line.date if incoming else None, date_debited=None if incoming else line.date))
+
+        def money(value):
+            return None if value is None else Decimal(f"{currency.round(value):.2f}")
+
         try:
-            content = onec.write(onec.statement_file(
-                journal.bank_acc_number or journal.name, self.date_from, self.date_to, documents,
-                opening=Decimal(f"{journal.bank_crm_currency_id.round(opening or 0.0):.2f}"),
-                sender=company.name, encoding=self.encoding), encoding=self.encoding)
+            return onec.statement_file(
+                journal.bank_acc_number or journal.name, date_from, date_to, documents,
+                opening=money(opening), total_in=money(total_in), total_out=money(total_out),
+                closing=money(closing), sender=company.name, encoding=encoding)
         except onec.OneCFormatError as error:
             raise UserError(_("The statement cannot be written in the 1C format: %(error)s", error=error)) from None
-        self.write({'data_file': base64.b64encode(content),
-                    'filename': f"kl_to_1c_{journal.bank_acc_number or journal.code}_{self.date_from}_{self.date_to}.txt"})
-        return {'type': 'ir.actions.act_window', 'res_model': self._name, 'res_id': self.id,
-                'view_mode': 'form', 'target': 'new'}
+
+    @api.model
+    def _bank_crm_onec_write(self, statements, encoding):
+        """The bytes of one 1C file holding the statements (`onec.OneCFile`) of one or
+        several accounts of the same period: a balance section per account, then the
+        documents of all."""
+        file = statements[0]
+        if len(statements) > 1:
+            file = dataclasses.replace(
+                file, accounts=[account for statement in statements for account in statement.accounts],
+                balances=[balance for statement in statements for balance in statement.balances],
+                documents=[document for statement in statements for document in statement.documents])
+        try:
+            return onec.write(file, encoding=encoding)
+        except onec.OneCFormatError as error:
+            raise UserError(_("The statement cannot be written in the 1C format: %(error)s", error=error)) from None
