@@ -33,7 +33,7 @@ SCRIPT = r"""
 import time
 from odoo import Command
 
-SIZES, SEND_SAMPLE = __SIZES__, __SEND_SAMPLE__
+SIZES, SEND_SAMPLE, BUILDER_SAMPLE = __SIZES__, __SEND_SAMPLE__, 50
 env = env(user=env.ref('base.user_admin'))
 company = env.company
 company.write({'bank_crm_payment_link_kind': 'portal', 'email': company.email or 'bench@example.com'})
@@ -82,7 +82,20 @@ move(warm, stage_rule)
 send(3)
 env.cr.commit()
 
-result = {'rows': []}
+# reference: the invoice builder alone, one savepoint per invoice, no automation
+builder_leads = make_leads(BUILDER_SAMPLE, 'builder')
+env.cr.commit()
+
+def issue_directly():
+    for lead in builder_leads:
+        with env.cr.savepoint():
+            env['account.move']._bank_crm_create_invoice({
+                'partner': lead.partner_id, 'lead': lead, 'mode': 'amount', 'amount': lead.expected_revenue,
+                'description': "Предоплата по договору"})
+
+builder_time, builder_queries = measure(issue_directly)
+env.cr.commit()
+result = {'rows': [], 'builder': {'invoices': BUILDER_SAMPLE, 's': builder_time, 'queries': builder_queries}}
 for size in SIZES:
     leads = make_leads(size, size)
     env.cr.commit()
@@ -130,10 +143,13 @@ def run(sizes=(250, 1000), send_sample=20, keep=False, log=print, **_options):
         sample = row["send_sample"]
         row["send_s_per_invoice"] = row["send_s"] / sample if sample else None
         row["send_queries_per_invoice"] = row["send_queries"] / sample if sample else None
+    builder = result["builder"]
+    builder["ms_per_invoice"] = 1000 * builder["s"] / builder["invoices"]
+    builder["queries_per_invoice"] = builder["queries"] / builder["invoices"]
     added = [row["added_queries_per_deal"] for row in rows]
     bounded = max(added) - min(added) <= max(1.0, TOLERANCE * max(added))
     complete = all(row["invoices"] == row["deals"] == row["queued"] for row in rows)
-    return {"name": NAME, "rows": rows, "goals": {"bounded_queries": bounded, "every_deal_invoiced": complete}}
+    return {"name": NAME, "rows": rows, "builder": builder, "goals": {"bounded_queries": bounded, "every_deal_invoiced": complete}}
 
 
 def report(result):
@@ -147,6 +163,9 @@ def report(result):
                      f"{row['ratio']:>6.1f} {row['baseline_queries_per_deal']:>11.1f} "
                      f"{row['rule_queries_per_deal']:>11.1f} {row['added_queries_per_deal']:>12.1f} "
                      f"{row['added_ms_per_deal']:>13.1f}")
+    builder = result["builder"]
+    lines.append(f"  of which the invoice itself (`_bank_crm_create_invoice` alone, {builder['invoices']} invoices): "
+                 f"{builder['queries_per_invoice']:.1f} queries and {builder['ms_per_invoice']:.1f} ms each")
     for row in rows:
         if row["send_sample"]:
             lines.append(f"  sending job after the {row['deals']}-deal move: {row['send_sample']} invoices emailed, "

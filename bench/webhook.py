@@ -35,8 +35,9 @@ card = env.ref('payment.payment_method_card')
 rub = env.ref('base.RUB')
 partners = env['res.partner'].create([{{'name': f"ООО «Нагрузка {{i}}»", 'email': f"load{{i}}@example.com"}}
                                      for i in range(10)])
+admin = env.ref('base.user_admin')
 leads = env['crm.lead'].create([{{'name': f"Нагрузочная сделка {{i}}", 'type': 'opportunity',
-                                 'partner_id': partners[i % 10].id, 'user_id': env.ref('base.user_admin').id}}
+                                 'partner_id': partners[i % 10].id, 'user_id': admin.id}}
                                for i in range(count)])
 invoices = env['account.move'].create([{{
     'move_type': 'out_invoice', 'partner_id': lead.partner_id.id, 'bank_crm_lead_id': lead.id,

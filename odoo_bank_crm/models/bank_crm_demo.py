@@ -70,6 +70,12 @@ class AccountJournal(models.Model):
                 })
         self.env['account.bank.statement.line'].create(line_vals)
         self._bank_crm_generate_demo_invoices(ref, today)
+        # the chart's generic "Bank" and "Cash" journals stay empty in this demo: out of the way
+        ours = self.browse([ref(xml_id).id for xml_id, _opening, _count in _DEMO_ACCOUNTS])
+        self.search([('type', 'in', ('bank', 'cash')), ('company_id', '=', self.env.company.id),
+                     ('id', 'not in', ours.ids)]).filtered(
+            lambda j: not self.env['account.move'].search_count([('journal_id', '=', j.id)], limit=1)
+        ).action_archive()
 
     @api.model
     def _bank_crm_generate_demo_invoices(self, ref, today):
