@@ -80,21 +80,10 @@ class Stack:
         return process
 
     def start_prefork_server(self, db, http_port, log_name, workers=2, extra=()):
-        """Like `start_server`, with `workers` HTTP workers and no cron worker. Odoo's
-        prefork server starts its websocket process by running its own argv[0] again
-        (with `gevent` added), which `python -c ...` cannot be: this file is the
-        script it runs, see `_odoo_script`."""
-        addons_path = odoo_env.odoo_command(self.src)[-1]
-        argv = [sys.executable, str(Path(__file__).resolve()), addons_path] + odoo_env.base_args(self.port, db) + [
-            "--data-dir", str(odoo_db.data_dir(self.cluster)),
-            "--http-interface", "127.0.0.1", "--http-port", str(http_port),
-            "--gevent-port", str(free_port()), "--workers", str(workers), "--max-cron-threads", "0", *extra]
-        LOGS.mkdir(parents=True, exist_ok=True)
-        with open(LOGS / log_name, "ab") as log:
-            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                       start_new_session=True)
-        wait_http(f"http://127.0.0.1:{http_port}/web/health", process=process)
-        return process
+        """Like `start_server`, with `workers` HTTP workers and one cron worker (which runs
+        the jobs the webhook triggers, like Odoo's payment post-processing)."""
+        return self.start_server(db, http_port, log_name,
+                                 extra=["--workers", str(workers), "--max-cron-threads", "1", *extra])
 
 
 def start_sandbox(port, state_dir, log_name, extra=()):
@@ -235,31 +224,3 @@ class AcquiringStack:
 
     def __exit__(self, *exc):
         self.stop()
-
-
-def _odoo_script():
-    """`python tools/harness.py [gevent] --addons-path=... ARGS`: odoo-bin for
-    `Stack.start_prefork_server`. When the websocket process cannot start (e.g. gevent
-    unusable in this Python), it says so once and waits for the server to stop,
-    instead of dying and being respawned by Odoo in a busy loop."""
-    src, _ = odoo_env.locate()
-    if src and str(src) not in sys.path:
-        sys.path.insert(1, str(src))
-    websocket = sys.argv[1:2] == ["gevent"]
-    try:
-        import odoo.cli
-    except Exception as exc:  # noqa: BLE001 - only the websocket process may fail softly
-        if not websocket:
-            raise
-        print(f"harness: Odoo's websocket process cannot start ({type(exc).__name__}: {exc}); "
-              f"live notifications are off, HTTP is unaffected", file=sys.stderr, flush=True)
-        parent = os.getppid()
-        while os.getppid() == parent:
-            time.sleep(1)
-        return 0
-    odoo.cli.main()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_odoo_script())

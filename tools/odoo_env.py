@@ -76,10 +76,15 @@ def _addons_dirs(src):
 
 
 def odoo_command(src):
-    """argv prefix that starts Odoo's command line (odoo-bin) from `src` with our
-    addons path; a sub-command (shell, ...) may follow it."""
-    bootstrap = "import sys; sys.path.insert(0, sys.argv.pop(1)); import odoo.cli; odoo.cli.main()"
-    return [sys.executable, "-c", bootstrap, str(src), f"--addons-path={','.join(_addons_dirs(src))}"]
+    """argv prefix that starts Odoo's command line from `src` with our addons path; a
+    sub-command (shell, ...) may follow it. A real script (odoo-bin, or the package's
+    __main__), because Odoo in multi-worker mode starts its websocket (gevent) process by
+    running its own argv[0] again."""
+    addons = f"--addons-path={','.join(_addons_dirs(src))}"
+    odoo_bin = Path(src) / "odoo-bin"
+    if odoo_bin.exists():
+        return [sys.executable, str(odoo_bin), addons]
+    return [sys.executable, "-m", "odoo", addons]
 
 
 def base_args(db_port, db_name=None):

@@ -126,11 +126,6 @@ class BankCrmCategorisationRule(models.Model):
                                           ondelete='set null', check_company=True)
     transaction_count = fields.Integer(string="Transactions", compute='_compute_transaction_count')
 
-    _sql_constraints = [
-        ('amount_range', 'CHECK(amount_min >= 0 AND amount_max >= 0 AND (amount_max = 0 OR amount_min <= amount_max))',
-         "The amounts of a rule are positive and the lower bound is not above the upper one."),
-    ]
-
     @api.depends('company_id')
     def _compute_currency_id(self):
         for rule in self:
@@ -144,6 +139,14 @@ class BankCrmCategorisationRule(models.Model):
             except re.error as error:
                 raise ValidationError(_("The expression of rule %(rule)s is not valid: %(error)s",
                                         rule=rule.name, error=error)) from None
+
+    @api.constrains('amount_min', 'amount_max')
+    def _check_amounts(self):
+        for rule in self:
+            if rule.amount_min < 0 or rule.amount_max < 0 or (
+                    rule.amount_max and rule.currency_id.compare_amounts(rule.amount_min, rule.amount_max) > 0):
+                raise ValidationError(_("The amounts of rule %(rule)s are not a range: give positive amounts, "
+                                        "the lower one first.", rule=rule.name))
 
     def _compute_transaction_count(self):
         Line = self.env['account.bank.statement.line']

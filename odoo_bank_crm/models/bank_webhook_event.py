@@ -7,7 +7,7 @@ import time
 import psycopg2
 from psycopg2 import errorcodes
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..bank_api import verify_token
@@ -95,7 +95,8 @@ class BankWebhookEvent(models.Model):
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.env.registry.cursor() as cr:
-                    event = self.with_env(self.env(cr=cr, su=True))
+                    # as OdooBot, not the public user of the bank's request (messages, activities)
+                    event = self.with_env(self.env(cr=cr, user=SUPERUSER_ID, su=True))
                     return getattr(event, f'_process_{event.provider_code}')()
             except psycopg2.IntegrityError as error:
                 if error.diag.constraint_name != 'bank_webhook_event_processed_key_unique':
@@ -114,8 +115,9 @@ class BankWebhookEvent(models.Model):
                 return self._finish('failed', _("Unexpected error; see the server log."), status=500)
         return self._finish('failed', _("Gave up after concurrent updates."), status=503)
 
-    def _finish(self, state, result, status=200, body='OK'):
+    def _finish(self, state, result, status=200, body=None):
         """Record the outcome in a transaction of its own and give the HTTP answer."""
+        body = body or ('OK' if status == 200 else 'Error')
         with self.env.registry.cursor() as cr:
             cr.execute("UPDATE bank_webhook_event SET state = %s, result = %s, write_date = now() WHERE id = %s",
                        [state, result, self.id])
@@ -170,7 +172,10 @@ class BankWebhookEvent(models.Model):
         tx.invalidate_recordset()
         try:
             with self.env.cr.savepoint():
-                tx._handle_notification_data('tbank', payload)
+                # The bank is answered once the transaction's new state is committed; the
+                # accounting that follows (payment posted and reconciled, deal, salesperson)
+                # runs right after in Odoo's post-processing job, triggered now.
+                tx.with_context(bank_crm_defer_post_process=True)._handle_notification_data('tbank', payload)
         except ValidationError as error:
             self.write({'state': 'rejected', 'processed_key': False, 'transaction_id': tx.id,
                         'result': str(error)})

@@ -49,6 +49,15 @@ class PaymentProvider(models.Model):
             if not (provider.tbank_api_url or '').startswith(('https://', 'http://')):
                 raise ValidationError(_("The T-Bank API URL must start with https:// (or http:// for a sandbox)."))
 
+    def write(self, vals):
+        res = super().write(vals)
+        if 'state' in vals:
+            # Odoo creates the provider's payment method line on the journal lazily, when the
+            # journal is first read; two workers applying the first notifications at once
+            # would create two. Create it now, once.
+            self.filtered(lambda p: p.code == 'tbank' and p.state != 'disabled').mapped('journal_id')
+        return res
+
     # === BUSINESS METHODS === #
 
     def _get_supported_currencies(self):

@@ -267,9 +267,15 @@ class PaymentTransaction(models.Model):
 
     def _bank_crm_post_process(self):
         """Odoo's own post-processing (payment posted and reconciled with the invoice) as
-        soon as the transaction is final, not only when the customer comes back."""
+        soon as the transaction is final, not only when the customer comes back: at once,
+        or, for a bank's notification that must be answered quickly, by Odoo's
+        post-processing job triggered to run right now."""
         to_process = self.filtered(lambda tx: tx.state in ('done', 'cancel') and not tx.is_post_processed)
-        if to_process:
+        if not to_process:
+            return
+        if self.env.context.get('bank_crm_defer_post_process'):
+            self.env.ref('payment.cron_post_process_payment_tx')._trigger()
+        else:
             to_process._post_process()
 
     # === CRON === #

@@ -40,7 +40,7 @@ class TestExpenseCategories(CategorisationCommon):
     def test_category_tree(self):
         self.assertEqual(self.rent.complete_name, "Office / Rent")
         self.assertEqual(self.rent.display_name, "Office / Rent")
-        self.assertIn(f"/{self.office.id}/", self.rent.parent_path)
+        self.assertEqual(self.rent.parent_path, f"{self.office.id}/{self.rent.id}/")
         with self.assertRaises(Exception):
             self.office.parent_id = self.rent
         self._line(-100.0, bank_crm_category_id=self.rent.id)

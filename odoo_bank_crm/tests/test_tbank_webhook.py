@@ -13,8 +13,16 @@ class TestTBankWebhook(TBankCommon, HttpCase):
 
     def _post(self, body, content_type='application/json'):
         data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        return self.opener.post(self.base_url() + WEBHOOK, data=data, headers={'Content-Type': content_type},
-                                timeout=30)
+        response = self.opener.post(self.base_url() + WEBHOOK, data=data, headers={'Content-Type': content_type},
+                                    timeout=30)
+        self._run_triggered_post_processing()
+        return response
+
+    def _run_triggered_post_processing(self):
+        """What Odoo's post-processing job, triggered by the webhook, does right after."""
+        self.env.invalidate_all()
+        self.env['payment.transaction'].search([
+            ('is_post_processed', '=', False), ('state', 'in', ('done', 'cancel'))])._post_process()
 
     def _events(self):
         return self.env['bank.webhook.event'].search([], order='id')
@@ -22,9 +30,16 @@ class TestTBankWebhook(TBankCommon, HttpCase):
     def test_valid_notification_pays_and_answers_ok(self):
         invoice = self._create_invoice()
         tx = self._create_invoice_tx(invoice)
-        response = self._post(self._notification(tx, 'CONFIRMED'))
+        cron = self.env.ref('payment.cron_post_process_payment_tx')
+        triggers = self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)])
+        response = self.opener.post(self.base_url() + WEBHOOK, data=json.dumps(self._notification(tx, 'CONFIRMED')),
+                                    headers={'Content-Type': 'application/json'}, timeout=30)
         self.assertEqual((response.status_code, response.text), (200, 'OK'))
-        self.assertEqual(tx.state, 'done')
+        self.env.invalidate_all()
+        self.assertEqual(tx.state, 'done', "the transaction's state is committed before the bank is answered")
+        self.assertGreater(self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)]), triggers,
+                           "the post-processing job is triggered at once")
+        self._run_triggered_post_processing()
         self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
         event = self._events()[-1]
         self.assertEqual(event.state, 'processed')

@@ -204,15 +204,15 @@ class BankCrmStatementWizard(models.TransientModel):
         for total in totals.values():
             total['net'] = total['currency'].round(total['income'] - total['expense'])
 
-        by_category = {}
+        by_category, uncategorised = {}, _("Uncategorised")
         for currency, category, direction, amount in Line._read_group(
                 selected_domain, ['currency_id', 'bank_crm_category_id', 'bank_crm_direction'], ['amount:sum']):
             row = by_category.setdefault((category, currency), {
-                'name': category.complete_name or _("Uncategorised"), 'currency': currency,
+                'name': category.complete_name or uncategorised, 'currency': currency,
                 'income': 0.0, 'expense': 0.0})
             row['income' if direction == 'inbound' else 'expense'] = currency.round(abs(amount))
-        categories = sorted(by_category.values(), key=lambda row: (not row['name'] or row['name'] == _("Uncategorised"),
-                                                                   row['name'], row['currency'].name))
+        categories = sorted(by_category.values(), key=lambda row: (row['name'] == uncategorised, row['name'],
+                                                                   row['currency'].name))
         for row in categories:
             row['net'] = row['currency'].round(row['income'] - row['expense'])
         return {'accounts': accounts, 'totals': list(totals.values()), 'categories': categories,
