@@ -118,10 +118,13 @@ for size in SIZES:
 """
 
 
-def run(sizes=(250, 1000), send_sample=20, keep=False, log=print, **_options):
-    """Run the benchmark on a fresh database; return the figures (see `report`).
+def _log_to_stderr(line):
+    print(line, file=sys.stderr, flush=True)
 
-    Accepts and ignores the options `python3 -m bench` passes to every benchmark."""
+
+def run(sizes=(250, 1000), send_sample=20, keep=False, log=_log_to_stderr, out=sys.stdout, **_options):
+    """Run the benchmark on a fresh database, print its report to `out` (None: do not
+    print) and return the figures."""
     stack = harness.Stack()
     log(f"{NAME}: fresh database {DB} with the addon")
     stack.db_with_addon(DB, "bench-auto-invoice-install.log")
@@ -149,7 +152,11 @@ def run(sizes=(250, 1000), send_sample=20, keep=False, log=print, **_options):
     added = [row["added_queries_per_deal"] for row in rows]
     bounded = max(added) - min(added) <= max(1.0, TOLERANCE * max(added))
     complete = all(row["invoices"] == row["deals"] == row["queued"] for row in rows)
-    return {"name": NAME, "rows": rows, "builder": builder, "goals": {"bounded_queries": bounded, "every_deal_invoiced": complete}}
+    result = {"name": NAME, "rows": rows, "builder": builder,
+              "goals": {"bounded_queries": bounded, "every_deal_invoiced": complete}}
+    if out is not None:
+        print(report(result), file=out, flush=True)
+    return result
 
 
 def report(result):
@@ -185,9 +192,7 @@ def main(argv=None):
     parser.add_argument("--send-sample", type=int, default=20, help="invoices the sending job is timed on (20)")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args(argv)
-    result = run(tuple(int(size) for size in args.sizes.split(",")), send_sample=args.send_sample, keep=args.keep,
-                 log=lambda line: print(line, file=sys.stderr, flush=True))
-    print(report(result))
+    run(tuple(int(size) for size in args.sizes.split(",")), send_sample=args.send_sample, keep=args.keep)
     return 0
 
 

@@ -142,12 +142,23 @@ def run(requests_count=300, concurrency=8, warmup=16, baseline="version_info", k
         assert not bad, f"notifications not answered OK: {bad[:3]}"
         hook = figures("webhook /payment/tbank/webhook", wall, latencies)
 
-        # every notification did its work: one payment per transaction, each invoice paid
+        # every notification did its work: one payment per transaction, each invoice paid.
+        # The webhook answers once the transaction is done; Odoo's post-processing job it
+        # triggers posts the payments right after: wait for it, and say how long it took.
         references = [tx[0] for tx in txs]
         done = acq.rpc.call("payment.transaction", "search_count",
                             [("reference", "in", references), ("state", "=", "done")])
-        payments = acq.rpc.call("account.payment", "search_count",
-                                [("payment_transaction_id.reference", "in", references)])
+        started = time.monotonic()
+        deadline = started + 600
+        while True:
+            payments = acq.rpc.call("account.payment", "search_count",
+                                    [("payment_transaction_id.reference", "in", references)])
+            if payments >= len(txs) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        log(f"[{NAME}] all {payments} payments posted and reconciled {time.monotonic() - started:.1f}s "
+            f"after the last answer ({payments / max(wall + time.monotonic() - started, 1e-9):.1f} payments/s "
+            f"end to end)")
         paid = acq.rpc.call("account.move", "search_count", [("transaction_ids.reference", "in", references),
                                                             ("payment_state", "in", ("paid", "in_payment"))])
         assert done == payments == paid == len(txs), (done, payments, paid, len(txs))

@@ -4,6 +4,7 @@ from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
 
+from odoo.addons.account_payment.controllers.portal import PortalAccount
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
 _logger = logging.getLogger(__name__)
@@ -80,3 +81,20 @@ class BankCrmPayPage(http.Controller):
         return request.render('odoo_bank_crm.pay_page', values, headers={
             'X-Robots-Tag': 'noindex, nofollow', 'Cache-Control': 'no-store',
         })
+
+
+class BankCrmPortalAccount(PortalAccount):
+    """The invoice's page in the customer portal is what a portal payment link opens:
+    the customer's first visit marks the link opened."""
+
+    @http.route()
+    def portal_my_invoice_detail(self, invoice_id, access_token=None, report_type=None, download=False, **kw):
+        response = super().portal_my_invoice_detail(
+            invoice_id, access_token=access_token, report_type=report_type, download=download, **kw)
+        if not report_type and (request.env.user._is_public() or request.env.user.share):
+            try:
+                invoice = self._document_check_access('account.move', invoice_id, access_token)
+            except (AccessError, MissingError):
+                return response
+            invoice.bank_crm_payment_link_ids.filtered(lambda link: link.kind == 'portal')[:1]._mark_opened()
+        return response

@@ -218,8 +218,9 @@ class AccountMove(models.Model):
     @api.depends('bank_crm_payment_link_ids.url', 'bank_crm_payment_link_ids.status')
     def _compute_bank_crm_payment_link(self):
         for invoice in self:
-            link = invoice.bank_crm_payment_link_ids.sorted(lambda l: (l.create_date or fields.Datetime.now(), l.id),
-                                                           reverse=True)[:1]
+            # whoever may read the invoice may see its link (the PDF prints it), registry rights or not
+            link = invoice.sudo().bank_crm_payment_link_ids.sorted(
+                lambda l: (l.create_date or fields.Datetime.now(), l.id), reverse=True)[:1]
             invoice.bank_crm_payment_link_id = link
             invoice.bank_crm_payment_url = link.url
             invoice.bank_crm_payment_link_status = link.status
@@ -245,10 +246,10 @@ class AccountMove(models.Model):
         :raise UserError: when the link cannot be issued (nothing to pay, bank refused, ...)
         """
         self.ensure_one()
-        usable = self.bank_crm_payment_link_ids.filtered(
+        usable = self.sudo().bank_crm_payment_link_ids.filtered(
             lambda link: (not kind or link.kind == kind) and link._is_usable())
         if usable:
-            return usable[0]
+            return usable[0].with_env(self.env)
         return self._bank_crm_create_payment_link(kind or self.company_id.bank_crm_payment_link_kind or 'tbank')
 
     def _bank_crm_create_payment_link(self, kind):
@@ -269,7 +270,7 @@ class AccountMove(models.Model):
             values['url'] = self.get_base_url().rstrip('/') + self.get_portal_url()
             return Link.create(values).with_env(self.env)
         # The bank's payment behind an expired link is closed, so that Init registers a fresh one.
-        stale = self.bank_crm_payment_link_ids.filtered(
+        stale = self.sudo().bank_crm_payment_link_ids.filtered(
             lambda link: link.kind == 'tbank' and not link._is_usable()).transaction_id
         stale.filtered(lambda tx: tx.state in ('draft', 'pending')).sudo()._set_canceled(
             state_message=_("The payment link expired."))
@@ -325,7 +326,8 @@ class AccountMove(models.Model):
         kind = self.env.context.get('bank_crm_payment_link_kind')
         for invoice in self:
             link = invoice._bank_crm_ensure_payment_link(kind=kind)
-            invoice.message_post_with_source(
+            # no_new_invoice: the attached PDF is this invoice's, not a document to import into it
+            invoice.with_context(no_new_invoice=True).message_post_with_source(
                 template,
                 message_type='comment',
                 subtype_xmlid='mail.mt_comment',

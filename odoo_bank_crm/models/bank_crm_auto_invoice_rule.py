@@ -251,6 +251,14 @@ class BankCrmAutoInvoiceRule(models.Model):
             } for rule in to_create])
             for rule, automation in zip(to_create, automations):
                 rule.automation_id = automation
+            # an external id of the addon, so that uninstalling it removes the automations too
+            self.env['ir.model.data'].sudo().create([{
+                'module': 'odoo_bank_crm',
+                'name': f'auto_invoice_rule_{rule.id}_automation_{automation.id}',
+                'model': 'base.automation',
+                'res_id': automation.id,
+                'noupdate': True,
+            } for rule, automation in zip(to_create, automations)])
 
     def _bank_crm_action_values(self, lead_model_id):
         self.ensure_one()
@@ -377,9 +385,8 @@ class BankCrmAutoInvoiceRule(models.Model):
             failures[lead] = _("The rule “%(rule)s” invoices deals in stage %(stage)s; this deal is in %(current)s.",
                                rule=self.name, stage=self.stage_id.display_name,
                                current=lead.stage_id.display_name or _("no stage"))
-        matching = self.env['crm.lead']
+        matching, unfit = self.env['crm.lead'], None
         if in_stage:
-            unfit = self._bank_crm_unfit_reason()
             try:
                 domain = expression.AND([[('id', 'in', in_stage.ids)], self._bank_crm_lead_domain()])
                 with self.env.cr.savepoint(flush=False):
@@ -389,11 +396,12 @@ class BankCrmAutoInvoiceRule(models.Model):
             except Exception as error:  # e.g. the other conditions name a field that was removed
                 unfit = _("The conditions of rule “%(rule)s” cannot be checked: %(error)s", rule=self.name, error=error)
                 matching = in_stage
-            if unfit:
-                failures.update(dict.fromkeys(matching, unfit))
-                matching = self.env['crm.lead']
-        matching = matching.with_env(self.env)
-        invoices, issued = self._bank_crm_issue_for(self._bank_crm_not_yet_invoiced(matching), failures)
+        to_invoice = self._bank_crm_not_yet_invoiced(matching.with_env(self.env))
+        unfit = unfit or (to_invoice and self._bank_crm_unfit_reason())
+        if unfit:
+            failures.update(dict.fromkeys(to_invoice, unfit))
+            to_invoice = self.env['crm.lead']
+        invoices, issued = self._bank_crm_issue_for(to_invoice, failures)
         self._bank_crm_announce(issued, failures)
         return invoices
 

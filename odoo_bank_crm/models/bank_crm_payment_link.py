@@ -1,4 +1,3 @@
-import logging
 from datetime import datetime, time, timedelta
 from urllib.parse import quote, urlencode
 
@@ -6,8 +5,6 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-
-_logger = logging.getLogger(__name__)
 
 PAYMENT_LINK_KINDS = [
     ('tbank', "T-Bank payment link"),
@@ -90,6 +87,7 @@ class BankCrmPaymentLink(models.Model):
         for link in self:
             link.sbp_qr_image_url = link.sbp_qr_payload and qr_image_path(link.sbp_qr_payload)
 
+    @api.depends('company_id')  # a dependency, so that new records get it too
     def _compute_sms_available(self):
         self.sms_available = 'sms.sms' in self.env
 
@@ -121,10 +119,6 @@ class BankCrmPaymentLink(models.Model):
                 link.paid_date = False
 
     # === ACTIONS === #
-
-    def action_copy_url(self):
-        """Nothing to do on the server: the list's copy button works in the browser."""
-        return True
 
     def action_send(self):
         """Send (again) the invoice's payment link by email."""

@@ -393,6 +393,8 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
         self.assertEqual(action.bank_crm_auto_invoice_rule_id, rule)
         self.assertEqual(action.usage, 'base_automation')
         self.assertEqual(automation, self.env['base.automation'].search([('name', 'ilike', "Prepayment")]))
+        # the addon's external id: uninstalling it removes the automation
+        self.assertTrue(automation.get_external_id()[automation.id].startswith('odoo_bank_crm.'))
 
         rule.write({'stage_id': self.stage_other.id, 'name': "Deposit"})
         self.assertEqual(automation.trg_field_ref, self.stage_other.id)
@@ -410,9 +412,12 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
         rule.active = True
         self.assertTrue(automation.active)
 
+        automation_id = automation.id
         rule.unlink()
         self.assertFalse(automation.exists())
         self.assertFalse(action.exists())
+        self.assertFalse(self.env['ir.model.data'].search([('model', '=', 'base.automation'),
+                                                           ('res_id', '=', automation_id)]))
 
     def test_automation_recreated_when_missing(self):
         rule = self._rule()

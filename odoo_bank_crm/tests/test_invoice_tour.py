@@ -87,6 +87,9 @@ class TestInvoiceTour(HttpCase):
                     break
             time.sleep(0.25)
         self.assertEqual(link.transaction_id.state, 'done')
+        # What Odoo's post-processing job, which the webhook triggers, does right after:
+        # the payment is posted and reconciled with the invoice.
+        link.transaction_id.filtered(lambda tx: not tx.is_post_processed)._post_process()
         self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
         self.assertEqual(link.status, 'paid')
         self.assertEqual(self.lead.bank_crm_payment_state, 'paid')

@@ -2,6 +2,7 @@ import json
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from html import escape
 from itertools import count
 from types import SimpleNamespace
 from urllib.parse import parse_qs, quote, urlparse
@@ -275,6 +276,19 @@ class TestInvoiceWizard(InvoiceLinkCommon):
                 self.assertEqual(self._counts(), before, "nothing is created")
                 self.assertFalse(bank.calls, "the bank is not asked")
 
+    def test_send_by_sms_when_the_sms_app_is_installed(self):
+        if 'sms.sms' not in self.env:
+            self.skipTest("the SMS app is not installed")
+        form = self._wizard_form(lead=self.lead, link_kind='portal')
+        self.assertTrue(form.sms_available)
+        form.send_sms = True
+        invoice, link = self._issue(form)
+        sms = self.env['sms.sms'].sudo().search([('partner_id', '=', self.partner.id)])
+        self.assertEqual(len(sms), 1)
+        self.assertIn(link.url, sms.body)
+        self.assertIn(invoice.name, sms.body)
+        self.assertEqual(link.status, 'sent')
+
     def test_bank_refusal_creates_nothing(self):
         before = self._counts()
         form = self._wizard_form(lead=self.lead)
@@ -318,6 +332,9 @@ class TestPaymentLinkSending(InvoiceLinkCommon):
         self.assertIn(quote(link.sbp_qr_payload, safe=''), body)
         self.assertIn("1,234.56", body)
         self.assertIn(invoice.name, mail.subject)
+        # the invoice itself is attached (as HTML when tests run: Odoo renders no PDF then)
+        self.assertEqual([name.rsplit('.', 1)[0] for name in mail.attachment_ids.mapped('name')], [invoice.name])
+        self.assertFalse(invoice.message_ids.filtered(lambda m: "not updated from the attachment" in str(m.body)))
         self.assertEqual(link.status, 'sent')
         self.assertTrue(link.sent_date)
 
@@ -384,6 +401,27 @@ class TestPaymentLinkSending(InvoiceLinkCommon):
             # at most 90 days ahead
             far = self.Link._bank_expiry(today + timedelta(days=365))
             self.assertLessEqual(far, datetime.fromisoformat('2026-06-08T12:00:00+00:00'))
+
+    def test_invoice_pdf_shows_the_qr_and_the_link(self):
+        form = self._wizard_form(lead=self.lead, payer_name="Иванов Иван", order_status="Ready to ship")
+        with self._mock_bank_link():
+            invoice, link = self._issue(form)
+        html = self.env['ir.actions.report']._render_qweb_html('account.account_invoices', invoice.ids)[0].decode()
+        self.assertIn('id="bank_crm_sbp_qr"', html)
+        self.assertIn(escape(invoice.bank_crm_sbp_qr_image_path), html)
+        self.assertIn(escape(link.url), html)
+        self.assertIn("Иванов Иван", html)
+        # an accountant without the Account menu's rights prints it too
+        accountant = self.env['res.users'].create({
+            'name': "Accountant", 'login': 'bank_crm_accountant_only', 'company_id': self.company.id,
+            'company_ids': [Command.set(self.company.ids)],
+            'groups_id': [Command.set([self.env.ref('account.group_account_invoice').id])]})
+        html = self.env['ir.actions.report'].with_user(accountant)._render_qweb_html(
+            'account.account_invoices', invoice.ids)[0].decode()
+        self.assertIn(escape(link.url), html)
+        link.transaction_id._tbank_apply_status('CONFIRMED')
+        html = self.env['ir.actions.report']._render_qweb_html('account.account_invoices', invoice.ids)[0].decode()
+        self.assertNotIn('id="bank_crm_pay_online"', html, "a paid invoice asks for nothing")
 
     def test_users_see_their_company_links_only(self):
         form = self._wizard_form(lead=self.lead, link_kind='portal')

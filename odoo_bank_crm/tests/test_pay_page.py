@@ -116,3 +116,9 @@ class TestPayPage(InvoiceLinkCommon, HttpCase):
             go = self._page(invoice=invoice, suffix='/go')
         bank_link = invoice.bank_crm_payment_link_ids.filtered(lambda link: link.kind == 'tbank')
         self.assertEqual(go.headers['Location'], bank_link.payment_url)
+
+    def test_portal_link_is_opened_on_the_portal_page(self):
+        invoice = self._create_invoice(amount=300)
+        link = invoice._bank_crm_ensure_payment_link(kind='portal')
+        self.assertEqual(self.url_open(link.url).status_code, 200)
+        self.assertEqual(link.status, 'opened')

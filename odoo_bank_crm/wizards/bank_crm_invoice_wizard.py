@@ -106,6 +106,7 @@ class BankCrmInvoiceWizard(models.TransientModel):
         for wizard in self:
             wizard.send_now = bool(wizard.partner_id.email)
 
+    @api.depends('company_id')  # a dependency, so that new records get it too
     def _compute_sms_available(self):
         self.sms_available = 'sms.sms' in self.env
 

@@ -109,7 +109,8 @@ class BankCrmOneCExportWizard(models.TransientModel):
         lines = Line.search(base + [('date', '>=', self.date_from), ('date', '<=', self.date_to)],
                             order='date, id')
         content = self._bank_crm_onec_write(
-            [self._bank_crm_onec_statement(journal, self.date_from, self.date_to, lines, opening or 0.0,
+            [self._bank_crm_onec_statement(journal, self.date_from, self.date_to,
+                                           self._bank_crm_onec_line_values(lines), opening or 0.0,
                                            encoding=self.encoding)], self.encoding)
         self.write({'data_file': base64.b64encode(content),
                     'filename': f"kl_to_1c_{journal.bank_acc_number or journal.code}_{self.date_from}_{self.date_to}.txt"})
@@ -117,10 +118,21 @@ class BankCrmOneCExportWizard(models.TransientModel):
                 'view_mode': 'form', 'target': 'new'}
 
     @api.model
+    def _bank_crm_onec_line_values(self, lines):
+        """What the 1C document of each statement line says (see `_bank_crm_onec_statement`)."""
+        return [{
+            'id': line.id, 'date': line.date, 'amount': line.amount, 'purpose': line.payment_ref,
+            'number': line.bank_crm_document_number, 'inn': line.bank_crm_counterparty_inn or line.partner_id.vat,
+            'kpp': line.bank_crm_counterparty_kpp, 'name': line.partner_name or line.partner_id.name,
+            'account': line.account_number, 'bic': line.bank_crm_counterparty_bic,
+        } for line in lines]
+
+    @api.model
     def _bank_crm_onec_statement(self, journal, date_from, date_to, lines, opening, encoding='Windows',
                                  total_in=None, total_out=None, closing=None):
-        """One account's statement for 1C (an `onec.OneCFile`): `lines`, statement lines of
-        `journal`, as its documents. The totals default to the documents' sums and the
+        """One account's statement for 1C (an `onec.OneCFile`) with `lines` as its documents:
+        the values of statement lines of `journal` (dicts with the keys of
+        `_bank_crm_onec_line_values`). The totals default to the documents' sums and the
         closing balance to opening + in - out (`onec.statement_file`).
 
         Shared by this export and the statement wizard (bank.crm.statement.wizard).
@@ -131,18 +143,16 @@ class BankCrmOneCExportWizard(models.TransientModel):
                              bank_name=journal.bank_id.name or None, bic=journal.bank_id.bic or None)
         documents = []
         for line in lines:
-            other = onec.OneCParty(inn=line.bank_crm_counterparty_inn or line.partner_id.vat or None,
-                                   kpp=line.bank_crm_counterparty_kpp or None,
-                                   name=line.partner_name or line.partner_id.name or None,
-                                   account=line.account_number or None, bic=line.bank_crm_counterparty_bic or None)
-            incoming = line.amount > 0
-            amount = abs(currency.round(line.amount))
+            other = onec.OneCParty(inn=line['inn'] or None, kpp=line['kpp'] or None, name=line['name'] or None,
+                                   account=line['account'] or None, bic=line['bic'] or None)
+            incoming = line['amount'] > 0
+            amount = abs(currency.round(line['amount']))
             documents.append(onec.OneCDocument(
-                kind="Платежное поручение", number=line.bank_crm_document_number or str(line.id),
-                date=line.date, amount=Decimal(f"{amount:.2f}"),
+                kind="Платежное поручение", number=line['number'] or str(line['id']),
+                date=line['date'], amount=Decimal(f"{amount:.2f}"),
                 payer=other if incoming else own, recipient=own if incoming else other,
-                purpose=line.payment_ref or None,
-                date_credited=line.date if incoming else None, date_debited=None if incoming else line.date))
+                purpose=line['purpose'] or None,
+                date_credited=line['date'] if incoming else None, date_debited=None if incoming else line['date']))
 
         def money(value):
             return None if value is None else Decimal(f"{currency.round(value):.2f}")
