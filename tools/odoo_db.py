@@ -6,6 +6,7 @@ It is built once under a temporary name and renamed when complete, so an
 interrupted build leaves nothing half-made. Databases are cloned from it
 together with their filestore.
 """
+import fcntl
 import hashlib
 import os
 import shutil
@@ -100,10 +101,21 @@ def template_name(src):
 
 
 def ensure_template(src, port, cluster, log_path, demo=True):
-    """The dependencies template (built on first use), returns its name."""
+    """The dependencies template (built on first use), returns its name. Runs started
+    at the same time (tests, i18n, benchmarks) wait for one another to build it."""
     name = template_name(src) + ("" if demo else "_nodemo")
     if exists(port, name):
         return name
+    lock_path = ROOT / ".state" / f"{name}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if exists(port, name):
+            return name
+        return _build_template(src, port, cluster, log_path, name, demo)
+
+
+def _build_template(src, port, cluster, log_path, name, demo):
     building = name + "_building"
     drop(port, building, cluster)
     demo_args = [] if demo else ["--without-demo=all"]

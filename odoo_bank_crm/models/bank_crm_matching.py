@@ -199,7 +199,8 @@ class AccountBankStatementLine(models.Model):
             commands.append(Command.delete(suspense.id))
         else:
             commands.append(Command.update(suspense.id, {'balance': -rest, 'amount_currency': -rest}))
-        move = self.move_id.with_context(skip_readonly_check=True, skip_invoice_sync=True)
+        # as Odoo's own bank reconciliation does: rewrite the entry's counterpart lines
+        move = self.move_id.with_context(skip_readonly_check=True, skip_invoice_sync=True, force_delete=True)
         existing = move.line_ids
         move.write({'partner_id': partner.id, 'line_ids': commands})
         new_lines = move.line_ids - existing
