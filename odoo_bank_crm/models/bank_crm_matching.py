@@ -208,7 +208,9 @@ class AccountBankStatementLine(models.Model):
             (line | receivable).reconcile()
         leads = self.env['crm.lead'].browse([inv.bank_crm_lead_id.id for inv, _a in allocations
                                              if inv.bank_crm_lead_id])
-        self.write({'partner_id': partner.id, 'bank_crm_match_state': 'matched', 'bank_crm_lead_id': leads[:1].id})
+        # the partner came with the entry's lines; the entry itself must not be touched again
+        self.with_context(skip_account_move_synchronization=True).write(
+            {'bank_crm_match_state': 'matched', 'bank_crm_lead_id': leads[:1].id})
         self.sudo().bank_crm_proposal_ids.unlink()
         return True
 

@@ -19,7 +19,12 @@ registry.category("web_tour.tours").add("odoo_bank_crm_account_menu", {
         },
         {
             content: "Open the Transactions menu",
-            trigger: ".o_main_navbar [data-menu-xmlid='odoo_bank_crm.menu_bank_crm_transactions']",
+            trigger: ".o_main_navbar [data-menu-xmlid='odoo_bank_crm.menu_bank_crm_transactions_root']",
+            run: "click",
+        },
+        {
+            content: "Open all transactions",
+            trigger: ".o-dropdown--menu [data-menu-xmlid='odoo_bank_crm.menu_bank_crm_transactions']",
             run: "click",
         },
         {
