@@ -17,7 +17,7 @@ import harness  # noqa: E402
 import odoo_env  # noqa: E402
 import pgcluster  # noqa: E402
 
-from bench import auto_invoice, webhook  # noqa: E402
+from bench import auto_invoice, sync, webhook  # noqa: E402
 
 
 def run_webhook(args):
@@ -31,7 +31,13 @@ def run_auto_invoice(args):
     return auto_invoice.run(tuple(int(size) for size in args.sizes.split(",")), keep=args.keep)
 
 
-BENCHMARKS = {"webhook": run_webhook, "auto_invoice": run_auto_invoice}
+def run_sync(args):
+    result = sync.run(keep=args.keep, log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(sync.report(result), flush=True)
+    return result
+
+
+BENCHMARKS = {"webhook": run_webhook, "auto_invoice": run_auto_invoice, "sync": run_sync}
 
 
 def main(argv=None):
