@@ -18,6 +18,7 @@ import odoo_env  # noqa: E402
 import pgcluster  # noqa: E402
 
 from bench import auto_invoice, sync, webhook  # noqa: E402
+from bench import statement  # noqa: E402
 
 
 def run_webhook(args):
@@ -37,7 +38,12 @@ def run_sync(args):
     return result
 
 
+def run_statement(args):
+    return statement.run(keep=args.keep)
+
+
 BENCHMARKS = {"webhook": run_webhook, "auto_invoice": run_auto_invoice, "sync": run_sync}
+BENCHMARKS["statement"] = run_statement
 
 
 def main(argv=None):
