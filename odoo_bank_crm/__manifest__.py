@@ -41,6 +41,7 @@
         'views/bank_webhook_event_views.xml',
         'views/bank_connection_views.xml',
         'views/bank_crm_onec_views.xml',
+        'views/bank_crm_statement_check_views.xml',
         'views/bank_crm_shop_order_views.xml',
         'views/res_config_settings_views.xml',
         'views/bank_crm_auto_invoice_rule_views.xml',

@@ -2,3 +2,4 @@ from . import bank_crm_add_account_wizard
 from . import bank_crm_invoice_wizard
 from . import bank_crm_onec_wizard
 from . import bank_crm_statement_wizard
+from . import bank_crm_statement_check_wizard

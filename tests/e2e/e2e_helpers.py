@@ -19,7 +19,7 @@ WEBHOOK_PATH = "/payment/tbank/webhook"
 PAID_INVOICE_STATES = ("paid", "in_payment")
 
 
-def wait_until(probe, what, timeout=60.0, interval=0.1):
+def wait_until(probe, what, timeout=180.0, interval=0.2):
     """Call `probe` until it returns something truthy and return that, or fail
     after `timeout` seconds naming `what` and the last value seen."""
     deadline = time.monotonic() + timeout
