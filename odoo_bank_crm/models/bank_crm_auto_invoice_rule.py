@@ -76,8 +76,8 @@ class BankCrmAutoInvoiceRule(models.Model):
         help="Any other condition on the deal, e.g. its tags, source or salesperson.")
     matching_lead_count = fields.Integer(
         string="Matching Deals", compute='_compute_matching_lead_count',
-        help="Deals that meet the rule's conditions now, whatever their stage: the ones it would invoice "
-             "on reaching the stage.")
+        help="Deals you can see that meet the rule's conditions now, whatever their stage: the ones it "
+             "would invoice on reaching the stage.")
 
     # === INVOICE === #
     invoice_basis = fields.Char(
@@ -414,7 +414,8 @@ class BankCrmAutoInvoiceRule(models.Model):
         domain = [('rule_id', '=', self.id), ('lead_id', 'in', leads.ids)]
         if self.frequency != 'once':
             domain.append(('firing_key', 'in', list(set(keys.values()))))
-        done = {(firing.lead_id.id, firing.firing_key) for firing in Firing.search_fetch(domain, ['lead_id', 'firing_key'])}
+        firings = Firing.search_fetch(domain, ['lead_id', 'firing_key'])
+        done = {(firing.lead_id.id, firing.firing_key) for firing in firings}
         if self.frequency == 'once':
             done_leads = {lead_id for lead_id, _key in done}
             return leads.filtered(lambda lead: lead.id not in done_leads)

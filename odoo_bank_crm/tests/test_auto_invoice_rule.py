@@ -437,6 +437,30 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
         self.assertFalse(rule.exists())
         self.assertFalse(automation.exists())
 
+    def test_rule_form(self):
+        """An Account Manager fills the form: the preview follows the conditions as typed."""
+        self._leads((self.kazan, 700), (self.moscow, 700), (self.kazan, 10))
+        manager = self.users['manager']
+        manager.groups_id += self.env.ref('sales_team.group_sale_salesman_all_leads')  # sees every deal
+        form = Form(self.env['bank.crm.auto.invoice.rule'].with_user(manager))
+        form.name = "Kazan prepayment"
+        form.stage_id = self.stage_signed
+        form.partner_city = "Казань"
+        self.assertEqual(form.matching_lead_count, 2)
+        form.min_expected_revenue = 500
+        self.assertEqual(form.matching_lead_count, 1)
+        form.invoice_mode = 'items'
+        with form.line_ids.new() as line:
+            line.product_id = self.chair
+            line.quantity = 2
+        form.send_mode = 'send'
+        self.assertEqual(form.mail_template_id, self.env.ref('odoo_bank_crm.mail_template_bank_crm_payment_link'))
+        self.assertEqual(form.payment_link_kind, 'portal')  # the company's
+        rule = form.save()
+        self.addCleanup(lambda: rule.exists().sudo().unlink())
+        self.assertEqual(rule.line_ids.product_id, self.chair)
+        self.assertTrue(rule.sudo().automation_id)
+
     def test_account_managers_manage_rules(self):
         manager = self.users['manager']
         rule = self.env['bank.crm.auto.invoice.rule'].with_user(manager).create({
