@@ -20,11 +20,15 @@ ROOT = harness.ROOT
 DEMO_DB = "bank_crm_demo"
 
 CONFIGURE = """
+env['ir.config_parameter'].set_param('odoo_bank_crm.source_hash', {source_hash!r})
 env['ir.config_parameter'].set_param('web.base.url', {base_url!r})
 env['ir.config_parameter'].set_param('web.base.url.freeze', 'True')
 env['ir.config_parameter'].set_param('odoo_bank_crm.sandbox_url', {sandbox_url!r})
-if hasattr(env['res.company'], '_bank_crm_use_sandbox'):
-    env.company._bank_crm_use_sandbox({sandbox_url!r})
+# T-Bank acquiring points at the sandbox exactly as it would at the bank (test terminal)
+provider = env.ref('odoo_bank_crm.payment_provider_tbank')
+provider.write({{'tbank_terminal_key': 'TinkoffBankTest', 'tbank_password': 'TinkoffBankTest',
+                'tbank_api_url': {sandbox_url!r} + '/v2', 'state': 'test', 'is_published': True}})
+provider.journal_id  # creates the provider's payment method line once, before any payment
 env.cr.commit()
 """
 
@@ -79,13 +83,18 @@ def main():
         if args.rebuild:
             odoo_db.drop(stack.port, DEMO_DB, "demo")
         if odoo_db.exists(stack.port, DEMO_DB) and odoo_db.addon_installed(stack.port, DEMO_DB):
-            print(f"Odoo: reusing the demo database {DEMO_DB}", flush=True)
+            if odoo_db.addon_changed_since_install(stack.port, DEMO_DB):
+                print(f"Odoo: the addon changed since {DEMO_DB} was built, updating it...", flush=True)
+                stack.odoo(["-d", DEMO_DB, "-u", odoo_db.ADDON, "--stop-after-init", "--no-http"], "demo-install.log")
+            else:
+                print(f"Odoo: reusing the demo database {DEMO_DB}", flush=True)
         else:
             print(f"Odoo: creating the demo database {DEMO_DB} (first run: about two minutes)...", flush=True)
             stack.db_with_addon(DEMO_DB, "demo-install.log")
         base_url = f"http://localhost:{args.http_port}"
         stack.odoo(["-d", DEMO_DB, "--no-http"], "demo-install.log", command="shell",
-                   stdin=CONFIGURE.format(base_url=base_url, sandbox_url=sandbox_url))
+                   stdin=CONFIGURE.format(base_url=base_url, sandbox_url=sandbox_url,
+                                          source_hash=odoo_db.addon_source_hash()))
         print(f"Odoo: starting on port {args.http_port}...", flush=True)
         processes.append(stack.start_server(DEMO_DB, args.http_port, "demo-odoo.log",
                                             extra=["--workers", "2", "--max-cron-threads", "1",
@@ -99,7 +108,9 @@ def main():
 Ready in {time.monotonic() - started_at:.0f}s.
   Odoo:          {base_url}/odoo/bank-accounts
   Login:         admin / admin   (Account Director)   or   demo / demo   (Account User)
-  Bank sandbox:  {sandbox_url}/_admin/state
+  Bank sandbox:  {sandbox_url}/_admin/state   (test card 2200770239097761)
+  Add Account:   T-Bank Business  API URL {sandbox_url}/openapi/api  token TBankSandboxToken
+                 Tochka           API URL {sandbox_url}/uapi         token sandbox.jwt.token
   Logs:          {harness.LOGS}
 Press Ctrl-C to stop everything.""", flush=True)
     while True:

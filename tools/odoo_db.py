@@ -142,6 +142,23 @@ def clone(port, cluster, template, name):
         shutil.copytree(store / template, store / name)
 
 
+def addon_source_hash():
+    """A digest of the addon's files: the demo database is updated when it changes."""
+    digest = hashlib.sha1()
+    for path in sorted((ROOT / ADDON).rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".xml", ".csv", ".po", ".js", ".scss", ".css", ".png"}:
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def addon_changed_since_install(port, name):
+    with closing(connect(port, name)) as conn, conn.cursor() as cr:
+        cr.execute("SELECT value FROM ir_config_parameter WHERE key = 'odoo_bank_crm.source_hash'")
+        row = cr.fetchone()
+    return not row or row[0] != addon_source_hash()
+
+
 def addon_installed(port, name):
     with closing(connect(port, name)) as conn, conn.cursor() as cr:
         cr.execute("SELECT state FROM ir_module_module WHERE name = %s", [ADDON])
