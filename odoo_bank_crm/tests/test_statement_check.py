@@ -22,7 +22,7 @@ class TestStatementCheck(BankCrmCommon):
 
     def test_nothing_to_report(self):
         self._create_lines(self.bank_journal, [10.0], date='2026-03-02')
-        wizard = self.env['bank.crm.statement.check.wizard'].create({
+        wizard = self.env['bank.crm.statement.check.wizard'].with_user(self.users['director']).create({
             'journal_id': self.bank_journal.id, 'date_from': '2026-03-01', 'date_to': '2026-03-31'})
         wizard.action_check()
         self.assertEqual((wizard.duplicate_count, wizard.missing_day_count), (0, 0))

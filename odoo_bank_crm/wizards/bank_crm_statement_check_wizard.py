@@ -49,22 +49,24 @@ class BankCrmStatementCheckWizard(models.TransientModel):
         """Same day, amount, counterparty account and purpose, more than once (one query)."""
         self.env['account.bank.statement.line'].flush_model()
         self.env.cr.execute("""
-            SELECT line.date, line.amount, line.payment_ref, COUNT(*)
+            SELECT move.date, line.amount, line.payment_ref, COUNT(*)
               FROM account_bank_statement_line line
               JOIN account_move move ON move.id = line.move_id
-             WHERE line.journal_id = %s AND line.date BETWEEN %s AND %s AND move.state != 'cancel'
-          GROUP BY line.date, line.amount, line.payment_ref, COALESCE(line.account_number, ''),
+             WHERE line.journal_id = %s AND move.date BETWEEN %s AND %s AND move.state != 'cancel'
+          GROUP BY move.date, line.amount, line.payment_ref, COALESCE(line.account_number, ''),
                    COALESCE(line.bank_crm_document_number, '')
             HAVING COUNT(*) > 1
-          ORDER BY line.date
+          ORDER BY move.date
         """, [self.journal_id.id, self.date_from, self.date_to])
         return self.env.cr.fetchall()
 
     def _missing_days(self):
         """Working days (Mon–Fri) between the period's first and last transaction without any."""
         self.env.cr.execute("""
-            SELECT DISTINCT line.date FROM account_bank_statement_line line
-             WHERE line.journal_id = %s AND line.date BETWEEN %s AND %s ORDER BY line.date
+            SELECT DISTINCT move.date FROM account_bank_statement_line line
+              JOIN account_move move ON move.id = line.move_id
+             WHERE line.journal_id = %s AND move.date BETWEEN %s AND %s AND move.state != 'cancel'
+          ORDER BY move.date
         """, [self.journal_id.id, self.date_from, self.date_to])
         days = [row[0] for row in self.env.cr.fetchall()]
         if len(days) < 2:
