@@ -56,7 +56,7 @@ print('BENCH_JSON ' + json.dumps({{'count': count, 'fetched': run.fetched_count,
 """
 
 
-def run(days=73, keep=False, log=print):
+def run(days=7, keep=False, log=print):
     stack = harness.Stack()
     log(f"[{NAME}] fresh database with the addon...")
     db = stack.db_with_addon(DB, "bench-sync.log")
