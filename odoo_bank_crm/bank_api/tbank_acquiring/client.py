@@ -1,9 +1,8 @@
 """HTTP client of the T-Bank Internet Acquiring API v2 (bank-apis.md §1)."""
-import email.utils
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Optional, Union
 
@@ -16,6 +15,7 @@ from ..errors import (
     BankRateLimited,
     BankUnavailable,
 )
+from ..wire import retry_after_seconds
 from .const import DEFAULT_ERROR_CLASS, DEFAULT_TIMEOUT, ERROR_CODE_CLASSES, PRODUCTION_URL
 from .schemas import (
     CancelResponse,
@@ -46,22 +46,6 @@ def _describe_validation_error(exc):
         location = ".".join(str(part) for part in error.get("loc", ())) or "body"
         parts.append(f"{location}: {error.get('msg', 'invalid')}")
     return "; ".join(parts)
-
-
-def _retry_after_seconds(header):
-    """``Retry-After`` as seconds: either a number or an HTTP date; None if absent/odd."""
-    if not header:
-        return None
-    header = header.strip()
-    if header.isdigit():
-        return int(header)
-    try:
-        when = email.utils.parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
 
 
 class TBankAcquiringClient:
@@ -310,7 +294,7 @@ class TBankAcquiringClient:
 
         status = response.status_code
         if status == 429:
-            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             wait = f", retry after {retry_after} s" if retry_after is not None else ""
             raise fail(
                 BankRateLimited, f"too many requests (HTTP 429{wait})", retry_after=retry_after
