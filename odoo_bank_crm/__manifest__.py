@@ -18,6 +18,7 @@
         'security/bank_crm_auto_invoice_rule_security.xml',
         'security/bank_crm_payment_link_security.xml',
         'security/bank_crm_analytics_security.xml',
+        'security/bank_crm_rights_security.xml',
 
         'views/payment_tbank_templates.xml',
         'data/payment_provider_data.xml',
@@ -27,6 +28,7 @@
         'data/mail_template_data.xml',
         'data/bank_crm_auto_invoice_data.xml',
         'data/bank_crm_payment_link_data.xml',
+        'data/bank_crm_payment_order_data.xml',
 
         'views/account_journal_views.xml',
         'views/account_bank_statement_line_views.xml',
@@ -49,6 +51,8 @@
         'views/bank_crm_statement_wizard_views.xml',
         'report/bank_crm_statement_report.xml',
         'views/bank_crm_analytics_views.xml',
+        'views/bank_crm_money_right_views.xml',
+        'views/bank_crm_payment_order_views.xml',
         'views/bank_crm_menus.xml',
     ],
     'demo': [

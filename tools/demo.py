@@ -107,7 +107,8 @@ def main():
     print(f"""
 Ready in {time.monotonic() - started_at:.0f}s.
   Odoo:          {base_url}/odoo/bank-accounts
-  Login:         admin / admin   (Account Director)   or   demo / demo   (Account User)
+  Login:         admin / admin   (Account Director)   demo / demo   (Account User)
+                 manager / manager   (Account Manager: pays suppliers within limits)
   Bank sandbox:  {sandbox_url}/_admin/state   (test card 2200770239097761)
   Add Account:   T-Bank Business  API URL {sandbox_url}/openapi/api  token TBankSandboxToken
                  Tochka           API URL {sandbox_url}/uapi         token sandbox.jwt.token

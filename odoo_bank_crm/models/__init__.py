@@ -21,3 +21,6 @@ from . import res_partner
 from . import res_partner_counterparty
 from . import bank_crm_expense_category
 from . import bank_crm_analytics
+from . import bank_crm_money_right
+from . import bank_crm_payment_order
+from . import bank_crm_rights_checks

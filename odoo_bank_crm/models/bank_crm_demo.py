@@ -70,12 +70,37 @@ class AccountJournal(models.Model):
                 })
         self.env['account.bank.statement.line'].create(line_vals)
         self._bank_crm_generate_demo_invoices(ref, today)
+        self._bank_crm_generate_demo_payments(ref)
         # the chart's generic "Bank" and "Cash" journals stay empty in this demo: out of the way
         ours = self.browse([ref(xml_id).id for xml_id, _opening, _count in _DEMO_ACCOUNTS])
         self.search([('type', 'in', ('bank', 'cash')), ('company_id', '=', self.env.company.id),
                      ('id', 'not in', ours.ids)]).filtered(
             lambda j: not self.env['account.move'].search_count([('journal_id', '=', j.id)], limit=1)
         ).action_archive()
+
+    @api.model
+    def _bank_crm_generate_demo_payments(self, ref):
+        """The manager's outgoing payments: one within her limits, ready for the bank; the
+        office rent above them, waiting for the director; one draft."""
+        manager = ref('user_bank_crm_manager')
+        Payment = self.env['bank.crm.payment.order'].with_user(manager).with_company(self.env.company)
+        rent, supplies, _draft = Payment.create([{
+            'journal_id': ref('account_journal_tbank_main').id,
+            'partner_id': ref('res_partner_office_rent').id,
+            'amount': 250000,
+            'purpose': "Арендная плата за офис за текущий месяц по договору № 14/А, НДС не облагается",
+        }, {
+            'journal_id': ref('account_journal_tochka_main').id,
+            'partner_id': ref('res_partner_office_rent').id,
+            'amount': 18400,
+            'purpose': "Возмещение коммунальных платежей по договору № 14/А, НДС не облагается",
+        }, {
+            'journal_id': ref('account_journal_sber_main').id,
+            'partner_id': ref('res_partner_office_rent').id,
+            'amount': 5200,
+            'purpose': "Оплата парковочных мест, НДС не облагается",
+        }])
+        (rent | supplies).action_submit()
 
     @api.model
     def _bank_crm_generate_demo_invoices(self, ref, today):

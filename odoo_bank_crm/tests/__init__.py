@@ -16,3 +16,6 @@ from . import test_tbank_webhook
 from . import test_translations
 from . import test_expense_categories
 from . import test_statement_wizard
+from . import test_money_rights
+from . import test_payment_orders
+from . import test_payment_approval_tour

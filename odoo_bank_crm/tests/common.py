@@ -28,6 +28,15 @@ class BankCrmCommon(AccountTestInvoicingCommon):
             for role, group in groups.items()
         }
         cls.outsider = new_test_user(cls.env, login='bank_crm_outsider', groups='base.group_user')
+        # Account Users and Managers see the accounts their rights grant: all of them here,
+        # with every operation; test_money_rights narrows them.
+        cls.rights = cls.env['bank.crm.money.right'].create([{
+            'user_id': cls.users[role].id,
+            'journal_ids': [Command.set((cls.bank_journal | cls.cash_journal | cls.bank_journal_2).ids)],
+            'can_issue_invoices': True, 'can_refund': True, 'can_pay': role == 'manager',
+            'can_see_balances': True, 'can_download_statements': True,
+            'max_payment_amount': 100000, 'daily_limit': 150000, 'monthly_limit': 1000000,
+        } for role in ('user', 'manager')])
 
     @classmethod
     def _create_lines(cls, journal, amounts, date='2026-03-10', partner=None):

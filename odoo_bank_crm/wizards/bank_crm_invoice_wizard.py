@@ -146,6 +146,7 @@ class BankCrmInvoiceWizard(models.TransientModel):
 
     @api.model
     def _action_open(self, context):
+        self.env['bank.crm.money.right']._bank_crm_check('can_issue_invoices')
         return {
             'type': 'ir.actions.act_window',
             'name': _("Issue Invoice"),
@@ -163,6 +164,7 @@ class BankCrmInvoiceWizard(models.TransientModel):
         :return: the new payment link, in a dialog that shares it
         """
         self.ensure_one()
+        self.env['bank.crm.money.right']._bank_crm_check('can_issue_invoices')
         self._check_input()
         with self.env.cr.savepoint():
             invoice = self.env['account.move'].with_company(self.company_id)._bank_crm_create_invoice(

@@ -100,6 +100,7 @@ class BankCrmOneCExportWizard(models.TransientModel):
 
     def action_export(self):
         self.ensure_one()
+        self.env['bank.crm.money.right']._bank_crm_check('can_download_statements', self.journal_id)
         if self.date_from > self.date_to:
             raise UserError(_("The period ends before it starts."))
         journal = self.journal_id

@@ -151,6 +151,7 @@ class BankCrmStatementWizard(models.TransientModel):
         'category', 'purpose', 'number', 'inn', 'kpp', 'name', 'account', 'bic'}, the
         keys a 1C document is made of included (`bank.crm.onec.export.wizard`).
         """
+        self.env['bank.crm.money.right']._bank_crm_check('can_download_statements', self._bank_crm_journals())
         self._bank_crm_check()
         Line = self.env['account.bank.statement.line']
         journals = self._bank_crm_journals()

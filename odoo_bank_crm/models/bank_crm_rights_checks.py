@@ -1,0 +1,80 @@
+"""Where Odoo's own screens meet the rights over money (bank.crm.money.right).
+
+Record rules hide the accounts an employee is not granted; the operations a right
+allows are checked here, on the server, whatever screen or RPC call asks for them.
+"""
+from odoo import api, fields, models
+
+# The figures "see balances" covers: the account's balance in Odoo and at the bank.
+BALANCE_FIELDS = frozenset({
+    'bank_crm_balance', 'bank_crm_bank_balance', 'bank_crm_balance_difference',
+    'bank_crm_month_income', 'bank_crm_month_expense', 'current_statement_balance',
+})
+
+
+class AccountJournal(models.Model):
+    _inherit = 'account.journal'
+
+    bank_crm_right_ids = fields.Many2many(
+        'bank.crm.money.right', 'bank_crm_money_right_journal_rel', 'journal_id', 'right_id',
+        string="Employees' Rights", groups='odoo_bank_crm.group_bank_crm_director')
+    bank_crm_can_see_balances = fields.Boolean(string="May See Balances", compute='_compute_bank_crm_can_see_balances')
+
+    @api.depends_context('uid', 'allowed_company_ids')
+    def _compute_bank_crm_can_see_balances(self):
+        Right = self.env['bank.crm.money.right']
+        for journal in self:
+            journal.bank_crm_can_see_balances = Right._bank_crm_allows('can_see_balances', journal)
+
+    def _read_format(self, fnames, load='_classic_read'):
+        """Balances are blanked for whoever's rights do not show them (read, search_read,
+        the web client's web_read)."""
+        result = super()._read_format(fnames, load)
+        hidden = BALANCE_FIELDS.intersection(fnames)
+        if hidden and not self.env.su:
+            blind = self.browse([values['id'] for values in result]).filtered(
+                lambda journal: not journal.bank_crm_can_see_balances).ids
+            for values in result:
+                if values['id'] in blind:
+                    values.update(dict.fromkeys(hidden, 0.0))
+        return result
+
+    def export_data(self, fields_to_export):
+        if BALANCE_FIELDS.intersection(path.split('/')[0] for path in fields_to_export):
+            self.env['bank.crm.money.right']._bank_crm_check('can_see_balances', self)
+        return super().export_data(fields_to_export)
+
+
+class AccountBankStatementLine(models.Model):
+    _inherit = 'account.bank.statement.line'
+
+    def export_data(self, fields_to_export):
+        """Exporting transactions is downloading a statement."""
+        self.env['bank.crm.money.right']._bank_crm_check('can_download_statements', self.journal_id)
+        return super().export_data(fields_to_export)
+
+    @api.model
+    def action_bank_crm_balances(self):
+        """Accounts > Balances by Currency, for whoever may see balances."""
+        self.env['bank.crm.money.right']._bank_crm_check('can_see_balances')
+        return self.env['ir.actions.act_window']._for_xml_id(
+            'odoo_bank_crm.account_bank_statement_line_action_balances')
+
+
+class AccountMoveReversal(models.TransientModel):
+    _inherit = 'account.move.reversal'
+
+    def reverse_moves(self, is_modify=False):
+        """Credit notes for customers are refunds."""
+        if any(move.move_type in ('out_invoice', 'out_receipt') for move in self.move_ids):
+            self.env['bank.crm.money.right']._bank_crm_check('can_refund')
+        return super().reverse_moves(is_modify=is_modify)
+
+
+class PaymentTransaction(models.Model):
+    _inherit = 'payment.transaction'
+
+    def action_refund(self, amount_to_refund=None):
+        """Card and SBP refunds (Odoo's refund wizard calls this)."""
+        self.env['bank.crm.money.right']._bank_crm_check('can_refund')
+        return super().action_refund(amount_to_refund=amount_to_refund)
