@@ -131,6 +131,32 @@ env.cr.commit()
 """
 
 
+def run_addon_tests(stack, tags, label):
+    """Odoo's own test runner for `tags` on a fresh database (the addon installed, so
+    at_install and post_install tests both run), with a bank sandbox whose URL the
+    tests find in BANK_CRM_SANDBOX_URL. Returns (Odoo's exit code, its log's path)."""
+    import shutil
+    pid = os.getpid()
+    db = stack.fresh_db(f"bank_crm_{label}_{pid}")
+    log_name = f"odoo-{label}-{pid}.log"
+    log_path = LOGS / log_name
+    log_path.unlink(missing_ok=True)
+    sandbox_port = free_port()
+    state = ROOT / ".state" / f"sandbox-{label}-{pid}"
+    shutil.rmtree(state, ignore_errors=True)
+    sandbox = start_sandbox(sandbox_port, state, f"sandbox-{label}.log", extra=["--notify-interval", "0.5"])
+    try:
+        result = stack.odoo(
+            ["-d", db, "-i", odoo_db.ADDON, "--test-tags", tags, "--stop-after-init",
+             "--http-port", str(free_port()), "--gevent-port", str(free_port()), "--log-level", "info"],
+            log_name, check=False, env={"BANK_CRM_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}"})
+    finally:
+        stop(sandbox)
+        shutil.rmtree(state, ignore_errors=True)
+        odoo_db.drop(stack.port, db, stack.cluster)
+    return result.returncode, log_path
+
+
 def odoo_shell_json(stack, db, script, log_name):
     """Run `script` in `odoo shell` on `db` (it must commit what it keeps) and return
     the JSON-serialisable value it assigns to `result`."""

@@ -179,7 +179,8 @@ class AccountJournal(models.Model):
                 key = (journal._origin.id, month)
                 values.append({'label': label, 'type': 'past',
                                'value': currency.round(sums.get(key + ('inbound',), 0.0))})
-                values.append({'label': label, 'type': 'future',
+                # the month's second bar: its label is the first's (one label a month)
+                values.append({'label': '', 'type': 'future',
                                'value': currency.round(sums.get(key + ('outbound',), 0.0))})
             journal.bank_crm_dashboard_graph = json.dumps([{
                 'values': values, 'title': _("Income and expenses"), 'key': _("Income and expenses"),

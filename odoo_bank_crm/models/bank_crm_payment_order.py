@@ -6,6 +6,7 @@ from decimal import Decimal
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_repr
+from odoo.tools.misc import format_amount
 
 from ..bank_api import BankError, onec
 from ..bank_api.money import from_minor_units, to_minor_units
@@ -221,7 +222,8 @@ class BankCrmPaymentOrder(models.Model):
 
     @api.model
     def _bank_crm_format(self, amount, currency):
-        return f"{float_repr(currency.round(amount), currency.decimal_places)} {currency.name}"
+        """An amount as the user reads it (their language's separators, the currency's sign)."""
+        return format_amount(self.env, amount, currency)
 
     def _bank_crm_lock_right(self, right):
         """Serialise every check against `right`'s limits: the row is updated, so a

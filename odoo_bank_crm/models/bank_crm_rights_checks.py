@@ -3,6 +3,8 @@
 Record rules hide the accounts an employee is not granted; the operations a right
 allows are checked here, on the server, whatever screen or RPC call asks for them.
 """
+import json
+
 from odoo import api, fields, models
 
 # The figures "see balances" covers: the account's balance in Odoo and at the bank.
@@ -10,6 +12,8 @@ BALANCE_FIELDS = frozenset({
     'bank_crm_balance', 'bank_crm_bank_balance', 'bank_crm_balance_difference',
     'bank_crm_month_income', 'bank_crm_month_expense', 'current_statement_balance',
 })
+# The income and expense chart of the dashboard, for whoever may not see it.
+EMPTY_GRAPH = json.dumps([{'values': [], 'title': "", 'key': "", 'is_sample_data': False}])
 
 
 class AccountJournal(models.Model):
@@ -31,16 +35,19 @@ class AccountJournal(models.Model):
         the web client's web_read)."""
         result = super()._read_format(fnames, load)
         hidden = BALANCE_FIELDS.intersection(fnames)
-        if hidden and not self.env.su:
+        hidden_graph = 'bank_crm_dashboard_graph' in fnames
+        if (hidden or hidden_graph) and not self.env.su:
             blind = self.browse([values['id'] for values in result]).filtered(
                 lambda journal: not journal.bank_crm_can_see_balances).ids
             for values in result:
                 if values['id'] in blind:
                     values.update(dict.fromkeys(hidden, 0.0))
+                    if 'bank_crm_dashboard_graph' in values:
+                        values['bank_crm_dashboard_graph'] = EMPTY_GRAPH
         return result
 
     def export_data(self, fields_to_export):
-        if BALANCE_FIELDS.intersection(path.split('/')[0] for path in fields_to_export):
+        if (BALANCE_FIELDS | {'bank_crm_dashboard_graph'}).intersection(path.split('/')[0] for path in fields_to_export):
             self.env['bank.crm.money.right']._bank_crm_check('can_see_balances', self)
         return super().export_data(fields_to_export)
 

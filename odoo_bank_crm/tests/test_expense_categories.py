@@ -297,4 +297,6 @@ class TestDashboardChart(CategorisationCommon):
         self.assertEqual(len(values), 12)
         self.assertEqual((values[-2]['value'], values[-2]['type']), (1000.25, 'past'))
         self.assertEqual((values[-1]['value'], values[-1]['type']), (-500.0, 'future'))
+        self.assertTrue(values[-2]['label'])
+        self.assertEqual(values[-1]['label'], '', "one label a month, under its first bar")
         self.assertEqual(json.loads(self.bank_journal_2.bank_crm_dashboard_graph)[0]['values'][-1]['value'], 0.0)

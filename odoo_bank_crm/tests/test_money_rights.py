@@ -153,8 +153,11 @@ class TestMoneyRightsMatrix(MoneyRightsCommon):
             [('id', '=', self.bank_journal.id)], fields_)[0]
         self.assertEqual(manager_view['bank_crm_balance'], 750.0)
         self.assertTrue(manager_view['bank_crm_can_see_balances'])
-        web = self.bank_journal.with_user(self.clerk).web_read({'bank_crm_balance': {}})[0]
+        web = self.bank_journal.with_user(self.clerk).web_read({'bank_crm_balance': {}, 'bank_crm_dashboard_graph': {}})[0]
         self.assertEqual(web['bank_crm_balance'], 0.0)
+        self.assertEqual(json.loads(web['bank_crm_dashboard_graph'])[0]['values'], [])
+        self.assertEqual(len(json.loads(self.bank_journal.with_user(self.manager).read(
+            ['bank_crm_dashboard_graph'])[0]['bank_crm_dashboard_graph'])[0]['values']), 12)
         with self.assertRaisesRegex(AccessError, "see balances"):
             self.bank_journal.with_user(self.clerk).export_data(['name', 'bank_crm_balance'])
         with self.assertRaisesRegex(AccessError, "see balances"):

@@ -75,7 +75,7 @@ class TestPaymentOrderFlow(PaymentOrdersCommon):
         self.assertEqual(first.state, 'ready')
         self.assertEqual(second.state, 'to_approve')
         self.assertIn("daily limit", second.approval_reason)
-        self.assertIn("80000.00", second.approval_reason)
+        self.assertIn("80,000.00", second.approval_reason)
         # what a director approved is not the manager's own spending
         second.with_user(self.director).action_approve()
         third = self._payment(70000)

@@ -10,9 +10,7 @@ its own outcome and traceback, plus one item for the run as a whole (install
 errors, errors logged outside tests, Odoo's exit code and its tally).
 """
 import ast
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -98,30 +96,8 @@ class OdooSuiteRun:
         self.done = True
         import harness  # tools/ is on sys.path (tests/conftest.py)
 
-        stack = harness.Stack()
         # Per process: several runs at once (developers, CI) must not share a database.
-        db = stack.fresh_db(f"bank_crm_suite_{self.name}_{os.getpid()}")
-        log_name = f"odoo-suite-{self.name}-{os.getpid()}.log"
-        log_path = harness.LOGS / log_name
-        log_path.unlink(missing_ok=True)
-        # The bank sandbox, for the browser tours that pay like a customer. The addon's
-        # tests know it only by its URL, as they would know a bank's.
-        sandbox_port = harness.free_port()
-        state = harness.ROOT / ".state" / f"sandbox-suite-{self.name}-{os.getpid()}"
-        shutil.rmtree(state, ignore_errors=True)
-        sandbox = harness.start_sandbox(sandbox_port, state, f"sandbox-suite-{self.name}.log",
-                                        extra=["--notify-interval", "0.5"])
-        try:
-            result = stack.odoo(
-                ["-d", db, "-i", "odoo_bank_crm", "--test-tags", self.tags, "--stop-after-init",
-                 "--http-port", str(harness.free_port()), "--gevent-port", str(harness.free_port()),
-                 "--log-level", "info"], log_name, check=False,
-                env={"BANK_CRM_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}"})
-        finally:
-            harness.stop(sandbox)
-            shutil.rmtree(state, ignore_errors=True)
-            harness.odoo_db.drop(stack.port, db, stack.cluster)
-        self.returncode = result.returncode
+        self.returncode, log_path = harness.run_addon_tests(harness.Stack(), self.tags, f"suite-{self.name}")
         self.log_path = log_path
         self.outcomes, self.stray, self.tally = parse_log(log_path.read_text(errors="replace"))
 

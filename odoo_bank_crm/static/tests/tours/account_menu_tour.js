@@ -1,18 +1,10 @@
 import { registry } from "@web/core/registry";
+import { openAccountApp } from "./tour_steps";
 
 registry.category("web_tour.tours").add("odoo_bank_crm_account_menu", {
     url: "/odoo",
     steps: () => [
-        {
-            content: "Open the apps menu",
-            trigger: ".o_navbar_apps_menu button",
-            run: "click",
-        },
-        {
-            content: "Open the Account app",
-            trigger: ".o_app[data-menu-xmlid='odoo_bank_crm.menu_bank_crm_root']",
-            run: "click",
-        },
+        ...openAccountApp(),
         {
             content: "The dashboard shows the bank account with its balance",
             trigger: ".o_bank_crm_dashboard .o_kanban_record:contains('Bank') [name='bank_crm_balance']",

@@ -1,20 +1,12 @@
 import { registry } from "@web/core/registry";
+import { openAccountApp } from "./tour_steps";
 
 // An Account Director opens Account > Payments > To Approve, reads why a manager's
 // payment waits for approval, and approves it.
 registry.category("web_tour.tours").add("odoo_bank_crm_payment_approval", {
     url: "/odoo",
     steps: () => [
-        {
-            content: "Open the apps menu",
-            trigger: ".o_navbar_apps_menu button",
-            run: "click",
-        },
-        {
-            content: "Open the Account app",
-            trigger: ".o_app[data-menu-xmlid='odoo_bank_crm.menu_bank_crm_root']",
-            run: "click",
-        },
+        ...openAccountApp(),
         {
             content: "Open the Payments menu",
             trigger: ".o_main_navbar [data-menu-xmlid='odoo_bank_crm.menu_bank_crm_payments_root']",
