@@ -21,7 +21,6 @@ the one place to change should the live API disagree.
 import datetime as dt
 import logging
 import re
-import time
 import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Iterable, Iterator, Literal, Optional, Sequence, Union
@@ -38,28 +37,20 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
-from .errors import (
-    BankAuthError,
-    BankProtocolError,
-    BankRateLimited,
-    BankRejected,
-    BankUnavailable,
-)
-from .money import kopecks_to_rubles, rubles_to_kopecks
+from .errors import BankProtocolError, BankRejected
 from .statement import BANK_TZ, BankAccountInfo, BankOperation, money_places, normalize_currency
 from .wire import (
+    BankErrorBody,
     BankModel,
-        CurrencyCode,
+    BusinessApiClient,
+    CurrencyCode,
     OptionalText,
     RawKeepingModel,
     TextId,
-    parse_bank_answer,
     day_start,
     decimal_to_json_number,
     describe_validation_error,
-    dumps_json,
-    loads_json,
-    retry_after_seconds,
+    to_exact_rubles,
     to_text_id,
     to_utc_iso,
 )
@@ -306,11 +297,7 @@ class TBankPaymentDraftRequest(BankModel):
     @field_validator("amount", mode="before")
     @classmethod
     def _exact_rubles(cls, value):
-        if isinstance(value, (float, bool)):
-            raise ValueError("amount must be a Decimal, an int or decimal text, never a float")
-        if not isinstance(value, (Decimal, int, str)):
-            raise ValueError("amount must be a Decimal, an int or decimal text")
-        return kopecks_to_rubles(rubles_to_kopecks(value))  # refuses fractions of a kopeck
+        return to_exact_rubles(value)
 
     @field_validator("document_number")
     @classmethod
@@ -451,7 +438,7 @@ def _account_number(value) -> str:
     return value
 
 
-class TBankBusinessClient:
+class TBankBusinessClient(BusinessApiClient):
     """Client of the T-Bank business Open API (bank-apis.md §2).
 
     :param token: the API token issued in T-Business (``SANDBOX_TOKEN`` for the bank's
@@ -460,27 +447,21 @@ class TBankBusinessClient:
     :param timeout: ``requests`` timeout, ``(connect, read)`` seconds.
     :param session: a ``requests.Session`` to reuse (connection pooling, test doubles).
 
-    Every method raises a subclass of `bank_api.errors.BankError` on failure.
+    Every request carries a fresh ``X-Request-Id``, logged and kept on errors as
+    ``request_id``. Every method raises a subclass of `bank_api.errors.BankError` on
+    failure; the HTTP plumbing is `BusinessApiClient`'s.
     """
 
     bank_label = "T-Bank business"
+    _no_token_message = "T-Bank business API needs a token"
+    _request_id_header = "X-Request-Id"
+    _error_id_label = "errorId"
+    _token_lacks = "the scope"
 
-    def __init__(
-        self,
-        token: str,
-        base_url: str = PRODUCTION_URL,
-        timeout: Union[float, tuple] = DEFAULT_TIMEOUT,
-        session: Optional[requests.Session] = None,
-    ):
-        if not token or not isinstance(token, str):
-            raise ValueError("T-Bank business API needs a token")
-        self._token = token
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.session = session or requests.Session()
-
-    def __repr__(self):
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
+    def __init__(self, token: str, base_url: str = PRODUCTION_URL,
+                 timeout: Union[float, tuple] = DEFAULT_TIMEOUT,
+                 session: Optional[requests.Session] = None):
+        super().__init__(token, base_url, timeout, session)
 
     # ------------------------------------------------------------------- accounts
 
@@ -671,129 +652,11 @@ class TBankBusinessClient:
 
     # ------------------------------------------------------------------- plumbing
 
-    def _protocol_error(self, method, path, message):
-        error = BankProtocolError(f"{self.bank_label} {method} {path}: {message}")
-        _logger.warning("%s [BankProtocolError]", error)
-        return error
-
-    def _parse(self, model, data, method, path):
-        try:
-            return parse_bank_answer(model, data)
-        except pydantic.ValidationError as exc:
-            raise self._protocol_error(
-                method, path, f"unexpected answer ({describe_validation_error(exc)})"
-            ) from None
-
-    def _scrub(self, text):
-        """The bank's texts end up in messages and logs: never let the token ride along."""
-        if text is None:
-            return None
-        text = str(text)
-        if len(self._token) >= 6:
-            text = text.replace(self._token, "***")
-        return text
-
-    def _request(self, method: str, path: str, *, params=None, body=None) -> Any:
-        """The one place that talks HTTP to the bank (bank-apis.md §2).
-
-        Sends ``method`` to ``<base_url><path>`` with the Bearer token, a fresh
-        ``X-Request-Id``, query ``params`` and a JSON ``body`` (decimals exact), and
-        returns the decoded JSON answer (numbers with decimals as `Decimal`). HTTP
-        401/403 → `BankAuthError`; 429 → `BankRateLimited` (``retry_after`` from
-        ``Retry-After``); 5xx, timeouts, connection errors → `BankUnavailable`; other 4xx
-        with the bank's ``{errorId, errorCode, errorMessage, errorDetails}`` →
-        `BankRejected`; an answer that is not JSON → `BankProtocolError`. Logs the
-        method, path, request id, status and time; never the token or the bodies.
-        """
-        url = f"{self.base_url}{path}"
-        request_id = str(uuid.uuid4())
-        headers = {
-            "Authorization": f"Bearer {self._token}",
-            "Accept": "application/json",
-            "X-Request-Id": request_id,
-        }
-        data = None
-        if body is not None:
-            data = dumps_json(body)
-            headers["Content-Type"] = "application/json; charset=utf-8"
-        label = f"{self.bank_label} {method} {path}"
-        started = time.monotonic()
-
-        def fail(error_class, message, error_id=None, **kwargs):
-            error = error_class(f"{label}: {message}", **kwargs)
-            error.error_id = error_id
-            error.request_id = request_id
-            _logger.warning(
-                "%s [%s; X-Request-Id %s%s; %.0f ms]",
-                error, type(error).__name__, request_id,
-                f"; errorId {error_id}" if error_id else "",
-                (time.monotonic() - started) * 1000,
-            )
-            return error
-
-        try:
-            response = self.session.request(
-                method, url, params=params, data=data, headers=headers, timeout=self.timeout
-            )
-        except requests.Timeout as exc:
-            raise fail(BankUnavailable, f"no answer in time ({type(exc).__name__})") from None
-        except requests.ConnectionError as exc:
-            raise fail(BankUnavailable, f"cannot connect ({type(exc).__name__})") from None
-        except requests.RequestException as exc:
-            raise fail(BankUnavailable, f"request failed ({type(exc).__name__})") from None
-
-        status = response.status_code
-        try:
-            payload = loads_json(response.content)
-        except (UnicodeDecodeError, ValueError):
-            payload = None
-        error_body = payload if isinstance(payload, dict) else {}
-        code = error_body.get("errorCode")
-        code = None if code in (None, "") or isinstance(code, bool) else str(code)
-        bank_message = self._scrub(error_body.get("errorMessage"))
-        details = error_body.get("errorDetails")
-        details = self._scrub(details if isinstance(details, str) or details is None else details)
-        error_id = error_body.get("errorId")
-        error_id = str(error_id) if error_id not in (None, "") else None
-
-        def bank_text(default):
-            text = bank_message or default
-            if code:
-                text = f"{text} ({code})"
-            if details and details != bank_message:
-                text = f"{text}: {details}"
-            return text
-
-        if status == 429:
-            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-            wait = f", retry after {retry_after} s" if retry_after is not None else ""
-            raise fail(
-                BankRateLimited, bank_text(f"too many requests (HTTP 429{wait})"),
-                error_id=error_id, code=code, retry_after=retry_after,
-            )
-        if status in (401, 403):
-            raise fail(
-                BankAuthError,
-                bank_text(f"access denied (HTTP {status}): the token is wrong, revoked, "
-                          f"expired or lacks the scope"),
-                error_id=error_id, code=code, details=details, http_status=status,
-            )
-        if status >= 500:
-            raise fail(
-                BankUnavailable, bank_text(f"bank error (HTTP {status})"),
-                error_id=error_id, code=code, http_status=status,
-            )
-        if status >= 400:
-            if code or bank_message:
-                raise fail(
-                    BankRejected, bank_text("refused"), error_id=error_id, code=code,
-                    details=details, http_status=status,
-                )
-            raise fail(BankProtocolError, f"unexpected HTTP {status}", http_status=status)
-        if payload is None:
-            raise fail(BankProtocolError, f"answer is not JSON (HTTP {status})", http_status=status)
-        _logger.info(
-            "%s: HTTP %s [X-Request-Id %s; %.0f ms]",
-            label, status, request_id, (time.monotonic() - started) * 1000,
+    def _error_body(self, body: dict) -> BankErrorBody:
+        """T-Bank's ``{errorId, errorCode, errorMessage, errorDetails}`` (§2)."""
+        return BankErrorBody(
+            code=body.get("errorCode"),
+            message=body.get("errorMessage"),
+            details=body.get("errorDetails"),
+            error_id=body.get("errorId"),
         )
-        return payload

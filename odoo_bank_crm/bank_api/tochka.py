@@ -28,28 +28,20 @@ import pydantic
 import requests
 from pydantic import BeforeValidator, ConfigDict, Field, field_serializer, field_validator
 
-from .errors import (
-    BankAuthError,
-    BankProtocolError,
-    BankRateLimited,
-    BankRejected,
-    BankUnavailable,
-)
-from .money import kopecks_to_rubles, rubles_to_kopecks
+from .errors import BankProtocolError, BankRejected, BankUnavailable
 from .statement import BANK_TZ, BankAccountInfo, BankOperation, money_places
 from .wire import (
+    BankErrorBody,
     BankModel,
+    BusinessApiClient,
     CreditDebit,
     CurrencyCode,
     OptionalText,
     RawKeepingModel,
     TextId,
-    parse_bank_answer,
     decimal_to_json_number,
     describe_validation_error,
-    dumps_json,
-    loads_json,
-    retry_after_seconds,
+    to_exact_rubles,
 )
 
 __all__ = [
@@ -306,11 +298,7 @@ class TochkaPaymentForSignRequest(BankModel):
     @field_validator("payment_amount", mode="before")
     @classmethod
     def _exact_rubles(cls, value):
-        if isinstance(value, (float, bool)):
-            raise ValueError("amount must be a Decimal, an int or decimal text, never a float")
-        if not isinstance(value, (Decimal, int, str)):
-            raise ValueError("amount must be a Decimal, an int or decimal text")
-        return kopecks_to_rubles(rubles_to_kopecks(value))  # refuses fractions of a kopeck
+        return to_exact_rubles(value)
 
     @field_validator("account_code", "counterparty_account_number", "counterparty_bank_corr_account")
     @classmethod
@@ -478,7 +466,7 @@ def _account_path(account_id) -> str:
     return urllib.parse.quote(account_id.strip(), safe="/")
 
 
-class TochkaClient:
+class TochkaClient(BusinessApiClient):
     """Client of the Tochka Bank API (bank-apis.md §3).
 
     :param token: the JWT (``SANDBOX_TOKEN`` for the bank's sandbox); sent as
@@ -488,27 +476,21 @@ class TochkaClient:
     :param timeout: ``requests`` timeout, ``(connect, read)`` seconds.
     :param session: a ``requests.Session`` to reuse (connection pooling, test doubles).
 
-    Every method raises a subclass of `bank_api.errors.BankError` on failure.
+    `_request` returns the answer's ``Data``; HTTP 424 counts as the bank being
+    unavailable. Every method raises a subclass of `bank_api.errors.BankError` on
+    failure; the HTTP plumbing is `BusinessApiClient`'s.
     """
 
     bank_label = "Tochka"
+    _no_token_message = "Tochka API needs a token (JWT)"
+    _error_id_label = "error id"
+    _token_lacks = "the permission"
+    _unavailable_statuses = frozenset({424})
 
-    def __init__(
-        self,
-        token: str,
-        base_url: str = PRODUCTION_URL,
-        timeout: Union[float, tuple] = DEFAULT_TIMEOUT,
-        session: Optional[requests.Session] = None,
-    ):
-        if not token or not isinstance(token, str):
-            raise ValueError("Tochka API needs a token (JWT)")
-        self._token = token
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.session = session or requests.Session()
-
-    def __repr__(self):
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
+    def __init__(self, token: str, base_url: str = PRODUCTION_URL,
+                 timeout: Union[float, tuple] = DEFAULT_TIMEOUT,
+                 session: Optional[requests.Session] = None):
+        super().__init__(token, base_url, timeout, session)
 
     # ------------------------------------------------------------ customers/accounts
 
@@ -677,120 +659,20 @@ class TochkaClient:
 
     # ---------------------------------------------------------------------- plumbing
 
-    def _protocol_error(self, method, path, message):
-        error = BankProtocolError(f"{self.bank_label} {method} {path}: {message}")
-        _logger.warning("%s [BankProtocolError]", error)
-        return error
+    def _error_body(self, body: dict) -> BankErrorBody:
+        """Tochka's ``{code, id, message, Errors: [{errorCode, message, url}]}``: the code
+        is the first ``errorCode`` (else ``code``), the message every distinct text."""
+        errors = [e for e in body.get("Errors") or [] if isinstance(e, dict)]
+        code = next((e.get("errorCode") for e in errors if e.get("errorCode")), None)
+        texts = [self._scrub(body.get("message"))]  # as text, compared once scrubbed
+        texts += [self._scrub(e.get("message")) for e in errors]
+        texts = [t for i, t in enumerate(texts) if t and t not in texts[:i]]
+        return BankErrorBody(
+            code=code or body.get("code"), message="; ".join(texts) or None, error_id=body.get("id")
+        )
 
-    def _parse(self, model, data, method, path):
-        try:
-            return parse_bank_answer(model, data)
-        except pydantic.ValidationError as exc:
-            raise self._protocol_error(
-                method, path, f"unexpected answer ({describe_validation_error(exc)})"
-            ) from None
-
-    def _scrub(self, text):
-        """The bank's texts end up in messages and logs: never let the token ride along."""
-        if text is None:
-            return None
-        text = str(text)
-        if len(self._token) >= 6:
-            text = text.replace(self._token, "***")
-        return text
-
-    def _request(self, method: str, path: str, *, params=None, body=None) -> dict:
-        """The one place that talks HTTP to the bank (bank-apis.md §3).
-
-        Sends ``method`` to ``<base_url><path>`` with the Bearer token and a JSON ``body``
-        (decimals exact) and returns the answer's ``Data`` object (numbers with decimals
-        as `Decimal`). HTTP 401/403 → `BankAuthError`; 429 → `BankRateLimited`; 5xx, 424,
-        timeouts, connection errors → `BankUnavailable`; other 4xx with the bank's
-        ``{code, id, message, Errors}`` → `BankRejected`; an answer without a ``Data``
-        object → `BankProtocolError`. Logs method, path, status and time; never the
-        token or the bodies.
-        """
-        url = f"{self.base_url}{path}"
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = dumps_json(body)
-            headers["Content-Type"] = "application/json; charset=utf-8"
-        label = f"{self.bank_label} {method} {path}"
-        started = time.monotonic()
-
-        def fail(error_class, message, error_id=None, **kwargs):
-            error = error_class(f"{label}: {message}", **kwargs)
-            error.error_id = error_id
-            _logger.warning(
-                "%s [%s%s; %.0f ms]", error, type(error).__name__,
-                f"; error id {error_id}" if error_id else "", (time.monotonic() - started) * 1000,
-            )
-            return error
-
-        try:
-            response = self.session.request(
-                method, url, params=params, data=data, headers=headers, timeout=self.timeout
-            )
-        except requests.Timeout as exc:
-            raise fail(BankUnavailable, f"no answer in time ({type(exc).__name__})") from None
-        except requests.ConnectionError as exc:
-            raise fail(BankUnavailable, f"cannot connect ({type(exc).__name__})") from None
-        except requests.RequestException as exc:
-            raise fail(BankUnavailable, f"request failed ({type(exc).__name__})") from None
-
-        status = response.status_code
-        try:
-            payload = loads_json(response.content)
-        except (UnicodeDecodeError, ValueError):
-            payload = None
-
-        if status >= 400:
-            error_body = payload if isinstance(payload, dict) else {}
-            errors = [e for e in error_body.get("Errors") or [] if isinstance(e, dict)]
-            code = next((e.get("errorCode") for e in errors if e.get("errorCode")), None)
-            code = code or error_body.get("code")
-            code = None if code in (None, "") or isinstance(code, bool) else str(code)
-            texts = [self._scrub(error_body.get("message"))]
-            texts += [self._scrub(e.get("message")) for e in errors]
-            texts = [t for i, t in enumerate(texts) if t and t not in texts[:i]]
-            bank_message = "; ".join(texts) or None
-            error_id = error_body.get("id")
-            error_id = str(error_id) if error_id not in (None, "") else None
-
-            def bank_text(default):
-                text = bank_message or default
-                return f"{text} ({code})" if code else text
-
-            if status == 429:
-                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-                wait = f", retry after {retry_after} s" if retry_after is not None else ""
-                raise fail(
-                    BankRateLimited, bank_text(f"too many requests (HTTP 429{wait})"),
-                    error_id=error_id, code=code, retry_after=retry_after,
-                )
-            if status in (401, 403):
-                raise fail(
-                    BankAuthError,
-                    bank_text(f"access denied (HTTP {status}): the token is wrong, revoked, "
-                              f"expired or lacks the permission"),
-                    error_id=error_id, code=code, http_status=status,
-                )
-            if status >= 500 or status == 424:
-                raise fail(
-                    BankUnavailable, bank_text(f"bank error (HTTP {status})"),
-                    error_id=error_id, code=code, http_status=status,
-                )
-            if bank_message or code:
-                raise fail(
-                    BankRejected, bank_text("refused"), error_id=error_id, code=code,
-                    http_status=status,
-                )
-            raise fail(BankProtocolError, f"unexpected HTTP {status}", http_status=status)
-
+    def _answer(self, payload: Any) -> dict:
+        """The answer's ``Data`` object (§3)."""
         if not isinstance(payload, dict) or not isinstance(payload.get("Data"), dict):
-            raise fail(
-                BankProtocolError, f"answer has no Data object (HTTP {status})", http_status=status
-            )
-        _logger.info("%s: HTTP %s [%.0f ms]", label, status, (time.monotonic() - started) * 1000)
+            raise ValueError("answer has no Data object")
         return payload["Data"]

@@ -1,20 +1,33 @@
-"""JSON on the wire for the business-API clients: exact decimals both ways, the
-``Retry-After`` header, date-time formatting, pydantic error texts without values, and
-the pydantic building blocks (base models, lenient id/text/currency types) the clients'
-models share.
+"""The wire shared by the business-API clients: JSON with exact decimals both ways, the
+``Retry-After`` header, date-time formatting, pydantic error texts without values, the
+pydantic building blocks (base models, lenient id/text/currency types) the clients'
+models share, and `BusinessApiClient`, the HTTP plumbing both clients inherit.
 
-Shared by `tbank_business` and `tochka`; the bank-specific part of every HTTP exchange
-stays in each client's ``_request`` and every bank spelling in each client's models.
+Shared by `tbank_business` and `tochka`; what differs between the banks (error body,
+answer envelope, request-id header, wording) is a small override or class attribute of
+each client, and every bank spelling stays in each client's models.
 """
 import datetime as dt
 import email.utils
 import json
+import logging
+import time
+import uuid
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, NamedTuple, Optional, Union
 
 import pydantic
+import requests
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
+from .errors import (
+    BankAuthError,
+    BankProtocolError,
+    BankRateLimited,
+    BankRejected,
+    BankUnavailable,
+)
+from .money import kopecks_to_rubles, rubles_to_kopecks
 from .statement import BANK_TZ, normalize_currency
 
 __all__ = [
@@ -32,9 +45,12 @@ __all__ = [
     "CurrencyCode",
     "CreditDebit",
     "to_text_id",
+    "to_exact_rubles",
     "cached_adapter",
     "parse_bank_answer",
     "BANK_ANSWER",
+    "BankErrorBody",
+    "BusinessApiClient",
 ]
 
 
@@ -139,6 +155,20 @@ def to_text_id(value) -> str:
     raise ValueError("expected an identifier (number or text)")
 
 
+def to_exact_rubles(value) -> Decimal:
+    """An amount of rubles for a payment (validator of the clients' request models): a
+    `Decimal`, an int or decimal text, never a float, in whole kopecks.
+
+    :raises ValueError: a float or another type, not a finite number, or a
+        fraction of a kopeck.
+    """
+    if isinstance(value, (float, bool)):
+        raise ValueError("amount must be a Decimal, an int or decimal text, never a float")
+    if not isinstance(value, (Decimal, int, str)):
+        raise ValueError("amount must be a Decimal, an int or decimal text")
+    return kopecks_to_rubles(rubles_to_kopecks(value))  # refuses fractions of a kopeck
+
+
 def _to_optional_text(value):
     if value is None:
         return None
@@ -229,3 +259,231 @@ def parse_bank_answer(annotation, data):
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation.model_validate(data, context=BANK_ANSWER)
     return cached_adapter(annotation).validate_python(data, context=BANK_ANSWER)
+
+
+# ------------------------------------------------------------------ client plumbing
+
+
+class BankErrorBody(NamedTuple):
+    """What a bank's error answer says, as a client's
+    `BusinessApiClient._error_body` reads it: as sent, for `BusinessApiClient._request`
+    normalises the code and the id and scrubs the token from the texts."""
+
+    code: Any = None
+    message: Any = None
+    details: Any = None
+    error_id: Any = None
+
+
+class BusinessApiClient:
+    """The plumbing the business-API clients (`TBankBusinessClient`, `TochkaClient`)
+    share: the token, base URL, timeout and session; `_request`, the one place that
+    talks HTTP to the bank; `_parse` of answers into models; protocol errors; the token
+    scrubbed from every text of the bank.
+
+    A client names its bank (`bank_label`), reads its bank's error answers
+    (`_error_body`) and, if its answers come in an envelope, unwraps them (`_answer`);
+    the other differences are the class attributes below. Log lines go to the logger
+    of the client's own module.
+
+    :param token: the bank's API token; sent as ``Authorization: Bearer``, never logged
+        or shown.
+    :param base_url: the API's root (trailing slashes are dropped).
+    :param timeout: ``requests`` timeout, ``(connect, read)`` seconds.
+    :param session: a ``requests.Session`` to reuse (connection pooling, test doubles).
+    :raises ValueError: no token.
+
+    Every method raises a subclass of `bank_api.errors.BankError` on failure.
+    """
+
+    #: The bank's name, at the head of every error message and log line.
+    bank_label = "Bank"
+    #: The `ValueError` text for a missing token.
+    _no_token_message = "the bank's API needs a token"
+    #: Header that carries a fresh uuid on every request, logged and put on errors as
+    #: ``request_id`` (for the bank's support); None: the bank takes none.
+    _request_id_header: Optional[str] = None
+    #: How log lines name the bank's id of an error.
+    _error_id_label = "error id"
+    #: What a token refused with HTTP 401/403 may lack, in the bank's own terms.
+    _token_lacks = "the permission"
+    #: HTTP statuses below 500 that also mean "the bank is unavailable, retry later".
+    _unavailable_statuses: frozenset = frozenset()
+
+    _logger = logging.getLogger(__name__)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._logger = logging.getLogger(cls.__module__)
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str,
+        timeout: Union[float, tuple],
+        session: Optional[requests.Session] = None,
+    ):
+        if not token or not isinstance(token, str):
+            raise ValueError(self._no_token_message)
+        self._token = token
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def __repr__(self):
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    # ------------------------------------------------------------ bank differences
+
+    def _error_body(self, body: dict) -> BankErrorBody:
+        """The code, message, details and id of the bank's error answer ``body`` (``{}``
+        when the answer is not a JSON object)."""
+        raise NotImplementedError
+
+    def _answer(self, payload: Any) -> Any:
+        """What `_request` returns of a successful answer's decoded JSON ``payload``:
+        here the payload itself, which must be JSON.
+
+        :raises ValueError: the answer is not what the bank sends (the text becomes a
+            `BankProtocolError`).
+        """
+        if payload is None:
+            raise ValueError("answer is not JSON")
+        return payload
+
+    # ---------------------------------------------------------------- shared part
+
+    def _protocol_error(self, method, path, message):
+        error = BankProtocolError(f"{self.bank_label} {method} {path}: {message}")
+        self._logger.warning("%s [BankProtocolError]", error)
+        return error
+
+    def _parse(self, model, data, method, path):
+        try:
+            return parse_bank_answer(model, data)
+        except pydantic.ValidationError as exc:
+            raise self._protocol_error(
+                method, path, f"unexpected answer ({describe_validation_error(exc)})"
+            ) from None
+
+    def _scrub(self, text):
+        """The bank's texts end up in messages and logs: never let the token ride along."""
+        if text is None:
+            return None
+        text = str(text)
+        if len(self._token) >= 6:
+            text = text.replace(self._token, "***")
+        return text
+
+    def _request(self, method: str, path: str, *, params=None, body=None) -> Any:
+        """The one place that talks HTTP to the bank.
+
+        Sends ``method`` to ``<base_url><path>`` with the Bearer token (and a fresh
+        `_request_id_header` when the bank takes one), query ``params`` and a JSON
+        ``body`` (decimals exact), and returns `_answer` of the decoded JSON answer
+        (numbers with decimals as `Decimal`). HTTP 401/403 → `BankAuthError`; 429 →
+        `BankRateLimited` (``retry_after`` from ``Retry-After``); 5xx, the
+        `_unavailable_statuses`, timeouts, connection errors → `BankUnavailable`; other
+        4xx with the bank's error code or message (`_error_body`) → `BankRejected`,
+        without → `BankProtocolError`; an answer `_answer` refuses →
+        `BankProtocolError`. The bank's code, details and id (``error_id``) ride on the
+        error, its texts scrubbed of the token. Logs the method, path, request id,
+        status and time; never the token or the bodies.
+        """
+        url = f"{self.base_url}{path}"
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        request_id = None
+        if self._request_id_header:
+            request_id = str(uuid.uuid4())
+            headers[self._request_id_header] = request_id
+        data = None
+        if body is not None:
+            data = dumps_json(body)
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        label = f"{self.bank_label} {method} {path}"
+        started = time.monotonic()
+
+        def log_tags(*tags, error_id=None):
+            tags = list(tags)
+            if request_id is not None:
+                tags.append(f"{self._request_id_header} {request_id}")
+            if error_id:
+                tags.append(f"{self._error_id_label} {error_id}")
+            tags.append(f"{(time.monotonic() - started) * 1000:.0f} ms")
+            return "; ".join(tags)
+
+        def fail(error_class, message, error_id=None, **kwargs):
+            error = error_class(f"{label}: {message}", **kwargs)
+            error.error_id = error_id
+            if request_id is not None:
+                error.request_id = request_id
+            self._logger.warning(
+                "%s [%s]", error, log_tags(type(error).__name__, error_id=error_id)
+            )
+            return error
+
+        try:
+            response = self.session.request(
+                method, url, params=params, data=data, headers=headers, timeout=self.timeout
+            )
+        except requests.Timeout as exc:
+            raise fail(BankUnavailable, f"no answer in time ({type(exc).__name__})") from None
+        except requests.ConnectionError as exc:
+            raise fail(BankUnavailable, f"cannot connect ({type(exc).__name__})") from None
+        except requests.RequestException as exc:
+            raise fail(BankUnavailable, f"request failed ({type(exc).__name__})") from None
+
+        status = response.status_code
+        try:
+            payload = loads_json(response.content)
+        except (UnicodeDecodeError, ValueError):
+            payload = None
+
+        if status >= 400:
+            said = self._error_body(payload if isinstance(payload, dict) else {})
+            code = said.code
+            code = None if code in (None, "") or isinstance(code, bool) else str(code)
+            bank_message = self._scrub(said.message)
+            details = self._scrub(said.details)
+            error_id = str(said.error_id) if said.error_id not in (None, "") else None
+
+            def bank_text(default):
+                text = bank_message or default
+                if code:
+                    text = f"{text} ({code})"
+                if details and details != bank_message:
+                    text = f"{text}: {details}"
+                return text
+
+            if status == 429:
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                wait = f", retry after {retry_after} s" if retry_after is not None else ""
+                raise fail(
+                    BankRateLimited, bank_text(f"too many requests (HTTP 429{wait})"),
+                    error_id=error_id, code=code, retry_after=retry_after,
+                )
+            if status in (401, 403):
+                raise fail(
+                    BankAuthError,
+                    bank_text(f"access denied (HTTP {status}): the token is wrong, revoked, "
+                              f"expired or lacks {self._token_lacks}"),
+                    error_id=error_id, code=code, details=details, http_status=status,
+                )
+            if status >= 500 or status in self._unavailable_statuses:
+                raise fail(
+                    BankUnavailable, bank_text(f"bank error (HTTP {status})"),
+                    error_id=error_id, code=code, http_status=status,
+                )
+            if code or bank_message:
+                raise fail(
+                    BankRejected, bank_text("refused"), error_id=error_id, code=code,
+                    details=details, http_status=status,
+                )
+            raise fail(BankProtocolError, f"unexpected HTTP {status}", http_status=status)
+
+        try:
+            answer = self._answer(payload)
+        except ValueError as exc:
+            raise fail(BankProtocolError, f"{exc} (HTTP {status})", http_status=status) from None
+        self._logger.info("%s: HTTP %s [%s]", label, status, log_tags())
+        return answer

@@ -7,6 +7,8 @@ import json
 
 from odoo import api, fields, models
 
+from .bank_crm_money_right import MONEY_JOURNAL_TYPES
+
 # The figures "see balances" covers: the account's balance in Odoo and at the bank.
 BALANCE_FIELDS = frozenset({
     'bank_crm_balance', 'bank_crm_bank_balance', 'bank_crm_balance_difference',
@@ -27,8 +29,13 @@ class AccountJournal(models.Model):
     @api.depends_context('uid', 'allowed_company_ids')
     def _compute_bank_crm_can_see_balances(self):
         Right = self.env['bank.crm.money.right']
+        if self.env.su or not Right._bank_crm_is_restricted():
+            self.bank_crm_can_see_balances = True
+            return
+        right = Right._bank_crm_right_of()  # one query for the whole dashboard
         for journal in self:
-            journal.bank_crm_can_see_balances = Right._bank_crm_allows('can_see_balances', journal)
+            journal.bank_crm_can_see_balances = bool(right.can_see_balances) and (
+                journal._origin in right.journal_ids or journal.type not in MONEY_JOURNAL_TYPES)
 
     def _read_format(self, fnames, load='_classic_read'):
         """Balances are blanked for whoever's rights do not show them (read, search_read,
