@@ -195,3 +195,18 @@ class ResUsers(models.Model):
         for user in self:
             user.bank_crm_restricted = Right._bank_crm_is_restricted(user)
             user.bank_crm_journal_ids = rights.filtered(lambda r: r.user_id == user).journal_ids
+
+    def action_bank_crm_open_money_right(self):
+        """Directors: the user's rights over money in this company, made on first open."""
+        self.ensure_one()
+        Right = self.env['bank.crm.money.right']
+        right = Right.with_context(active_test=False).search(
+            [('user_id', '=', self.id), ('company_id', '=', self.env.company.id)], limit=1)
+        return {
+            'type': 'ir.actions.act_window',
+            'name': _("Rights over Money"),
+            'res_model': 'bank.crm.money.right',
+            'view_mode': 'form',
+            'res_id': right.id,
+            'context': {'default_user_id': self.id},
+        }

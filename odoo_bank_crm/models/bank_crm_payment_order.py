@@ -53,6 +53,7 @@ class BankCrmPaymentOrder(models.Model):
     journal_id = fields.Many2one(
         'account.journal', string="From Account", required=True, check_company=True, index=True, tracking=True,
         domain=f"[('type', 'in', {MONEY_JOURNAL_TYPES!r})]")
+    journal_type = fields.Selection(related='journal_id.type', string="Account Type")
     currency_id = fields.Many2one('res.currency', compute='_compute_currency_id', store=True, precompute=True)
     company_currency_id = fields.Many2one(related='company_id.currency_id', string="Company Currency")
     partner_id = fields.Many2one('res.partner', string="Recipient", required=True, tracking=True,
@@ -351,7 +352,10 @@ class BankCrmPaymentOrder(models.Model):
     # === TO THE BANK === #
 
     def _bank_crm_check_recipient(self):
+        """What the bank needs to know of the recipient (cash is handed over: nothing)."""
         self.ensure_one()
+        if self.journal_type == 'cash':
+            return
         missing = []
         bank_account = self.partner_bank_id
         if not bank_account.acc_number:
@@ -482,11 +486,14 @@ class BankCrmPaymentOrder(models.Model):
                 'url': f"/web/content/{attachment.id}?download=true"}
 
     def action_mark_done(self):
-        """A payment exported to 1C: the bank executed it (seen in the internet bank)."""
+        """Paid outside Odoo's reach: a payment exported to 1C that the internet bank shows
+        executed, or cash handed over from the cash desk."""
         for payment in self:
-            if payment.state != 'exported':
-                raise UserError(_("Only payments exported to 1C are marked paid by hand; the bank tells about "
-                                  "the others."))
+            by_hand = payment.state == 'exported' or (
+                payment.journal_type == 'cash' and payment.state in ('ready', 'approved'))
+            if not by_hand:
+                raise UserError(_("Only cash payments and payments exported to 1C are marked paid by hand; "
+                                  "the bank tells about the others."))
             self.env['bank.crm.money.right']._bank_crm_check('can_pay', payment.journal_id)
             payment.sudo().write({'state': 'done', 'done_date': fields.Datetime.now()})
             payment.message_post(body=_("Marked paid by %(user)s.", user=self.env.user.name))

@@ -230,6 +230,13 @@ class TestMoneyRightsMatrix(MoneyRightsCommon):
         right.with_user(self.director).active = False
         self.assertFalse(self.visible(self.bare, 'account.journal', [('type', 'in', ('bank', 'cash'))]))
 
+    def test_directors_open_rights_from_the_user_form(self):
+        action = self.clerk.with_user(self.director).action_bank_crm_open_money_right()
+        self.assertEqual((action['res_model'], action['res_id']), ('bank.crm.money.right', self.clerk_right.id))
+        action = self.bare.with_user(self.director).action_bank_crm_open_money_right()
+        self.assertFalse(action['res_id'])
+        self.assertEqual(action['context']['default_user_id'], self.bare.id)
+
     def test_rights_grant_only_money_journals_of_their_company(self):
         with self.assertRaisesRegex(Exception, "bank and cash accounts"):
             self.clerk_right.journal_ids = [Command.link(self.company_data['default_journal_sale'].id)]

@@ -237,6 +237,18 @@ class TestPaymentOrderFlow(PaymentOrdersCommon):
         payments[0].action_mark_done()
         self.assertEqual(payments[0].state, 'done')
 
+    def test_cash_payment_is_paid_by_hand(self):
+        contractor = self.env['res.partner'].create({'name': "Курьер Иванов"})  # no INN, no account
+        payment = self._payment(3500, journal=self.cash_journal, partner=contractor)
+        payment.action_submit()
+        self.assertEqual(payment.state, 'ready')
+        payment.action_mark_done()
+        self.assertEqual(payment.state, 'done')
+        bank_payment = self._payment(100)
+        bank_payment.action_submit()
+        with self.assertRaisesRegex(UserError, "marked paid by hand"):
+            bank_payment.action_mark_done()
+
     def test_no_bank_connection_says_export(self):
         payment = self._payment(100)
         payment.action_submit()
