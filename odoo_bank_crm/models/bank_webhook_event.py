@@ -68,36 +68,43 @@ class BankWebhookEvent(models.Model):
     @api.model
     def _store_raw(self, provider_code, raw_body, remote_addr=None):
         """Store a notification as received, committed in its own transaction before
-        anything else happens, so nothing the bank sent is lost whatever follows."""
+        anything else happens, so nothing the bank sent is lost whatever follows.
+        One INSERT: nothing of the ORM's create is needed for a row that is only a record
+        of what arrived (no defaults beyond these, no computed values yet)."""
+        raw_body = raw_body.decode('utf-8', errors='replace') if isinstance(raw_body, bytes) else raw_body
         with self.env.registry.cursor() as cr:
-            event = self.with_env(self.env(cr=cr, su=True)).create({
-                'provider_code': provider_code,
-                'raw_body': raw_body.decode('utf-8', errors='replace') if isinstance(raw_body, bytes) else raw_body,
-                'remote_addr': remote_addr,
-            })
-            event_id = event.id
+            cr.execute("""
+                INSERT INTO bank_webhook_event (provider_code, raw_body, remote_addr, state, received_at,
+                                                create_uid, create_date, write_uid, write_date)
+                VALUES (%(code)s, %(body)s, %(addr)s, 'received', now() AT TIME ZONE 'UTC',
+                        %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC')
+                RETURNING id
+            """, {'code': provider_code, 'body': raw_body, 'addr': remote_addr, 'uid': self.env.uid})
+            event_id = cr.fetchone()[0]
         return self.browse(event_id)
 
     # === PROCESSING === #
 
-    def _process(self):
+    def _process(self, provider_code=None, raw_body=None):
         """Process the event in transactions of its own, retrying on concurrency
         errors; return (HTTP status, body) for the bank. The outcome is committed
-        before this returns."""
+        before this returns. The webhook, which has just stored the event, passes its
+        provider and body so that they are not read back."""
         self.ensure_one()
         try:
-            return self._process_attempts()
+            return self._process_attempts(provider_code, raw_body)
         finally:
             # the work was committed by other cursors: what this one holds in cache is stale
             self.env.invalidate_all()
 
-    def _process_attempts(self):
+    def _process_attempts(self, provider_code=None, raw_body=None):
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.env.registry.cursor() as cr:
                     # as OdooBot, not the public user of the bank's request (messages, activities)
                     event = self.with_env(self.env(cr=cr, user=SUPERUSER_ID, su=True))
-                    return getattr(event, f'_process_{event.provider_code}')()
+                    method = getattr(event, f'_process_{provider_code or event.provider_code}')
+                    return method(raw_body) if raw_body is not None else method()
             except psycopg2.IntegrityError as error:
                 if error.diag.constraint_name != 'bank_webhook_event_processed_key_unique':
                     # not our claim: applying the payment failed, the bank must send it again
@@ -124,65 +131,74 @@ class BankWebhookEvent(models.Model):
         self.invalidate_recordset(['state', 'result'])
         return status, body
 
-    def _process_tbank(self):
-        """T-Bank notification (bank-apis.md §1.7): verify, find, apply once, answer OK."""
+    def _process_tbank(self, raw_body=None):
+        """T-Bank notification (bank-apis.md §1.7): verify, find, apply once, answer OK.
+        What the event learns is written once, with its outcome."""
         try:
-            payload = json.loads(self.raw_body or '')
+            payload = json.loads(self.raw_body if raw_body is None else raw_body or '')
         except ValueError:
             payload = None
         if not isinstance(payload, dict) or not payload.get('TerminalKey') or not payload.get('Status'):
             self.write({'state': 'rejected', 'result': _("Malformed notification: a JSON object with "
                                                          "TerminalKey and Status was expected.")})
             return 400, 'Bad Request'
-        self.write({
+        values = {
             'order_id': str(payload.get('OrderId') or '')[:64],
             'bank_payment_id': str(payload.get('PaymentId') or '')[:64],
             'bank_status': str(payload['Status'])[:32],
             'amount_minor': payload.get('Amount') if isinstance(payload.get('Amount'), int) else 0,
-        })
-        provider = self.env['payment.provider'].search([
+        }
+        provider = self.env['payment.provider'].search_fetch([
             ('code', '=', 'tbank'), ('tbank_terminal_key', '=', payload['TerminalKey']),
-            ('state', '!=', 'disabled')], limit=1)
+            ('state', '!=', 'disabled')], ['tbank_password'], limit=1)
         if not provider or not verify_token(payload, provider.tbank_password or ''):
             _logger.warning("T-Bank notification %s rejected: bad terminal or token", self.id)
-            self.write({'state': 'rejected', 'result': _("Forged or unknown signature: the token does not "
-                                                         "match any enabled T-Bank terminal.")})
+            self.write(dict(values, state='rejected', result=_("Forged or unknown signature: the token does not "
+                                                               "match any enabled T-Bank terminal.")))
             return 403, 'Forbidden'
-        self.dedupe_key = self._tbank_key(payload)
+        values['dedupe_key'] = dedupe_key = self._tbank_key(payload)
         Transaction = self.env['payment.transaction']
         try:
             tx = Transaction._get_tx_from_notification_data('tbank', payload)
         except ValidationError as error:
             if Transaction.search_count([('reference', '=', payload.get('OrderId')),
                                          ('provider_code', '=', 'tbank')]):
-                self.write({'state': 'rejected', 'result': str(error)})
+                self.write(dict(values, state='rejected', result=str(error)))
             else:
-                self.write({'state': 'waiting', 'result': _("No order %(order)s yet: processed when it exists.",
-                                                            order=payload.get('OrderId'))})
+                self.write(dict(values, state='waiting', result=_(
+                    "No order %(order)s yet: processed when it exists.", order=payload.get('OrderId'))))
             return 200, 'OK'
-        if self.search_count([('processed_key', '=', self.dedupe_key)]):
-            self.write({'state': 'duplicate', 'transaction_id': tx.id,
-                        'result': _("Already applied by an earlier delivery.")})
+        # Claim the notification unless an earlier delivery applied it: a concurrent
+        # delivery of the same one waits here on the unique key until this transaction
+        # ends, then fails on it (→ duplicate, answered OK).
+        self.env.cr.execute("""
+            UPDATE bank_webhook_event SET processed_key = %(key)s
+             WHERE id = %(id)s
+               AND NOT EXISTS (SELECT 1 FROM bank_webhook_event WHERE processed_key = %(key)s)
+        """, {'key': dedupe_key, 'id': self.id}, log_exceptions=False)
+        if not self.env.cr.rowcount:
+            self.write(dict(values, state='duplicate', transaction_id=tx.id,
+                            result=_("Already applied by an earlier delivery.")))
             return 200, 'OK'
-        # Claim the notification: a concurrent delivery of the same one waits here until
-        # this transaction ends, then fails on the unique key (→ duplicate, answered OK).
-        self.env.cr.execute("UPDATE bank_webhook_event SET processed_key = %s WHERE id = %s",
-                            [self.dedupe_key, self.id], log_exceptions=False)
-        self.env.cr.execute("SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE", [tx.id])
-        tx.invalidate_recordset()
+        # Concurrent notifications of one payment (other statuses) serialise on its row. What
+        # was read of it above is of this transaction's snapshot, which the lock confirms
+        # (a row changed since would fail here and be retried): nothing to read again.
+        self.env.cr.execute("SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE", [tx.id],
+                            log_exceptions=False)
         try:
             with self.env.cr.savepoint():
                 # The bank is answered once the transaction's new state is committed; the
                 # accounting that follows (payment posted and reconciled, deal, salesperson)
-                # runs right after in Odoo's post-processing job, triggered now.
+                # and the chatter messages run right after in Odoo's post-processing job,
+                # triggered now.
                 tx.with_context(bank_crm_defer_post_process=True)._handle_notification_data('tbank', payload)
         except ValidationError as error:
-            self.write({'state': 'rejected', 'processed_key': False, 'transaction_id': tx.id,
-                        'result': str(error)})
+            self.write(dict(values, state='rejected', processed_key=False, transaction_id=tx.id,
+                            result=str(error)))
             tx._log_message_on_linked_documents(_("A T-Bank notification was refused: %(error)s", error=error))
             return 200, 'OK'
-        self.write({'state': 'processed', 'transaction_id': tx.id,
-                    'result': _("Applied: the transaction is %(state)s.", state=tx.state)})
+        self.write(dict(values, state='processed', transaction_id=tx.id,
+                        result=_("Applied: the transaction is %(state)s.", state=tx.state)))
         return 200, 'OK'
 
     @api.model

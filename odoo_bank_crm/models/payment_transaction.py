@@ -1,7 +1,12 @@
 import logging
+import os
+import threading
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+import psycopg2
+from psycopg2 import sql as pgsql
+
+from odoo import _, api, fields, models, sql_db
 from odoo.exceptions import ValidationError
 
 from .. import const
@@ -13,6 +18,40 @@ _logger = logging.getLogger(__name__)
 ORDER_ID_MAX_LENGTH = 36      # bank-apis.md §1.3 Init OrderId
 DESCRIPTION_MAX_LENGTH = 140  # bank-apis.md §1.3 Init Description
 RECEIPT_NAME_MAX_LENGTH = 128
+POST_PROCESS_CRON_XMLID = 'payment.cron_post_process_payment_tx'
+
+
+class _CronWakeUp:
+    """Wakes Odoo's cron workers up, as `ir.cron._notifydb` does (NOTIFY cron_trigger on the
+    `postgres` database, where they listen), on a connection this process keeps open:
+    Odoo's own opens and closes one each time (a new PostgreSQL backend per notification,
+    a few milliseconds of both cores for every bank notification)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pid = self.connection = None
+
+    def __call__(self, dbname):
+        with self.lock:
+            for attempt in (1, 2):
+                try:
+                    if self.connection is None or self.connection.closed or self.pid != os.getpid():
+                        self.pid, self.connection = os.getpid(), None  # never reuse a parent's after a fork
+                        _dbname, info = sql_db.connection_info_for('postgres')
+                        self.connection = psycopg2.connect(**info)
+                        self.connection.autocommit = True
+                    with self.connection.cursor() as cr:
+                        cr.execute(pgsql.SQL("SELECT {}('cron_trigger', %s)").format(
+                            pgsql.Identifier(os.getenv('ODOO_NOTIFY_FUNCTION', 'pg_notify'))), [dbname])
+                    return
+                except psycopg2.Error as error:
+                    self.connection = None
+                    if attempt == 2:
+                        # the job still runs when the cron worker next wakes up by itself
+                        _logger.warning("Could not wake the cron workers up: %s", error)
+
+
+_wake_up_cron_workers = _CronWakeUp()
 
 
 class PaymentTransaction(models.Model):
@@ -22,6 +61,10 @@ class PaymentTransaction(models.Model):
         string="T-Bank Status", readonly=True, copy=False,
         help="The last payment status the bank reported (NEW, AUTHORIZED, CONFIRMED, ...).")
     tbank_payment_url = fields.Char(string="T-Bank Payment Link", readonly=True, copy=False)
+    # The 'transaction received' messages of a bank's notification, posted on the invoices
+    # by the post-processing job that follows it rather than while the bank waits for its
+    # answer (see `_log_received_message`). Technical: no label to translate.
+    bank_crm_deferred_messages = fields.Json(readonly=True, copy=False, export_string_translation=False)
 
     # === BUSINESS METHODS - PAYMENT FLOW === #
 
@@ -199,7 +242,7 @@ class PaymentTransaction(models.Model):
                 "The notified amount (%(received)s) does not match the order's (%(expected)s).",
                 received=from_minor(amount, self.currency_id), expected=self.amount))
         payment_method = self._tbank_payment_method(notification_data.get('Pan'))
-        if payment_method:
+        if payment_method and payment_method != self.payment_method_id:
             self.payment_method_id = payment_method
         if notification_data.get('PaymentId') and not self.provider_reference:
             self.provider_reference = str(notification_data['PaymentId'])
@@ -211,6 +254,8 @@ class PaymentTransaction(models.Model):
         if not pan:
             return self.env['payment.method']
         code = 'sbp' if str(pan).lstrip().startswith('+') else 'card'
+        if self.payment_method_id.code == code:
+            return self.payment_method_id
         return self.env['payment.method']._get_from_code(code)
 
     def _tbank_apply_status(self, status, message=None):
@@ -269,14 +314,51 @@ class PaymentTransaction(models.Model):
         """Odoo's own post-processing (payment posted and reconciled with the invoice) as
         soon as the transaction is final, not only when the customer comes back: at once,
         or, for a bank's notification that must be answered quickly, by Odoo's
-        post-processing job triggered to run right now."""
+        post-processing job triggered to run right now (it also posts the messages the
+        notification deferred)."""
         to_process = self.filtered(lambda tx: tx.state in ('done', 'cancel') and not tx.is_post_processed)
-        if not to_process:
-            return
         if self.env.context.get('bank_crm_defer_post_process'):
-            self.env.ref('payment.cron_post_process_payment_tx')._trigger()
-        else:
+            if to_process or self.filtered('bank_crm_deferred_messages'):
+                self._bank_crm_trigger_post_processing()
+        elif to_process:
             to_process._post_process()
+
+    @api.model
+    def _bank_crm_trigger_post_processing(self):
+        """`ir.cron._trigger()` of Odoo's post-processing job, lean enough for a request the
+        bank is waiting on: the trigger row inserted directly, and the cron workers woken up
+        once the transaction commits on a connection kept open (see `_CronWakeUp`)."""
+        cron_id = self.env['ir.model.data']._xmlid_to_res_id(POST_PROCESS_CRON_XMLID)
+        self.env.cr.execute("""
+            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+            VALUES (%(cron)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC',
+                    %(uid)s, now() AT TIME ZONE 'UTC')
+        """, {'cron': cron_id, 'uid': self.env.uid})
+        dbname = self.env.cr.dbname
+        self.env.cr.postcommit.add(lambda: _wake_up_cron_workers(dbname))
+
+    def _log_received_message(self):
+        """ Override of `payment`: while the bank waits for the answer to its notification
+        (context `bank_crm_defer_post_process`), the chatter messages on the invoices are
+        only written down; the post-processing job triggered with it posts them, in order. """
+        if not self.env.context.get('bank_crm_defer_post_process'):
+            self._bank_crm_post_deferred_messages()  # earlier statuses' messages come first
+            return super()._log_received_message()
+        deferred = self.filtered(lambda tx: tx.provider_code == 'tbank')
+        for tx in deferred:
+            tx.bank_crm_deferred_messages = [*(tx.bank_crm_deferred_messages or []), tx._get_received_message()]
+        return super(PaymentTransaction, self - deferred)._log_received_message()
+
+    def _bank_crm_post_deferred_messages(self):
+        for tx in self.filtered('bank_crm_deferred_messages'):
+            messages, tx.bank_crm_deferred_messages = tx.bank_crm_deferred_messages, False
+            for message in messages:
+                tx._log_message_on_linked_documents(message)
+
+    def _post_process(self):
+        """ Override of `payment`: first the messages a bank's notification deferred. """
+        self._bank_crm_post_deferred_messages()
+        return super()._post_process()
 
     # === CRON === #
 

@@ -46,6 +46,31 @@ class TestTBankWebhook(TBankCommon, HttpCase):
         self.assertEqual(event.transaction_id, tx)
         self.assertIn('"Status": "CONFIRMED"', event.raw_body)
 
+    def test_invoice_messages_are_posted_by_the_job_in_order(self):
+        """While the bank waits, the invoice's chatter messages are only written down;
+        the post-processing job posts them, in the order of the statuses, before its own."""
+        invoice = self._create_invoice()
+        tx = self._create_invoice_tx(invoice)
+        before = invoice.message_ids
+        for status in ('AUTHORIZED', 'CONFIRMED', 'CONFIRMED'):
+            response = self.opener.post(self.base_url() + WEBHOOK, data=json.dumps(self._notification(tx, status)),
+                                        headers={'Content-Type': 'application/json'}, timeout=30)
+            self.assertEqual(response.text, 'OK')
+        self.env.invalidate_all()
+        self.assertEqual(self._events().mapped('state')[-3:], ['processed', 'processed', 'duplicate'])
+        self.assertEqual(len(tx.bank_crm_deferred_messages), 2)
+        self.assertEqual(invoice.message_ids, before, "nothing posted while the bank waited")
+        # what the triggered job (payment's _cron_post_process) does, without its commits
+        self.env['payment.transaction'].search([('is_post_processed', '=', False)])._post_process()
+        self.env.invalidate_all()
+        self.assertFalse(tx.bank_crm_deferred_messages)
+        self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
+        bodies = [message.body for message in (invoice.message_ids - before).sorted('id')]
+        self.assertGreaterEqual(len(bodies), 2)
+        self.assertIn(tx.reference, bodies[0])
+        self.assertIn(tx.reference, bodies[1])
+        self.assertNotEqual(bodies[0], bodies[1], "the authorization's message, then the confirmation's")
+
     def test_redelivery_changes_nothing_twice(self):
         tx = self._create_invoice_tx()
         payload = self._notification(tx, 'CONFIRMED')
