@@ -53,7 +53,8 @@ class BankCrmPaymentOrder(models.Model):
     journal_id = fields.Many2one(
         'account.journal', string="From Account", required=True, check_company=True, index=True, tracking=True,
         domain=f"[('type', 'in', {MONEY_JOURNAL_TYPES!r})]")
-    journal_type = fields.Selection(related='journal_id.type', string="Account Type")
+    journal_type = fields.Selection(related='journal_id.type', string="Account Type",
+                                    help="Bank accounts pay through the bank; the cash desk pays by hand.")
     currency_id = fields.Many2one('res.currency', compute='_compute_currency_id', store=True, precompute=True)
     company_currency_id = fields.Many2one(related='company_id.currency_id', string="Company Currency")
     partner_id = fields.Many2one('res.partner', string="Recipient", required=True, tracking=True,
