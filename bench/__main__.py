@@ -1,4 +1,4 @@
-"""python3 -m bench [--only NAME] [-n REQUESTS] [-c CONCURRENCY] [--sizes 250,1000] [--keep] [--json FILE]
+"""python3 -m bench [--only NAME] [-n REQUESTS] [-c CONCURRENCY] [--sizes 250,1000] [--operations 20000] [--lines 10000] [--keep] [--json FILE]
 
 Runs every benchmark (or those named with --only) and prints its figures, next to a
 baseline measured in the same run, with the ratios and whether the goals hold.
@@ -17,7 +17,7 @@ import harness  # noqa: E402
 import odoo_env  # noqa: E402
 import pgcluster  # noqa: E402
 
-from bench import auto_invoice, sync, webhook  # noqa: E402
+from bench import auto_invoice, matching, sync, webhook  # noqa: E402
 from bench import statement  # noqa: E402
 
 
@@ -33,7 +33,7 @@ def run_auto_invoice(args):
 
 
 def run_sync(args):
-    result = sync.run(keep=args.keep, log=lambda line: print(line, file=sys.stderr, flush=True))
+    result = sync.run(operations=args.operations, keep=args.keep, log=lambda line: print(line, file=sys.stderr, flush=True))
     print(sync.report(result), flush=True)
     return result
 
@@ -42,8 +42,18 @@ def run_statement(args):
     return statement.run(keep=args.keep)
 
 
+def run_matching(args, results=None):
+    sync_result = (results or {}).get("sync")
+    reference = (sync_result["first"], sync_result["count"]) if sync_result else None
+    result = matching.run(lines=args.lines, small=args.small, keep=args.keep, import_reference=reference,
+                          log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(matching.report(result), flush=True)
+    return result
+
+
 BENCHMARKS = {"webhook": run_webhook, "auto_invoice": run_auto_invoice, "sync": run_sync}
 BENCHMARKS["statement"] = run_statement
+BENCHMARKS["matching"] = run_matching  # after sync: compared with its import when both run
 
 
 def main(argv=None):
@@ -56,6 +66,12 @@ def main(argv=None):
     parser.add_argument("--baseline", choices=sorted(webhook.BASELINES), default="version_info",
                         help="webhook: the trivial Odoo route measured next to it")
     parser.add_argument("--sizes", default="250,1000", help="auto_invoice: batch sizes, comma-separated")
+    parser.add_argument("--operations", type=int, default=sync.OPERATIONS,
+                        help=f"sync: operations imported ({sync.OPERATIONS:,})")
+    parser.add_argument("--lines", type=int, default=matching.LINES,
+                        help=f"matching: incoming lines against as many open invoices ({matching.LINES:,})")
+    parser.add_argument("--small", type=int, default=matching.SMALL,
+                        help=f"matching: the smaller batch whose queries are compared ({matching.SMALL:,})")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
@@ -72,7 +88,7 @@ def main(argv=None):
     results = {}
     try:
         for name in args.only or list(BENCHMARKS):
-            results[name] = BENCHMARKS[name](args)
+            results[name] = BENCHMARKS[name](args, results) if name == "matching" else BENCHMARKS[name](args)
             print(flush=True)
     finally:
         if not was_running:

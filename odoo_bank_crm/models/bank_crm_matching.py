@@ -110,52 +110,68 @@ class AccountBankStatementLine(models.Model):
     @api.model
     def _bank_crm_apply_match_results(self, results, lines_by_id, invoices_by_id, auto):
         """Apply the matcher's answers in batches: one write per outcome (and per partner
-        or fee found), one create of all proposals; only the sure matches are reconciled
-        one by one, as each is its own accounting entry."""
+        or fee found), one create of all proposals, the sure matches reconciled together
+        (`_bank_crm_reconcile_batch`)."""
         Line = self.env['account.bank.statement.line']
+        # ids in lists, recordsets made once: a recordset grown line by line costs its size each time
         by_partner, by_fee = {}, {}
-        to_match, proposed, proposal_values, to_reconcile = Line, Line, [], []
+        to_match_ids, proposed_ids, proposal_values, to_reconcile = [], [], [], []
         for result in results:
             line = lines_by_id[result.line_id]
             if result.partner_id and not line.partner_id:
-                by_partner.setdefault(result.partner_id, Line)
-                by_partner[result.partner_id] |= line
+                by_partner.setdefault(result.partner_id, []).append(line.id)
             if result.kind == 'payout' and not result.auto:
-                to_match |= line  # looks like a payout by the payer's name only: a person decides
+                to_match_ids.append(line.id)  # looks like a payout by the payer's name only: a person decides
             elif result.kind == 'payout':
-                by_fee.setdefault(result.fee or Decimal(0), Line)
-                by_fee[result.fee or Decimal(0)] |= line
+                by_fee.setdefault(result.fee or Decimal(0), []).append(line.id)
             elif result.kind == 'invoice' and result.auto and auto and result.best:
                 to_reconcile.append((line, [(invoices_by_id[a.invoice_id], float(a.amount))
                                             for a in result.best.allocations], result))
             elif result.candidates:
-                proposed |= line
+                proposed_ids.append(line.id)
                 proposal_values += [{
                     'statement_line_id': line.id, 'invoice_id': allocation.invoice_id,
                     'amount': float(allocation.amount), 'score': candidate.score,
                     'reasons': ", ".join(candidate.reasons),
                 } for candidate in result.candidates for allocation in candidate.allocations]
             else:
-                to_match |= line
-        for partner_id, lines in by_partner.items():
-            lines.partner_id = partner_id
-        for fee, lines in by_fee.items():
+                to_match_ids.append(line.id)
+        for partner_id, line_ids in by_partner.items():
+            Line.browse(line_ids).partner_id = partner_id
+        for fee, line_ids in by_fee.items():
+            lines = Line.browse(line_ids)
             lines.write({'bank_crm_match_state': 'payout', 'bank_crm_acquiring_fee': float(fee)})
             for line in lines:
                 line._bank_crm_book_payout_fee()
+        def propose(line, allocations, result, error):
+            _logger.info("Bank transaction %s not reconciled automatically: %s", line.id, error)
+            proposal_values.extend({
+                'statement_line_id': line.id, 'invoice_id': invoice.id, 'amount': amount,
+                'score': result.best.score, 'reasons': ", ".join(result.best.reasons),
+            } for invoice, amount in allocations)
+            proposed_ids.append(line.id)
+
+        # the sure matches are reconciled together (one batch of journal items and one
+        # reconciliation plan); should the batch fail, one by one, each in its savepoint
+        try:
+            with self.env.cr.savepoint():
+                failed = self._bank_crm_reconcile_batch(
+                    [(line, allocations) for line, allocations, _result in to_reconcile])
+        except UserError:
+            failed = None
         for line, allocations, result in to_reconcile:
-            try:
-                with self.env.cr.savepoint():
-                    line._bank_crm_reconcile_invoices(allocations)
-            except UserError as error:
-                _logger.info("Bank transaction %s not reconciled automatically: %s", line.id, error)
-                proposed |= line
-                proposal_values += [{
-                    'statement_line_id': line.id, 'invoice_id': invoice.id, 'amount': amount,
-                    'score': result.best.score, 'reasons': ", ".join(result.best.reasons),
-                } for invoice, amount in allocations]
+            if failed is None:
+                try:
+                    with self.env.cr.savepoint():
+                        line._bank_crm_reconcile_invoices(allocations)
+                except UserError as error:
+                    propose(line, allocations, result, error)
+            elif line in failed:
+                propose(line, allocations, result, failed[line])
+        proposed, to_match = Line.browse(proposed_ids), Line.browse(to_match_ids)
         # proposals are the matcher's bookkeeping, kept whoever booked the transactions
         (proposed | to_match).sudo().bank_crm_proposal_ids.unlink()
+        proposed.company_id  # read at once what the proposals' stored related fields need
         self.env['bank.crm.match.proposal'].sudo().create(proposal_values)
         proposed.bank_crm_match_state = 'proposed'
         to_match.bank_crm_match_state = 'to_match'
@@ -169,50 +185,95 @@ class AccountBankStatementLine(models.Model):
         :param allocations: [(account.move, amount in the transaction's currency)]
         """
         self.ensure_one()
-        if self.is_reconciled:
+        failed = self._bank_crm_reconcile_batch([(self, allocations)])
+        if failed:
+            raise failed[self]
+        return True
+
+    @api.model
+    def _bank_crm_check_reconcilable(self, line, allocations):
+        """What reconciling `line` with `allocations` takes, or the UserError saying why not:
+        (suspense line, partner, [(invoice, its receivable lines, amount)], what stays in suspense)."""
+        if line.is_reconciled:
             raise UserError(_("This transaction is already matched."))
-        _liquidity, suspense, other = self._seek_for_lines()
+        _liquidity, suspense, other = line._seek_for_lines()
         if other or len(suspense) != 1:
             raise UserError(_("This transaction is already partly matched: undo that first."))
-        company_currency = self.company_id.currency_id
-        if self.currency_id != company_currency or any(inv.currency_id != company_currency
+        company_currency = line.company_id.currency_id
+        if line.currency_id != company_currency or any(inv.currency_id != company_currency
                                                        for inv, _amount in allocations):
             raise UserError(_("Only transactions and invoices in the company's currency are matched here."))
         total = sum(amount for _invoice, amount in allocations)
-        if company_currency.compare_amounts(total, self.amount) > 0:
+        if company_currency.compare_amounts(total, line.amount) > 0:
             raise UserError(_("The invoices take more than the transaction brought."))
-        partner = allocations[0][0].commercial_partner_id
-        commands, receivables = [], []
+        receivables = []
         for invoice, amount in allocations:
             receivable = invoice.line_ids.filtered(
                 lambda l: l.account_id.account_type == 'asset_receivable' and not l.reconciled)
             if not receivable:
                 raise UserError(_("Invoice %(invoice)s has nothing left to pay.", invoice=invoice.name))
-            receivables.append(receivable)
-            commands.append(Command.create({
-                'name': self.payment_ref or invoice.name, 'account_id': receivable[0].account_id.id,
-                'partner_id': partner.id, 'balance': -amount, 'amount_currency': -amount,
-                'currency_id': company_currency.id,
-            }))
-        rest = company_currency.round(self.amount - total)
-        if company_currency.is_zero(rest):
-            commands.append(Command.delete(suspense.id))
-        else:
-            commands.append(Command.update(suspense.id, {'balance': -rest, 'amount_currency': -rest}))
-        # as Odoo's own bank reconciliation does: rewrite the entry's counterpart lines
-        move = self.move_id.with_context(skip_readonly_check=True, skip_invoice_sync=True, force_delete=True)
-        existing = move.line_ids
-        move.write({'partner_id': partner.id, 'line_ids': commands})
-        new_lines = move.line_ids - existing
-        for line, receivable in zip(new_lines.sorted('id'), receivables):
-            (line | receivable).reconcile()
-        leads = self.env['crm.lead'].browse([inv.bank_crm_lead_id.id for inv, _a in allocations
-                                             if inv.bank_crm_lead_id])
-        # the partner came with the entry's lines; the entry itself must not be touched again
-        self.with_context(skip_account_move_synchronization=True).write(
-            {'bank_crm_match_state': 'matched', 'bank_crm_lead_id': leads[:1].id})
-        self.sudo().bank_crm_proposal_ids.unlink()
-        return True
+            receivables.append((invoice, receivable, amount))
+        return suspense, allocations[0][0].commercial_partner_id, receivables, \
+            company_currency.round(line.amount - total)
+
+    @api.model
+    def _bank_crm_reconcile_batch(self, items):
+        """Reconcile incoming transactions with invoices, all in one go: the journal items
+        of all their entries are replaced in one create and one unlink (the entries checked
+        balanced once), and reconciled by one reconciliation plan, as Odoo's own
+        reconciliation does line by line (see `_bank_crm_reconcile_invoices`). Queries do not
+        grow with the number of transactions, only Odoo's own bookkeeping of each entry.
+
+        :param items: [(statement line, [(account.move, amount in the line's currency)])]
+        :return: {statement line: UserError} of the transactions that cannot be reconciled
+        """
+        Line = self.env['account.bank.statement.line']
+        MoveLine = self.env['account.move.line'].with_context(skip_readonly_check=True, skip_invoice_sync=True)
+        lines = Line.browse([line.id for line, _allocations in items])
+        lines.move_id.line_ids.account_id  # read the entries of all lines at once
+        self.env['account.move'].browse(
+            {invoice.id for _line, allocations in items for invoice, _amount in allocations}).line_ids.account_id
+        failed, ready = {}, []
+        for line, allocations in items:
+            try:
+                ready.append((line, allocations, *self._bank_crm_check_reconcilable(line, allocations)))
+            except UserError as error:
+                failed[line] = error
+        if not ready:
+            return failed
+        values, receivables, to_unlink, to_update, matched = [], [], MoveLine, [], Line
+        for line, allocations, suspense, partner, line_receivables, rest in ready:
+            currency = line.company_id.currency_id
+            matched |= line
+            for invoice, receivable, amount in line_receivables:
+                receivables.append(receivable)
+                values.append({
+                    'move_id': line.move_id.id, 'name': line.payment_ref or invoice.name,
+                    'account_id': receivable[0].account_id.id, 'partner_id': partner.id,
+                    'balance': -amount, 'amount_currency': -amount, 'currency_id': currency.id,
+                })
+            if currency.is_zero(rest):
+                to_unlink |= suspense
+            else:
+                to_update.append((suspense, rest))  # an overpayment stays in suspense
+        moves = matched.move_id
+        with moves._check_balanced({'records': moves}):
+            new_lines = MoveLine.create(values)
+            for suspense, rest in to_update:
+                suspense.with_context(skip_readonly_check=True).write({'balance': -rest, 'amount_currency': -rest})
+            to_unlink.with_context(force_delete=True).unlink()
+        MoveLine._reconcile_plan([new_line | receivable for new_line, receivable in zip(new_lines, receivables)])
+        by_lead = {}
+        for line, allocations, *_rest in ready:
+            lead = next((invoice.bank_crm_lead_id for invoice, _amount in allocations if invoice.bank_crm_lead_id),
+                        self.env['crm.lead'])
+            by_lead[lead] = by_lead.get(lead, Line) | line
+        # the entries' lines are final; the entries themselves must not be touched again
+        for lead, lead_lines in by_lead.items():
+            lead_lines.with_context(skip_account_move_synchronization=True).write(
+                {'bank_crm_match_state': 'matched', 'bank_crm_lead_id': lead.id})
+        matched.sudo().bank_crm_proposal_ids.unlink()
+        return failed
 
     def _bank_crm_book_payout_fee(self):
         """An acquiring payout: the fee its purpose states is booked as an expense next to it."""
