@@ -275,6 +275,20 @@ class BankErrorBody(NamedTuple):
     error_id: Any = None
 
 
+def send(request, fail):
+    """The answer of ``request()`` (one call of ``requests``); a network failure
+    (timeout, no connection, any other ``requests`` error) is raised as the
+    `BankUnavailable` that ``fail(error_class, message)`` builds and logs."""
+    try:
+        return request()
+    except requests.Timeout as exc:
+        raise fail(BankUnavailable, f"no answer in time ({type(exc).__name__})") from None
+    except requests.ConnectionError as exc:
+        raise fail(BankUnavailable, f"cannot connect ({type(exc).__name__})") from None
+    except requests.RequestException as exc:
+        raise fail(BankUnavailable, f"request failed ({type(exc).__name__})") from None
+
+
 class BusinessApiClient:
     """The plumbing the business-API clients (`TBankBusinessClient`, `TochkaClient`)
     share: the token, base URL, timeout and session; `_request`, the one place that
@@ -422,16 +436,12 @@ class BusinessApiClient:
             )
             return error
 
-        try:
-            response = self.session.request(
+        response = send(
+            lambda: self.session.request(
                 method, url, params=params, data=data, headers=headers, timeout=self.timeout
-            )
-        except requests.Timeout as exc:
-            raise fail(BankUnavailable, f"no answer in time ({type(exc).__name__})") from None
-        except requests.ConnectionError as exc:
-            raise fail(BankUnavailable, f"cannot connect ({type(exc).__name__})") from None
-        except requests.RequestException as exc:
-            raise fail(BankUnavailable, f"request failed ({type(exc).__name__})") from None
+            ),
+            fail,
+        )
 
         status = response.status_code
         try:

@@ -15,7 +15,7 @@ from ..errors import (
     BankRateLimited,
     BankUnavailable,
 )
-from ..wire import retry_after_seconds
+from ..wire import retry_after_seconds, send
 from .const import DEFAULT_ERROR_CLASS, DEFAULT_TIMEOUT, ERROR_CODE_CLASSES, PRODUCTION_URL
 from .schemas import (
     CancelResponse,
@@ -283,14 +283,7 @@ class TBankAcquiringClient:
             )
             return error
 
-        try:
-            response = self.session.post(url, json=body, timeout=self.timeout)
-        except requests.Timeout as exc:
-            raise fail(BankUnavailable, f"no answer in time ({type(exc).__name__})") from None
-        except requests.ConnectionError as exc:
-            raise fail(BankUnavailable, f"cannot connect ({type(exc).__name__})") from None
-        except requests.RequestException as exc:
-            raise fail(BankUnavailable, f"request failed ({type(exc).__name__})") from None
+        response = send(lambda: self.session.post(url, json=body, timeout=self.timeout), fail)
 
         status = response.status_code
         if status == 429:
