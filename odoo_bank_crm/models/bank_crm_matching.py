@@ -172,7 +172,11 @@ class AccountBankStatementLine(models.Model):
         # proposals are the matcher's bookkeeping, kept whoever booked the transactions
         (proposed | to_match).sudo().bank_crm_proposal_ids.unlink()
         proposed.company_id  # read at once what the proposals' stored related fields need
-        self.env['bank.crm.match.proposal'].sudo().create(proposal_values)
+        Proposal = self.env['bank.crm.match.proposal'].sudo()
+        # the proposals' amounts are in their invoice's currency: read them all at once (else
+        # the create reads each invoice on its own, a query a proposal)
+        Proposal.env['account.move'].browse({v['invoice_id'] for v in proposal_values}).fetch(['currency_id'])
+        Proposal.create(proposal_values)
         proposed.bank_crm_match_state = 'proposed'
         to_match.bank_crm_match_state = 'to_match'
 
