@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_repr
 
 from ..bank_api import matching
+from ..utils import to_decimal
 
 _logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class AccountBankStatementLine(models.Model):
 
     @api.model
     def _bank_crm_decimal(self, amount, currency):
-        return Decimal(float_repr(currency.round(amount), currency.decimal_places))
+        return to_decimal(amount, currency)
 
     @api.model
     def _bank_crm_apply_match_results(self, results, lines_by_id, invoices_by_id, auto):

@@ -29,7 +29,7 @@ class BankCrmMoneyRight(models.Model):
     active = fields.Boolean(default=True, tracking=True)
     journal_ids = fields.Many2many(
         'account.journal', 'bank_crm_money_right_journal_rel', 'right_id', 'journal_id',
-        string="Accounts", domain="[('type', 'in', ('bank', 'cash', 'credit')), ('company_id', '=', company_id)]",
+        string="Accounts", domain=f"[('type', 'in', {MONEY_JOURNAL_TYPES!r}), ('company_id', '=', company_id)]",
         help="The bank and cash accounts this employee sees, with their transactions, and may pay from.")
 
     can_issue_invoices = fields.Boolean(string="Issue Invoices", default=True, tracking=True)
@@ -136,13 +136,18 @@ class BankCrmMoneyRight(models.Model):
         user = user or self.env.user
         if self.env.su and user == self.env.user or not self._bank_crm_is_restricted(user):
             return True
-        right = self._bank_crm_right_of(user, company)
-        if not right:
+        return self._bank_crm_right_of(user, company)._bank_crm_grants(operation, journals)
+
+    def _bank_crm_grants(self, operation, journals=None):
+        """What this right (or its absence: an empty recordset) allows: `operation` on every
+        bank, cash and card account of `journals`, if given."""
+        if not self:
             return operation in DEFAULT_WITHOUT_RIGHT and not journals
-        if not right[operation]:
+        if not self[operation]:
             return False
-        money_journals = journals.sudo().filtered(lambda j: j.type in MONEY_JOURNAL_TYPES) if journals else journals
-        return not journals or not (money_journals - right.journal_ids)
+        if not journals:
+            return True
+        return not (journals.sudo().filtered(lambda j: j.type in MONEY_JOURNAL_TYPES)._origin - self.journal_ids)
 
     @api.model
     def _bank_crm_check(self, operation, journals=None):

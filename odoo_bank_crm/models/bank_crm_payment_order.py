@@ -1,16 +1,14 @@
-import base64
 import re
 import uuid
 from decimal import Decimal
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_repr
 from odoo.tools.misc import format_amount
 
 from ..bank_api import BankError, onec
 from ..bank_api.money import from_minor_units, to_minor_units
-from ..utils import to_minor
+from ..utils import to_decimal, to_minor
 from .bank_crm_money_right import MONEY_JOURNAL_TYPES
 
 # Payments that count against a manager's daily and monthly limits: those that went
@@ -141,13 +139,11 @@ class BankCrmPaymentOrder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        Right = self.env['bank.crm.money.right']
         for vals in vals_list:
             if vals.get('name', _("New")) == _("New"):
                 vals['name'] = self.env['ir.sequence'].next_by_code('bank.crm.payment.order') or _("New")
         payments = super().create(vals_list)
-        for payment in payments:
-            Right._bank_crm_check('can_pay', payment.journal_id)
+        payments._bank_crm_check_may_pay()
         return payments
 
     def write(self, vals):
@@ -167,6 +163,10 @@ class BankCrmPaymentOrder(models.Model):
     def _unlink_only_drafts(self):
         if any(payment.state not in ('draft', 'canceled', 'rejected') for payment in self):
             raise UserError(_("Only draft, canceled or rejected payments can be deleted."))
+
+    def _bank_crm_check_may_pay(self):
+        """Raise unless the current user may make payments from these payments' accounts."""
+        self.env['bank.crm.money.right']._bank_crm_check('can_pay', self.journal_id)
 
     # === LIMITS === #
 
@@ -244,7 +244,7 @@ class BankCrmPaymentOrder(models.Model):
         for payment in self:
             if payment.state != 'draft':
                 raise UserError(_("Only a draft can be submitted."))
-            Right._bank_crm_check('can_pay', payment.journal_id)
+            payment._bank_crm_check_may_pay()
             payment._bank_crm_check_recipient()
             user = self.env.user
             today = fields.Date.context_today(payment)
@@ -332,7 +332,7 @@ class BankCrmPaymentOrder(models.Model):
             if payment.state not in ('draft', 'to_approve', 'ready', 'approved'):
                 raise UserError(_("%(payment)s was already sent or exported: cancel it in the bank.",
                                   payment=payment.name))
-            self.env['bank.crm.money.right']._bank_crm_check('can_pay', payment.journal_id)
+            payment._bank_crm_check_may_pay()
             payment.activity_unlink(['odoo_bank_crm.mail_activity_bank_crm_payment_approval'])
             payment.sudo().state = 'canceled'
         return True
@@ -341,7 +341,7 @@ class BankCrmPaymentOrder(models.Model):
         for payment in self:
             if payment.state not in ('rejected', 'canceled', 'failed'):
                 raise UserError(_("Only rejected, canceled or failed payments go back to draft."))
-            self.env['bank.crm.money.right']._bank_crm_check('can_pay', payment.journal_id)
+            payment._bank_crm_check_may_pay()
             payment.sudo().write({
                 'state': 'draft', 'approval_mode': False, 'approval_reason': False, 'approved_by_id': False,
                 'approved_date': False, 'rejection_reason': False, 'submitted_date': False, 'amount_company': 0,
@@ -370,12 +370,11 @@ class BankCrmPaymentOrder(models.Model):
                               payment=self.name, missing=", ".join(missing)))
 
     def _bank_crm_check_sendable(self):
-        Right = self.env['bank.crm.money.right']
         for payment in self:
             if payment.state not in ('ready', 'approved'):
                 raise UserError(_("%(payment)s is not ready: submit it, and have it approved when it needs to be.",
                                   payment=payment.name))
-            Right._bank_crm_check('can_pay', payment.journal_id)
+            payment._bank_crm_check_may_pay()
             payment._bank_crm_check_recipient()
 
     def _bank_crm_document_number(self):
@@ -383,7 +382,7 @@ class BankCrmPaymentOrder(models.Model):
         return str(int(digits[-6:]) or self.id % 1000000) if digits else str(self.id % 1000000)
 
     def _bank_crm_decimal_amount(self):
-        return Decimal(float_repr(self.currency_id.round(self.amount), self.currency_id.decimal_places))
+        return to_decimal(self.amount, self.currency_id)
 
     def action_send_to_bank(self):
         """Put each payment in its bank's list of payments to sign (T-Bank Business:
@@ -495,7 +494,7 @@ class BankCrmPaymentOrder(models.Model):
             if not by_hand:
                 raise UserError(_("Only cash payments and payments exported to 1C are marked paid by hand; "
                                   "the bank tells about the others."))
-            self.env['bank.crm.money.right']._bank_crm_check('can_pay', payment.journal_id)
+            payment._bank_crm_check_may_pay()
             payment.sudo().write({'state': 'done', 'done_date': fields.Datetime.now()})
             payment.message_post(body=_("Marked paid by %(user)s.", user=self.env.user.name))
         return True

@@ -7,14 +7,14 @@ import json
 
 from odoo import api, fields, models
 
-from .bank_crm_money_right import MONEY_JOURNAL_TYPES
-
 # The figures "see balances" covers: the account's balance in Odoo and at the bank.
 BALANCE_FIELDS = frozenset({
     'bank_crm_balance', 'bank_crm_bank_balance', 'bank_crm_balance_difference',
     'bank_crm_month_income', 'bank_crm_month_expense', 'current_statement_balance',
 })
-# The income and expense chart of the dashboard, for whoever may not see it.
+# Everything "see balances" hides: the figures and the dashboard's income and expense chart.
+HIDDEN_WITHOUT_BALANCES = BALANCE_FIELDS | {'bank_crm_dashboard_graph'}
+# The chart, for whoever may not see it.
 EMPTY_GRAPH = json.dumps([{'values': [], 'title': "", 'key': "", 'is_sample_data': False}])
 
 
@@ -34,16 +34,14 @@ class AccountJournal(models.Model):
             return
         right = Right._bank_crm_right_of()  # one query for the whole dashboard
         for journal in self:
-            journal.bank_crm_can_see_balances = bool(right.can_see_balances) and (
-                journal._origin in right.journal_ids or journal.type not in MONEY_JOURNAL_TYPES)
+            journal.bank_crm_can_see_balances = right._bank_crm_grants('can_see_balances', journal)
 
     def _read_format(self, fnames, load='_classic_read'):
         """Balances are blanked for whoever's rights do not show them (read, search_read,
         the web client's web_read)."""
         result = super()._read_format(fnames, load)
         hidden = BALANCE_FIELDS.intersection(fnames)
-        hidden_graph = 'bank_crm_dashboard_graph' in fnames
-        if (hidden or hidden_graph) and not self.env.su:
+        if HIDDEN_WITHOUT_BALANCES.intersection(fnames) and not self.env.su:
             blind = self.browse([values['id'] for values in result]).filtered(
                 lambda journal: not journal.bank_crm_can_see_balances).ids
             for values in result:
@@ -54,7 +52,7 @@ class AccountJournal(models.Model):
         return result
 
     def export_data(self, fields_to_export):
-        if (BALANCE_FIELDS | {'bank_crm_dashboard_graph'}).intersection(path.split('/')[0] for path in fields_to_export):
+        if HIDDEN_WITHOUT_BALANCES.intersection(path.split('/')[0] for path in fields_to_export):
             self.env['bank.crm.money.right']._bank_crm_check('can_see_balances', self)
         return super().export_data(fields_to_export)
 
