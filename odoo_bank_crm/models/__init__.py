@@ -1,3 +1,4 @@
+from . import mail_thread
 from . import account_bank_statement_line
 from . import account_journal
 from . import account_move

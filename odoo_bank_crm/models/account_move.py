@@ -23,6 +23,7 @@ class AccountMove(models.Model):
     def _bank_crm_on_payment_received(self):
         """One place for every way money reaches an invoice (acquiring, bank transfer,
         manual payment): announce on its deal what was paid since the last announcement."""
+        payments = []
         for invoice in self.filtered(lambda m: m.move_type == 'out_invoice' and m.state == 'posted'):
             paid = invoice.amount_total - invoice.amount_residual
             new_amount = invoice.currency_id.round(paid - invoice.bank_crm_notified_paid)
@@ -30,7 +31,8 @@ class AccountMove(models.Model):
                 continue
             invoice.bank_crm_notified_paid = paid
             if invoice.bank_crm_lead_id:
-                invoice.bank_crm_lead_id._bank_crm_payment_received(invoice, new_amount)
+                payments.append((invoice.bank_crm_lead_id, invoice, new_amount))
+        self.env['crm.lead']._bank_crm_payments_received(payments)
 
     def _bank_crm_tbank_payment_link(self, provider=None, redirect_due_date=None, success_url=None, fail_url=None):
         """The bank's payment link for what is due on this invoice: a T-Bank transaction

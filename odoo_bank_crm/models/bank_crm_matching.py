@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from ..bank_api import matching
 from ..utils import to_decimal
@@ -141,8 +142,7 @@ class AccountBankStatementLine(models.Model):
         for fee, line_ids in by_fee.items():
             lines = Line.browse(line_ids)
             lines.write({'bank_crm_match_state': 'payout', 'bank_crm_acquiring_fee': float(fee)})
-            for line in lines:
-                line._bank_crm_book_payout_fee()
+        Line.browse([line_id for line_ids in by_fee.values() for line_id in line_ids])._bank_crm_book_payout_fees()
         def propose(line, allocations, result, error):
             _logger.info("Bank transaction %s not reconciled automatically: %s", line.id, error)
             proposal_values.extend({
@@ -221,22 +221,44 @@ class AccountBankStatementLine(models.Model):
             company_currency.round(line.amount - total)
 
     @api.model
+    def _bank_crm_quiet_items(self, companies):
+        """Journal items for a batch: Odoo's per-item chatter notes off (the batch writes them
+        at once, see `account.move.line._bank_crm_item_notes`); no exchange difference sought
+        when reconciling, none can arise (everything in the company's currency, checked, and
+        no cash-basis taxes)."""
+        context = {'skip_readonly_check': True, 'skip_invoice_sync': True, 'tracking_disable': True}
+        if not any(companies.mapped('tax_exigibility')):
+            context['no_exchange_difference'] = True
+        return self.env['account.move.line'].with_context(**context)
+
+    @api.model
+    def _bank_crm_item_analytics(self, companies):
+        """The analytic distribution of new journal items, or None to let Odoo compute it:
+        without any distribution model in these companies it is empty (Odoo would look the
+        models up once per partner)."""
+        models_count = self.env['account.analytic.distribution.model'].search_count(
+            [('company_id', 'in', [*companies.ids, False])], limit=1)
+        return None if models_count else {'analytic_distribution': False}
+
+    @api.model
     def _bank_crm_reconcile_batch(self, items):
         """Reconcile incoming transactions with invoices, all in one go: the journal items
         of all their entries are replaced in one create and one unlink (the entries checked
         balanced once), and reconciled by one reconciliation plan, as Odoo's own
-        reconciliation does line by line (see `_bank_crm_reconcile_invoices`). Queries do not
-        grow with the number of transactions, only Odoo's own bookkeeping of each entry.
+        reconciliation does line by line (see `_bank_crm_reconcile_invoices`). The chatter
+        Odoo writes an item or an invoice at a time is written here at once: the notes of
+        the journal items created and deleted, and on each invoice the transfer that paid it
+        with its payment status. Queries do not grow with the number of transactions.
 
         :param items: [(statement line, [(account.move, amount in the line's currency)])]
         :return: {statement line: UserError} of the transactions that cannot be reconciled
         """
         Line = self.env['account.bank.statement.line']
-        MoveLine = self.env['account.move.line'].with_context(skip_readonly_check=True, skip_invoice_sync=True)
         lines = Line.browse([line.id for line, _allocations in items])
         lines.move_id.line_ids.account_id  # read the entries of all lines at once
-        self.env['account.move'].browse(
-            {invoice.id for _line, allocations in items for invoice, _amount in allocations}).line_ids.account_id
+        invoices = self.env['account.move'].browse(
+            {invoice.id for _line, allocations in items for invoice, _amount in allocations})
+        invoices.line_ids.account_id
         failed, ready = {}, []
         for line, allocations in items:
             try:
@@ -245,56 +267,125 @@ class AccountBankStatementLine(models.Model):
                 failed[line] = error
         if not ready:
             return failed
-        values, receivables, to_unlink, to_update, matched = [], [], MoveLine, [], Line
+        matched = Line.browse([line.id for line, *_rest in ready])
+        companies = matched.company_id
+        log_items = not self.env.context.get('tracking_disable')  # as Odoo's own notes of journal items
+        MoveLine = self._bank_crm_quiet_items(companies)
+        analytics = self._bank_crm_item_analytics(companies) or {}
+        values, receivables, to_unlink, to_update = [], [], MoveLine, []
         for line, allocations, suspense, partner, line_receivables, rest in ready:
             currency = line.company_id.currency_id
-            matched |= line
             for invoice, receivable, amount in line_receivables:
                 receivables.append(receivable)
                 values.append({
                     'move_id': line.move_id.id, 'name': line.payment_ref or invoice.name,
                     'account_id': receivable[0].account_id.id, 'partner_id': partner.id,
-                    'balance': -amount, 'amount_currency': -amount, 'currency_id': currency.id,
+                    'balance': -amount, 'amount_currency': -amount, 'currency_id': currency.id, **analytics,
                 })
             if currency.is_zero(rest):
                 to_unlink |= suspense
             else:
                 to_update.append((suspense, rest))  # an overpayment stays in suspense
-        moves = matched.move_id
+        # concrete ids: a many2one's lazy prefetch set is lost with the cache the unlink empties
+        moves = self.env['account.move'].browse(matched.move_id.ids)
+        notes = to_unlink._bank_crm_item_notes('deleted') if log_items else []
         with moves._check_balanced({'records': moves}):
             new_lines = MoveLine.create(values)
             for suspense, rest in to_update:
                 suspense.with_context(skip_readonly_check=True).write({'balance': -rest, 'amount_currency': -rest})
             to_unlink.with_context(force_delete=True).unlink()
-        MoveLine._reconcile_plan([new_line | receivable for new_line, receivable in zip(new_lines, receivables)])
+            moves.line_ids.account_id  # the unlink emptied the cache: read the entries again at once
+        if log_items:
+            notes += new_lines._bank_crm_item_notes('created')
+        plan_lines = new_lines.union(*receivables)  # one prefetch set for the whole plan
+        # Odoo's tracking stays on for the reconciliation (the invoices' payment status is
+        # taken over below, what else it changes is tracked as usual)
+        MoveLine.with_context(tracking_disable=False)._reconcile_plan([
+            (new_line | receivable).with_prefetch(plan_lines._prefetch_ids)
+            for new_line, receivable in zip(new_lines, receivables)])
         by_lead = {}
         for line, allocations, *_rest in ready:
             lead = next((invoice.bank_crm_lead_id for invoice, _amount in allocations if invoice.bank_crm_lead_id),
                         self.env['crm.lead'])
-            by_lead[lead] = by_lead.get(lead, Line) | line
+            by_lead.setdefault(lead, []).append(line.id)
         # the entries' lines are final; the entries themselves must not be touched again
-        for lead, lead_lines in by_lead.items():
-            lead_lines.with_context(skip_account_move_synchronization=True).write(
+        for lead, line_ids in by_lead.items():
+            Line.browse(line_ids).with_context(skip_account_move_synchronization=True).write(
                 {'bank_crm_match_state': 'matched', 'bank_crm_lead_id': lead.id})
         matched.sudo().bank_crm_proposal_ids.unlink()
+        self.env.flush_all()  # the invoices' payment status computed (its tracking prepared) now
+        notes += self._bank_crm_payment_notes(ready)
+        self.env['account.move']._bank_crm_log_batch(notes)
         return failed
 
-    def _bank_crm_book_payout_fee(self):
-        """An acquiring payout: the fee its purpose states is booked as an expense next to it."""
-        account = self.company_id.bank_crm_acquiring_fee_account_id
-        if not (self.bank_crm_acquiring_fee and account) or self.is_reconciled:
+    @api.model
+    def _bank_crm_payment_notes(self, ready):
+        """On each invoice a transfer paid: which transfer and how much, with the payment
+        status it changed as Odoo tracks it (taken over from Odoo's tracking, which would post
+        it at commit a message an invoice; its subtype kept, so that followers of "Paid"
+        invoices are notified)."""
+        Move = self.env['account.move']
+        fields = Move.fields_get(['payment_state'], attributes=('string', 'type', 'selection', 'currency_field'))
+        invoices = Move.browse({invoice.id for _line, allocations, *_rest in ready for invoice, _amount in allocations})
+        initial = Move._bank_crm_take_tracking(invoices, ['payment_state'])
+        subtypes, notes = {}, []
+        for line, allocations, *_rest in ready:
+            for invoice, amount in allocations:
+                tracking, subtype = [], None
+                if invoice.id in initial:  # noted once, with the first transfer
+                    before = initial.pop(invoice.id)
+                    tracking = invoice._mail_track(fields, before)[1]
+                    # Odoo's subtype for this change, asked once per kind of change
+                    key = (invoice.move_type, before.get('payment_state'), invoice.payment_state)
+                    if tracking and key not in subtypes:
+                        subtypes[key] = invoice._track_subtype(before) or None
+                    subtype = subtypes.get(key) if tracking else None
+                notes.append((invoice, _(
+                    "Bank transfer of %(date)s to %(journal)s: %(amount)s applied to this invoice (%(purpose)s).",
+                    date=format_date(self.env, line.date), journal=line.journal_id.display_name,
+                    amount=invoice.currency_id.format(amount), purpose=line.payment_ref or '-'), tracking, subtype))
+        return notes
+
+    def _bank_crm_book_payout_fees(self):
+        """Acquiring payouts: the fee each one's purpose states is booked as an expense next
+        to it, all in one go. The bank brought the payout net of the fee: the fee's expense
+        item is added and the suspense item grows to the gross amount the acquirer owed."""
+        lines = self.filtered(lambda l: l.bank_crm_acquiring_fee and not l.is_reconciled
+                              and l.company_id.bank_crm_acquiring_fee_account_id)
+        if not lines:
             return
-        self.move_id.message_post(body=_("Acquiring payout: fee of %(fee)s recorded on %(account)s.",
-                                         fee=self.currency_id.format(self.bank_crm_acquiring_fee),
-                                         account=account.display_name))
-        self.move_id.with_context(skip_readonly_check=True).write({'line_ids': [
-            Command.create({'name': _("Acquiring fee"), 'account_id': account.id,
-                            'balance': self.bank_crm_acquiring_fee, 'amount_currency': self.bank_crm_acquiring_fee,
-                            'currency_id': self.currency_id.id}),
-            Command.create({'name': _("Acquiring fee"), 'account_id': self.journal_id.suspense_account_id.id,
-                            'balance': -self.bank_crm_acquiring_fee,
-                            'amount_currency': -self.bank_crm_acquiring_fee, 'currency_id': self.currency_id.id}),
-        ]})
+        MoveLine = self._bank_crm_quiet_items(lines.company_id)
+        analytics = self._bank_crm_item_analytics(lines.company_id) or {}
+        moves = self.env['account.move'].browse(lines.move_id.ids)
+        moves.line_ids.account_id
+        values, suspenses = [], []
+        for line in lines:
+            _liquidity, suspense, _other = line._seek_for_lines()
+            fee = line.bank_crm_acquiring_fee
+            values.append({
+                'move_id': line.move_id.id, 'name': _("Acquiring fee"), 'currency_id': line.currency_id.id,
+                'account_id': line.company_id.bank_crm_acquiring_fee_account_id.id,
+                'balance': fee, 'amount_currency': fee, **analytics,
+            })
+            suspenses.append((suspense, fee))
+        log_items = not self.env.context.get('tracking_disable')  # as Odoo's own notes of journal items
+        tracked_fields, notes = MoveLine._bank_crm_tracked_fields(), []
+        with moves._check_balanced({'records': moves}):
+            items = MoveLine.create(values)
+            for suspense, fee in suspenses:
+                before = {'balance': suspense.balance, 'amount_currency': suspense.amount_currency}
+                suspense.with_env(MoveLine.env).write({'balance': suspense.balance - fee,
+                                                       'amount_currency': suspense.amount_currency - fee})
+                if log_items:
+                    notes.append((suspense.move_id, _("Journal Item %s updated", suspense._get_html_link(
+                        title=f"#{suspense.id}")), suspense._mail_track(tracked_fields, before)[1], None))
+        notes += [(line.move_id, _("Acquiring payout: fee of %(fee)s recorded on %(account)s.",
+                                   fee=line.currency_id.format(line.bank_crm_acquiring_fee),
+                                   account=line.company_id.bank_crm_acquiring_fee_account_id.display_name), [], None)
+                  for line in lines]
+        if log_items:
+            notes += items._bank_crm_item_notes('created')
+        self.env['account.move']._bank_crm_log_batch(notes)
 
     def action_bank_crm_create_partner(self):
         """An unknown payer becomes a partner in one click (name, INN, KPP, account)."""

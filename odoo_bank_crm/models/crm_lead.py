@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.tools import float_is_zero
 
@@ -106,30 +108,68 @@ class CrmLead(models.Model):
         return users.filtered('active')
 
     def _bank_crm_payment_received(self, invoice, amount):
-        """Money arrived for `invoice` of this deal (acquiring or bank transfer alike):
-        chatter on the deal, an activity and a live notification for the people to tell,
-        the paid date, and the configured stage once the deal is paid in full."""
+        """Money arrived for `invoice` of this deal (see `_bank_crm_payments_received`)."""
         self.ensure_one()
-        amount_text = invoice.currency_id.format(amount)
-        fully_paid = self.bank_crm_payment_state == 'paid'
-        body = (_("Payment of %(amount)s received for invoice %(invoice)s: the deal is paid in full.",
-                  amount=amount_text, invoice=invoice.name) if fully_paid else
-                _("Payment of %(amount)s received for invoice %(invoice)s; %(due)s still due.",
-                  amount=amount_text, invoice=invoice.name,
-                  due=self.company_currency.format(self.bank_crm_amount_due)))
-        self.message_post(body=body, subtype_xmlid='mail.mt_note')
-        summary = _("Payment received: %(amount)s", amount=amount_text)
-        for user in self._bank_crm_payment_recipients():
-            self.activity_schedule('mail.mail_activity_data_todo', user_id=user.id, summary=summary, note=body)
-            user._bus_send('simple_notification', {
-                'type': 'success',
-                'title': summary,
-                'message': f"{self.name}: {invoice.name}",
-                'sticky': False,
-            })
-        if fully_paid:
-            values = {'bank_crm_paid_date': fields.Date.context_today(self)}
-            stage = (self.company_id or self.env.company).bank_crm_paid_stage_id
-            if stage and self.stage_id != stage and not self.stage_id.is_won:
-                values['stage_id'] = stage.id
-            self.write(values)
+        self._bank_crm_payments_received([(self, invoice, amount)])
+
+    @api.model
+    def _bank_crm_payments_received(self, payments):
+        """Money arrived for invoices of deals, acquiring or bank transfer alike, one payment
+        or a whole statement's: on each deal a note of its payments (with the payment state
+        it changed), an activity and a live notification for the people to tell, the paid
+        date, and the configured stage once the deal is paid in full. Written in one go.
+
+        :param payments: [(crm.lead, account.move, amount in the invoice's currency)]
+        """
+        by_lead = {}
+        for lead, invoice, amount in payments:
+            by_lead.setdefault(lead.id, []).append((invoice, amount))
+        if not by_lead:
+            return
+        leads = self.browse(list(by_lead))
+        leads.mapped('bank_crm_payment_state')  # computed for all at once
+        today = fields.Date.context_today(self)
+        activity_type = self.env.ref('mail.mail_activity_data_todo')
+        model_id = self.env['ir.model']._get_id(self._name)
+        notes, activities, stages = {}, [], {}
+        for lead in leads:
+            fully_paid = lead.bank_crm_payment_state == 'paid'
+            texts = []
+            for invoice, amount in by_lead[lead.id]:
+                amount_text = invoice.currency_id.format(amount)
+                texts.append(
+                    _("Payment of %(amount)s received for invoice %(invoice)s: the deal is paid in full.",
+                      amount=amount_text, invoice=invoice.name) if fully_paid else
+                    _("Payment of %(amount)s received for invoice %(invoice)s; %(due)s still due.",
+                      amount=amount_text, invoice=invoice.name,
+                      due=lead.company_currency.format(lead.bank_crm_amount_due)))
+            body = Markup('<br/>').join(texts)
+            notes[lead.id] = body
+            invoices = [invoice for invoice, _amount in by_lead[lead.id]]
+            summary = _("Payment received: %(amount)s", amount=", ".join(
+                invoice.currency_id.format(amount) for invoice, amount in by_lead[lead.id]))
+            for user in lead._bank_crm_payment_recipients():
+                activities.append({
+                    'activity_type_id': activity_type.id, 'summary': summary, 'note': body, 'automated': True,
+                    'date_deadline': today, 'res_model_id': model_id, 'res_id': lead.id, 'user_id': user.id,
+                })
+                user._bus_send('simple_notification', {
+                    'type': 'success',
+                    'title': summary,
+                    'message': f"{lead.name}: {', '.join(invoice.name for invoice in invoices)}",
+                    'sticky': False,
+                })
+            if fully_paid:
+                stage = (lead.company_id or self.env.company).bank_crm_paid_stage_id
+                move_to = stage if stage and lead.stage_id != stage and not lead.stage_id.is_won else None
+                stages.setdefault(move_to, []).append(lead.id)
+        self.env['mail.activity'].create(activities)
+        for stage, lead_ids in stages.items():
+            self.browse(lead_ids).write({'bank_crm_paid_date': today, **({'stage_id': stage.id} if stage else {})})
+        self.env.flush_all()  # the payment state and paid date computed, their tracking prepared (unless off)
+        fnames = ['bank_crm_payment_state', 'bank_crm_paid_date']
+        tracked_fields = self.fields_get(fnames, attributes=('string', 'type', 'selection', 'currency_field'))
+        initial = self._bank_crm_take_tracking(leads, fnames)
+        note = self.env.ref('mail.mt_note')
+        self._bank_crm_log_batch([(lead, notes[lead.id], lead._mail_track(tracked_fields, initial.get(lead.id, {}))[1],
+                                   note) for lead in leads])
