@@ -55,10 +55,77 @@ class AccountBankStatementLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.context.get('bank_crm_no_payer_recognition'):
+            vals_list = self._bank_crm_recognise_payers(vals_list)
         lines = super().create(vals_list)
         if not self.env.context.get('bank_crm_no_matching'):
             lines.filtered(lambda l: l.amount > 0)._bank_crm_match()
         return lines
+
+    @api.model
+    def _bank_crm_recognise_payers(self, vals_list):
+        """Transactions are born with their payer: an incoming one without a partner whose
+        purpose surely pays open invoices of one customer gets that customer now, as the
+        matching would set it afterwards (rewriting the entry, a few queries a line). The
+        payers known by INN and account are recognised by the import already.
+
+        :return: the values, those of recognised payers copied with their partner
+        """
+        todo = [index for index, vals in enumerate(vals_list)
+                if not vals.get('partner_id') and (vals.get('amount') or 0) > 0 and vals.get('journal_id')]
+        if not todo:
+            return vals_list
+        vals_list = list(vals_list)
+        journals = self.env['account.journal'].browse({vals_list[index]['journal_id'] for index in todo})
+        for company in journals.company_id:
+            indexes = [index for index in todo
+                       if journals.browse(vals_list[index]['journal_id']).company_id == company]
+            matcher, _invoices = self._bank_crm_matcher(
+                company, {vals_list[index].get('bank_crm_counterparty_inn') for index in indexes} - {None, False},
+                {vals_list[index].get('account_number') for index in indexes} - {None, False})
+            incoming = []
+            for index in indexes:
+                vals = vals_list[index]
+                journal = journals.browse(vals['journal_id'])
+                currency = journal.currency_id or company.currency_id
+                incoming.append(matching.IncomingLine(
+                    id=index, amount=self._bank_crm_decimal(vals['amount'], currency), currency=currency.name,
+                    purpose=vals.get('payment_ref') or '', payer_inn=vals.get('bank_crm_counterparty_inn') or None,
+                    payer_account=vals.get('account_number') or None, payer_name=vals.get('partner_name') or None,
+                    date=fields.Date.to_date(vals.get('date'))))
+            for result in matcher.match(incoming):
+                if result.auto and result.partner_id:
+                    vals_list[result.line_id] = dict(vals_list[result.line_id], partner_id=result.partner_id)
+        return vals_list
+
+    @api.model
+    def _bank_crm_matcher(self, company, payer_inns, payer_accounts):
+        """The matcher of `company`'s open customer invoices, knowing their customers and
+        the partners of these payers' INNs and accounts: (matcher, {id: invoice}). Three
+        queries whatever the numbers: the open invoices, the partners, their accounts."""
+        invoices = self.env['account.move'].search([
+            ('company_id', '=', company.id), ('move_type', '=', 'out_invoice'), ('state', '=', 'posted'),
+            ('payment_state', 'in', ('not_paid', 'partial')),
+        ])
+        commercial = invoices.commercial_partner_id
+        known = self.env['res.partner'].search(['|', ('id', 'in', commercial.ids), '|',
+                                                ('vat', 'in', list(payer_inns)),
+                                                ('bank_ids.acc_number', 'in', list(payer_accounts))])
+        accounts = {}
+        for bank_account in self.env['res.partner.bank'].search([('partner_id', 'in', known.ids)]):
+            accounts.setdefault(bank_account.partner_id.commercial_partner_id.id, set()).add(
+                bank_account.acc_number)
+        partners = [matching.PartnerRef(p.id, p.vat or None, frozenset(accounts.get(p.id, ())))
+                    for p in known.commercial_partner_id]
+        open_invoices = [matching.OpenInvoice(
+            id=inv.id, number=inv.name, currency=inv.currency_id.name,
+            amount_residual=self._bank_crm_decimal(inv.amount_residual, inv.currency_id),
+            amount_total=self._bank_crm_decimal(inv.amount_total, inv.currency_id),
+            partner_id=inv.commercial_partner_id.id, partner_inn=inv.commercial_partner_id.vat or None,
+            partner_accounts=frozenset(accounts.get(inv.commercial_partner_id.id, ())),
+            due_date=inv.invoice_date_due, lead_id=inv.bank_crm_lead_id.id or None,
+            invoice_date=inv.invoice_date) for inv in invoices]
+        return matching.Matcher(open_invoices, partners), {inv.id: inv for inv in invoices}
 
     def _bank_crm_match(self, auto=True):
         """Match incoming transactions to open invoices of their company: reconcile the
@@ -67,41 +134,17 @@ class AccountBankStatementLine(models.Model):
         lines = self.filtered(lambda l: l.amount > 0 and not l.is_reconciled)
         if not lines:
             return
-        Move = self.env['account.move']
         for company in lines.company_id:
             company_lines = lines.filtered(lambda l: l.company_id == company)
-            invoices = Move.search([
-                ('company_id', '=', company.id), ('move_type', '=', 'out_invoice'), ('state', '=', 'posted'),
-                ('payment_state', 'in', ('not_paid', 'partial')),
-            ])
-            commercial = invoices.commercial_partner_id
-            payer_inns = set(company_lines.mapped('bank_crm_counterparty_inn')) - {False}
-            payer_accounts = set(company_lines.mapped('account_number')) - {False}
-            known = self.env['res.partner'].search(['|', ('id', 'in', commercial.ids), '|',
-                                                    ('vat', 'in', list(payer_inns)),
-                                                    ('bank_ids.acc_number', 'in', list(payer_accounts))])
-            accounts = {}
-            for bank_account in self.env['res.partner.bank'].search([('partner_id', 'in', known.ids)]):
-                accounts.setdefault(bank_account.partner_id.commercial_partner_id.id, set()).add(
-                    bank_account.acc_number)
-            partners = [matching.PartnerRef(p.id, p.vat or None, frozenset(accounts.get(p.id, ())))
-                        for p in known.commercial_partner_id]
-            open_invoices = [matching.OpenInvoice(
-                id=inv.id, number=inv.name, currency=inv.currency_id.name,
-                amount_residual=self._bank_crm_decimal(inv.amount_residual, inv.currency_id),
-                amount_total=self._bank_crm_decimal(inv.amount_total, inv.currency_id),
-                partner_id=inv.commercial_partner_id.id, partner_inn=inv.commercial_partner_id.vat or None,
-                partner_accounts=frozenset(accounts.get(inv.commercial_partner_id.id, ())),
-                due_date=inv.invoice_date_due, lead_id=inv.bank_crm_lead_id.id or None,
-                invoice_date=inv.invoice_date) for inv in invoices]
-            matcher = matching.Matcher(open_invoices, partners)
+            matcher, invoices_by_id = self._bank_crm_matcher(
+                company, set(company_lines.mapped('bank_crm_counterparty_inn')) - {False},
+                set(company_lines.mapped('account_number')) - {False})
             by_id = {line.id: line for line in company_lines}
             results = matcher.match([matching.IncomingLine(
                 id=line.id, amount=self._bank_crm_decimal(line.amount, line.currency_id),
                 currency=line.currency_id.name, purpose=line.payment_ref or '',
                 payer_inn=line.bank_crm_counterparty_inn or None, payer_account=line.account_number or None,
                 payer_name=line.partner_name or None, date=line.date) for line in company_lines])
-            invoices_by_id = {inv.id: inv for inv in invoices}
             self._bank_crm_apply_match_results(results, by_id, invoices_by_id, auto)
 
     @api.model
@@ -137,12 +180,14 @@ class AccountBankStatementLine(models.Model):
                 } for candidate in result.candidates for allocation in candidate.allocations]
             else:
                 to_match_ids.append(line.id)
+        # payers of lines created without recognition (see `_bank_crm_recognise_payers`): Odoo
+        # rewrites each one's entry with its partner
         for partner_id, line_ids in by_partner.items():
             Line.browse(line_ids).partner_id = partner_id
         for fee, line_ids in by_fee.items():
-            lines = Line.browse(line_ids)
-            lines.write({'bank_crm_match_state': 'payout', 'bank_crm_acquiring_fee': float(fee)})
+            Line.browse(line_ids).write({'bank_crm_match_state': 'payout', 'bank_crm_acquiring_fee': float(fee)})
         Line.browse([line_id for line_ids in by_fee.values() for line_id in line_ids])._bank_crm_book_payout_fees()
+
         def propose(line, allocations, result, error):
             _logger.info("Bank transaction %s not reconciled automatically: %s", line.id, error)
             proposal_values.extend({

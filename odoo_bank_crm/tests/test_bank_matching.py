@@ -219,3 +219,23 @@ class TestBankMatching(BankCrmCommon):
         payment_state_notes = leads.message_ids.filtered(
             lambda m: 'bank_crm_payment_state' in m.tracking_value_ids.field_id.mapped('name'))
         self.assertEqual(len(payment_state_notes), 12, "the payment state is noted once a deal")
+
+    def test_payer_named_by_the_invoice_is_recognised_when_the_line_is_created(self):
+        """A transfer surely paying an invoice, from a payer unknown by INN and account, is
+        created with the customer (its entry is not rewritten afterwards); a line created
+        before, matched later, gets the customer from the matching."""
+        other = self.env['res.partner'].create({'name': "ООО «Лютик»", 'is_company': True})
+        invoice, later = self._invoice(4321.0, partner=other), self._invoice(1234.0, partner=other)
+        line = self._incoming_batch([{'amount': 4321.0, 'payment_ref': f"Оплата по счету {invoice.name}"}])
+        self.assertEqual(line.partner_id, other)
+        self.assertEqual(line.move_id.partner_id, other)
+        self.assertFalse(line.is_reconciled, "matching is off here: only the payer is recognised")
+        untouched = self.env['account.bank.statement.line'].with_context(
+            bank_crm_no_matching=True, bank_crm_no_payer_recognition=True).create({
+                'journal_id': self.bank_journal.id, 'date': '2026-03-10', 'amount': 1234.0,
+                'payment_ref': f"Оплата по счету {later.name}"})
+        self.assertFalse(untouched.partner_id)
+        untouched._bank_crm_match()
+        self.assertTrue(untouched.is_reconciled)
+        self.assertEqual(untouched.partner_id, other)
+        self.assertEqual(later.payment_state, 'paid')
