@@ -190,17 +190,30 @@ def judge(ids):
             'wrong_examples': wrong_examples, 'payout_wrong': payout_wrong, 'proposals': proposals,
             'auto_by_category': auto_by_category}
 
+# the statements by kind: reads (SELECT) apart from the writes (INSERT, UPDATE, DELETE, each of a
+# batch of rows: Odoo inserts 100 rows a statement) and the rest (savepoints...)
+kinds = {}
+execute = cr.execute
+def counted_execute(query, params=None, log_exceptions=True):
+    text = query.code if hasattr(query, 'code') else str(query)
+    word = text.lstrip(' (\n').split(None, 1)[0].upper() if text.strip() else '?'
+    kind = 'read' if word in ('SELECT', 'WITH') else 'write' if word in ('INSERT', 'UPDATE', 'DELETE') else 'other'
+    kinds[kind] = kinds.get(kind, 0) + 1
+    return execute(query, params, log_exceptions)
+cr.execute = counted_execute
+
 def measure(ids):
     reconciled.clear()
     inside.update(seconds=0.0, queries=0, calls=0)
     env.invalidate_all()
     env.registry.clear_cache()
+    kinds.clear()
     t, q = time.perf_counter(), cr.sql_log_count
     Line.browse(ids)._bank_crm_match()
     env.flush_all()
     seconds, queries = time.perf_counter() - t, cr.sql_log_count - q
     figures = {'lines': len(ids), 'seconds': seconds, 'queries': queries, 'reconcile_seconds': inside['seconds'],
-               'reconcile_queries': inside['queries'], 'reconcile_calls': inside['calls']}
+               'reconcile_queries': inside['queries'], 'reconcile_calls': inside['calls'], 'kinds': dict(kinds)}
     figures.update(judge(ids))
     log('matched', len(ids), seconds, queries)
     return figures
@@ -298,6 +311,10 @@ def report(f):
         f"(x{full['queries'] / max(small['queries'], 1):.2f} for x{full['lines'] / small['lines']:.0f} lines; "
         f"{1000 * full['queries'] / full['lines']:.0f} per 1,000 lines: Odoo writes a batch create in INSERTs of "
         f"100 rows and reads in batches of 1,000)",
+        f"  by kind: reads (SELECT) {small['kinds'].get('read', 0)} -> {full['kinds'].get('read', 0)}, writes "
+        f"(INSERT/UPDATE/DELETE statements of batches) {small['kinds'].get('write', 0)} -> "
+        f"{full['kinds'].get('write', 0)}, other (savepoints...) {small['kinds'].get('other', 0)} -> "
+        f"{full['kinds'].get('other', 0)}",
     ]
     for label, m in (("first", small), ("all", full)):
         lines.append(

@@ -20,7 +20,7 @@ class AccountMoveLine(models.Model):
         """Odoo's chatter notes "Journal Item #… created/deleted" for these items (posted
         entries only), as account.move.line create and unlink write them one message an item;
         batches here switch those off (`tracking_disable`) and post these notes all at once
-        (`account.move._bank_crm_log_batch`). Take them after creating, before deleting.
+        (`mail.thread._bank_crm_log_batch`). Take them after creating, before deleting.
 
         :param event: 'created' or 'deleted'
         :return: [(entry, body, tracking value commands, subtype)]

@@ -358,7 +358,6 @@ class AccountBankStatementLine(models.Model):
             Line.browse(line_ids).with_context(skip_account_move_synchronization=True).write(
                 {'bank_crm_match_state': 'matched', 'bank_crm_lead_id': lead.id})
         matched.sudo().bank_crm_proposal_ids.unlink()
-        self.env.flush_all()  # the invoices' payment status computed (its tracking prepared) now
         notes += self._bank_crm_payment_notes(ready)
         self.env['account.move']._bank_crm_log_batch(notes)
         return failed
@@ -372,6 +371,7 @@ class AccountBankStatementLine(models.Model):
         Move = self.env['account.move']
         fields = Move.fields_get(['payment_state'], attributes=('string', 'type', 'selection', 'currency_field'))
         invoices = Move.browse({invoice.id for _line, allocations, *_rest in ready for invoice, _amount in allocations})
+        invoices.mapped('payment_state')  # computed now: its tracking is prepared, to be taken over
         initial = Move._bank_crm_take_tracking(invoices, ['payment_state'])
         subtypes, notes = {}, []
         for line, allocations, *_rest in ready:

@@ -166,7 +166,7 @@ class CrmLead(models.Model):
         self.env['mail.activity'].create(activities)
         for stage, lead_ids in stages.items():
             self.browse(lead_ids).write({'bank_crm_paid_date': today, **({'stage_id': stage.id} if stage else {})})
-        self.env.flush_all()  # the payment state and paid date computed, their tracking prepared (unless off)
+        # the payment state (computed above) and the paid date (written) have their tracking prepared
         fnames = ['bank_crm_payment_state', 'bank_crm_paid_date']
         tracked_fields = self.fields_get(fnames, attributes=('string', 'type', 'selection', 'currency_field'))
         initial = self._bank_crm_take_tracking(leads, fnames)
