@@ -93,6 +93,15 @@ class TestBankMatching(BankCrmCommon):
         self.assertEqual(unknown.partner_id.vat, '500100732259')
         self.assertEqual(unknown.partner_id.bank_ids.acc_number, '40802810000000000001')
 
+    def _match_queries(self, lines):
+        """The queries matching `lines` takes, the cache emptied first."""
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        lines._bank_crm_match()
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
     def test_matching_reads_invoices_in_constant_queries(self):
         for index in range(5):
             self._invoice(100.0 + index)
@@ -100,16 +109,8 @@ class TestBankMatching(BankCrmCommon):
             'journal_id': self.bank_journal.id, 'date': '2026-03-10', 'amount': 50.0 + index,
             'payment_ref': f"Оплата {index}"} for index in range(40)])
 
-        def queries(records):
-            self.env.flush_all()
-            self.env.invalidate_all()
-            before = self.env.cr.sql_log_count
-            records._bank_crm_match()
-            self.env.flush_all()
-            return self.env.cr.sql_log_count - before
-
         # 30 more transactions must not cost a query each
-        self.assertLess(queries(lines) - queries(lines[:10]), 30)
+        self.assertLess(self._match_queries(lines) - self._match_queries(lines[:10]), 30)
 
     def _incoming_batch(self, values):
         return self.env['account.bank.statement.line'].with_context(bank_crm_no_matching=True).create([{
@@ -124,15 +125,7 @@ class TestBankMatching(BankCrmCommon):
         lines = self._incoming_batch([{'amount': invoice.amount_total, 'payment_ref': f"Оплата по счету {invoice.name}",
                                        'partner_id': self.partner.id} for invoice in invoices])
 
-        def queries(records):
-            self.env.flush_all()
-            self.env.invalidate_all()
-            before = self.env.cr.sql_log_count
-            records._bank_crm_match()
-            self.env.flush_all()
-            return self.env.cr.sql_log_count - before
-
-        few, many = queries(lines[:3]), queries(lines[3:])
+        few, many = self._match_queries(lines[:3]), self._match_queries(lines[3:])
         self.assertTrue(all(lines.mapped('is_reconciled')))
         self.assertEqual(set(invoices.mapped('payment_state')), {'paid'})
         self.assertLess(many - few, 30, f"3 lines: {few} queries, 30 lines: {many}")
