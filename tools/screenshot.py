@@ -2,7 +2,7 @@
 
     python3 tools/screenshot.py --url http://localhost:8069 --db bank_crm_demo \
         --login admin --password admin [--lang ru_RU] --out .state/screens \
-        /odoo/bank-accounts /odoo/bank-transactions ...
+        [--width 1920 --height 1080] /odoo/bank-accounts /odoo/bank-transactions ...
 
 Each path is opened after logging in (the session cookie is given to the browser
 through the DevTools protocol), the page is left to render until Odoo's client is
@@ -108,20 +108,22 @@ def main():
     parser.add_argument("--db", default="bank_crm_demo")
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
-    parser.add_argument("--lang")
+    parser.add_argument("--lang", default="en_US", help="the user's language, set before the shots (en_US)")
     parser.add_argument("--out", default=".state/screens")
     parser.add_argument("--anonymous", action="store_true", help="do not log in (public pages)")
+    parser.add_argument("--width", type=int, default=1440, help="window width (Odoo puts the chatter aside from 1534)")
+    parser.add_argument("--height", type=int, default=900)
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    browser = Browser()
+    browser = Browser(args.width, args.height)
     try:
         if not args.anonymous:
             cookie = session_cookie(args.url, args.db, args.login, args.password, args.lang)
             browser.call("Network.setCookie", name="session_id", value=cookie, url=args.url)
         for path in args.paths:
             name = path.strip("/").replace("/", "_").replace("?", "_").replace("=", "-").replace("&", "_")[:80] or "home"
-            target = out / f"{name}{'_' + args.lang if args.lang else ''}.png"
+            target = out / f"{name}{'_' + args.lang if args.lang != 'en_US' else ''}.png"
             browser.shoot(path if path.startswith("http") else args.url + path, target)
             print(target)
     finally:

@@ -386,9 +386,9 @@ class AccountBankStatementLine(models.Model):
                         subtypes[key] = invoice._track_subtype(before) or None
                     subtype = subtypes.get(key) if tracking else None
                 notes.append((invoice, _(
-                    "Bank transfer of %(date)s to %(journal)s: %(amount)s applied to this invoice (%(purpose)s).",
+                    "%(amount)s received on %(date)s by bank transfer to “%(journal)s”: %(purpose)s",
                     date=format_date(self.env, line.date), journal=line.journal_id.display_name,
-                    amount=invoice.currency_id.format(amount), purpose=line.payment_ref or '-'), tracking, subtype))
+                    amount=invoice.currency_id.format(amount), purpose=line.payment_ref or "—"), tracking, subtype))
         return notes
 
     def _bank_crm_book_payout_fees(self):

@@ -142,7 +142,8 @@ class TestBankMatching(BankCrmCommon):
         self.env.invalidate_all()
         notes = invoice.message_ids.filtered(lambda m: m.tracking_value_ids.field_id.name == 'payment_state')
         self.assertEqual(len(notes), 1, "the payment status is noted once")
-        self.assertIn("Bank transfer of", notes.body)
+        self.assertIn("received on", notes.body)
+        self.assertIn(line.payment_ref, notes.body)
         self.assertIn(self.bank_journal.display_name, notes.body)
         self.assertEqual(notes.subtype_id, self.env.ref('account.mt_invoice_paid'))
         self.assertEqual((notes.tracking_value_ids.old_value_char, notes.tracking_value_ids.new_value_char),
