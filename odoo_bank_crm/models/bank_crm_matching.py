@@ -55,36 +55,44 @@ class AccountBankStatementLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        matchers = {}  # built once for the payers and the matching
         if not self.env.context.get('bank_crm_no_payer_recognition'):
-            vals_list = self._bank_crm_recognise_payers(vals_list)
+            vals_list = self._bank_crm_recognise_payers(vals_list, matchers)
         lines = super().create(vals_list)
         if not self.env.context.get('bank_crm_no_matching'):
-            lines.filtered(lambda l: l.amount > 0)._bank_crm_match()
+            lines.filtered(lambda l: l.amount > 0)._bank_crm_match(matchers=matchers)
         return lines
 
     @api.model
-    def _bank_crm_recognise_payers(self, vals_list):
+    def _bank_crm_recognise_payers(self, vals_list, matchers=None):
         """Transactions are born with their payer: an incoming one without a partner whose
         purpose surely pays open invoices of one customer gets that customer now, as the
         matching would set it afterwards (rewriting the entry, a few queries a line). The
         payers known by INN and account are recognised by the import already.
 
+        :param matchers: {company id: `_bank_crm_matcher`'s answer} filled for the matching
+            of these lines once created
         :return: the values, those of recognised payers copied with their partner
         """
-        todo = [index for index, vals in enumerate(vals_list)
-                if not vals.get('partner_id') and (vals.get('amount') or 0) > 0 and vals.get('journal_id')]
+        incoming_indexes = [index for index, vals in enumerate(vals_list)
+                            if (vals.get('amount') or 0) > 0 and vals.get('journal_id')]
+        todo = [index for index in incoming_indexes if not vals_list[index].get('partner_id')]
         if not todo:
             return vals_list
         vals_list = list(vals_list)
-        journals = self.env['account.journal'].browse({vals_list[index]['journal_id'] for index in todo})
-        for company in journals.company_id:
-            indexes = [index for index in todo
-                       if journals.browse(vals_list[index]['journal_id']).company_id == company]
-            matcher, _invoices = self._bank_crm_matcher(
-                company, {vals_list[index].get('bank_crm_counterparty_inn') for index in indexes} - {None, False},
-                {vals_list[index].get('account_number') for index in indexes} - {None, False})
+        if matchers is None or any((vals.get('amount') or 0) > 0 and not vals.get('journal_id') for vals in vals_list):
+            matchers = {}  # not shared: an incoming line of a default journal would be missed
+        journals = self.env['account.journal'].browse({vals_list[index]['journal_id'] for index in incoming_indexes})
+        for company in journals.filtered(lambda j: j.id in {vals_list[i]['journal_id'] for i in todo}).company_id:
+            of_company = [index for index in incoming_indexes
+                          if journals.browse(vals_list[index]['journal_id']).company_id == company]
+            # the payers of all incoming lines, as the matching of the created lines knows them
+            matchers[company.id] = self._bank_crm_matcher(
+                company, {vals_list[index].get('bank_crm_counterparty_inn') for index in of_company} - {None, False},
+                {vals_list[index].get('account_number') for index in of_company} - {None, False})
+            matcher = matchers[company.id][0]
             incoming = []
-            for index in indexes:
+            for index in (index for index in of_company if index in todo):
                 vals = vals_list[index]
                 journal = journals.browse(vals['journal_id'])
                 currency = journal.currency_id or company.currency_id
@@ -127,16 +135,19 @@ class AccountBankStatementLine(models.Model):
             invoice_date=inv.invoice_date) for inv in invoices]
         return matching.Matcher(open_invoices, partners), {inv.id: inv for inv in invoices}
 
-    def _bank_crm_match(self, auto=True):
+    def _bank_crm_match(self, auto=True, matchers=None):
         """Match incoming transactions to open invoices of their company: reconcile the
         sure ones, propose the others, recognise acquiring payouts. Queries do not grow
-        with the number of lines: one read of the open invoices, one of the partners."""
+        with the number of lines: one read of the open invoices, one of the partners.
+
+        :param matchers: {company id: `_bank_crm_matcher`'s answer} already built for these lines
+        """
         lines = self.filtered(lambda l: l.amount > 0 and not l.is_reconciled)
         if not lines:
             return
         for company in lines.company_id:
             company_lines = lines.filtered(lambda l: l.company_id == company)
-            matcher, invoices_by_id = self._bank_crm_matcher(
+            matcher, invoices_by_id = (matchers or {}).get(company.id) or self._bank_crm_matcher(
                 company, set(company_lines.mapped('bank_crm_counterparty_inn')) - {False},
                 set(company_lines.mapped('account_number')) - {False})
             by_id = {line.id: line for line in company_lines}
