@@ -160,10 +160,13 @@ class TestExpenseCategories(CategorisationCommon):
             self.env.flush_all()
             return self.env.cr.sql_log_count - before
 
-        create_queries(5)
+        create_queries(40)
+        create_queries(40, bank_crm_no_categorisation=True)
         added = [create_queries(count) - create_queries(count, bank_crm_no_categorisation=True)
                  for count in (5, 40)]
-        self.assertEqual(added[0], added[1], f"queries added by the rules: {added}")
+        # 35 lines more: a query per line would show as 35; a statement more or less is Odoo's
+        # batching (an UPDATE per set of columns flushed, a read per prefetch batch)
+        self.assertLessEqual(abs(added[1] - added[0]), 2, f"queries added by the rules: {added}")
 
     def test_rules_applied_on_sync_and_1c_import(self):
         self.Rule.create({'name': "Suppliers", 'direction': 'outbound', 'category_id': self.other.id})
