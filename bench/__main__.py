@@ -17,13 +17,13 @@ import harness  # noqa: E402
 import odoo_env  # noqa: E402
 import pgcluster  # noqa: E402
 
-from bench import auto_invoice, matching, sync, webhook  # noqa: E402
+from bench import auto_invoice, log_to_stderr, matching, sync, webhook  # noqa: E402
 from bench import statement  # noqa: E402
 
 
 def run_webhook(args):
     result = webhook.run(requests_count=args.requests, concurrency=args.concurrency, baseline=args.baseline,
-                         keep=args.keep, log=lambda line: print(line, file=sys.stderr, flush=True))
+                         keep=args.keep, log=log_to_stderr)
     print(webhook.report(result), flush=True)
     return result
 
@@ -33,7 +33,7 @@ def run_auto_invoice(args):
 
 
 def run_sync(args):
-    result = sync.run(operations=args.operations, keep=args.keep, log=lambda line: print(line, file=sys.stderr, flush=True))
+    result = sync.run(operations=args.operations, keep=args.keep, log=log_to_stderr)
     print(sync.report(result), flush=True)
     return result
 
@@ -46,7 +46,7 @@ def run_matching(args, results=None):
     sync_result = (results or {}).get("sync")
     reference = (sync_result["first"], sync_result["count"]) if sync_result else None
     result = matching.run(lines=args.lines, small=args.small, keep=args.keep, import_reference=reference,
-                          log=lambda line: print(line, file=sys.stderr, flush=True))
+                          log=log_to_stderr)
     print(matching.report(result), flush=True)
     return result
 

@@ -23,6 +23,8 @@ if str(ROOT / "tools") not in sys.path:
     sys.path.insert(0, str(ROOT / "tools"))
 import harness  # noqa: E402
 
+from bench import log_to_stderr  # noqa: E402
+
 NAME = "auto_invoice"
 DB = "bank_crm_bench_auto_invoice"
 # Queries per deal may differ by this much between batch sizes and still count as "the same".
@@ -115,11 +117,7 @@ for size in SIZES:
 """
 
 
-def _log_to_stderr(line):
-    print(line, file=sys.stderr, flush=True)
-
-
-def run(sizes=(250, 1000), send_sample=20, keep=False, log=_log_to_stderr, out=sys.stdout, **_options):
+def run(sizes=(250, 1000), send_sample=20, keep=False, log=log_to_stderr, out=sys.stdout, **_options):
     """Run the benchmark on a fresh database, print its report to `out` (None: do not
     print) and return the figures."""
     stack = harness.Stack()

@@ -41,6 +41,8 @@ for _path in (ROOT / "tools", ROOT / "odoo_bank_crm"):  # the harness; bank_api 
         sys.path.insert(0, str(_path))
 import harness  # noqa: E402
 
+from bench import log_to_stderr  # noqa: E402
+
 NAME = "matching"
 DB = "bank_crm_bench_matching"
 LINES, SMALL = 10_000, 1_000
@@ -255,7 +257,7 @@ def _world(lines):
             'truth': [truth(t) for t in world.truth], 'category': world.category}
 
 
-def run(lines=LINES, small=SMALL, keep=False, log=print, import_reference=None):
+def run(lines=LINES, small=SMALL, keep=False, log=log_to_stderr, import_reference=None):
     """:param import_reference: (seconds, lines) of the sync bench's import in the same run, if any"""
     data = _world(lines)
     log(f"[{NAME}] generated set: {len(data['invoices'])} open invoices, {len(data['lines'])} incoming lines")
@@ -342,7 +344,7 @@ def main(argv=None):
     parser.add_argument("--small", type=int, default=SMALL, help=f"the smaller batch measured first ({SMALL})")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args(argv)
-    figures = run(args.lines, args.small, keep=args.keep, log=lambda line: print(line, file=sys.stderr, flush=True))
+    figures = run(args.lines, args.small, keep=args.keep)
     print(report(figures))
     return figures
 

@@ -31,6 +31,8 @@ if str(ROOT / "tools") not in sys.path:
     sys.path.insert(0, str(ROOT / "tools"))
 import harness  # noqa: E402
 
+from bench import log_to_stderr  # noqa: E402
+
 NAME = "sync"
 DB = "bank_crm_bench_sync"
 ACCOUNT = "40702810910000000099"  # the sandbox's volume account
@@ -125,7 +127,7 @@ def _admin_post(port, path, body):
         return json.loads(answer.read())
 
 
-def run(operations=OPERATIONS, days=None, keep=False, log=print):
+def run(operations=OPERATIONS, days=None, keep=False, log=log_to_stderr):
     days = days or max(7, math.ceil(operations / PER_DAY))
     stack = harness.Stack()
     log(f"[{NAME}] fresh database with the addon...")
@@ -195,7 +197,7 @@ def main(argv=None):
     parser.add_argument("--days", type=int, help=f"days they span (default operations / {PER_DAY}, at least 7)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args(argv)
-    figures = run(args.operations, args.days, keep=args.keep, log=lambda line: print(line, file=sys.stderr, flush=True))
+    figures = run(args.operations, args.days, keep=args.keep)
     print(report(figures))
     return figures
 

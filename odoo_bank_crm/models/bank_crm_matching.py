@@ -76,16 +76,19 @@ class AccountBankStatementLine(models.Model):
         """
         incoming_indexes = [index for index, vals in enumerate(vals_list)
                             if (vals.get('amount') or 0) > 0 and vals.get('journal_id')]
-        todo = [index for index in incoming_indexes if not vals_list[index].get('partner_id')]
+        todo = {index for index in incoming_indexes if not vals_list[index].get('partner_id')}
         if not todo:
             return vals_list
         vals_list = list(vals_list)
         if matchers is None or any((vals.get('amount') or 0) > 0 and not vals.get('journal_id') for vals in vals_list):
             matchers = {}  # not shared: an incoming line of a default journal would be missed
         journals = self.env['account.journal'].browse({vals_list[index]['journal_id'] for index in incoming_indexes})
-        for company in journals.filtered(lambda j: j.id in {vals_list[i]['journal_id'] for i in todo}).company_id:
-            of_company = [index for index in incoming_indexes
-                          if journals.browse(vals_list[index]['journal_id']).company_id == company]
+        by_company = {}
+        for index in incoming_indexes:
+            by_company.setdefault(journals.browse(vals_list[index]['journal_id']).company_id, []).append(index)
+        for company, of_company in by_company.items():
+            if todo.isdisjoint(of_company):
+                continue
             # the payers of all incoming lines, as the matching of the created lines knows them
             matchers[company.id] = self._bank_crm_matcher(
                 company, {vals_list[index].get('bank_crm_counterparty_inn') for index in of_company} - {None, False},
@@ -94,8 +97,7 @@ class AccountBankStatementLine(models.Model):
             incoming = []
             for index in (index for index in of_company if index in todo):
                 vals = vals_list[index]
-                journal = journals.browse(vals['journal_id'])
-                currency = journal.currency_id or company.currency_id
+                currency = journals.browse(vals['journal_id']).currency_id or company.currency_id
                 incoming.append(matching.IncomingLine(
                     id=index, amount=self._bank_crm_decimal(vals['amount'], currency), currency=currency.name,
                     purpose=vals.get('payment_ref') or '', payer_inn=vals.get('bank_crm_counterparty_inn') or None,

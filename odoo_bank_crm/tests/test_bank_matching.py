@@ -179,9 +179,10 @@ class TestBankMatching(BankCrmCommon):
         self.env.company.bank_crm_acquiring_fee_account_id = fee_account
         lines = self._incoming_batch([{
             'amount': 9000.0 + index, 'bank_crm_counterparty_inn': '7710140679', 'partner_name': "АО «ТБанк»",
-            'payment_ref': f"Перечисление средств по операциям эквайринга за 0{index + 1}.03.2026. "
-                           f"Комиссия {100 + index},00 руб."} for index in range(3)])
-        lines._bank_crm_match()
+            'payment_ref': f"Перечисление средств по операциям эквайринга за {index % 28 + 1:02d}.03.2026. "
+                           f"Комиссия {100 + index},00 руб."} for index in range(33)])
+        few, many = self._match_queries(lines[:3]), self._match_queries(lines[3:])
+        self.assertLess(many - few, 30, f"3 payouts: {few} queries, 30 payouts: {many}")
         self.assertEqual(set(lines.mapped('bank_crm_match_state')), {'payout'})
         for index, line in enumerate(lines):
             fee = line.move_id.line_ids.filtered(lambda l: l.account_id == fee_account)
