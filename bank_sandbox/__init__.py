@@ -7,4 +7,5 @@ imports this package; it talks to it over HTTP exactly as to a real bank.
     with SandboxServer("127.0.0.1", 0, "/tmp/sandbox-state", notify_interval=0.05) as srv:
         print(srv.url)
 """
+
 __version__ = "1.0"

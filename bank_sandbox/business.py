@@ -12,6 +12,7 @@ usable token.  Configured tokens come from the bank's well-known sandbox token, 
 environment (``BANK_SANDBOX_TBANK_BUSINESS_TOKENS``, ``BANK_SANDBOX_TOCHKA_TOKENS``:
 comma-separated) and, if the server was given them, ``options["<bank>_tokens"]``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -137,8 +138,7 @@ class BusinessBank(BankModule):
         return {
             "anchor_s": anchor_s,
             "accounts": self.seed_accounts(anchor_s, seed, volume),
-            "tokens": {"active": {token_digest(t): token_hint(t) for t in self.configured_tokens()},
-                       "revoked": {}},
+            "tokens": {"active": {token_digest(t): token_hint(t) for t in self.configured_tokens()}, "revoked": {}},
             "config": dict(self.default_config),
         }
 
@@ -239,8 +239,10 @@ class BusinessBank(BankModule):
         with self._lock:
             cached = self._generators.get(number)
             if cached is None or cached[0] != spec:
-                cached = (dict(spec), Generator(number, GeneratorSpec.from_dict(spec), self.own_bank,
-                                                   config.get("currency", "RUB")))
+                cached = (
+                    dict(spec),
+                    Generator(number, GeneratorSpec.from_dict(spec), self.own_bank, config.get("currency", "RUB")),
+                )
                 self._generators[number] = cached
             return cached[1]
 
@@ -288,9 +290,13 @@ class BusinessBank(BankModule):
         with self._lock:
             added = len(self._added_index().get(number, ()))
         summary = {
-            "bank": self.name, "account": number, "bank_account_id": self.bank_account_id(number),
-            "currency": config["currency"], "name": config.get("name"),
-            "generated": int(spec.get("count") or 0), "added": added,
+            "bank": self.name,
+            "account": number,
+            "bank_account_id": self.bank_account_id(number),
+            "currency": config["currency"],
+            "name": config.get("name"),
+            "generated": int(spec.get("count") or 0),
+            "added": added,
         }
         if spec.get("count"):
             summary["generated_period"] = {
@@ -323,9 +329,14 @@ class BusinessBank(BankModule):
             return False, "Недостаточно средств на счете"
         op = Operation(
             id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.name}:payment:{payment['key']}")),
-            ts=self.now_us(), credit=False, amount=amount, confirmed=True,
-            purpose=payment.get("purpose") or "", document_number=str(payment.get("document_number") or ""),
-            category="contragentPayment", counterparty=dict(payment.get("counterparty") or {}),
+            ts=self.now_us(),
+            credit=False,
+            amount=amount,
+            confirmed=True,
+            purpose=payment.get("purpose") or "",
+            document_number=str(payment.get("document_number") or ""),
+            category="contragentPayment",
+            counterparty=dict(payment.get("counterparty") or {}),
         )
         self.add_operation(number, op)
         return True, op.id
@@ -333,13 +344,17 @@ class BusinessBank(BankModule):
     def admin_state(self) -> dict:
         with self.store.read() as data:
             section = self._section(data)
-            accounts = {number: {"currency": cfg["currency"], "name": cfg.get("name"),
-                                 "generated": int((cfg.get("generator") or {}).get("count") or 0)}
-                        for number, cfg in section["accounts"].items()}
+            accounts = {
+                number: {
+                    "currency": cfg["currency"],
+                    "name": cfg.get("name"),
+                    "generated": int((cfg.get("generator") or {}).get("count") or 0),
+                }
+                for number, cfg in section["accounts"].items()
+            }
             payments = copy.deepcopy(self.store.collection(self.payments_collection))
             tokens = {"active": len(section["tokens"]["active"]), "revoked": len(section["tokens"]["revoked"])}
-        return {self.name: {"accounts": accounts, "payments": payments, "tokens": tokens,
-                            "config": self.config()}}
+        return {self.name: {"accounts": accounts, "payments": payments, "tokens": tokens, "config": self.config()}}
 
     # -- shared admin API ---------------------------------------------------------------------------------
     ADMIN_ROUTES = (
@@ -370,12 +385,13 @@ class BusinessBank(BankModule):
                 return Response.json({"error": f"body must be a JSON object: {exc}"}, 400)
             except AdminError as exc:
                 return Response.json({"error": exc.message}, exc.status)
+
         return run
 
-    def business_banks(self) -> list["BusinessBank"]:
+    def business_banks(self) -> list[BusinessBank]:
         return [m for m in self.sandbox.modules if isinstance(m, BusinessBank)]
 
-    def _pick_bank(self, body: dict, account: str | None = None) -> "BusinessBank":
+    def _pick_bank(self, body: dict, account: str | None = None) -> BusinessBank:
         banks = self.business_banks()
         name = body.get("bank")
         if name:
@@ -392,7 +408,7 @@ class BusinessBank(BankModule):
             return banks[0]
         raise AdminError(f"say which bank: \"bank\": one of {', '.join(b.name for b in banks)}")
 
-    def _selected(self, body: dict) -> list["BusinessBank"]:
+    def _selected(self, body: dict) -> list[BusinessBank]:
         return [self._pick_bank(body)] if body.get("bank") else self.business_banks()
 
     def admin_accounts_get(self, request: Request, body: dict) -> Response:
@@ -422,15 +438,19 @@ class BusinessBank(BankModule):
                 raise AdminError("account must be 20 digits")
         number = number or self.new_account_number(numeric)
         config = self.account(number) or {
-            "currency": currency, "name": "Расчетный счет", "type": "Current",
+            "currency": currency,
+            "name": "Расчетный счет",
+            "type": "Current",
             "opened": datetime.fromtimestamp(self.clock.now(), timezone.utc).date().isoformat(),
-            "opening_minor": 0, "generator": None,
+            "opening_minor": 0,
+            "generator": None,
         }
         if "name" in body:
             config["name"] = str(body["name"])
         if "opening_balance" in body:
-            config["opening_minor"] = 0 if not body["opening_balance"] else parse_minor(body["opening_balance"],
-                                                                                        "opening_balance")
+            config["opening_minor"] = (
+                0 if not body["opening_balance"] else parse_minor(body["opening_balance"], "opening_balance")
+            )
         if "generated" in body:
             spec = body["generated"]
             if not spec:
@@ -442,8 +462,13 @@ class BusinessBank(BankModule):
                 end_s = parse_instant(spec.get("end"), "generated.end", (now_s // DAY * DAY) * US) // US
                 start_s = parse_instant(spec.get("start"), "generated.start", (end_s - 90 * DAY) * US) // US
                 try:
-                    generator = GeneratorSpec(int(spec.get("count", 0)), int(spec.get("seed", 1)), start_s, end_s,
-                                              int(spec.get("unconfirmed_days", 2)))
+                    generator = GeneratorSpec(
+                        int(spec.get("count", 0)),
+                        int(spec.get("seed", 1)),
+                        start_s,
+                        end_s,
+                        int(spec.get("unconfirmed_days", 2)),
+                    )
                 except (TypeError, ValueError) as exc:
                     raise AdminError(f"generated: {exc}") from None
                 config["generator"] = generator.to_dict()
@@ -480,15 +505,21 @@ class BusinessBank(BankModule):
         party = body.get("counterparty") or {}
         if not isinstance(party, dict):
             raise AdminError("counterparty must be an object {name, inn, kpp, account, bic, bank_name}")
-        party = {key: str(party.get(key) or "") for key in
-                 ("name", "inn", "kpp", "account", "bic", "bank_name", "corr_account")}
+        party = {
+            key: str(party.get(key) or "")
+            for key in ("name", "inn", "kpp", "account", "bic", "bank_name", "corr_account")
+        }
         op = Operation(
             id=str(body.get("id") or uuid.uuid4()),
             ts=parse_instant(body.get("date"), "date", self.now_us()),
-            credit=credit, amount=parse_minor(body.get("amount")), confirmed=confirmed,
-            purpose=str(body.get("purpose") or ""), document_number=str(body.get("document_number") or ""),
+            credit=credit,
+            amount=parse_minor(body.get("amount")),
+            confirmed=confirmed,
+            purpose=str(body.get("purpose") or ""),
+            document_number=str(body.get("document_number") or ""),
             category=str(body.get("category") or ("incomeCustomer" if credit else "contragentPayment")),
-            counterparty=party, type_code=str(body.get("type_code") or "Платежное поручение"),
+            counterparty=party,
+            type_code=str(body.get("type_code") or "Платежное поручение"),
         )
         self.add_operation(number, op)
         record = operation_to_record(op, number)

@@ -14,6 +14,7 @@ these records their own way.
 * **Added operations** (admin API, executed payment drafts) are stored records of the
   same shape, merged with the generated ones by ``(timestamp, id)``.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -22,7 +23,8 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
+from collections.abc import Iterator
 
 US = 1_000_000  # microseconds per second
 MSK = timezone(timedelta(hours=3), "MSK")
@@ -96,15 +98,26 @@ COMPANY = {
 }
 
 _COUNTERPARTY_NAMES = [
-    ("ООО «Ромашка»", "sber"), ("ООО «Вектор»", "vtb"), ("АО «Северсталь-Трейд»", "alfa"),
-    ("ООО «Лето»", "tbank"), ("ООО «Альфа Логистик»", "sber"), ("ИП Иванов Иван Иванович", "tbank"),
-    ("ООО «Кофейня на Садовой»", "tochka"), ("ООО «Техносервис»", "raif"),
-    ("АО «Медиагруппа Восток»", "vtb"), ("ООО «Строймаркет»", "sber"),
-    ("ИП Петрова Анна Сергеевна", "tochka"), ("ООО «Зелёный сад»", "alfa"),
-    ("ООО «Бюро переводов „Слово“»", "sber"), ("ООО «Арендатор-Центр»", "vtb"),
-    ("ООО «Типография №1»", "raif"), ("ООО «Облачные решения»", "tbank"),
-    ("ООО «Курьер Экспресс»", "sber"), ("АО «Энергосбыт Плюс»", "vtb"),
-    ("ООО «Канцтовары оптом»", "alfa"), ("ООО «Кейтеринг & Ко»", "tochka"),
+    ("ООО «Ромашка»", "sber"),
+    ("ООО «Вектор»", "vtb"),
+    ("АО «Северсталь-Трейд»", "alfa"),
+    ("ООО «Лето»", "tbank"),
+    ("ООО «Альфа Логистик»", "sber"),
+    ("ИП Иванов Иван Иванович", "tbank"),
+    ("ООО «Кофейня на Садовой»", "tochka"),
+    ("ООО «Техносервис»", "raif"),
+    ("АО «Медиагруппа Восток»", "vtb"),
+    ("ООО «Строймаркет»", "sber"),
+    ("ИП Петрова Анна Сергеевна", "tochka"),
+    ("ООО «Зелёный сад»", "alfa"),
+    ("ООО «Бюро переводов „Слово“»", "sber"),
+    ("ООО «Арендатор-Центр»", "vtb"),
+    ("ООО «Типография №1»", "raif"),
+    ("ООО «Облачные решения»", "tbank"),
+    ("ООО «Курьер Экспресс»", "sber"),
+    ("АО «Энергосбыт Плюс»", "vtb"),
+    ("ООО «Канцтовары оптом»", "alfa"),
+    ("ООО «Кейтеринг & Ко»", "tochka"),
 ]
 
 
@@ -113,16 +126,19 @@ def _counterparties() -> list[dict]:
     for index, (name, bank_key) in enumerate(_COUNTERPARTY_NAMES):
         bank = BANKS[bank_key]
         person = name.startswith("ИП ")
-        pool.append({
-            "name": name,
-            "inn": inn12(5_012_340_000 + index * 7919) if person else inn10(770_100_000 + index * 1013),
-            "kpp": "" if person else f"77{(index % 50) + 1:02d}01001",
-            "account": account_number("40802" if person else "40702", "810", f"{3800 + index:04d}",
-                                      1_000 + index * 37, bank.bic),
-            "bic": bank.bic,
-            "bank_name": bank.name,
-            "corr_account": bank.corr_account,
-        })
+        pool.append(
+            {
+                "name": name,
+                "inn": inn12(5_012_340_000 + index * 7919) if person else inn10(770_100_000 + index * 1013),
+                "kpp": "" if person else f"77{(index % 50) + 1:02d}01001",
+                "account": account_number(
+                    "40802" if person else "40702", "810", f"{3800 + index:04d}", 1_000 + index * 37, bank.bic
+                ),
+                "bic": bank.bic,
+                "bank_name": bank.name,
+                "corr_account": bank.corr_account,
+            }
+        )
     return pool
 
 
@@ -130,9 +146,13 @@ COUNTERPARTIES = _counterparties()
 
 #: The tax office and the bank itself, for tax payments and fees.
 TAX_OFFICE = {
-    "name": "Казначейство России (ФНС России)", "inn": "7727406020", "kpp": "770801001",
-    "account": "03100643000000018500", "bic": "024501901",
-    "bank_name": "ОКЦ № 1 ГУ Банка России по ЦФО", "corr_account": "40102810445370000059",
+    "name": "Казначейство России (ФНС России)",
+    "inn": "7727406020",
+    "kpp": "770801001",
+    "account": "03100643000000018500",
+    "bic": "024501901",
+    "bank_name": "ОКЦ № 1 ГУ Банка России по ЦФО",
+    "corr_account": "40102810445370000059",
 }
 
 #: Exchange rates for ``rubleAmount`` / ``amountNat`` of foreign-currency lines
@@ -201,8 +221,20 @@ class Operation(NamedTuple):
 
 
 _SHOPS = ("ООО «Лента»", "Яндекс.Такси", "OZON", "АЗС Лукойл", "Кафе «Пушкин»", "ВкусВилл")
-_MONTHS = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь",
-           "октябрь", "ноябрь", "декабрь")
+_MONTHS = (
+    "январь",
+    "февраль",
+    "март",
+    "апрель",
+    "май",
+    "июнь",
+    "июль",
+    "август",
+    "сентябрь",
+    "октябрь",
+    "ноябрь",
+    "декабрь",
+)
 _DAY_TEXT: dict[int, str] = {}
 
 
@@ -222,30 +254,61 @@ def _month(ts: int) -> str:
 
 
 def _invoice(n, ts, amount, doc, goods=""):
-    return (f"Оплата по счету № {(n >> 80) % 90_000 + 100} от {_day_text(ts // 86_400 - 1 - (n >> 70) % 20)}"
-            f"{goods}. Сумма {money_text(amount)} руб., в т.ч. НДС 20% {money_text(amount * 20 // 120)} руб.")
+    return (
+        f"Оплата по счету № {(n >> 80) % 90_000 + 100} от {_day_text(ts // 86_400 - 1 - (n >> 70) % 20)}"
+        f"{goods}. Сумма {money_text(amount)} руб., в т.ч. НДС 20% {money_text(amount * 20 // 120)} руб."
+    )
 
 
 # category, weight, min and max amount in major units, purpose(n, ts, amount, doc)
 _CREDITS = [
     ("incomeCustomer", 70, 1_500, 480_000, _invoice),
-    ("incomeContract", 25, 10_000, 900_000,
-     lambda n, ts, amount, doc: f"Оплата по договору № {_contract(n)} за услуги. НДС не облагается"),
-    ("refund", 5, 200, 25_000,
-     lambda n, ts, amount, doc: f"Возврат излишне перечисленных денежных средств по п/п № {doc}"),
+    (
+        "incomeContract",
+        25,
+        10_000,
+        900_000,
+        lambda n, ts, amount, doc: f"Оплата по договору № {_contract(n)} за услуги. НДС не облагается",
+    ),
+    (
+        "refund",
+        5,
+        200,
+        25_000,
+        lambda n, ts, amount, doc: f"Возврат излишне перечисленных денежных средств по п/п № {doc}",
+    ),
 ]
 _DEBITS = [
-    ("contragentPayment", 45, 3_000, 350_000,
-     lambda n, ts, amount, doc: _invoice(n, ts, amount, doc, " за товары")),
-    ("rent", 8, 60_000, 180_000,
-     lambda n, ts, amount, doc: f"Арендная плата за {_month(ts)} по договору № {_contract(n)}. НДС не облагается"),
-    ("salary", 12, 20_000, 150_000,
-     lambda n, ts, amount, doc: f"Перечисление заработной платы за {_month(ts)}. НДФЛ удержан"),
+    ("contragentPayment", 45, 3_000, 350_000, lambda n, ts, amount, doc: _invoice(n, ts, amount, doc, " за товары")),
+    (
+        "rent",
+        8,
+        60_000,
+        180_000,
+        lambda n, ts, amount, doc: f"Арендная плата за {_month(ts)} по договору № {_contract(n)}. НДС не облагается",
+    ),
+    (
+        "salary",
+        12,
+        20_000,
+        150_000,
+        lambda n, ts, amount, doc: f"Перечисление заработной платы за {_month(ts)}. НДФЛ удержан",
+    ),
     ("tax", 8, 5_000, 120_000, lambda n, ts, amount, doc: "Единый налоговый платеж"),
-    ("fee", 20, 99, 2_500,
-     lambda n, ts, amount, doc: f"Комиссия за ведение счета и проведение платежей за {_month(ts)}"),
-    ("cardOperation", 7, 150, 15_000,
-     lambda n, ts, amount, doc: f"Оплата по карте *{(n >> 30) % 9000 + 1000} в {_SHOPS[(n >> 115) % len(_SHOPS)]}"),
+    (
+        "fee",
+        20,
+        99,
+        2_500,
+        lambda n, ts, amount, doc: f"Комиссия за ведение счета и проведение платежей за {_month(ts)}",
+    ),
+    (
+        "cardOperation",
+        7,
+        150,
+        15_000,
+        lambda n, ts, amount, doc: f"Оплата по карте *{(n >> 30) % 9000 + 1000} в {_SHOPS[(n >> 115) % len(_SHOPS)]}",
+    ),
 ]
 
 
@@ -265,8 +328,13 @@ def _bank_as_party(bank: Bank) -> dict:
     party = _FEE_PARTY_CACHE.get(bank.bic)
     if party is None:
         party = _FEE_PARTY_CACHE[bank.bic] = {
-            "name": bank.name, "inn": "", "kpp": "", "account": "70601810000000000000",
-            "bic": bank.bic, "bank_name": bank.name, "corr_account": bank.corr_account,
+            "name": bank.name,
+            "inn": "",
+            "kpp": "",
+            "account": "70601810000000000000",
+            "bic": bank.bic,
+            "bank_name": bank.name,
+            "corr_account": bank.corr_account,
         }
     return party
 
@@ -289,13 +357,23 @@ class GeneratorSpec:
             raise ValueError("the period must have at least one second per operation")
 
     @classmethod
-    def from_dict(cls, data: dict) -> "GeneratorSpec":
-        return cls(int(data["count"]), int(data["seed"]), int(data["start_s"]), int(data["end_s"]),
-                   int(data.get("unconfirmed_days", 2)))
+    def from_dict(cls, data: dict) -> GeneratorSpec:
+        return cls(
+            int(data["count"]),
+            int(data["seed"]),
+            int(data["start_s"]),
+            int(data["end_s"]),
+            int(data.get("unconfirmed_days", 2)),
+        )
 
     def to_dict(self) -> dict:
-        return {"count": self.count, "seed": self.seed, "start_s": self.start_s, "end_s": self.end_s,
-                "unconfirmed_days": self.unconfirmed_days}
+        return {
+            "count": self.count,
+            "seed": self.seed,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "unconfirmed_days": self.unconfirmed_days,
+        }
 
 
 class Generator:
@@ -366,8 +444,9 @@ class Generator:
         else:
             party = COUNTERPARTIES[(n >> 90) % len(COUNTERPARTIES)]
         type_code = "Банковский ордер" if party is self._own_bank_party else "Платежное поручение"
-        return Operation(op_id, ts * US, credit, amount, confirmed, row[4](n, ts, amount, doc), doc,
-                         category, party, type_code)
+        return Operation(
+            op_id, ts * US, credit, amount, confirmed, row[4](n, ts, amount, doc), doc, category, party, type_code
+        )
 
     # -- sums -------------------------------------------------------------------------------------
     def _prefixes(self) -> tuple[list[int], list[int]]:
@@ -457,8 +536,11 @@ class AccountFeed:
         if self.generator is not None and self.generator.spec.count:
             credit, debit = self.generator.confirmed_sum(start_us, end_us)
         for op in self.added:
-            if not op.confirmed or (start_us is not None and op.ts < start_us) or (
-                    end_us is not None and op.ts >= end_us):
+            if (
+                not op.confirmed
+                or (start_us is not None and op.ts < start_us)
+                or (end_us is not None and op.ts >= end_us)
+            ):
                 continue
             if op.credit:
                 credit += op.amount
@@ -485,16 +567,34 @@ class AccountFeed:
 
 def operation_to_record(op: Operation, account: str) -> dict:
     """An added operation as a JSON-ready record (stored in a collection)."""
-    return {"account": account, "id": op.id, "ts": op.ts, "credit": op.credit, "amount": op.amount,
-            "confirmed": op.confirmed, "purpose": op.purpose, "document_number": op.document_number,
-            "category": op.category, "counterparty": dict(op.counterparty), "type_code": op.type_code}
+    return {
+        "account": account,
+        "id": op.id,
+        "ts": op.ts,
+        "credit": op.credit,
+        "amount": op.amount,
+        "confirmed": op.confirmed,
+        "purpose": op.purpose,
+        "document_number": op.document_number,
+        "category": op.category,
+        "counterparty": dict(op.counterparty),
+        "type_code": op.type_code,
+    }
 
 
 def record_to_operation(record: dict) -> Operation:
-    return Operation(record["id"], int(record["ts"]), bool(record["credit"]), int(record["amount"]),
-                     bool(record["confirmed"]), record.get("purpose") or "",
-                     record.get("document_number") or "", record.get("category") or "",
-                     record.get("counterparty") or {}, record.get("type_code") or "Платежное поручение")
+    return Operation(
+        record["id"],
+        int(record["ts"]),
+        bool(record["credit"]),
+        int(record["amount"]),
+        bool(record["confirmed"]),
+        record.get("purpose") or "",
+        record.get("document_number") or "",
+        record.get("category") or "",
+        record.get("counterparty") or {},
+        record.get("type_code") or "Платежное поручение",
+    )
 
 
 def json_text(value) -> str:

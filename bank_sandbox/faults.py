@@ -2,6 +2,7 @@
 
 The values live in the persistent state, so they survive a restart.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -118,5 +119,7 @@ class Faults:
 
     @staticmethod
     def describe() -> dict:
-        return {name: {"type": kind.__name__, "default": default, "help": help_}
-                for name, (kind, default, help_) in FAULTS.items()}
+        return {
+            name: {"type": kind.__name__, "default": default, "help": help_}
+            for name, (kind, default, help_) in FAULTS.items()
+        }

@@ -1,11 +1,13 @@
 """Tiny request/response/router primitives shared by the bank modules."""
+
 from __future__ import annotations
 
 import json
 import re
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 
 class BodyError(ValueError):
@@ -62,20 +64,20 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
-    def json(cls, obj: Any, status: int = 200, headers=None) -> "Response":
+    def json(cls, obj: Any, status: int = 200, headers=None) -> Response:
         body = json.dumps(obj, ensure_ascii=False, indent=None).encode("utf-8")
         return cls(status, body, "application/json; charset=utf-8", list(headers or []))
 
     @classmethod
-    def html(cls, text: str, status: int = 200) -> "Response":
+    def html(cls, text: str, status: int = 200) -> Response:
         return cls(status, text.encode("utf-8"), "text/html; charset=utf-8")
 
     @classmethod
-    def text(cls, text: str, status: int = 200, content_type="text/plain; charset=utf-8") -> "Response":
+    def text(cls, text: str, status: int = 200, content_type="text/plain; charset=utf-8") -> Response:
         return cls(status, text.encode("utf-8"), content_type)
 
     @classmethod
-    def redirect(cls, location: str, status: int = 303) -> "Response":
+    def redirect(cls, location: str, status: int = 303) -> Response:
         return cls(status, b"", "text/plain; charset=utf-8", [("Location", location)])
 
 

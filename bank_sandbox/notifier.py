@@ -6,6 +6,7 @@ a background thread POSTs it as JSON.  Success criterion per item (``expect``):
 Failed attempts are retried every ``interval`` seconds up to ``max_attempts``; then the
 item moves to ``given_up``.  Every attempt is written to the delivery log.
 """
+
 from __future__ import annotations
 
 import copy
@@ -18,7 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
 
 LOG_LIMIT = 2000
 GIVEN_UP_LIMIT = 500
@@ -42,9 +43,17 @@ def safe_url(url: str) -> str:
 
 
 class Notifier:
-    def __init__(self, store, faults, *, interval: float = 5.0, max_attempts: int = 50,
-                 timeout: float = 10.0, hold_seconds: float | None = None,
-                 log: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        store,
+        faults,
+        *,
+        interval: float = 5.0,
+        max_attempts: int = 50,
+        timeout: float = 10.0,
+        hold_seconds: float | None = None,
+        log: Callable[[str], None] | None = None,
+    ):
         self.store = store
         self.faults = faults
         self.interval = max(float(interval), 0.01)
@@ -88,8 +97,17 @@ class Notifier:
         self._append_capped(data, self.LOG, entry, LOG_LIMIT)
 
     # -- API for bank modules -----------------------------------------------------
-    def enqueue(self, data: dict, *, bank: str, key: str, url: str | None, payload: dict,
-                meta: dict | None = None, expect: str = "OK") -> dict | None:
+    def enqueue(
+        self,
+        data: dict,
+        *,
+        bank: str,
+        key: str,
+        url: str | None,
+        payload: dict,
+        meta: dict | None = None,
+        expect: str = "OK",
+    ) -> dict | None:
         """Queue one notification. Call inside ``store.change()`` and pass its ``data``."""
         meta = dict(meta or {})
         section = self._section(data)
@@ -97,11 +115,12 @@ class Notifier:
         counters["notification"] = nid = int(counters.get("notification", 0)) + 1
         now = time.time()
         faults = data.get("faults", {})
-        base = {"time": iso_now(now), "notification_id": nid, "bank": bank, "key": key,
-                "meta": meta, "url": url}
+        base = {"time": iso_now(now), "notification_id": nid, "bank": bank, "key": key, "meta": meta, "url": url}
         if not url:
-            self._append_log(data, {**base, "event": "no_url", "ok": False,
-                                    "error": "no NotificationURL for this payment or terminal"})
+            self._append_log(
+                data,
+                {**base, "event": "no_url", "ok": False, "error": "no NotificationURL for this payment or terminal"},
+            )
             return None
         if faults.get("drop"):
             self._append_log(data, {**base, "event": "dropped", "ok": False, "error": "drop fault"})
@@ -109,10 +128,20 @@ class Notifier:
             return None
         copies = max(int(faults.get("duplicate", 0) or 0), 1)
         item = {
-            "id": nid, "bank": bank, "key": key, "meta": meta, "url": url, "payload": payload,
-            "expect": expect, "attempts": 0, "delivered": 0, "copies": copies,
-            "held": bool(faults.get("out_of_order")), "created": iso_now(now),
-            "enqueued_at": now, "next_at": now,
+            "id": nid,
+            "bank": bank,
+            "key": key,
+            "meta": meta,
+            "url": url,
+            "payload": payload,
+            "expect": expect,
+            "attempts": 0,
+            "delivered": 0,
+            "copies": copies,
+            "held": bool(faults.get("out_of_order")),
+            "created": iso_now(now),
+            "enqueued_at": now,
+            "next_at": now,
         }
         section["pending"].append(item)
         self._wake.set()
@@ -176,8 +205,11 @@ class Notifier:
             now = time.time()
             with self.store.change() as data:
                 self._release_held(data, now, force)
-                due = [copy.deepcopy(item) for item in self._section(data)["pending"]
-                       if not item.get("held") and (force or item["next_at"] <= now)]
+                due = [
+                    copy.deepcopy(item)
+                    for item in self._section(data)["pending"]
+                    if not item.get("held") and (force or item["next_at"] <= now)
+                ]
             for item in due:
                 if self._stop.is_set() and not force:
                     break
@@ -203,8 +235,12 @@ class Notifier:
 
     def _post(self, url: str, payload: dict) -> tuple[int | None, str, str | None]:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        request = urllib.request.Request(url, data=body, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": "bank_sandbox-notifier/1.0"})
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "User-Agent": "bank_sandbox-notifier/1.0"},
+        )
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
                 return response.status, response.read(65536).decode("utf-8", "replace"), None
@@ -240,9 +276,17 @@ class Notifier:
                     before = len(section["pending"])
                     section["pending"] = [p for p in section["pending"] if p["id"] != item["id"]]
                     if len(section["pending"]) != before:
-                        entry = {"time": iso_now(), "notification_id": item["id"], "bank": item["bank"],
-                                 "key": item["key"], "meta": item["meta"], "url": item["url"],
-                                 "event": "dropped", "ok": False, "error": "drop fault"}
+                        entry = {
+                            "time": iso_now(),
+                            "notification_id": item["id"],
+                            "bank": item["bank"],
+                            "key": item["key"],
+                            "meta": item["meta"],
+                            "url": item["url"],
+                            "event": "dropped",
+                            "ok": False,
+                            "error": "drop fault",
+                        }
                         self._append_log(data, entry)
                         results.append(entry)
                 return results
@@ -255,10 +299,19 @@ class Notifier:
                 if current is None:  # reset meanwhile
                     return results
                 current["attempts"] += 1
-                entry = {"time": iso_now(now), "notification_id": item["id"], "bank": item["bank"],
-                         "key": item["key"], "meta": item["meta"], "url": item["url"],
-                         "event": "attempt", "attempt": current["attempts"], "http_status": status,
-                         "body": body[:BODY_EXCERPT], "ok": ok}
+                entry = {
+                    "time": iso_now(now),
+                    "notification_id": item["id"],
+                    "bank": item["bank"],
+                    "key": item["key"],
+                    "meta": item["meta"],
+                    "url": item["url"],
+                    "event": "attempt",
+                    "attempt": current["attempts"],
+                    "http_status": status,
+                    "body": body[:BODY_EXCERPT],
+                    "ok": ok,
+                }
                 if error:
                     entry["error"] = error
                 self._append_log(data, entry)
@@ -273,15 +326,23 @@ class Notifier:
                     section["pending"].remove(current)
                     current["gave_up_at"] = iso_now(now)
                     self._append_capped(data, self.GIVEN_UP, current, GIVEN_UP_LIMIT)
-                    self._append_log(data, {**{k: entry[k] for k in ("notification_id", "bank", "key", "meta", "url")},
-                                            "time": iso_now(now), "event": "gave_up", "ok": False,
-                                            "error": f"no OK after {self.max_attempts} attempts"})
+                    self._append_log(
+                        data,
+                        {
+                            **{k: entry[k] for k in ("notification_id", "bank", "key", "meta", "url")},
+                            "time": iso_now(now),
+                            "event": "gave_up",
+                            "ok": False,
+                            "error": f"no OK after {self.max_attempts} attempts",
+                        },
+                    )
                     finished = True
                 else:
                     current["next_at"] = now + self.interval
                     finished = not ok
             shown = f"{status}" if status is not None else error
-            self._log(f"notify #{item['id']} {item['meta']} -> {safe_url(item['url'])}: {shown}"
-                      f"{' OK' if ok else ' not OK'}")
+            self._log(
+                f"notify #{item['id']} {item['meta']} -> {safe_url(item['url'])}: {shown}{' OK' if ok else ' not OK'}"
+            )
             if finished or not ok:
                 return results

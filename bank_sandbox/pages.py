@@ -3,6 +3,7 @@
 Plain server-rendered HTML with inline CSS, bilingual labels (Russian / English), no
 JavaScript needed.  Every dynamic value goes through ``html.escape``.
 """
+
 from __future__ import annotations
 
 from html import escape
@@ -46,21 +47,25 @@ def rubles(kopecks: int) -> str:
 
 
 def _layout(title: str, body: str, status: int | None = None) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="ru"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f'<title>{escape(title)}</title><style>{STYLE}</style></head>'
-            f'<body><main>{body}<p class="muted" style="text-align:center">'
-            f'Тестовая среда банка — деньги не списываются / Bank sandbox — no real money is moved</p>'
-            f'</main></body></html>')
+    return (
+        f'<!DOCTYPE html>\n<html lang="ru"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f'<title>{escape(title)}</title><style>{STYLE}</style></head>'
+        f'<body><main>{body}<p class="muted" style="text-align:center">'
+        f'Тестовая среда банка — деньги не списываются / Bank sandbox — no real money is moved</p>'
+        f'</main></body></html>'
+    )
 
 
 def _summary(p: dict) -> str:
     desc = p.get("Description") or ""
-    return (f'<div class="brand"><span><b>T-Bank</b> sandbox</span><span>Платёж / Payment № {p["PaymentId"]}</span></div>'
-            f'<div class="muted">К оплате / Amount due</div>'
-            f'<div class="amount" id="amount">{rubles(p["Amount"])}</div>'
-            + (f'<div id="description">{escape(desc)}</div>' if desc else "")
-            + f'<div class="muted" id="order">Заказ / Order: <span>{escape(str(p["OrderId"]))}</span></div>')
+    return (
+        f'<div class="brand"><span><b>T-Bank</b> sandbox</span><span>Платёж / Payment № {p["PaymentId"]}</span></div>'
+        f'<div class="muted">К оплате / Amount due</div>'
+        f'<div class="amount" id="amount">{rubles(p["Amount"])}</div>'
+        + (f'<div id="description">{escape(desc)}</div>' if desc else "")
+        + f'<div class="muted" id="order">Заказ / Order: <span>{escape(str(p["OrderId"]))}</span></div>'
+    )
 
 
 def payment_form(p: dict, error: str | None = None, values: dict | None = None) -> str:
@@ -117,12 +122,19 @@ def acs_page(p: dict, error: str | None = None) -> str:
 
 
 RESULT_TITLES = {
-    "AUTHORIZED": ("ok", "Оплата прошла успешно / Payment successful", "Средства заблокированы на карте / Funds are held on the card"),
+    "AUTHORIZED": (
+        "ok",
+        "Оплата прошла успешно / Payment successful",
+        "Средства заблокированы на карте / Funds are held on the card",
+    ),
     "CONFIRMED": ("ok", "Оплата прошла успешно / Payment successful", "Спасибо! / Thank you!"),
     "REJECTED": ("bad", "Платёж отклонён / Payment declined", ""),
     "AUTH_FAIL": ("bad", "Платёж не прошёл / Payment failed", ""),
-    "DEADLINE_EXPIRED": ("bad", "Срок действия ссылки истёк / The payment link has expired",
-                         "Запросите новую ссылку у продавца / Ask the merchant for a new link"),
+    "DEADLINE_EXPIRED": (
+        "bad",
+        "Срок действия ссылки истёк / The payment link has expired",
+        "Запросите новую ссылку у продавца / Ask the merchant for a new link",
+    ),
     "CANCELED": ("bad", "Платёж отменён / Payment cancelled", ""),
 }
 
@@ -146,6 +158,8 @@ def result_page(p: dict) -> str:
 
 
 def not_found_page(payment_id: str) -> str:
-    body = (f'<div class="card"><h1 class="bad">Платёж не найден / Payment not found</h1>'
-            f'<p>№ {escape(payment_id)}</p></div>')
+    body = (
+        f'<div class="card"><h1 class="bad">Платёж не найден / Payment not found</h1>'
+        f'<p>№ {escape(payment_id)}</p></div>'
+    )
     return _layout("Платёж не найден / Payment not found", body)

@@ -6,6 +6,7 @@ registers its routes on the shared router and keeps its data in
 ``store.bank(self.name)`` (persisted with everything else).  Adding a bank = adding a
 module; nothing else changes.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # Python modules imported at start-up; each registers one or more banks.
 DEFAULT_BANK_MODULES = ("bank_sandbox.tbank_acquiring", "bank_sandbox.tbank_business", "bank_sandbox.tochka")
 
-BANKS: dict[str, type["BankModule"]] = {}
+BANKS: dict[str, type[BankModule]] = {}
 
 
 def register_bank(cls):
@@ -28,7 +29,7 @@ def register_bank(cls):
     return cls
 
 
-def load_banks(names=None) -> list[type["BankModule"]]:
+def load_banks(names=None) -> list[type[BankModule]]:
     """Import the default bank modules, then return the classes selected by ``names``
     (bank names such as ``"tbank_acquiring"`` or dotted module paths); all if None."""
     for module in DEFAULT_BANK_MODULES:
@@ -54,7 +55,7 @@ class BankModule:
     name = ""
     title = ""
 
-    def __init__(self, sandbox: "Sandbox"):
+    def __init__(self, sandbox: Sandbox):
         self.sandbox = sandbox
         self.store = sandbox.store
         self.notifier = sandbox.notifier
@@ -68,7 +69,7 @@ class BankModule:
         """Initial content of this bank's state section."""
         return {}
 
-    def register(self, router: "Router") -> None:
+    def register(self, router: Router) -> None:
         """Add routes: ``router.add("POST", "/v2/{method}", handler, kind="api", owner=self.name)``."""
 
     def on_tick(self) -> None:
@@ -81,7 +82,8 @@ class BankModule:
         """Merged into ``GET /_admin/state``."""
         return {}
 
-    def internal_error(self, request: "Request") -> "Response":
+    def internal_error(self, request: Request) -> Response:
         """Answer for an unexpected exception in one of this bank's API routes."""
         from .http_util import Response
+
         return Response.json({"error": "internal error"}, 500)

@@ -1,4 +1,5 @@
 """HTTP server, request dispatch, core admin API and the importable :class:`SandboxServer`."""
+
 from __future__ import annotations
 
 import errno
@@ -10,7 +11,8 @@ import traceback
 import urllib.parse
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from .faults import FaultError, Faults
 from .http_util import BodyError, Request, Response, Router
@@ -20,12 +22,16 @@ from .state import StateStore
 
 MAX_BODY = 2 * 1024 * 1024
 
-NGINX_500 = ("<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n"
-             "<center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>nginx</center>\r\n"
-             "</body>\r\n</html>\r\n")
-NGINX_429 = ("<html>\r\n<head><title>429 Too Many Requests</title></head>\r\n<body>\r\n"
-             "<center><h1>429 Too Many Requests</h1></center>\r\n<hr><center>nginx</center>\r\n"
-             "</body>\r\n</html>\r\n")
+NGINX_500 = (
+    "<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n"
+    "<center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+NGINX_429 = (
+    "<html>\r\n<head><title>429 Too Many Requests</title></head>\r\n<body>\r\n"
+    "<center><h1>429 Too Many Requests</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
 
 
 class PortInUseError(OSError):
@@ -53,10 +59,19 @@ class Clock:
 class Sandbox:
     """The application: state, faults, notifier, clock, router and the bank modules."""
 
-    def __init__(self, state_dir, *, public_url: str, notify_interval: float = 5.0,
-                 notify_max_attempts: int = 50, notify_timeout: float = 10.0,
-                 terminals=None, faults: dict | None = None, banks: Iterable[str] | None = None,
-                 log=None):
+    def __init__(
+        self,
+        state_dir,
+        *,
+        public_url: str,
+        notify_interval: float = 5.0,
+        notify_max_attempts: int = 50,
+        notify_timeout: float = 10.0,
+        terminals=None,
+        faults: dict | None = None,
+        banks: Iterable[str] | None = None,
+        log=None,
+    ):
         self.log = log or (lambda line: None)
         self.public_url = public_url.rstrip("/")
         self.store = StateStore(state_dir, log=self.log)
@@ -65,11 +80,19 @@ class Sandbox:
         if self.initial_faults:
             self.faults.set(self.initial_faults)
         self.clock = Clock(self.store)
-        self.notifier = Notifier(self.store, self.faults, interval=notify_interval,
-                                 max_attempts=notify_max_attempts, timeout=notify_timeout, log=self.log)
+        self.notifier = Notifier(
+            self.store,
+            self.faults,
+            interval=notify_interval,
+            max_attempts=notify_max_attempts,
+            timeout=notify_timeout,
+            log=self.log,
+        )
         self.options: dict[str, Any] = {
-            "terminals": terminals, "notify_interval": notify_interval,
-            "notify_max_attempts": notify_max_attempts, "public_url": self.public_url,
+            "terminals": terminals,
+            "notify_interval": notify_interval,
+            "notify_max_attempts": notify_max_attempts,
+            "public_url": self.public_url,
         }
         self.router = Router()
         self.started_at = time.time()
@@ -119,8 +142,11 @@ class Sandbox:
                 handler, kind, owner = fallback
                 request.params = {"allowed": ",".join(sorted(set(allowed)))}
             elif allowed:
-                return Response.json({"error": "method not allowed", "allowed": sorted(set(allowed))}, 405,
-                                     headers=[("Allow", ", ".join(sorted(set(allowed))))])
+                return Response.json(
+                    {"error": "method not allowed", "allowed": sorted(set(allowed))},
+                    405,
+                    headers=[("Allow", ", ".join(sorted(set(allowed))))],
+                )
             else:
                 return Response.json({"error": "not found", "path": request.path}, 404)
         if kind == "api":
@@ -136,8 +162,10 @@ class Sandbox:
         try:
             return handler(request)
         except Exception:
-            self.log(f"internal error in {request.method} {request.path}: "
-                     + traceback.format_exc().strip().replace("\n", " | "))
+            self.log(
+                f"internal error in {request.method} {request.path}: "
+                + traceback.format_exc().strip().replace("\n", " | ")
+            )
             module = self._owners.get(owner)
             if kind == "api" and module is not None:
                 return module.internal_error(request)
@@ -167,12 +195,16 @@ class Sandbox:
         return Response.json({"error": "not found", "path": request.path}, 404)
 
     def _health(self, request: Request) -> Response:
-        return Response.json({
-            "status": "ok", "url": self.public_url, "banks": [m.name for m in self.modules],
-            "uptime_seconds": round(time.time() - self.started_at, 3),
-            "pending_notifications": len(self.notifier.pending()),
-            "faults": self.faults.all(),
-        })
+        return Response.json(
+            {
+                "status": "ok",
+                "url": self.public_url,
+                "banks": [m.name for m in self.modules],
+                "uptime_seconds": round(time.time() - self.started_at, 3),
+                "pending_notifications": len(self.notifier.pending()),
+                "faults": self.faults.all(),
+            }
+        )
 
     def state_view(self) -> dict:
         with self.store.read() as data:
@@ -234,8 +266,13 @@ class Sandbox:
 
     def _flush(self, request: Request) -> Response:
         results = self.notifier.flush()
-        return Response.json({"results": results, "delivered": sum(1 for r in results if r.get("ok")),
-                              "pending": len(self.notifier.pending())})
+        return Response.json(
+            {
+                "results": results,
+                "delivered": sum(1 for r in results if r.get("ok")),
+                "pending": len(self.notifier.pending()),
+            }
+        )
 
     def _clock_view(self) -> dict:
         return {"now": self.clock.now_dt().isoformat(timespec="seconds"), "offset_seconds": self.clock.offset}
@@ -313,12 +350,24 @@ class _Handler(BaseHTTPRequestHandler):
             response = Response.json({"error": "server is stopping"}, 503)
             self.close_connection = True
         elif body is None:
-            response = Response.json({"Success": False, "ErrorCode": "1",
-                                      "Message": "Слишком большой или нечитаемый запрос / Request body too large or unreadable"}, 413)
+            response = Response.json(
+                {
+                    "Success": False,
+                    "ErrorCode": "1",
+                    "Message": "Слишком большой или нечитаемый запрос / Request body too large or unreadable",
+                },
+                413,
+            )
             self.close_connection = True
         else:
-            request = Request(self.command, path, urllib.parse.parse_qs(split.query, keep_blank_values=True),
-                              self.headers, body, self.client_address[0])
+            request = Request(
+                self.command,
+                path,
+                urllib.parse.parse_qs(split.query, keep_blank_values=True),
+                self.headers,
+                body,
+                self.client_address[0],
+            )
             try:
                 response = srv.sandbox.handle(request)
             except Exception:
@@ -403,20 +452,36 @@ class SandboxServer:
     >>> srv.stop()
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, state_dir=None, *,
-                 public_url: str | None = None, notify_interval: float = 5.0,
-                 notify_max_attempts: int = 50, notify_timeout: float = 10.0,
-                 terminals=None, faults: dict | None = None, banks: Iterable[str] | None = None,
-                 quiet: bool = False, log_stream=None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_dir=None,
+        *,
+        public_url: str | None = None,
+        notify_interval: float = 5.0,
+        notify_max_attempts: int = 50,
+        notify_timeout: float = 10.0,
+        terminals=None,
+        faults: dict | None = None,
+        banks: Iterable[str] | None = None,
+        quiet: bool = False,
+        log_stream=None,
+    ):
         if state_dir is None:
             raise ValueError("state_dir is required")
         self.host = host
         self.port = int(port)
         self.state_dir = state_dir
         self._public_url = public_url
-        self.options = dict(notify_interval=notify_interval, notify_max_attempts=notify_max_attempts,
-                            notify_timeout=notify_timeout, terminals=parse_terminals(terminals),
-                            faults=dict(faults or {}), banks=banks)
+        self.options = dict(
+            notify_interval=notify_interval,
+            notify_max_attempts=notify_max_attempts,
+            notify_timeout=notify_timeout,
+            terminals=parse_terminals(terminals),
+            faults=dict(faults or {}),
+            banks=banks,
+        )
         self.quiet = quiet
         self.log_stream = log_stream
         self._log_lock = threading.Lock()
@@ -452,27 +517,38 @@ class SandboxServer:
             self.httpd = _HTTPServer((self.host, self.port), self.log)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise PortInUseError(exc.errno, f"cannot listen on {self.host}:{self.port}: address already in use") from None
+                raise PortInUseError(
+                    exc.errno, f"cannot listen on {self.host}:{self.port}: address already in use"
+                ) from None
             raise
         self.port = self.httpd.server_address[1]
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         """Bind, load state, start the notifier and serve on a background thread."""
         if self.httpd is None:
             self.bind()
         opts = self.options
-        self.sandbox = Sandbox(self.state_dir, public_url=self.public_url,
-                               notify_interval=opts["notify_interval"],
-                               notify_max_attempts=opts["notify_max_attempts"],
-                               notify_timeout=opts["notify_timeout"], terminals=opts["terminals"],
-                               faults=opts["faults"], banks=opts["banks"], log=self.log)
+        self.sandbox = Sandbox(
+            self.state_dir,
+            public_url=self.public_url,
+            notify_interval=opts["notify_interval"],
+            notify_max_attempts=opts["notify_max_attempts"],
+            notify_timeout=opts["notify_timeout"],
+            terminals=opts["terminals"],
+            faults=opts["faults"],
+            banks=opts["banks"],
+            log=self.log,
+        )
         self.httpd.sandbox = self.sandbox
         self.sandbox.start()
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="bank-sandbox-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="bank-sandbox-http", daemon=True
+        )
         self._thread.start()
-        self.log(f"bank_sandbox listening on {self.url} (public {self.public_url}; state {self.state_dir}; "
-                 f"banks: {', '.join(m.name for m in self.sandbox.modules)})")
+        self.log(
+            f"bank_sandbox listening on {self.url} (public {self.public_url}; state {self.state_dir}; "
+            f"banks: {', '.join(m.name for m in self.sandbox.modules)})"
+        )
         return self
 
     def stop(self) -> None:
@@ -489,7 +565,7 @@ class SandboxServer:
         self.httpd = None
         self._thread = None
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

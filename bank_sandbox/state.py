@@ -15,6 +15,7 @@ holds the re-entrant lock and persists when the outermost block exits):
 Readers use ``with store.read() as data:``; never keep references to inner objects outside
 the lock.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,8 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 STATE_VERSION = 2
 FILE_NAME = "state.json"
@@ -48,8 +50,7 @@ def _dumps(obj: Any) -> str:
 
 
 class StateStore:
-    def __init__(self, state_dir: str | os.PathLike, log: Callable[[str], None] | None = None,
-                 read_only: bool = False):
+    def __init__(self, state_dir: str | os.PathLike, log: Callable[[str], None] | None = None, read_only: bool = False):
         """``read_only=True`` inspects a state dir (even one a running sandbox uses) without writing."""
         self.read_only = read_only
         self.dir = Path(state_dir)

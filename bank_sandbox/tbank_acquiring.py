@@ -4,6 +4,7 @@ Follows the project notes bank-apis.md §1 (methods, statuses, token, notificati
 cards) and §5 (SBP QR payloads).  Every API answer is HTTP 200 JSON with ``Success``,
 ``ErrorCode`` ("0" on success), ``Message`` and ``Details`` on errors, like the bank.
 """
+
 from __future__ import annotations
 
 import binascii
@@ -32,7 +33,11 @@ DECLINES = {
     "2201382000000831": ("REJECTED", "1051", "Недостаточно средств на карте / Insufficient funds"),
     "2201382000000005": ("AUTH_FAIL", "101", "Не пройдена идентификация 3DS / 3-D Secure authentication failed"),
 }
-UNKNOWN_CARD = ("REJECTED", "1014", "Неверные реквизиты карты: это не тестовая карта / Invalid card: not a sandbox test card")
+UNKNOWN_CARD = (
+    "REJECTED",
+    "1014",
+    "Неверные реквизиты карты: это не тестовая карта / Invalid card: not a sandbox test card",
+)
 ACS_FAIL = ("AUTH_FAIL", "101", "Неверный пароль 3-D Secure / Wrong 3-D Secure password")
 DEFAULT_SUCCESS_CARD = "2200770239097761"
 DEFAULT_SBP_PHONE = "+79161234542"
@@ -41,8 +46,17 @@ DEFAULT_SBP_PHONE = "+79161234542"
 PAYABLE = {"NEW", "FORM_SHOWED"}
 EXPIRABLE = {"NEW", "FORM_SHOWED", "3DS_CHECKING"}
 PAID = {"AUTHORIZED", "CONFIRMED"}
-NOTIFY_STATUSES = {"AUTHORIZED", "CONFIRMED", "PARTIAL_REVERSED", "REVERSED", "CANCELED",
-                   "PARTIAL_REFUNDED", "REFUNDED", "REJECTED", "DEADLINE_EXPIRED"}
+NOTIFY_STATUSES = {
+    "AUTHORIZED",
+    "CONFIRMED",
+    "PARTIAL_REVERSED",
+    "REVERSED",
+    "CANCELED",
+    "PARTIAL_REFUNDED",
+    "REFUNDED",
+    "REJECTED",
+    "DEADLINE_EXPIRED",
+}
 UNSUCCESSFUL = {"REJECTED", "AUTH_FAIL", "DEADLINE_EXPIRED"}
 
 FIRST_PAYMENT_ID = 7000000001
@@ -65,8 +79,11 @@ class ApiError(Exception):
 
 # -- small helpers ---------------------------------------------------------------------------------
 def missing(name: str) -> ApiError:
-    return ApiError("2", f"Не передан обязательный параметр {name} / Missing required parameter {name}",
-                    f"Поле {name} обязательно / Field {name} is required.")
+    return ApiError(
+        "2",
+        f"Не передан обязательный параметр {name} / Missing required parameter {name}",
+        f"Поле {name} обязательно / Field {name} is required.",
+    )
 
 
 def invalid(name: str, why: str) -> ApiError:
@@ -129,9 +146,11 @@ def qr_svg(text: str) -> str | None:
 
 def with_query(url: str, params: dict, payment: dict) -> str:
     """Substitute ``${Name}`` placeholders and append the bank's query parameters."""
+
     def sub(match):
         value = params.get(match.group(1), payment.get(match.group(1), ""))
         return urllib.parse.quote(str(value), safe="")
+
     url = re.sub(r"\$\{(\w+)\}", sub, url)
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
@@ -150,8 +169,12 @@ class TBankAcquiring(BankModule):
         self.public_url = sandbox.public_url
         self._seed_terminals(replace=False)
         self.methods = {
-            "Init": self.m_init, "GetState": self.m_get_state, "Confirm": self.m_confirm,
-            "Cancel": self.m_cancel, "CheckOrder": self.m_check_order, "GetQr": self.m_get_qr,
+            "Init": self.m_init,
+            "GetState": self.m_get_state,
+            "Confirm": self.m_confirm,
+            "Cancel": self.m_cancel,
+            "CheckOrder": self.m_check_order,
+            "GetQr": self.m_get_qr,
             "SbpPayTest": self.m_sbp_pay_test,
         }
 
@@ -186,8 +209,10 @@ class TBankAcquiring(BankModule):
             bank = self._bank(data)
             return {
                 "payments": copy.deepcopy(self._payments()),
-                "terminals": [{"TerminalKey": k, **{n: v for n, v in t.items() if n != "password"}}
-                              for k, t in bank["terminals"].items()],
+                "terminals": [
+                    {"TerminalKey": k, **{n: v for n, v in t.items() if n != "password"}}
+                    for k, t in bank["terminals"].items()
+                ],
             }
 
     # -- routes ---------------------------------------------------------------------------------------
@@ -211,28 +236,42 @@ class TBankAcquiring(BankModule):
         return Response.json(answer, exc.http_status)
 
     def internal_error(self, request: Request) -> Response:
-        return self._error(ApiError("9999", "Внутренняя ошибка системы / Internal error",
-                                    "Unexpected error in the sandbox; see its log."))
+        return self._error(
+            ApiError(
+                "9999", "Внутренняя ошибка системы / Internal error", "Unexpected error in the sandbox; see its log."
+            )
+        )
 
     def api_fallback(self, request: Request) -> Response:
         allowed = request.params.get("allowed")
         if allowed:
-            return self._error(ApiError("405", "Метод HTTP не поддерживается / HTTP method not allowed",
-                                        f"{request.method} {request.path}: use POST with a JSON body", 405))
-        return self._error(ApiError("404", "Метод не найден / Unknown method",
-                                    f"{request.path} is not a method of this API", 404))
+            return self._error(
+                ApiError(
+                    "405",
+                    "Метод HTTP не поддерживается / HTTP method not allowed",
+                    f"{request.method} {request.path}: use POST with a JSON body",
+                    405,
+                )
+            )
+        return self._error(
+            ApiError("404", "Метод не найден / Unknown method", f"{request.path} is not a method of this API", 404)
+        )
 
     def api(self, request: Request) -> Response:
         method = request.params["method"]
         handler = self.methods.get(method)
         if handler is None:
-            return self._error(ApiError("404", f"Метод не найден / Unknown method {method}",
-                                        f"Supported: {', '.join(self.methods)}", 404))
+            return self._error(
+                ApiError(
+                    "404", f"Метод не найден / Unknown method {method}", f"Supported: {', '.join(self.methods)}", 404
+                )
+            )
         try:
             body = request.json_object()
         except BodyError as exc:
-            return self._error(ApiError("1", "Неверный формат запроса / Malformed request body",
-                                        f"Expected a JSON object: {exc}"))
+            return self._error(
+                ApiError("1", "Неверный формат запроса / Malformed request body", f"Expected a JSON object: {exc}")
+            )
         try:
             terminal_key, terminal = self._authenticate(body)
             result = handler(body, terminal_key, terminal)
@@ -249,8 +288,11 @@ class TBankAcquiring(BankModule):
         with self.store.read() as data:
             terminal = copy.deepcopy(self._bank(data)["terminals"].get(key))
         if terminal is None:
-            raise ApiError("205", "Терминал не найден / Terminal not found",
-                           f"TerminalKey {key!r} is not configured in the sandbox.")
+            raise ApiError(
+                "205",
+                "Терминал не найден / Terminal not found",
+                f"TerminalKey {key!r} is not configured in the sandbox.",
+            )
         if not isinstance(body.get("Token"), str) or not body.get("Token"):
             raise ApiError("204", MSG_TOKEN, "Token is missing.")
         if not check_token(body, terminal.get("password", "")):
@@ -320,10 +362,15 @@ class TBankAcquiring(BankModule):
             raise ApiError("207", "Превышен размер DATA / DATA has too many parameters", "At most 20 key:value pairs.")
         for key, item in value.items():
             if len(key) > 20:
-                raise ApiError("208", "Слишком длинный ключ DATA / DATA key too long", f"Key {key!r} is longer than 20 characters.")
+                raise ApiError(
+                    "208", "Слишком длинный ключ DATA / DATA key too long", f"Key {key!r} is longer than 20 characters."
+                )
             if isinstance(item, (dict, list)) or len(str(item)) > 100:
-                raise ApiError("207", "Превышен размер значения DATA / DATA value too large",
-                               f"Value of {key!r} must be a scalar of at most 100 characters.")
+                raise ApiError(
+                    "207",
+                    "Превышен размер значения DATA / DATA value too large",
+                    f"Value of {key!r} must be a scalar of at most 100 characters.",
+                )
         return value
 
     @staticmethod
@@ -357,8 +404,11 @@ class TBankAcquiring(BankModule):
                 raise invalid(f"{where}.Tax", f"must be one of {', '.join(sorted(TAXES))}")
             total += item["Amount"]
         if total != amount:
-            raise ApiError("308", "Сумма позиций чека не равна сумме платежа / Receipt items do not add up to the amount",
-                           f"Sum of Receipt.Items[].Amount = {total}, payment amount = {amount}.")
+            raise ApiError(
+                "308",
+                "Сумма позиций чека не равна сумме платежа / Receipt items do not add up to the amount",
+                f"Sum of Receipt.Items[].Amount = {total}, payment amount = {amount}.",
+            )
         return value
 
     def _parse_due(self, body: dict) -> tuple[str, float]:
@@ -368,27 +418,39 @@ class TBankAcquiring(BankModule):
             due = now + DEFAULT_LINK_LIFETIME.total_seconds()
             return iso(due), due
         if not isinstance(raw, str):
-            raise ApiError("12", "Неверный параметр RedirectDueDate / Invalid RedirectDueDate",
-                           "Expected a string like 2016-08-31T12:28:00+03:00")
+            raise ApiError(
+                "12",
+                "Неверный параметр RedirectDueDate / Invalid RedirectDueDate",
+                "Expected a string like 2016-08-31T12:28:00+03:00",
+            )
         try:
             moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
         except ValueError:
             moment = None
         if moment is None or moment.tzinfo is None:
-            raise ApiError("12", "Неверный параметр RedirectDueDate / Invalid RedirectDueDate",
-                           f"{raw!r}: expected YYYY-MM-DDTHH:MM:SS+HH:MM (with a UTC offset)")
+            raise ApiError(
+                "12",
+                "Неверный параметр RedirectDueDate / Invalid RedirectDueDate",
+                f"{raw!r}: expected YYYY-MM-DDTHH:MM:SS+HH:MM (with a UTC offset)",
+            )
         due = moment.timestamp()
         if not (MIN_LINK_LIFETIME.total_seconds() - 5 <= due - now <= MAX_LINK_LIFETIME.total_seconds()):
-            raise ApiError("3017", "RedirectDueDate вне допустимого диапазона / RedirectDueDate out of range",
-                           "RedirectDueDate must be between 1 minute and 90 days from now.")
+            raise ApiError(
+                "3017",
+                "RedirectDueDate вне допустимого диапазона / RedirectDueDate out of range",
+                "RedirectDueDate must be between 1 minute and 90 days from now.",
+            )
         return raw, due
 
     @staticmethod
     def _payment_id(body: dict) -> int:
         raw = body.get("PaymentId")
         if raw is None or raw == "":
-            raise ApiError("201", "Поле PaymentId не должно быть пустым / PaymentId is required",
-                           "Missing required parameter PaymentId.")
+            raise ApiError(
+                "201",
+                "Поле PaymentId не должно быть пустым / PaymentId is required",
+                "Missing required parameter PaymentId.",
+            )
         if is_int(raw) and raw > 0:
             return raw
         if isinstance(raw, str) and raw.isdigit() and len(raw) <= 20:
@@ -398,13 +460,17 @@ class TBankAcquiring(BankModule):
     def _payment(self, data: dict, terminal_key: str, payment_id: int) -> dict:
         payment = self._payments().get(str(payment_id))
         if payment is None or payment["TerminalKey"] != terminal_key:
-            raise ApiError("255", "Платёж не найден / Payment not found",
-                           f"PaymentId {payment_id} does not exist for this terminal.")
+            raise ApiError(
+                "255",
+                "Платёж не найден / Payment not found",
+                f"PaymentId {payment_id} does not exist for this terminal.",
+            )
         return payment
 
     # -- status changes and notifications -----------------------------------------------------------------------------
-    def _set_status(self, data: dict, payment: dict, status: str, *, error_code: str = "0",
-                    message: str = "", notify: bool = True) -> None:
+    def _set_status(
+        self, data: dict, payment: dict, status: str, *, error_code: str = "0", message: str = "", notify: bool = True
+    ) -> None:
         now = self.clock.now()
         self._touch(payment)
         payment["Status"] = status
@@ -419,9 +485,12 @@ class TBankAcquiring(BankModule):
         terminal = self._bank(data)["terminals"].get(payment["TerminalKey"], {})
         status = payment["Status"]
         payload: dict[str, Any] = {
-            "TerminalKey": payment["TerminalKey"], "OrderId": payment["OrderId"],
-            "Success": status not in UNSUCCESSFUL, "Status": status,
-            "PaymentId": payment["PaymentId"], "ErrorCode": payment.get("ErrorCode") or "0",
+            "TerminalKey": payment["TerminalKey"],
+            "OrderId": payment["OrderId"],
+            "Success": status not in UNSUCCESSFUL,
+            "Status": status,
+            "PaymentId": payment["PaymentId"],
+            "ErrorCode": payment.get("ErrorCode") or "0",
             "Amount": payment["Amount"],
         }
         if payment.get("CardId") is not None:
@@ -434,24 +503,34 @@ class TBankAcquiring(BankModule):
             payload["RebillId"] = payment["RebillId"]
         payload["Token"] = make_token(payload, terminal.get("password", ""))
         url = payment.get("NotificationURL") or terminal.get("notification_url")
-        self.notifier.enqueue(data, bank=NAME, key=f"{NAME}:{payment['PaymentId']}", url=url, payload=payload,
-                              meta={"PaymentId": payment["PaymentId"], "OrderId": payment["OrderId"],
-                                    "Status": status}, expect="OK")
+        self.notifier.enqueue(
+            data,
+            bank=NAME,
+            key=f"{NAME}:{payment['PaymentId']}",
+            url=url,
+            payload=payload,
+            meta={"PaymentId": payment["PaymentId"], "OrderId": payment["OrderId"], "Status": status},
+            expect="OK",
+        )
 
     def _expire_if_due(self, data: dict, payment: dict) -> bool:
         """Move an unpaid payment past its RedirectDueDate to DEADLINE_EXPIRED. True if expired now."""
         if payment["Status"] in EXPIRABLE and self.clock.now() > payment["due_ts"]:
             payment.pop("_pending_card", None)
-            self._set_status(data, payment, "DEADLINE_EXPIRED", error_code="0",
-                             message="Срок действия ссылки истёк / Payment link expired")
+            self._set_status(
+                data,
+                payment,
+                "DEADLINE_EXPIRED",
+                error_code="0",
+                message="Срок действия ссылки истёк / Payment link expired",
+            )
             return True
         return False
 
     def on_tick(self) -> None:
         now = self.clock.now()
         with self.store.read() as data:
-            due = [pid for pid, p in self._payments().items()
-                   if p["Status"] in EXPIRABLE and now > p["due_ts"]]
+            due = [pid for pid, p in self._payments().items() if p["Status"] in EXPIRABLE and now > p["due_ts"]]
         if due:
             with self.store.change() as data:
                 for pid in due:
@@ -470,8 +549,15 @@ class TBankAcquiring(BankModule):
         if payment.get("PayType", "O") == "O":
             self._set_status(data, payment, "CONFIRMED")
 
-    def _card_fail(self, data: dict, payment: dict, outcome: tuple, masked: str | None = None,
-                   card_id: int | None = None, exp: str | None = None) -> None:
+    def _card_fail(
+        self,
+        data: dict,
+        payment: dict,
+        outcome: tuple,
+        masked: str | None = None,
+        card_id: int | None = None,
+        exp: str | None = None,
+    ) -> None:
         status, code, message = outcome
         payment.update(method="card")
         if masked:
@@ -487,8 +573,17 @@ class TBankAcquiring(BankModule):
         payment["RRN"] = str(100000000000 + payment["PaymentId"] % 900000000000)
         self._set_status(data, payment, "CONFIRMED")
 
-    def pay(self, payment_id: int, *, method: str = "card", card: str | None = None, exp: str | None = None,
-            phone: str | None = None, acs_password: str | None = None, auto_acs: bool = False) -> dict:
+    def pay(
+        self,
+        payment_id: int,
+        *,
+        method: str = "card",
+        card: str | None = None,
+        exp: str | None = None,
+        phone: str | None = None,
+        acs_password: str | None = None,
+        auto_acs: bool = False,
+    ) -> dict:
         """Pay a payment as a customer would. Returns {"outcome": ..., "payment": snapshot}.
 
         outcome: paid | failed | challenge | expired | not_payable | not_found.  With the
@@ -545,15 +640,19 @@ class TBankAcquiring(BankModule):
         success = payment["Status"] in PAID
         with self.store.read() as data:
             terminal = self._bank(data)["terminals"].get(payment["TerminalKey"], {})
-        base = (payment.get("SuccessURL") or terminal.get("success_url")) if success else \
-               (payment.get("FailURL") or terminal.get("fail_url"))
+        base = (
+            (payment.get("SuccessURL") or terminal.get("success_url"))
+            if success
+            else (payment.get("FailURL") or terminal.get("fail_url"))
+        )
         if not base:
             return None
         params = {
             "Success": "true" if success else "false",
             "ErrorCode": payment.get("ErrorCode") or "0",
             "Message": payment.get("Message") or ("None" if success else ""),
-            "PaymentId": str(payment["PaymentId"]), "OrderId": payment["OrderId"],
+            "PaymentId": str(payment["PaymentId"]),
+            "OrderId": payment["OrderId"],
             "Amount": str(payment["Amount"]),
         }
         return with_query(base, params, payment)
@@ -582,27 +681,56 @@ class TBankAcquiring(BankModule):
             payments = self._payments()
             for other in payments.values():
                 if other["TerminalKey"] == terminal_key and other["OrderId"] == order_id and other["Status"] in PAID:
-                    raise ApiError("20", "Повторный идентификатор заказа / Duplicate OrderId",
-                                   f"Order {order_id!r} already has a paid payment ({other['PaymentId']}).")
+                    raise ApiError(
+                        "20",
+                        "Повторный идентификатор заказа / Duplicate OrderId",
+                        f"Order {order_id!r} already has a paid payment ({other['PaymentId']}).",
+                    )
             payment_id = self.store.next_id("tbank_payment", FIRST_PAYMENT_ID)
             payment = {
-                "PaymentId": payment_id, "TerminalKey": terminal_key, "OrderId": order_id,
-                "Amount": amount, "InitAmount": amount, "Status": "NEW", **record,
-                "RedirectDueDate": due_text, "due_ts": due_ts,
-                "ErrorCode": "0", "Message": "", "CardId": None, "Pan": None, "ExpDate": None,
-                "RebillId": None, "RRN": None, "method": None, "qrc_id": None,
-                "reversed_amount": 0, "refunded_amount": 0, "operations": [], "external_requests": {},
-                "created": iso(now), "updated": iso(now), "history": [{"Status": "NEW", "time": iso(now)}],
+                "PaymentId": payment_id,
+                "TerminalKey": terminal_key,
+                "OrderId": order_id,
+                "Amount": amount,
+                "InitAmount": amount,
+                "Status": "NEW",
+                **record,
+                "RedirectDueDate": due_text,
+                "due_ts": due_ts,
+                "ErrorCode": "0",
+                "Message": "",
+                "CardId": None,
+                "Pan": None,
+                "ExpDate": None,
+                "RebillId": None,
+                "RRN": None,
+                "method": None,
+                "qrc_id": None,
+                "reversed_amount": 0,
+                "refunded_amount": 0,
+                "operations": [],
+                "external_requests": {},
+                "created": iso(now),
+                "updated": iso(now),
+                "history": [{"Status": "NEW", "time": iso(now)}],
             }
             payments[str(payment_id)] = payment
             self._touch(payment)
-        return {"TerminalKey": terminal_key, "Amount": amount, "OrderId": order_id, "Status": "NEW",
-                "PaymentId": str(payment_id), "PaymentURL": f"{self.public_url}/pay/{payment_id}"}
+        return {
+            "TerminalKey": terminal_key,
+            "Amount": amount,
+            "OrderId": order_id,
+            "Status": "NEW",
+            "PaymentId": str(payment_id),
+            "PaymentURL": f"{self.public_url}/pay/{payment_id}",
+        }
 
     @staticmethod
     def _params(payment: dict) -> list:
-        params = [{"Key": "Route", "Value": "ACQ"},
-                  {"Key": "Source", "Value": "sbp" if payment.get("method") == "sbp" else "cards"}]
+        params = [
+            {"Key": "Route", "Value": "ACQ"},
+            {"Key": "Source", "Value": "sbp" if payment.get("method") == "sbp" else "cards"},
+        ]
         if payment.get("CardId") is not None:
             params.append({"Key": "CardId", "Value": str(payment["CardId"])})
         return params
@@ -612,8 +740,14 @@ class TBankAcquiring(BankModule):
         with self.store.change() as data:
             payment = self._payment(data, terminal_key, payment_id)
             self._expire_if_due(data, payment)
-            return {"TerminalKey": terminal_key, "Amount": payment["Amount"], "OrderId": payment["OrderId"],
-                    "Status": payment["Status"], "PaymentId": str(payment_id), "Params": self._params(payment)}
+            return {
+                "TerminalKey": terminal_key,
+                "Amount": payment["Amount"],
+                "OrderId": payment["OrderId"],
+                "Status": payment["Status"],
+                "PaymentId": str(payment_id),
+                "Params": self._params(payment),
+            }
 
     def m_confirm(self, body: dict, terminal_key: str, terminal: dict) -> dict:
         payment_id = self._payment_id(body)
@@ -621,8 +755,11 @@ class TBankAcquiring(BankModule):
         with self.store.change() as data:
             payment = self._payment(data, terminal_key, payment_id)
             if payment["Status"] not in ("AUTHORIZED", "PARTIAL_REVERSED"):
-                raise ApiError("4", "Изменение статуса платежа невозможно / Payment status cannot be changed",
-                               f"Confirm needs status AUTHORIZED, payment is {payment['Status']}.")
+                raise ApiError(
+                    "4",
+                    "Изменение статуса платежа невозможно / Payment status cannot be changed",
+                    f"Confirm needs status AUTHORIZED, payment is {payment['Status']}.",
+                )
             held = payment["Amount"] - payment["reversed_amount"]
             amount = held if requested is None else requested
             if amount > held:
@@ -632,8 +769,13 @@ class TBankAcquiring(BankModule):
             payment["reversed_amount"] = 0
             payment["operations"].append({"type": "confirm", "amount": amount, "time": iso(self.clock.now())})
             self._set_status(data, payment, "CONFIRMED")
-            return {"TerminalKey": terminal_key, "OrderId": payment["OrderId"], "Status": "CONFIRMED",
-                    "PaymentId": str(payment_id), "Params": self._params(payment)}
+            return {
+                "TerminalKey": terminal_key,
+                "OrderId": payment["OrderId"],
+                "Status": "CONFIRMED",
+                "PaymentId": str(payment_id),
+                "Params": self._params(payment),
+            }
 
     def m_cancel(self, body: dict, terminal_key: str, terminal: dict) -> dict:
         payment_id = self._payment_id(body)
@@ -646,8 +788,11 @@ class TBankAcquiring(BankModule):
             status = payment["Status"]
             if status in EXPIRABLE:
                 if self._expire_if_due(data, payment):
-                    raise ApiError("4", "Изменение статуса платежа невозможно / Payment status cannot be changed",
-                                   "The payment link has expired (DEADLINE_EXPIRED).")
+                    raise ApiError(
+                        "4",
+                        "Изменение статуса платежа невозможно / Payment status cannot be changed",
+                        "The payment link has expired (DEADLINE_EXPIRED).",
+                    )
                 before, after, new_status, amount = payment["Amount"], 0, "CANCELED", payment["Amount"]
                 payment.pop("_pending_card", None)
             elif status in ("AUTHORIZED", "PARTIAL_REVERSED", "CONFIRMED", "PARTIAL_REFUNDED"):
@@ -665,14 +810,25 @@ class TBankAcquiring(BankModule):
                 else:
                     new_status = "REFUNDED" if after == 0 else "PARTIAL_REFUNDED"
             else:
-                raise ApiError("4", "Изменение статуса платежа невозможно / Payment status cannot be changed",
-                               f"Cancel is not possible for a payment in status {status}.")
-            payment["operations"].append({"type": "cancel", "amount": amount, "status": new_status,
-                                          "time": iso(self.clock.now())})
+                raise ApiError(
+                    "4",
+                    "Изменение статуса платежа невозможно / Payment status cannot be changed",
+                    f"Cancel is not possible for a payment in status {status}.",
+                )
+            payment["operations"].append(
+                {"type": "cancel", "amount": amount, "status": new_status, "time": iso(self.clock.now())}
+            )
             self._set_status(data, payment, new_status)
-            answer = {"TerminalKey": terminal_key, "OrderId": payment["OrderId"], "Success": True,
-                      "ErrorCode": "0", "Status": new_status, "OriginalAmount": before, "NewAmount": after,
-                      "PaymentId": payment_id}
+            answer = {
+                "TerminalKey": terminal_key,
+                "OrderId": payment["OrderId"],
+                "Success": True,
+                "ErrorCode": "0",
+                "Status": new_status,
+                "OriginalAmount": before,
+                "NewAmount": after,
+                "PaymentId": payment_id,
+            }
             if external:
                 answer["ExternalRequestId"] = external
                 payment["external_requests"][external] = answer
@@ -681,18 +837,28 @@ class TBankAcquiring(BankModule):
     def m_check_order(self, body: dict, terminal_key: str, terminal: dict) -> dict:
         order_id = self._req_str(body, "OrderId", 36, allow_int=True)
         with self.store.change() as data:
-            found = [p for p in self._payments().values()
-                     if p["TerminalKey"] == terminal_key and p["OrderId"] == order_id]
+            found = [
+                p for p in self._payments().values() if p["TerminalKey"] == terminal_key and p["OrderId"] == order_id
+            ]
             if not found:
-                raise ApiError("255", "Заказ не найден / Order not found",
-                               f"No payments with OrderId {order_id!r} for this terminal.")
+                raise ApiError(
+                    "255",
+                    "Заказ не найден / Order not found",
+                    f"No payments with OrderId {order_id!r} for this terminal.",
+                )
             for payment in found:
                 self._expire_if_due(data, payment)
             payments = []
             for p in sorted(found, key=lambda p: p["PaymentId"]):
-                entry = {"PaymentId": str(p["PaymentId"]), "Amount": p["Amount"], "Status": p["Status"],
-                         "RRN": p.get("RRN") or "", "Success": True, "ErrorCode": p.get("ErrorCode") or "0",
-                         "Message": p.get("Message") or ""}
+                entry = {
+                    "PaymentId": str(p["PaymentId"]),
+                    "Amount": p["Amount"],
+                    "Status": p["Status"],
+                    "RRN": p.get("RRN") or "",
+                    "Success": True,
+                    "ErrorCode": p.get("ErrorCode") or "0",
+                    "Message": p.get("Message") or "",
+                }
                 if p.get("method") == "sbp":
                     entry["SbpPaymentId"] = p.get("qrc_id")
                 payments.append(entry)
@@ -710,11 +876,17 @@ class TBankAcquiring(BankModule):
         with self.store.change() as data:
             payment = self._payment(data, terminal_key, payment_id)
             if self._expire_if_due(data, payment) or payment["Status"] not in PAYABLE:
-                raise ApiError("4", "Изменение статуса платежа невозможно / Payment cannot be paid by SBP",
-                               f"GetQr needs status NEW or FORM_SHOWED, payment is {payment['Status']}.")
+                raise ApiError(
+                    "4",
+                    "Изменение статуса платежа невозможно / Payment cannot be paid by SBP",
+                    f"GetQr needs status NEW or FORM_SHOWED, payment is {payment['Status']}.",
+                )
             if payment["Amount"] < 1000:
-                raise ApiError("3016", "Невозможно сформировать QR / Cannot create the QR code",
-                               "SBP amount must be at least 10 RUB (1000 kopecks).")
+                raise ApiError(
+                    "3016",
+                    "Невозможно сформировать QR / Cannot create the QR code",
+                    "SBP amount must be at least 10 RUB (1000 kopecks).",
+                )
             if not payment.get("qrc_id"):
                 payment["qrc_id"] = self._qrc_id(payment_id)
                 self._touch(payment)
@@ -725,11 +897,19 @@ class TBankAcquiring(BankModule):
         if data_type == "IMAGE":
             svg = qr_svg(payload)
             if svg is None:
-                raise ApiError("3", "Невозможно сформировать изображение QR / Cannot render the QR image",
-                               "The sandbox needs the optional 'qrcode' Python package for DataType=IMAGE.")
+                raise ApiError(
+                    "3",
+                    "Невозможно сформировать изображение QR / Cannot render the QR image",
+                    "The sandbox needs the optional 'qrcode' Python package for DataType=IMAGE.",
+                )
             payload = svg
-        return {"TerminalKey": terminal_key, "OrderId": order_id, "Data": payload, "PaymentId": payment_id,
-                "RequestKey": str(uuid.uuid4())}
+        return {
+            "TerminalKey": terminal_key,
+            "OrderId": order_id,
+            "Data": payload,
+            "PaymentId": payment_id,
+            "RequestKey": str(uuid.uuid4()),
+        }
 
     def m_sbp_pay_test(self, body: dict, terminal_key: str, terminal: dict) -> dict:
         payment_id = self._payment_id(body)
@@ -738,17 +918,24 @@ class TBankAcquiring(BankModule):
         with self.store.change() as data:
             payment = self._payment(data, terminal_key, payment_id)
             if self._expire_if_due(data, payment) or payment["Status"] not in PAYABLE:
-                raise ApiError("4", "Изменение статуса платежа невозможно / Payment status cannot be changed",
-                               f"SbpPayTest needs status NEW or FORM_SHOWED, payment is {payment['Status']}.")
+                raise ApiError(
+                    "4",
+                    "Изменение статуса платежа невозможно / Payment status cannot be changed",
+                    f"SbpPayTest needs status NEW or FORM_SHOWED, payment is {payment['Status']}.",
+                )
             if not payment.get("qrc_id"):
                 raise ApiError("4", "QR не сформирован / No SBP QR for this payment", "Call GetQr first.")
             payment["method"] = "sbp"
             if expired:
-                self._set_status(data, payment, "DEADLINE_EXPIRED",
-                                 message="Срок действия QR истёк / QR code expired")
+                self._set_status(data, payment, "DEADLINE_EXPIRED", message="Срок действия QR истёк / QR code expired")
             elif rejected:
-                self._set_status(data, payment, "REJECTED", error_code="99",
-                                 message="Платёж отклонён банком плательщика / Rejected by the payer's bank")
+                self._set_status(
+                    data,
+                    payment,
+                    "REJECTED",
+                    error_code="99",
+                    message="Платёж отклонён банком плательщика / Rejected by the payer's bank",
+                )
             else:
                 self._sbp_success(data, payment, body.get("Phone") if isinstance(body.get("Phone"), str) else None)
         return {"TerminalKey": terminal_key, "PaymentId": str(payment_id)}
@@ -809,9 +996,14 @@ class TBankAcquiring(BankModule):
                 if not self._expire_if_due(data, live):
                     if live["Status"] == "NEW":
                         self._set_status(data, live, "FORM_SHOWED")
-                    return Response.html(pages.payment_form(
-                        copy.deepcopy(live), "Введите номер карты (12–19 цифр) / Enter a card number (12–19 digits)",
-                        {"card_number": form.get("card_number", ""), "exp_date": form.get("exp_date", "")}), 200)
+                    return Response.html(
+                        pages.payment_form(
+                            copy.deepcopy(live),
+                            "Введите номер карты (12–19 цифр) / Enter a card number (12–19 digits)",
+                            {"card_number": form.get("card_number", ""), "exp_date": form.get("exp_date", "")},
+                        ),
+                        200,
+                    )
         return self._finish_page(self.pay(payment_id, card=card, exp=form.get("exp_date")), request)
 
     def acs_get(self, request: Request) -> Response:
@@ -841,17 +1033,30 @@ class TBankAcquiring(BankModule):
         method = str(body.get("method") or ("sbp" if body.get("sbp") else "card")).lower()
         if method not in ("card", "sbp"):
             return Response.json({"error": "method must be 'card' or 'sbp'"}, 400)
-        result = self.pay(int(raw), method=method, card=str(body.get("card") or DEFAULT_SUCCESS_CARD),
-                          exp=body.get("exp"), phone=body.get("phone"),
-                          acs_password=body.get("acs_password"), auto_acs=True)
+        result = self.pay(
+            int(raw),
+            method=method,
+            card=str(body.get("card") or DEFAULT_SUCCESS_CARD),
+            exp=body.get("exp"),
+            phone=body.get("phone"),
+            acs_password=body.get("acs_password"),
+            auto_acs=True,
+        )
         payment = result["payment"]
         if result["outcome"] == "not_found":
             return Response.json({"error": f"payment {raw} not found"}, 404)
-        answer = {"outcome": result["outcome"], "Success": payment["Status"] in PAID,
-                  "PaymentId": payment["PaymentId"], "OrderId": payment["OrderId"], "Status": payment["Status"],
-                  "ErrorCode": payment.get("ErrorCode") or "0", "Message": payment.get("Message") or "",
-                  "Amount": payment["Amount"], "Pan": payment.get("Pan"),
-                  "RedirectURL": self.redirect_url(payment) if result["outcome"] in ("paid", "failed") else None}
+        answer = {
+            "outcome": result["outcome"],
+            "Success": payment["Status"] in PAID,
+            "PaymentId": payment["PaymentId"],
+            "OrderId": payment["OrderId"],
+            "Status": payment["Status"],
+            "ErrorCode": payment.get("ErrorCode") or "0",
+            "Message": payment.get("Message") or "",
+            "Amount": payment["Amount"],
+            "Pan": payment.get("Pan"),
+            "RedirectURL": self.redirect_url(payment) if result["outcome"] in ("paid", "failed") else None,
+        }
         return Response.json(answer, 409 if result["outcome"] == "not_payable" else 200)
 
     def admin_terminals_get(self, request: Request) -> Response:
@@ -865,8 +1070,13 @@ class TBankAcquiring(BankModule):
         key = body.get("TerminalKey")
         if not isinstance(key, str) or not key or len(key) > 20:
             return Response.json({"error": "TerminalKey (string, at most 20 characters) is required"}, 400)
-        fields = {"Password": "password", "NotificationURL": "notification_url", "SuccessURL": "success_url",
-                  "FailURL": "fail_url", "PayType": "pay_type"}
+        fields = {
+            "Password": "password",
+            "NotificationURL": "notification_url",
+            "SuccessURL": "success_url",
+            "FailURL": "fail_url",
+            "PayType": "pay_type",
+        }
         with self.store.change() as data:
             terminals = self._bank(data)["terminals"]
             if key not in terminals and not isinstance(body.get("Password"), str):

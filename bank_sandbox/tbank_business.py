@@ -16,6 +16,7 @@ statement, payment drafts (project notes bank-apis.md §2).
   ``payment_sign_polls``-th status query (default 2; 0 = never), is "signed": ``EXECUTED``
   (and debited: a new operation appears in the statement) or ``FAILED`` for lack of funds.
 """
+
 from __future__ import annotations
 
 import base64
@@ -73,10 +74,17 @@ def _js(text) -> str:
 
 
 def _party_json(party: dict) -> str:
-    return json.dumps({"account": party.get("account") or "", "inn": party.get("inn") or "",
-                       "kpp": party.get("kpp") or "", "name": party.get("name") or "",
-                       "bankName": party.get("bank_name") or "", "bicRu": party.get("bic") or ""},
-                      ensure_ascii=False)
+    return json.dumps(
+        {
+            "account": party.get("account") or "",
+            "inn": party.get("inn") or "",
+            "kpp": party.get("kpp") or "",
+            "name": party.get("name") or "",
+            "bankName": party.get("bank_name") or "",
+            "bicRu": party.get("bic") or "",
+        },
+        ensure_ascii=False,
+    )
 
 
 def _instant(text: str, field: str) -> int:
@@ -112,30 +120,47 @@ class TBankBusiness(BusinessBank):
 
         return {
             account_number("40702", "810", "1000", 1, bic): {
-                "currency": "RUB", "name": "Основной расчетный счет", "type": "Current", "opened": "2023-06-01",
-                "opening_minor": 1_250_000_00, "generator": spec(240, 90)},
+                "currency": "RUB",
+                "name": "Основной расчетный счет",
+                "type": "Current",
+                "opened": "2023-06-01",
+                "opening_minor": 1_250_000_00,
+                "generator": spec(240, 90),
+            },
             account_number("40702", "810", "1000", 2, bic): {
-                "currency": "RUB", "name": "Расчетный счет для налогов", "type": "Current", "opened": "2024-02-15",
-                "opening_minor": 300_000_00, "generator": spec(40, 90)},
+                "currency": "RUB",
+                "name": "Расчетный счет для налогов",
+                "type": "Current",
+                "opened": "2024-02-15",
+                "opening_minor": 300_000_00,
+                "generator": spec(40, 90),
+            },
             account_number("40702", "840", "1000", 3, bic): {
-                "currency": "USD", "name": "Текущий валютный счет", "type": "Current", "opened": "2024-03-01",
-                "opening_minor": 25_000_00, "generator": spec(12, 90),
-                "transit": account_number("40702", "840", "1000", 4, bic)},
+                "currency": "USD",
+                "name": "Текущий валютный счет",
+                "type": "Current",
+                "opened": "2024-03-01",
+                "opening_minor": 25_000_00,
+                "generator": spec(12, 90),
+                "transit": account_number("40702", "840", "1000", 4, bic),
+            },
             account_number("40702", "810", "1000", 99, bic): {
-                "currency": "RUB", "name": "Счет для нагрузочных тестов", "type": "Current", "opened": "2023-06-01",
-                "opening_minor": 50_000_000_00, "generator": spec(volume, 365)},
+                "currency": "RUB",
+                "name": "Счет для нагрузочных тестов",
+                "type": "Current",
+                "opened": "2023-06-01",
+                "opening_minor": 50_000_000_00,
+                "generator": spec(volume, 365),
+            },
         }
 
     # -- routes -------------------------------------------------------------------------------------
     def register(self, router) -> None:
         for version in ("v4", "v3"):
-            router.add("GET", f"{PREFIX}/{version}/bank-accounts", self._api(self.accounts_api),
-                       kind="api", owner=NAME)
+            router.add("GET", f"{PREFIX}/{version}/bank-accounts", self._api(self.accounts_api), kind="api", owner=NAME)
         router.add("GET", f"{PREFIX}/v1/statement", self._api(self.statement_api), kind="api", owner=NAME)
-        router.add("POST", f"{PREFIX}/v1/payment/create", self._api(self.payment_create_api), kind="api",
-                   owner=NAME)
-        router.add("POST", f"{PREFIX}/v1/payment/status", self._api(self.payment_status_api), kind="api",
-                   owner=NAME)
+        router.add("POST", f"{PREFIX}/v1/payment/create", self._api(self.payment_create_api), kind="api", owner=NAME)
+        router.add("POST", f"{PREFIX}/v1/payment/status", self._api(self.payment_status_api), kind="api", owner=NAME)
         router.add_fallback("/openapi/", self._api(self.not_found_api), kind="api", owner=NAME)
         self.register_admin(router)
 
@@ -157,9 +182,11 @@ class TBankBusiness(BusinessBank):
         def run(request: Request) -> Response:
             problem = self.token_problem(request)
             if problem is not None and handler != self.not_found_api:
-                message = {"missing": "Не передан токен / Bearer token is missing",
-                           "revoked": "Токен отозван / The token has been revoked",
-                           "unknown": "Неверный токен / Invalid token"}[problem]
+                message = {
+                    "missing": "Не передан токен / Bearer token is missing",
+                    "revoked": "Токен отозван / The token has been revoked",
+                    "unknown": "Неверный токен / Invalid token",
+                }[problem]
                 return self.error_response(ApiError(401, "UNAUTHORIZED", message), request)
             try:
                 response = handler(request)
@@ -169,6 +196,7 @@ class TBankBusiness(BusinessBank):
             if request_id:
                 response.headers.append(("X-Request-Id", request_id))
             return response
+
         return run
 
     def not_found_api(self, request: Request) -> Response:
@@ -190,8 +218,9 @@ class TBankBusiness(BusinessBank):
             raise invalid("accountNumber", "must be 20 digits")
         config = self.account(number)
         if config is None:
-            raise ApiError(422, "ACCOUNT_NOT_FOUND", "Счет не найден / Account not found",
-                           f"No account {number} for this token")
+            raise ApiError(
+                422, "ACCOUNT_NOT_FOUND", "Счет не найден / Account not found", f"No account {number} for this token"
+            )
         return config
 
     # -- accounts -----------------------------------------------------------------------------------
@@ -204,9 +233,11 @@ class TBankBusiness(BusinessBank):
         result = []
         for number, config in self.accounts().items():
             entry = {
-                "accountNumber": number, "name": config.get("name") or "",
+                "accountNumber": number,
+                "name": config.get("name") or "",
                 "currency": NUMERIC.get(config["currency"], config["currency"]),
-                "bankBik": self.own_bank.bic, "accountType": config.get("type") or "Current",
+                "bankBik": self.own_bank.bic,
+                "accountType": config.get("type") or "Current",
                 "activationDate": config.get("opened"),
                 "balance": {
                     "otb": _number(self.balance_minor(number, config)),
@@ -245,7 +276,8 @@ class TBankBusiness(BusinessBank):
         if len(categories) > 50:
             raise invalid("categories", "at most 50 items")
         fingerprint = hashlib.sha1(
-            f"{number}|{start_us}|{raw_to and end_us}|{status}|{','.join(categories)}".encode()).hexdigest()[:16]
+            f"{number}|{start_us}|{raw_to and end_us}|{status}|{','.join(categories)}".encode()
+        ).hexdigest()[:16]
         after = None
         cursor = request.arg("cursor")
         if cursor:
@@ -265,17 +297,32 @@ class TBankBusiness(BusinessBank):
                 break
             page.append(op)
 
-        own = {"account": number, "inn": COMPANY["inn"], "kpp": COMPANY["kpp"], "name": COMPANY["name"],
-               "bank_name": self.own_bank.name, "bic": self.own_bank.bic, "corr_account": self.own_bank.corr_account}
+        own = {
+            "account": number,
+            "inn": COMPANY["inn"],
+            "kpp": COMPANY["kpp"],
+            "name": COMPANY["name"],
+            "bank_name": self.own_bank.name,
+            "bic": self.own_bank.bic,
+            "corr_account": self.own_bank.corr_account,
+        }
         own_json = _party_json(own)
         currency = config["currency"]
         parts = ['{"operations":[', ",".join(self._operation_json(op, currency, own_json) for op in page), "]"]
         if not cursor and request.arg("withBalances") == "true":
             begin = int(config.get("opening_minor", 0)) + self.feed(number, config).net_before(start_us)
             credit, debit = self.feed(number, config).confirmed_totals(start_us, end_us)
-            parts.append(',"balances":' + json.dumps({
-                "balanceBegin": _number(begin), "balanceEnd": _number(begin + credit - debit),
-                "credit": _number(credit), "debit": _number(debit)}))
+            parts.append(
+                ',"balances":'
+                + json.dumps(
+                    {
+                        "balanceBegin": _number(begin),
+                        "balanceEnd": _number(begin + credit - debit),
+                        "credit": _number(credit),
+                        "debit": _number(debit),
+                    }
+                )
+            )
         if more:
             parts.append(',"nextCursor":' + _js(_encode_cursor(fingerprint, page[-1].key())))
         parts.append("}")
@@ -314,8 +361,11 @@ class TBankBusiness(BusinessBank):
         number = source.get("accountNumber") if isinstance(source, dict) else None
         config = self._account_or_error(number)
         if config["currency"] != "RUB":
-            raise ApiError(422, "INVALID_ACCOUNT", "Черновик можно создать только по рублевому счету / "
-                                                   "Drafts are for ruble accounts only")
+            raise ApiError(
+                422,
+                "INVALID_ACCOUNT",
+                "Черновик можно создать только по рублевому счету / Drafts are for ruble accounts only",
+            )
         to = body.get("to")
         if not isinstance(to, dict):
             raise invalid("to", "recipient object is required")
@@ -341,8 +391,9 @@ class TBankBusiness(BusinessBank):
         except AdminError as exc:
             raise invalid("amount", exc.message) from None
         document_number = body.get("documentNumber")
-        if document_number is not None and (not isinstance(document_number, str)
-                                            or not _DOC.fullmatch(document_number)):
+        if document_number is not None and (
+            not isinstance(document_number, str) or not _DOC.fullmatch(document_number)
+        ):
             raise invalid("documentNumber", "1-6 digits")
         order = body.get("executionOrder")
         if order is not None and (isinstance(order, bool) or order not in (1, 2, 3, 4, 5)):
@@ -360,13 +411,27 @@ class TBankBusiness(BusinessBank):
             if existing is None:
                 document_id = str(uuid.uuid4())
                 existing = payments[document_id] = {
-                    "documentId": document_id, "key": key, "from": number, "amount_minor": amount_minor,
-                    "amount": money_text(amount_minor), "purpose": purpose,
-                    "document_number": document_number or "", "execution_order": order, "due_date": due,
-                    "counterparty": {"name": to["name"], "inn": to["inn"], "kpp": kpp,
-                                     "account": to["accountNumber"], "bic": to["bik"],
-                                     "bank_name": to.get("bankName") or "", "corr_account": corr or ""},
-                    "status": "IN_PROGRESS", "polls": 0, "created": iso_utc(self.now_us()),
+                    "documentId": document_id,
+                    "key": key,
+                    "from": number,
+                    "amount_minor": amount_minor,
+                    "amount": money_text(amount_minor),
+                    "purpose": purpose,
+                    "document_number": document_number or "",
+                    "execution_order": order,
+                    "due_date": due,
+                    "counterparty": {
+                        "name": to["name"],
+                        "inn": to["inn"],
+                        "kpp": kpp,
+                        "account": to["accountNumber"],
+                        "bic": to["bik"],
+                        "bank_name": to.get("bankName") or "",
+                        "corr_account": corr or "",
+                    },
+                    "status": "IN_PROGRESS",
+                    "polls": 0,
+                    "created": iso_utc(self.now_us()),
                 }
                 self.store.touch(self.payments_collection, document_id)
         return Response.json({"documentId": existing["documentId"], "status": existing["status"]})
@@ -435,7 +500,10 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple:
     except (ValueError, KeyError, TypeError):
         raise ApiError(400, "INVALID_CURSOR", "Некорректный курсор / Invalid cursor") from None
     if not same_query:
-        raise ApiError(400, "INVALID_CURSOR", "Курсор от другого запроса / The cursor belongs to another query",
-                       "Repeat the request with the same accountNumber, from, to, operationStatus and categories")
+        raise ApiError(
+            400,
+            "INVALID_CURSOR",
+            "Курсор от другого запроса / The cursor belongs to another query",
+            "Repeat the request with the same accountNumber, from, to, operationStatus and categories",
+        )
     return key
-

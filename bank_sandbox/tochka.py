@@ -17,6 +17,7 @@ bank-apis.md §3).
   as ``WaitingForCreate``, ``Created`` on polls, signed on the ``payment_sign_polls``-th
   poll (default 2; 0 = never): ``Paid`` and debited, or ``Rejected`` for lack of funds.
 """
+
 from __future__ import annotations
 
 import html
@@ -111,14 +112,29 @@ class Tochka(BusinessBank):
 
         return {
             account_number("40702", "810", "0200", 11, bic): {
-                "currency": "RUB", "name": "Расчетный счет", "type": "CurrentAccount", "opened": "2023-09-01",
-                "opening_minor": 800_000_00, "generator": spec(200, 90)},
+                "currency": "RUB",
+                "name": "Расчетный счет",
+                "type": "CurrentAccount",
+                "opened": "2023-09-01",
+                "opening_minor": 800_000_00,
+                "generator": spec(200, 90),
+            },
             account_number("40702", "810", "0200", 12, bic): {
-                "currency": "RUB", "name": "Счет для расчетов с маркетплейсами", "type": "CurrentAccount",
-                "opened": "2024-05-20", "opening_minor": 120_000_00, "generator": spec(25, 90)},
+                "currency": "RUB",
+                "name": "Счет для расчетов с маркетплейсами",
+                "type": "CurrentAccount",
+                "opened": "2024-05-20",
+                "opening_minor": 120_000_00,
+                "generator": spec(25, 90),
+            },
             account_number("40702", "840", "0200", 13, bic): {
-                "currency": "USD", "name": "Валютный счет", "type": "CurrentAccount", "opened": "2024-06-03",
-                "opening_minor": 10_000_00, "generator": spec(10, 90)},
+                "currency": "USD",
+                "name": "Валютный счет",
+                "type": "CurrentAccount",
+                "opened": "2024-06-03",
+                "opening_minor": 10_000_00,
+                "generator": spec(10, 90),
+            },
         }
 
     def bank_account_id(self, number: str) -> str:
@@ -138,17 +154,32 @@ class Tochka(BusinessBank):
             # the literal routes go first so that "balances" is never read as a BIC.
             add("GET", f"{ob}/accounts/{{number}}/{{bic}}/balances", api(self.balances_api), kind="api", owner=NAME)
             add("GET", f"{ob}/accounts/{{account_id}}/balances", api(self.balances_api), kind="api", owner=NAME)
-            add("GET", f"{ob}/accounts/{{number}}/{{bic}}/statements/{{statement_id}}", api(self.statement_api),
-                kind="api", owner=NAME)
-            add("GET", f"{ob}/accounts/{{account_id}}/statements/{{statement_id}}", api(self.statement_api),
-                kind="api", owner=NAME)
+            add(
+                "GET",
+                f"{ob}/accounts/{{number}}/{{bic}}/statements/{{statement_id}}",
+                api(self.statement_api),
+                kind="api",
+                owner=NAME,
+            )
+            add(
+                "GET",
+                f"{ob}/accounts/{{account_id}}/statements/{{statement_id}}",
+                api(self.statement_api),
+                kind="api",
+                owner=NAME,
+            )
             add("GET", f"{ob}/accounts/{{number}}/{{bic}}", api(self.account_api), kind="api", owner=NAME)
             add("GET", f"{ob}/accounts/{{account_id}}", api(self.account_api), kind="api", owner=NAME)
             add("POST", f"{ob}/statements", api(self.init_statement_api), kind="api", owner=NAME)
             add("GET", f"{ob}/statements", api(self.statements_api), kind="api", owner=NAME)
             add("POST", f"{prefix}/payment/v1.0/for-sign", api(self.payment_create_api), kind="api", owner=NAME)
-            add("GET", f"{prefix}/payment/v1.0/status/{{request_id}}", api(self.payment_status_api), kind="api",
-                owner=NAME)
+            add(
+                "GET",
+                f"{prefix}/payment/v1.0/status/{{request_id}}",
+                api(self.payment_status_api),
+                kind="api",
+                owner=NAME,
+            )
             router.add_fallback(f"{prefix}/", api(self.not_found_api), kind="api", owner=NAME)
         router.add("GET", "/tochka/payments/{request_id}", self.sign_page, owner=NAME)
         router.add("POST", "/tochka/payments/{request_id}", self.sign_page_post, owner=NAME)
@@ -156,10 +187,15 @@ class Tochka(BusinessBank):
 
     @staticmethod
     def error_response(exc: ApiError) -> Response:
-        return Response.json({
-            "code": str(exc.status), "id": str(uuid.uuid4()), "message": exc.message,
-            "Errors": [{"errorCode": exc.error_code, "message": exc.details or exc.message, "url": DOC_URL}],
-        }, exc.status)
+        return Response.json(
+            {
+                "code": str(exc.status),
+                "id": str(uuid.uuid4()),
+                "message": exc.message,
+                "Errors": [{"errorCode": exc.error_code, "message": exc.details or exc.message, "url": DOC_URL}],
+            },
+            exc.status,
+        )
 
     def internal_error(self, request: Request) -> Response:
         return self.error_response(ApiError(500, "HTTPInternalError", "Что-то пошло не так / Something going wrong"))
@@ -169,15 +205,19 @@ class Tochka(BusinessBank):
             if handler != self.not_found_api:
                 problem = self.token_problem(request)
                 if problem is not None:
-                    detail = {"missing": "Authorization header with a Bearer token is required",
-                              "revoked": "The token has been revoked",
-                              "unknown": "The token is invalid"}[problem]
-                    return self.error_response(ApiError(401, "Unauthorized", "Ошибка авторизации / Unauthorized",
-                                                        detail))
+                    detail = {
+                        "missing": "Authorization header with a Bearer token is required",
+                        "revoked": "The token has been revoked",
+                        "unknown": "The token is invalid",
+                    }[problem]
+                    return self.error_response(
+                        ApiError(401, "Unauthorized", "Ошибка авторизации / Unauthorized", detail)
+                    )
             try:
                 return handler(request)
             except ApiError as exc:
                 return self.error_response(exc)
+
         return run
 
     def not_found_api(self, request: Request) -> Response:
@@ -186,8 +226,14 @@ class Tochka(BusinessBank):
         raise ApiError(404, "HTTPNotFound", "Ресурс не найден / Not found", request.path)
 
     def _data(self, request: Request, data: dict, status: int = 200) -> Response:
-        return Response.json({"Data": data, "Links": {"self": self.options.get("public_url", "") + request.path},
-                              "Meta": {"totalPages": 1}}, status)
+        return Response.json(
+            {
+                "Data": data,
+                "Links": {"self": self.options.get("public_url", "") + request.path},
+                "Meta": {"totalPages": 1},
+            },
+            status,
+        )
 
     def _json_body(self, request: Request) -> dict:
         try:
@@ -218,11 +264,23 @@ class Tochka(BusinessBank):
     # -- customers, accounts, balances ------------------------------------------------------------
     def _customers(self) -> list[dict]:
         return [
-            {"customerCode": CUSTOMER_CODE, "customerType": "Business", "isResident": True,
-             "taxCode": COMPANY["inn"], "fullName": "Общество с ограниченной ответственностью «Демо Торг»",
-             "shortName": COMPANY["name"], "kpp": COMPANY["kpp"], "customerOgrn": COMPANY["ogrn"]},
-            {"customerCode": PERSON_CUSTOMER_CODE, "customerType": "Personal", "isResident": True,
-             "taxCode": inn12(7_712_345_678), "fullName": "Иванов Иван Иванович"},
+            {
+                "customerCode": CUSTOMER_CODE,
+                "customerType": "Business",
+                "isResident": True,
+                "taxCode": COMPANY["inn"],
+                "fullName": "Общество с ограниченной ответственностью «Демо Торг»",
+                "shortName": COMPANY["name"],
+                "kpp": COMPANY["kpp"],
+                "customerOgrn": COMPANY["ogrn"],
+            },
+            {
+                "customerCode": PERSON_CUSTOMER_CODE,
+                "customerType": "Personal",
+                "isResident": True,
+                "taxCode": inn12(7_712_345_678),
+                "fullName": "Иванов Иван Иванович",
+            },
         ]
 
     def customers_api(self, request: Request) -> Response:
@@ -236,12 +294,21 @@ class Tochka(BusinessBank):
 
     def _account_json(self, number: str, config: dict) -> dict:
         return {
-            "customerCode": CUSTOMER_CODE, "accountId": self.bank_account_id(number),
-            "status": "Enabled", "statusUpdateDateTime": f"{config.get('opened')}T00:00:00+03:00",
-            "currency": config["currency"], "accountType": "Business",
-            "accountSubType": config.get("type") or "CurrentAccount", "registrationDate": config.get("opened"),
-            "accountDetails": [{"schemeName": "RU.CBR.AccountNumber", "identification": number,
-                                "name": config.get("name") or COMPANY["name"]}],
+            "customerCode": CUSTOMER_CODE,
+            "accountId": self.bank_account_id(number),
+            "status": "Enabled",
+            "statusUpdateDateTime": f"{config.get('opened')}T00:00:00+03:00",
+            "currency": config["currency"],
+            "accountType": "Business",
+            "accountSubType": config.get("type") or "CurrentAccount",
+            "registrationDate": config.get("opened"),
+            "accountDetails": [
+                {
+                    "schemeName": "RU.CBR.AccountNumber",
+                    "identification": number,
+                    "name": config.get("name") or COMPANY["name"],
+                }
+            ],
         }
 
     def accounts_api(self, request: Request) -> Response:
@@ -260,9 +327,15 @@ class Tochka(BusinessBank):
         moment = iso_utc(now - now % US).replace("Z", "+00:00")
         result = []
         for kind, minor in (("OpeningAvailable", opening), ("ClosingAvailable", closing), ("Expected", expected)):
-            result.append({"accountId": self.bank_account_id(number),
-                           "creditDebitIndicator": "Credit" if minor >= 0 else "Debit", "type": kind,
-                           "dateTime": moment, "Amount": {"amount": _number(abs(minor)), "currency": config["currency"]}})
+            result.append(
+                {
+                    "accountId": self.bank_account_id(number),
+                    "creditDebitIndicator": "Credit" if minor >= 0 else "Debit",
+                    "type": kind,
+                    "dateTime": moment,
+                    "Amount": {"amount": _number(abs(minor)), "currency": config["currency"]},
+                }
+            )
         return result
 
     def balances_api(self, request: Request) -> Response:
@@ -289,18 +362,29 @@ class Tochka(BusinessBank):
         fail = self.take_statement_error()
         with self.store.change():
             statement_id = str(self.store.next_id("tochka_statement", start=100_000_001))
-            record = {"statementId": statement_id, "accountId": self.bank_account_id(number),
-                      "start": start.isoformat(), "end": end.isoformat(), "created": self.now_us(),
-                      "polls": 0, "fail": fail}
+            record = {
+                "statementId": statement_id,
+                "accountId": self.bank_account_id(number),
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "created": self.now_us(),
+                "polls": 0,
+                "fail": fail,
+            }
             self.store.collection(self.statements_collection)[statement_id] = record
             self.store.touch(self.statements_collection, statement_id)
         return self._data(request, {"Statement": self._statement_head(record, "Created")})
 
     @staticmethod
     def _statement_head(record: dict, status: str) -> dict:
-        return {"accountId": record["accountId"], "statementId": record["statementId"], "status": status,
-                "startDateTime": record["start"], "endDateTime": record["end"],
-                "creationDateTime": iso_utc(record["created"] - record["created"] % US).replace("Z", "+00:00")}
+        return {
+            "accountId": record["accountId"],
+            "statementId": record["statementId"],
+            "status": status,
+            "startDateTime": record["start"],
+            "endDateTime": record["end"],
+            "creationDateTime": iso_utc(record["created"] - record["created"] % US).replace("Z", "+00:00"),
+        }
 
     def _status(self, record: dict) -> str:
         if record["polls"] < int(self.config().get("statement_ready_polls", 2)):
@@ -310,8 +394,11 @@ class Tochka(BusinessBank):
     def statements_api(self, request: Request) -> Response:
         now = self.now_us()
         with self.store.read():
-            records = [dict(r) for r in self.store.collection(self.statements_collection).values()
-                       if r["created"] + STATEMENT_LIFETIME_US > now]
+            records = [
+                dict(r)
+                for r in self.store.collection(self.statements_collection).values()
+                if r["created"] + STATEMENT_LIFETIME_US > now
+            ]
         return self._data(request, {"Statement": [self._statement_head(r, self._status(r)) for r in records]})
 
     def statement_api(self, request: Request) -> Response:
@@ -332,8 +419,11 @@ class Tochka(BusinessBank):
         status = self._status(record)
         head = self._statement_head(record, status)
         if status == "Ready":
-            head.update(self._statement_body(number, config, date.fromisoformat(record["start"]),
-                                             date.fromisoformat(record["end"])))
+            head.update(
+                self._statement_body(
+                    number, config, date.fromisoformat(record["start"]), date.fromisoformat(record["end"])
+                )
+            )
         return self._data(request, {"Statement": [head]})
 
     def _statement_body(self, number: str, config: dict, start: date, end: date) -> dict:
@@ -342,13 +432,24 @@ class Tochka(BusinessBank):
         feed = self.feed(number, config)
         opening = int(config.get("opening_minor", 0)) + feed.net_before(start_us)
         credit, debit = feed.confirmed_totals(start_us, end_us)
-        own = {"account": number, "inn": COMPANY["inn"], "kpp": COMPANY["kpp"], "name": COMPANY["name"],
-               "bic": self.own_bank.bic, "bank_name": self.own_bank.name, "corr_account": self.own_bank.corr_account}
+        own = {
+            "account": number,
+            "inn": COMPANY["inn"],
+            "kpp": COMPANY["kpp"],
+            "name": COMPANY["name"],
+            "bic": self.own_bank.bic,
+            "bank_name": self.own_bank.name,
+            "corr_account": self.own_bank.corr_account,
+        }
         currency = config["currency"]
-        transactions = [self._transaction_json(op, currency, own) for op in feed.iter(start_us, end_us)
-                        if op.confirmed]  # only final (booked) operations, §3
-        return {"startDateBalance": _number(opening), "endDateBalance": _number(opening + credit - debit),
-                "Transaction": transactions}
+        transactions = [
+            self._transaction_json(op, currency, own) for op in feed.iter(start_us, end_us) if op.confirmed
+        ]  # only final (booked) operations, §3
+        return {
+            "startDateBalance": _number(opening),
+            "endDateBalance": _number(opening + credit - debit),
+            "Transaction": transactions,
+        }
 
     @staticmethod
     def _transaction_json(op: Operation, currency: str, own: dict) -> dict:
@@ -362,35 +463,67 @@ class Tochka(BusinessBank):
             return {"schemeName": "RU.CBR.BBAN", "identification": p.get("account") or ""}
 
         def agent(p):
-            return {"schemeName": "RU.CBR.BIK", "identification": p.get("bic") or "",
-                    "accountIdentification": p.get("corr_account") or "", "name": p.get("bank_name") or ""}
+            return {
+                "schemeName": "RU.CBR.BIK",
+                "identification": p.get("bic") or "",
+                "accountIdentification": p.get("corr_account") or "",
+                "name": p.get("bank_name") or "",
+            }
 
         debtor, creditor = (op.counterparty, own) if op.credit else (own, op.counterparty)
         return {
-            "transactionId": op.id, "paymentId": op.id,
-            "creditDebitIndicator": "Credit" if op.credit else "Debit", "status": "Booked",
-            "documentNumber": op.document_number, "transactionTypeCode": op.type_code,
-            "documentProcessDate": msk_date(op.ts), "description": op.purpose,
-            "Amount": {"amount": _number(op.amount), "amountNat": _number(ruble_minor(op.amount, currency)),
-                       "currency": currency},
-            "DebtorParty": party(debtor), "DebtorAccount": account(debtor), "DebtorAgent": agent(debtor),
-            "CreditorParty": party(creditor), "CreditorAccount": account(creditor), "CreditorAgent": agent(creditor),
+            "transactionId": op.id,
+            "paymentId": op.id,
+            "creditDebitIndicator": "Credit" if op.credit else "Debit",
+            "status": "Booked",
+            "documentNumber": op.document_number,
+            "transactionTypeCode": op.type_code,
+            "documentProcessDate": msk_date(op.ts),
+            "description": op.purpose,
+            "Amount": {
+                "amount": _number(op.amount),
+                "amountNat": _number(ruble_minor(op.amount, currency)),
+                "currency": currency,
+            },
+            "DebtorParty": party(debtor),
+            "DebtorAccount": account(debtor),
+            "DebtorAgent": agent(debtor),
+            "CreditorParty": party(creditor),
+            "CreditorAccount": account(creditor),
+            "CreditorAgent": agent(creditor),
         }
 
     # -- payments for sign -------------------------------------------------------------------------------
     def payment_create_api(self, request: Request) -> Response:
         data = self._json_body(request)
-        required = ("accountCode", "bankCode", "counterpartyBankBic", "counterpartyAccountNumber",
-                    "counterpartyName", "paymentAmount", "paymentDate", "paymentPurpose")
+        required = (
+            "accountCode",
+            "bankCode",
+            "counterpartyBankBic",
+            "counterpartyAccountNumber",
+            "counterpartyName",
+            "paymentAmount",
+            "paymentDate",
+            "paymentPurpose",
+        )
         for field in required:
             if data.get(field) in (None, ""):
                 raise validation(field, "field required")
-        for field, pattern in (("accountCode", _ACCOUNT), ("counterpartyAccountNumber", _ACCOUNT),
-                               ("bankCode", _BIC), ("counterpartyBankBic", _BIC)):
+        for field, pattern in (
+            ("accountCode", _ACCOUNT),
+            ("counterpartyAccountNumber", _ACCOUNT),
+            ("bankCode", _BIC),
+            ("counterpartyBankBic", _BIC),
+        ):
             if not isinstance(data[field], str) or not pattern.fullmatch(data[field]):
                 raise validation(field, "wrong format")
-        for field, pattern in (("counterpartyINN", _INN), ("counterpartyKPP", _KPP), ("payerINN", _INN),
-                               ("payerKPP", _KPP), ("counterpartyBankCorrAccount", _ACCOUNT)):
+        for field, pattern in (
+            ("counterpartyINN", _INN),
+            ("counterpartyKPP", _KPP),
+            ("payerINN", _INN),
+            ("payerKPP", _KPP),
+            ("counterpartyBankCorrAccount", _ACCOUNT),
+        ):
             value = data.get(field)
             if value is not None and (not isinstance(value, str) or not pattern.fullmatch(value)):
                 raise validation(field, "wrong format")
@@ -407,19 +540,32 @@ class Tochka(BusinessBank):
             raise validation("paymentPurpose", "text of at most 210 characters")
         number, config = self._account_or_error(f"{data['accountCode']}/{data['bankCode']}")
         if config["currency"] != "RUB":
-            raise ApiError(400, "Validation Error", "Платежное поручение только с рублевого счета / "
-                                                   "Ruble accounts only")
+            raise ApiError(
+                400, "Validation Error", "Платежное поручение только с рублевого счета / Ruble accounts only"
+            )
         request_id = f"openapi-{uuid.uuid4()}"
         with self.store.change():
             self.store.collection(self.payments_collection)[request_id] = {
-                "requestId": request_id, "key": request_id, "from": number, "amount_minor": amount_minor,
-                "amount": money_text(amount_minor), "purpose": purpose,
-                "document_number": str(data.get("paymentNumber") or ""), "payment_date": data["paymentDate"],
-                "counterparty": {"name": data["counterpartyName"], "inn": data.get("counterpartyINN") or "",
-                                 "kpp": data.get("counterpartyKPP") or "",
-                                 "account": data["counterpartyAccountNumber"], "bic": data["counterpartyBankBic"],
-                                 "bank_name": "", "corr_account": data.get("counterpartyBankCorrAccount") or ""},
-                "status": "WaitingForCreate", "polls": 0, "created": iso_utc(self.now_us()),
+                "requestId": request_id,
+                "key": request_id,
+                "from": number,
+                "amount_minor": amount_minor,
+                "amount": money_text(amount_minor),
+                "purpose": purpose,
+                "document_number": str(data.get("paymentNumber") or ""),
+                "payment_date": data["paymentDate"],
+                "counterparty": {
+                    "name": data["counterpartyName"],
+                    "inn": data.get("counterpartyINN") or "",
+                    "kpp": data.get("counterpartyKPP") or "",
+                    "account": data["counterpartyAccountNumber"],
+                    "bic": data["counterpartyBankBic"],
+                    "bank_name": "",
+                    "corr_account": data.get("counterpartyBankCorrAccount") or "",
+                },
+                "status": "WaitingForCreate",
+                "polls": 0,
+                "created": iso_utc(self.now_us()),
             }
             self.store.touch(self.payments_collection, request_id)
         redirect = f"{self.sandbox.public_url}/tochka/payments/{request_id}"
@@ -475,20 +621,36 @@ class Tochka(BusinessBank):
     def sign_page(self, request: Request, note: str = "") -> Response:
         payment = self._payment_snapshot(request.params["request_id"])
         if payment is None:
-            return Response.html(pages._layout("Платеж не найден", "<div class=card><h1>Платеж не найден / "
-                                                                    "Payment not found</h1></div>"), 404)
+            return Response.html(
+                pages._layout(
+                    "Платеж не найден", "<div class=card><h1>Платеж не найден / Payment not found</h1></div>"
+                ),
+                404,
+            )
         party = payment["counterparty"]
-        rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in (
-            ("Статус / Status", payment["status"]), ("Со счета / From", payment["from"]),
-            ("Получатель / Payee", party.get("name")), ("ИНН / INN", party.get("inn")),
-            ("Счет / Account", party.get("account")), ("БИК / BIC", party.get("bic")),
-            ("Назначение / Purpose", payment["purpose"])))
-        action = ("<form method=post><button class=pay name=action value=sign>Подписать / Sign</button>"
-                  "<button class=sbp name=action value=cancel>Отменить / Cancel</button></form>"
-                  if payment["status"] in ("WaitingForCreate", "Created") else "")
-        body = (f"<div class=card><div class=brand><span>Точка · песочница / sandbox</span><b>На подпись</b></div>"
-                f"<h1>Платежное поручение / Payment order</h1><div class=amount>{html.escape(payment['amount'])} ₽"
-                f"</div><dl>{rows}</dl>{f'<p class=ok>{html.escape(note)}</p>' if note else ''}{action}</div>")
+        rows = "".join(
+            f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>"
+            for k, v in (
+                ("Статус / Status", payment["status"]),
+                ("Со счета / From", payment["from"]),
+                ("Получатель / Payee", party.get("name")),
+                ("ИНН / INN", party.get("inn")),
+                ("Счет / Account", party.get("account")),
+                ("БИК / BIC", party.get("bic")),
+                ("Назначение / Purpose", payment["purpose"]),
+            )
+        )
+        action = (
+            "<form method=post><button class=pay name=action value=sign>Подписать / Sign</button>"
+            "<button class=sbp name=action value=cancel>Отменить / Cancel</button></form>"
+            if payment["status"] in ("WaitingForCreate", "Created")
+            else ""
+        )
+        body = (
+            f"<div class=card><div class=brand><span>Точка · песочница / sandbox</span><b>На подпись</b></div>"
+            f"<h1>Платежное поручение / Payment order</h1><div class=amount>{html.escape(payment['amount'])} ₽"
+            f"</div><dl>{rows}</dl>{f'<p class=ok>{html.escape(note)}</p>' if note else ''}{action}</div>"
+        )
         return Response.html(pages._layout("Платеж на подпись", body))
 
     def sign_page_post(self, request: Request) -> Response:

@@ -6,11 +6,13 @@ itself and any ``null``), add ``Password``, sort by key, concatenate the values 
 separator and hash the UTF-8 bytes with SHA-256 (lower-case hex).  Booleans are rendered
 ``true``/``false`` and integral numbers without decimals.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 __all__ = ["render_value", "token_source", "make_token", "check_token"]
 

@@ -4,6 +4,7 @@ Each benchmark starts what it needs (the test PostgreSQL cluster, the bank sandb
 Odoo server on a database of its own), measures, and prints its figures next to a
 baseline measured in the same run, with the ratio and whether the goals hold.
 """
+
 import sys
 
 

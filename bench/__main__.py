@@ -3,6 +3,7 @@
 Runs every benchmark (or those named with --only) and prints its figures, next to a
 baseline measured in the same run, with the ratios and whether the goals hold.
 """
+
 import argparse
 import json
 import sys
@@ -22,8 +23,13 @@ from bench import statement  # noqa: E402
 
 
 def run_webhook(args):
-    result = webhook.run(requests_count=args.requests, concurrency=args.concurrency, baseline=args.baseline,
-                         keep=args.keep, log=log_to_stderr)
+    result = webhook.run(
+        requests_count=args.requests,
+        concurrency=args.concurrency,
+        baseline=args.baseline,
+        keep=args.keep,
+        log=log_to_stderr,
+    )
     print(webhook.report(result), flush=True)
     return result
 
@@ -45,8 +51,9 @@ def run_statement(args):
 def run_matching(args, results=None):
     sync_result = (results or {}).get("sync")
     reference = (sync_result["first"], sync_result["count"]) if sync_result else None
-    result = matching.run(lines=args.lines, small=args.small, keep=args.keep, import_reference=reference,
-                          log=log_to_stderr)
+    result = matching.run(
+        lines=args.lines, small=args.small, keep=args.keep, import_reference=reference, log=log_to_stderr
+    )
     print(matching.report(result), flush=True)
     return result
 
@@ -58,20 +65,33 @@ BENCHMARKS["matching"] = run_matching  # after sync: compared with its import wh
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m bench", description=__doc__.splitlines()[2])
-    parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append",
-                        help="run only this benchmark (repeatable)")
-    parser.add_argument("-n", "--requests", type=int, default=300,
-                        help="webhook: measured requests per route (300)")
+    parser.add_argument(
+        "--only", choices=sorted(BENCHMARKS), action="append", help="run only this benchmark (repeatable)"
+    )
+    parser.add_argument("-n", "--requests", type=int, default=300, help="webhook: measured requests per route (300)")
     parser.add_argument("-c", "--concurrency", type=int, default=8, help="webhook: concurrent clients (8)")
-    parser.add_argument("--baseline", choices=sorted(webhook.BASELINES), default="version_info",
-                        help="webhook: the trivial Odoo route measured next to it")
+    parser.add_argument(
+        "--baseline",
+        choices=sorted(webhook.BASELINES),
+        default="version_info",
+        help="webhook: the trivial Odoo route measured next to it",
+    )
     parser.add_argument("--sizes", default="250,1000", help="auto_invoice: batch sizes, comma-separated")
-    parser.add_argument("--operations", type=int, default=sync.OPERATIONS,
-                        help=f"sync: operations imported ({sync.OPERATIONS:,})")
-    parser.add_argument("--lines", type=int, default=matching.LINES,
-                        help=f"matching: incoming lines against as many open invoices ({matching.LINES:,})")
-    parser.add_argument("--small", type=int, default=matching.SMALL,
-                        help=f"matching: the smaller batch whose queries are compared ({matching.SMALL:,})")
+    parser.add_argument(
+        "--operations", type=int, default=sync.OPERATIONS, help=f"sync: operations imported ({sync.OPERATIONS:,})"
+    )
+    parser.add_argument(
+        "--lines",
+        type=int,
+        default=matching.LINES,
+        help=f"matching: incoming lines against as many open invoices ({matching.LINES:,})",
+    )
+    parser.add_argument(
+        "--small",
+        type=int,
+        default=matching.SMALL,
+        help=f"matching: the smaller batch whose queries are compared ({matching.SMALL:,})",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)

@@ -14,6 +14,7 @@ bounded number of queries per deal, the same for 250 deals as for 1,000.
     python3 -m bench --only auto_invoice
     python3 -m bench.auto_invoice [--sizes 250,1000] [--send-sample 20] [--keep]
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -147,8 +148,12 @@ def run(sizes=(250, 1000), send_sample=20, keep=False, log=log_to_stderr, out=sy
     added = [row["added_queries_per_deal"] for row in rows]
     bounded = max(added) - min(added) <= max(1.0, TOLERANCE * max(added))
     complete = all(row["invoices"] == row["deals"] == row["queued"] for row in rows)
-    result = {"name": NAME, "rows": rows, "builder": builder,
-              "goals": {"bounded_queries": bounded, "every_deal_invoiced": complete}}
+    result = {
+        "name": NAME,
+        "rows": rows,
+        "builder": builder,
+        "goals": {"bounded_queries": bounded, "every_deal_invoiced": complete},
+    }
     if out is not None:
         print(report(result), file=out, flush=True)
     return result
@@ -156,27 +161,36 @@ def run(sizes=(250, 1000), send_sample=20, keep=False, log=log_to_stderr, out=sy
 
 def report(result):
     rows = result["rows"]
-    lines = ["Auto-invoice rule: one write moves N deals into its stage; baseline: the same deals into a stage "
-             "without rule",
-             f"  {'deals':>6} {'invoices':>8} {'baseline':>9} {'rule':>9} {'ratio':>6} {'base q/deal':>11} "
-             f"{'rule q/deal':>11} {'added q/deal':>12} {'added ms/deal':>13}"]
+    lines = [
+        "Auto-invoice rule: one write moves N deals into its stage; baseline: the same deals into a stage without rule",
+        f"  {'deals':>6} {'invoices':>8} {'baseline':>9} {'rule':>9} {'ratio':>6} {'base q/deal':>11} "
+        f"{'rule q/deal':>11} {'added q/deal':>12} {'added ms/deal':>13}",
+    ]
     for row in rows:
-        lines.append(f"  {row['deals']:>6} {row['invoices']:>8} {row['baseline_s']:>8.2f}s {row['rule_s']:>8.2f}s "
-                     f"{row['ratio']:>6.1f} {row['baseline_queries_per_deal']:>11.1f} "
-                     f"{row['rule_queries_per_deal']:>11.1f} {row['added_queries_per_deal']:>12.1f} "
-                     f"{row['added_ms_per_deal']:>13.1f}")
+        lines.append(
+            f"  {row['deals']:>6} {row['invoices']:>8} {row['baseline_s']:>8.2f}s {row['rule_s']:>8.2f}s "
+            f"{row['ratio']:>6.1f} {row['baseline_queries_per_deal']:>11.1f} "
+            f"{row['rule_queries_per_deal']:>11.1f} {row['added_queries_per_deal']:>12.1f} "
+            f"{row['added_ms_per_deal']:>13.1f}"
+        )
     builder = result["builder"]
-    lines.append(f"  of which the invoice itself (`_bank_crm_create_invoice` alone, {builder['invoices']} invoices): "
-                 f"{builder['queries_per_invoice']:.1f} queries and {builder['ms_per_invoice']:.1f} ms each")
+    lines.append(
+        f"  of which the invoice itself (`_bank_crm_create_invoice` alone, {builder['invoices']} invoices): "
+        f"{builder['queries_per_invoice']:.1f} queries and {builder['ms_per_invoice']:.1f} ms each"
+    )
     for row in rows:
         if row["send_sample"]:
-            lines.append(f"  sending job after the {row['deals']}-deal move: {row['send_sample']} invoices emailed, "
-                         f"{row['send_s_per_invoice']:.2f} s and {row['send_queries_per_invoice']:.0f} queries each "
-                         f"(invoice PDF, payment link, email)")
+            lines.append(
+                f"  sending job after the {row['deals']}-deal move: {row['send_sample']} invoices emailed, "
+                f"{row['send_s_per_invoice']:.2f} s and {row['send_queries_per_invoice']:.0f} queries each "
+                f"(invoice PDF, payment link, email)"
+            )
     added = [f"{row['added_queries_per_deal']:.1f}" for row in rows]
     goals = result["goals"]
-    lines.append(f"  goal: queries added per deal independent of the batch ({' vs '.join(added)}): "
-                 f"{'met' if goals['bounded_queries'] else 'NOT met'}")
+    lines.append(
+        f"  goal: queries added per deal independent of the batch ({' vs '.join(added)}): "
+        f"{'met' if goals['bounded_queries'] else 'NOT met'}"
+    )
     lines.append(f"  every deal invoiced and queued for sending: {'yes' if goals['every_deal_invoiced'] else 'NO'}")
     return "\n".join(lines)
 

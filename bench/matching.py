@@ -27,6 +27,7 @@ automatic matches, wrong automatic matches (goal: 0), payouts, proposals.
     python3 -m bench --only matching
     python3 -m bench.matching [--lines 10000] [--small 1000] [--keep]
 """
+
 import argparse
 import importlib.util
 import json
@@ -233,18 +234,46 @@ result = {'setup_seconds': setup_seconds, 'invoice_seconds': invoice_seconds, 'i
 
 def _world(lines):
     """The engine test's generated set (partners, invoices, lines and the truth) as JSON-able data."""
-    spec = importlib.util.spec_from_file_location("bench_matching_world", ROOT / "tests" / "bank_api" / "test_matching.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_matching_world", ROOT / "tests" / "bank_api" / "test_matching.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     world = module.World(n_lines=lines)
-    invoices = [{'id': r['id'], 'number': r['number'], 'prefix': r['prefix'], 'residual': str(r['residual']),
-                 'partner': r['partner']['id'], 'date': r['date'].isoformat(),
-                 'due': (r['date'] + module.dt.timedelta(days=10)).isoformat()}
-                for r in sorted(world.open.values(), key=lambda r: r['id'])]
-    partners = [{'id': p['id'], 'name': p['name'], 'inn': p['inn'], 'accounts': p['accounts'],
-                 'inn_on_file': p['inn_on_file'], 'accounts_on_file': p['accounts_on_file']} for p in world.partners]
-    lines = [{'purpose': l.purpose, 'amount': str(l.amount), 'inn': l.payer_inn, 'account': l.payer_account,
-              'name': l.payer_name, 'date': l.date.isoformat()} for l in world.lines]
+    invoices = [
+        {
+            'id': r['id'],
+            'number': r['number'],
+            'prefix': r['prefix'],
+            'residual': str(r['residual']),
+            'partner': r['partner']['id'],
+            'date': r['date'].isoformat(),
+            'due': (r['date'] + module.dt.timedelta(days=10)).isoformat(),
+        }
+        for r in sorted(world.open.values(), key=lambda r: r['id'])
+    ]
+    partners = [
+        {
+            'id': p['id'],
+            'name': p['name'],
+            'inn': p['inn'],
+            'accounts': p['accounts'],
+            'inn_on_file': p['inn_on_file'],
+            'accounts_on_file': p['accounts_on_file'],
+        }
+        for p in world.partners
+    ]
+    lines = [
+        {
+            'purpose': l.purpose,
+            'amount': str(l.amount),
+            'inn': l.payer_inn,
+            'account': l.payer_account,
+            'name': l.payer_name,
+            'date': l.date.isoformat(),
+        }
+        for l in world.lines
+    ]
 
     def truth(t):
         if t is None:
@@ -253,8 +282,13 @@ def _world(lines):
             return ['payout', None if t[1] is None else str(t[1])]
         return ['invoice', sorted([invoice_id, str(amount)] for invoice_id, amount in t[1])]
 
-    return {'partners': partners, 'invoices': invoices, 'lines': lines,
-            'truth': [truth(t) for t in world.truth], 'category': world.category}
+    return {
+        'partners': partners,
+        'invoices': invoices,
+        'lines': lines,
+        'truth': [truth(t) for t in world.truth],
+        'category': world.category,
+    }
 
 
 def run(lines=LINES, small=SMALL, keep=False, log=log_to_stderr, import_reference=None):
@@ -268,8 +302,10 @@ def run(lines=LINES, small=SMALL, keep=False, log=log_to_stderr, import_referenc
     try:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             json.dump(data, handle)
-        log(f"[{NAME}] creating the customers, {len(data['invoices'])} invoices and {len(data['lines'])} lines, "
-            f"then matching {small} and {len(data['lines'])} lines (progress in .state/logs/bench-matching.log)...")
+        log(
+            f"[{NAME}] creating the customers, {len(data['invoices'])} invoices and {len(data['lines'])} lines, "
+            f"then matching {small} and {len(data['lines'])} lines (progress in .state/logs/bench-matching.log)..."
+        )
         script = SCRIPT.replace("__DATA__", repr(handle.name)).replace("__SMALL__", str(small))
         started = time.perf_counter()
         figures = harness.odoo_shell_json(stack, db, script, "bench-matching.log")
@@ -288,11 +324,13 @@ def report(f):
     def row(label, m):
         match_s = m["seconds"] - m["reconcile_seconds"]
         match_q = m["queries"] - m["reconcile_queries"]
-        return (f"  {label:34} {m['lines']:7d} {m['seconds']:9.1f} {m['queries']:8d} {match_s:9.1f} {match_q:8d} "
-                f"{m['reconcile_calls']:7d} {m['reconcile_seconds']:9.1f} {m['reconcile_queries']:8d}")
+        return (
+            f"  {label:34} {m['lines']:7d} {m['seconds']:9.1f} {m['queries']:8d} {match_s:9.1f} {match_q:8d} "
+            f"{m['reconcile_calls']:7d} {m['reconcile_seconds']:9.1f} {m['reconcile_queries']:8d}"
+        )
 
     def q_per(m):
-        return (m["queries"] - m["reconcile_queries"])
+        return m["queries"] - m["reconcile_queries"]
 
     lines = [
         f"Matching incoming lines against {f['open_invoices']} open invoices inside Odoo "
@@ -303,8 +341,8 @@ def report(f):
         f"{'reconc.':>7} {'reconc. s':>9} {'reconc. q':>8}",
         row(f"first {small['lines']} lines (rolled back)", small),
         row(f"all {full['lines']} lines", full),
-        f"  (match = reading invoices/partners, scoring, proposals, states; reconc. = the reconciliation of "
-        f"the sure matches, `_bank_crm_reconcile_batch`)",
+        "  (match = reading invoices/partners, scoring, proposals, states; reconc. = the reconciliation of "
+        "the sure matches, `_bank_crm_reconcile_batch`)",
         f"  queries of the matching itself: {q_per(small)} for {small['lines']} lines, {q_per(full)} for "
         f"{full['lines']} lines (x{q_per(full) / max(q_per(small), 1):.2f} for x{full['lines'] / small['lines']:.0f} "
         f"lines); per reconciled line: {full['reconcile_queries'] / max(full['reconcile_calls'], 1):.1f} queries, "
@@ -323,18 +361,23 @@ def report(f):
             f"  {label} {m['lines']}: automatic matches {m['automatic']}, WRONG automatic matches {m['wrong']}"
             f" (goal 0: {'met' if m['wrong'] == 0 else 'NOT met'}), payouts misjudged {m['payout_wrong']}, "
             f"lines with proposals {m['states'].get('proposed', 0)} ({m['proposals']} proposals), "
-            f"to match {m['states'].get('to_match', 0)}, payouts {m['states'].get('payout', 0)}")
+            f"to match {m['states'].get('to_match', 0)}, payouts {m['states'].get('payout', 0)}"
+        )
         if m["wrong_examples"]:
             lines.append(f"    e.g. {m['wrong_examples'][:3]}")
     ratio = full["seconds"] / f["import_seconds"]
-    lines.append(f"  matching {full['lines']} lines {full['seconds']:.1f} s vs importing the same {full['lines']} "
-                 f"lines (ORM create, hooks off) {f['import_seconds']:.1f} s: ratio {ratio:.2f} "
-                 f"(goal < 1: {'met' if ratio < 1 else 'NOT met'})")
+    lines.append(
+        f"  matching {full['lines']} lines {full['seconds']:.1f} s vs importing the same {full['lines']} "
+        f"lines (ORM create, hooks off) {f['import_seconds']:.1f} s: ratio {ratio:.2f} "
+        f"(goal < 1: {'met' if ratio < 1 else 'NOT met'})"
+    )
     if f.get("import_reference"):
         seconds, count = f["import_reference"]
         scaled = seconds * full["lines"] / count
-        lines.append(f"  vs the sync bench's import of {count} operations in this run ({seconds:.1f} s, "
-                     f"{scaled:.1f} s for {full['lines']}): ratio {full['seconds'] / scaled:.2f}")
+        lines.append(
+            f"  vs the sync bench's import of {count} operations in this run ({seconds:.1f} s, "
+            f"{scaled:.1f} s for {full['lines']}): ratio {full['seconds'] / scaled:.2f}"
+        )
     return "\n".join(lines)
 
 

@@ -24,9 +24,9 @@ One run on a fresh database with the addon (and its demo data):
 
 or `bench.statement.run(lines=100_000)`, which prints and returns the figures.
 """
+
 import argparse
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,8 +225,11 @@ def run(lines=100_000, keep=False, out=sys.stdout, seed=SEED):
     print(f"[{NAME}] installing the addon on a fresh database...", file=sys.stderr, flush=True)
     stack.db_with_addon(DB, "bench-statement-install.log")
     try:
-        print(f"[{NAME}] creating the seed through the ORM, cloning it to {lines:,} lines, measuring...",
-              file=sys.stderr, flush=True)
+        print(
+            f"[{NAME}] creating the seed through the ORM, cloning it to {lines:,} lines, measuring...",
+            file=sys.stderr,
+            flush=True,
+        )
         script = SCRIPT.replace("__LINES__", str(int(lines))).replace("__SEED__", str(int(seed)))
         result = harness.odoo_shell_json(stack, DB, script, "bench-statement.log")
     finally:
@@ -248,8 +251,9 @@ def report(result):
     for row in result['rows']:
         extra = f"  {row['rows']:,} lines" if 'rows' in row else ""
         extra += f"  {row['size_mb']:.1f} MB" if 'size_mb' in row else ""
-        lines.append(f"  {row['label']:52} {row['seconds']:>8.3f} {row['seconds'] / base:>10.1f} "
-                     f"{row['queries']:>8}{extra}")
+        lines.append(
+            f"  {row['label']:52} {row['seconds']:>8.3f} {row['seconds'] / base:>10.1f} {row['queries']:>8}{extra}"
+        )
     lines += [
         f"  balances agree with the baseline's sums to the kopeck: {'yes' if result['agrees'] else 'NO'}",
         f"Creating {n:,} transactions through the ORM (batches of 500, matching off):",

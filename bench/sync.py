@@ -16,6 +16,7 @@ as the batch grows, so this is the stricter comparison).
     python3 -m bench --only sync [--operations 20000]
     python3 -m bench.sync [--operations 20000] [--days D] [--keep]
 """
+
 import argparse
 import json
 import math
@@ -23,7 +24,7 @@ import shutil
 import sys
 import time
 import urllib.request
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +43,7 @@ PAGE = 1000  # const.SYNC_PAGE_SIZE
 GOAL_FIRST_RATIO = 1.5
 GOAL_RESYNC_RATIO = 0.2
 
-SCRIPT = """
+SCRIPT = r"""
 import json, time
 from datetime import date
 from odoo import fields
@@ -121,8 +122,12 @@ print('BENCH_JSON ' + json.dumps({{'count': len(rows), 'fetched': run.fetched_co
 
 
 def _admin_post(port, path, body):
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(request, timeout=30) as answer:
         return json.loads(answer.read())
 
@@ -141,14 +146,31 @@ def run(operations=OPERATIONS, days=None, keep=False, log=log_to_stderr):
         today = datetime.now(timezone.utc).date()
         date_from = today - timedelta(days=days)
         # exactly `operations` confirmed operations between date_from and today 00:00 UTC
-        account = _admin_post(port, "/_admin/business/accounts", {
-            "bank": "tbank_business", "account": ACCOUNT, "currency": "RUB",
-            "generated": {"count": operations, "seed": 1, "start": f"{date_from.isoformat()}T00:00:00Z",
-                          "end": f"{today.isoformat()}T00:00:00Z", "unconfirmed_days": 0}})
+        account = _admin_post(
+            port,
+            "/_admin/business/accounts",
+            {
+                "bank": "tbank_business",
+                "account": ACCOUNT,
+                "currency": "RUB",
+                "generated": {
+                    "count": operations,
+                    "seed": 1,
+                    "start": f"{date_from.isoformat()}T00:00:00Z",
+                    "end": f"{today.isoformat()}T00:00:00Z",
+                    "unconfirmed_days": 0,
+                },
+            },
+        )
         log(f"[{NAME}] sandbox account: {account.get('generated')} operations {account.get('generated_period')}")
         log(f"[{NAME}] syncing {operations} operations over {days} days, then the baselines and the re-sync...")
-        script = SCRIPT.format(api=f"http://127.0.0.1:{port}/openapi/api", account=ACCOUNT, page=PAGE,
-                               date_from=date_from.isoformat(), date_to=today.isoformat())
+        script = SCRIPT.format(
+            api=f"http://127.0.0.1:{port}/openapi/api",
+            account=ACCOUNT,
+            page=PAGE,
+            date_from=date_from.isoformat(),
+            date_to=today.isoformat(),
+        )
         started = time.perf_counter()
         stack.odoo(["-d", db, "--no-http"], "bench-sync.log", command="shell", stdin=script)
         output = (harness.LOGS / "bench-sync.log").read_text(errors="replace")
@@ -171,24 +193,29 @@ def report(f):
     def goal(ratio, limit):
         return f"goal <= {limit}: {'met' if ratio <= limit else 'NOT met'}"
 
-    return "\n".join([
-        f"Statement sync of {count} operations over {f['days']} days ({f['date_from']}..{f['date_to']}; "
-        f"T-Bank business API of the sandbox, pages of {PAGE}); one Odoo process, 2-core machine shared with other work",
-        f"  {'':44} {'seconds':>8} {'lines/s':>8} {'ms/line':>8} {'queries':>8} {'q/line':>7}",
-        *(f"  {label:44} {seconds:8.1f} {count / seconds:8.0f} {1000 * seconds / count:8.1f} {queries:8d} "
-          f"{queries / count:7.2f}" for label, seconds, queries in [
-              ("our sync (HTTP, dedupe, partners, match, cat.)", f["first"], f["first_queries"]),
-              ("baseline: one batch ORM create", f["baseline"], f["baseline_queries"]),
-              (f"baseline in creates of {PAGE} (as the sync)", f["paged"], f["paged_queries"]),
-          ]),
-        f"  ratio sync / one batch create  {f['first_ratio']:.2f}  ({goal(f['first_ratio'], GOAL_FIRST_RATIO)})",
-        f"  ratio sync / creates of {PAGE}   {f['paged_ratio']:.2f}",
-        f"  sync: fetched {f['fetched']}, created {f['created']}, skipped {f['skipped']}, state {f['state']}; "
-        f"matching states {f['match_states']}, categorised {f['categorised']}",
-        f"  re-sync of the same period: {f['resync']:.1f} s, {f['resync_queries']} queries, fetched "
-        f"{f['resync_fetched']}, {f['resync_created']} created, {f['resync_skipped']} skipped",
-        f"  ratio re-sync / first sync {f['resync_ratio']:.3f}  ({goal(f['resync_ratio'], GOAL_RESYNC_RATIO)})",
-    ])
+    return "\n".join(
+        [
+            f"Statement sync of {count} operations over {f['days']} days ({f['date_from']}..{f['date_to']}; "
+            f"T-Bank business API of the sandbox, pages of {PAGE}); one Odoo process, 2-core machine shared with other work",
+            f"  {'':44} {'seconds':>8} {'lines/s':>8} {'ms/line':>8} {'queries':>8} {'q/line':>7}",
+            *(
+                f"  {label:44} {seconds:8.1f} {count / seconds:8.0f} {1000 * seconds / count:8.1f} {queries:8d} "
+                f"{queries / count:7.2f}"
+                for label, seconds, queries in [
+                    ("our sync (HTTP, dedupe, partners, match, cat.)", f["first"], f["first_queries"]),
+                    ("baseline: one batch ORM create", f["baseline"], f["baseline_queries"]),
+                    (f"baseline in creates of {PAGE} (as the sync)", f["paged"], f["paged_queries"]),
+                ]
+            ),
+            f"  ratio sync / one batch create  {f['first_ratio']:.2f}  ({goal(f['first_ratio'], GOAL_FIRST_RATIO)})",
+            f"  ratio sync / creates of {PAGE}   {f['paged_ratio']:.2f}",
+            f"  sync: fetched {f['fetched']}, created {f['created']}, skipped {f['skipped']}, state {f['state']}; "
+            f"matching states {f['match_states']}, categorised {f['categorised']}",
+            f"  re-sync of the same period: {f['resync']:.1f} s, {f['resync_queries']} queries, fetched "
+            f"{f['resync_fetched']}, {f['resync_created']} created, {f['resync_skipped']} skipped",
+            f"  ratio re-sync / first sync {f['resync_ratio']:.3f}  ({goal(f['resync_ratio'], GOAL_RESYNC_RATIO)})",
+        ]
+    )
 
 
 def main(argv=None):

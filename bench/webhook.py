@@ -9,6 +9,7 @@ post-processing job, which posts and reconciles the payment and announces it on 
 deal (the bench waits for it). Requests go over loopback from a small thread pool, at
 the same client concurrency for both routes (see `run`).
 """
+
 import json
 import math
 import os
@@ -26,8 +27,11 @@ WORKERS = 2
 GOAL_P99_MS = 150.0
 GOAL_RATIO = 1 / 3
 BASELINES = {
-    "version_info": ("POST", "/web/webclient/version_info",
-                     json.dumps({"jsonrpc": "2.0", "method": "call", "params": {}}).encode()),
+    "version_info": (
+        "POST",
+        "/web/webclient/version_info",
+        json.dumps({"jsonrpc": "2.0", "method": "call", "params": {}}).encode(),
+    ),
     "health": ("GET", "/web/health", None),
 }
 
@@ -71,9 +75,18 @@ def percentile(values, fraction):
 
 
 def notification(reference, payment_id, amount_minor):
-    payload = {"TerminalKey": harness.TBANK_TERMINAL_KEY, "OrderId": reference, "Success": True,
-               "Status": "CONFIRMED", "PaymentId": int(payment_id), "ErrorCode": "0", "Amount": amount_minor,
-               "CardId": 881900, "Pan": "220077******7761", "ExpDate": "1230"}
+    payload = {
+        "TerminalKey": harness.TBANK_TERMINAL_KEY,
+        "OrderId": reference,
+        "Success": True,
+        "Status": "CONFIRMED",
+        "PaymentId": int(payment_id),
+        "ErrorCode": "0",
+        "Amount": amount_minor,
+        "CardId": 881900,
+        "Pan": "220077******7761",
+        "ExpDate": "1230",
+    }
     payload["Token"] = compute_token(payload, harness.TBANK_PASSWORD)
     return json.dumps(payload, ensure_ascii=False).encode()
 
@@ -102,8 +115,13 @@ def fire(url, requests_to_send, concurrency, expect):
 
 
 def figures(label, wall, latencies):
-    return {"label": label, "requests": len(latencies), "throughput": len(latencies) / wall,
-            "p50": percentile(latencies, 0.50), "p99": percentile(latencies, 0.99)}
+    return {
+        "label": label,
+        "requests": len(latencies),
+        "throughput": len(latencies) / wall,
+        "p50": percentile(latencies, 0.50),
+        "p99": percentile(latencies, 0.99),
+    }
 
 
 def run(requests_count=300, concurrency=8, warmup=16, baseline="version_info", keep=False, log=print):
@@ -120,14 +138,15 @@ def run(requests_count=300, concurrency=8, warmup=16, baseline="version_info", k
     gave it, so that the baseline has the machine to itself."""
     levels = sorted({WORKERS, concurrency})
     acq = harness.AcquiringStack(DB, "bench", workers=WORKERS)
-    log(f"[{NAME}] starting PostgreSQL, the sandbox and Odoo ({WORKERS} workers, 1 cron worker) on a fresh "
-        f"database...")
+    log(f"[{NAME}] starting PostgreSQL, the sandbox and Odoo ({WORKERS} workers, 1 cron worker) on a fresh database...")
     started = time.monotonic()
     acq.start()
     try:
         total = requests_count * len(levels) + warmup
-        log(f"[{NAME}] ready in {time.monotonic() - started:.0f}s; preparing {total} invoices with registered "
-            f"transactions (outside the timing)...")
+        log(
+            f"[{NAME}] ready in {time.monotonic() - started:.0f}s; preparing {total} invoices with registered "
+            f"transactions (outside the timing)..."
+        )
         started = time.monotonic()
         txs = acq.shell_json(PREPARE.format(count=total, first_payment_id=8_100_000_000), "bench-prepare.log")
         log(f"[{NAME}] prepared in {time.monotonic() - started:.0f}s")
@@ -148,8 +167,9 @@ def run(requests_count=300, concurrency=8, warmup=16, baseline="version_info", k
             references = [tx[0] for tx in batch]
             started = time.monotonic()
             while time.monotonic() < started + 900:
-                payments = acq.rpc.call("account.payment", "search_count",
-                                        [("payment_transaction_id.reference", "in", references)])
+                payments = acq.rpc.call(
+                    "account.payment", "search_count", [("payment_transaction_id.reference", "in", references)]
+                )
                 if payments >= len(batch):
                     break
                 time.sleep(0.5)
@@ -175,50 +195,81 @@ def run(requests_count=300, concurrency=8, warmup=16, baseline="version_info", k
             # The webhook answers once the transaction is done; the post-processing job it
             # triggers posts the payments right after: wait for it, and say how long it took.
             waited = posted(txs[batch])
-            log(f"[{NAME}] {level} concurrent clients: the {requests_count} payments were posted and reconciled "
-                f"{waited:.1f}s after the last answer ({requests_count / (wall + waited):.1f} payments/s end to end)")
+            log(
+                f"[{NAME}] {level} concurrent clients: the {requests_count} payments were posted and reconciled "
+                f"{waited:.1f}s after the last answer ({requests_count / (wall + waited):.1f} payments/s end to end)"
+            )
             ratio = hook["throughput"] / base["throughput"]
-            levels_results.append({
-                "concurrency": level, "rows": [base, hook], "ratio": ratio,
-                "posted_after_s": waited, "end_to_end": requests_count / (wall + waited),
-                "goals": {"p99_ms": (hook["p99"], GOAL_P99_MS, hook["p99"] < GOAL_P99_MS),
-                          "ratio": (ratio, GOAL_RATIO, ratio >= GOAL_RATIO)}})
+            levels_results.append(
+                {
+                    "concurrency": level,
+                    "rows": [base, hook],
+                    "ratio": ratio,
+                    "posted_after_s": waited,
+                    "end_to_end": requests_count / (wall + waited),
+                    "goals": {
+                        "p99_ms": (hook["p99"], GOAL_P99_MS, hook["p99"] < GOAL_P99_MS),
+                        "ratio": (ratio, GOAL_RATIO, ratio >= GOAL_RATIO),
+                    },
+                }
+            )
 
         # every notification did its work: one payment per transaction, each invoice paid
         references = [tx[0] for tx in txs]
-        done = acq.rpc.call("payment.transaction", "search_count",
-                            [("reference", "in", references), ("state", "=", "done")])
-        payments = acq.rpc.call("account.payment", "search_count",
-                                [("payment_transaction_id.reference", "in", references)])
-        paid = acq.rpc.call("account.move", "search_count", [("transaction_ids.reference", "in", references),
-                                                            ("payment_state", "in", ("paid", "in_payment"))])
+        done = acq.rpc.call(
+            "payment.transaction", "search_count", [("reference", "in", references), ("state", "=", "done")]
+        )
+        payments = acq.rpc.call(
+            "account.payment", "search_count", [("payment_transaction_id.reference", "in", references)]
+        )
+        paid = acq.rpc.call(
+            "account.move",
+            "search_count",
+            [("transaction_ids.reference", "in", references), ("payment_state", "in", ("paid", "in_payment"))],
+        )
         assert done == payments == paid == len(txs), (done, payments, paid, len(txs))
     finally:
         acq.stop()
         if not keep and getattr(acq, "stack", None):
             harness.odoo_db.drop(acq.stack.port, DB, acq.stack.cluster)
     load = os.getloadavg()
-    return {"name": NAME, "workers": WORKERS, "cron_workers": 1, "levels": levels_results,
-            "load_average": load, "checked": f"{done} transactions done, {payments} payments, {paid} invoices paid"}
+    return {
+        "name": NAME,
+        "workers": WORKERS,
+        "cron_workers": 1,
+        "levels": levels_results,
+        "load_average": load,
+        "checked": f"{done} transactions done, {payments} payments, {paid} invoices paid",
+    }
 
 
 def report(result):
-    lines = [f"Webhook notifications vs a trivial route: Odoo {result['workers']} workers and "
-             f"{result['cron_workers']} cron worker (running the post-processing the notifications trigger), "
-             f"loopback; each route measured at the same client concurrency"]
+    lines = [
+        f"Webhook notifications vs a trivial route: Odoo {result['workers']} workers and "
+        f"{result['cron_workers']} cron worker (running the post-processing the notifications trigger), "
+        f"loopback; each route measured at the same client concurrency"
+    ]
     for level in result["levels"]:
-        lines += [f"  {level['concurrency']} concurrent clients:",
-                  f"    {'':34} {'requests':>8} {'throughput':>14} {'p50':>10} {'p99':>10}"]
+        lines += [
+            f"  {level['concurrency']} concurrent clients:",
+            f"    {'':34} {'requests':>8} {'throughput':>14} {'p50':>10} {'p99':>10}",
+        ]
         for row in level["rows"]:
-            lines.append(f"    {row['label']:34} {row['requests']:>8} {row['throughput']:>8.1f} req/s "
-                         f"{row['p50']:>7.1f} ms {row['p99']:>7.1f} ms")
+            lines.append(
+                f"    {row['label']:34} {row['requests']:>8} {row['throughput']:>8.1f} req/s "
+                f"{row['p50']:>7.1f} ms {row['p99']:>7.1f} ms"
+            )
         p99, p99_goal, p99_ok = level["goals"]["p99_ms"]
         ratio, ratio_goal, ratio_ok = level["goals"]["ratio"]
-        lines += [f"    ratio webhook / baseline throughput: {ratio:.3f}",
-                  f"    goal p99 < {p99_goal:.0f} ms: {'met' if p99_ok else 'NOT met'} ({p99:.1f} ms); "
-                  f"goal ratio >= 1/3: {'met' if ratio_ok else 'NOT met'} ({ratio:.3f})",
-                  f"    payments posted by the post-processing job {level['posted_after_s']:.1f}s after the last "
-                  f"answer ({level['end_to_end']:.1f} payments/s end to end)"]
-    lines += [f"  checked afterwards: {result['checked']}",
-              "  load average at the end (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in result["load_average"])]
+        lines += [
+            f"    ratio webhook / baseline throughput: {ratio:.3f}",
+            f"    goal p99 < {p99_goal:.0f} ms: {'met' if p99_ok else 'NOT met'} ({p99:.1f} ms); "
+            f"goal ratio >= 1/3: {'met' if ratio_ok else 'NOT met'} ({ratio:.3f})",
+            f"    payments posted by the post-processing job {level['posted_after_s']:.1f}s after the last "
+            f"answer ({level['end_to_end']:.1f} payments/s end to end)",
+        ]
+    lines += [
+        f"  checked afterwards: {result['checked']}",
+        "  load average at the end (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in result["load_average"]),
+    ]
     return "\n".join(lines)

@@ -4,7 +4,7 @@
     'category': 'Accounting/Accounting',
     'sequence': 60,
     'summary': "Bank accounts and live balances of several banks, T-Bank acquiring, "
-               "invoices with payment links, payments matched to deals",
+    "invoices with payment links, payments matched to deals",
     'description': " ",  # Non-empty string to avoid loading README.md; see static/description/index.html.
     'author': "odoo_bank_crm developers",
     'website': "https://github.com/odoo-bank-crm/odoo_bank_crm",
@@ -19,7 +19,6 @@
         'security/bank_crm_payment_link_security.xml',
         'security/bank_crm_analytics_security.xml',
         'security/bank_crm_rights_security.xml',
-
         'views/payment_tbank_templates.xml',
         'data/payment_provider_data.xml',
         'data/ir_cron_data.xml',
@@ -29,7 +28,6 @@
         'data/bank_crm_auto_invoice_data.xml',
         'data/bank_crm_payment_link_data.xml',
         'data/bank_crm_payment_order_data.xml',
-
         'views/account_journal_views.xml',
         'views/account_bank_statement_line_views.xml',
         'views/bank_crm_invoice_wizard_views.xml',

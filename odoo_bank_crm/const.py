@@ -7,8 +7,7 @@ from .bank_api.tbank_acquiring.const import PRODUCTION_URL as TBANK_PRODUCTION_U
 # bank-apis.md §1.5. Odoo transaction state → T-Bank statuses that lead to it.
 # Refund statuses are handled apart (they concern the money after the payment).
 STATUS_MAPPING = {
-    'pending': ('NEW', 'FORM_SHOWED', 'AUTHORIZING', 'PAY_CHECKING', '3DS_CHECKING', '3DS_CHECKED',
-                'CONFIRMING'),
+    'pending': ('NEW', 'FORM_SHOWED', 'AUTHORIZING', 'PAY_CHECKING', '3DS_CHECKING', '3DS_CHECKED', 'CONFIRMING'),
     'authorized': ('AUTHORIZED',),
     'done': ('CONFIRMED',),
     'cancel': ('CANCELED', 'DEADLINE_EXPIRED', 'ATTEMPTS_EXPIRED', 'REVERSED'),
@@ -42,7 +41,7 @@ PENDING_CHECK_AFTER_MINUTES = 15
 # Bank connections (statement sync).
 BANK_API_TIMEOUT = 60
 SYNC_PAGE_SIZE = 1000
-SYNC_OVERLAP_DAYS = 3          # each pull re-reads the last days: late bookings are not missed
+SYNC_OVERLAP_DAYS = 3  # each pull re-reads the last days: late bookings are not missed
 SYNC_DEFAULT_HISTORY_DAYS = 30  # how far back the first pull goes by default
-SYNC_MAX_RETRIES = 4            # per page, on 429 / 5xx / timeouts
-SYNC_BACKOFF_SECONDS = 2        # doubled at each retry (or the bank's Retry-After)
+SYNC_MAX_RETRIES = 4  # per page, on 429 / 5xx / timeouts
+SYNC_BACKOFF_SECONDS = 2  # doubled at each retry (or the bank's Retry-After)

@@ -1,4 +1,5 @@
 """Small pure helpers shared by models and controllers."""
+
 from decimal import Decimal
 
 from odoo.tools import float_repr

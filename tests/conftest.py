@@ -4,6 +4,7 @@
 we put the addon folder on sys.path and import it as the top-level package
 `bank_api`, which is exactly how its unit tests prove it needs no Odoo.
 """
+
 import sys
 from pathlib import Path
 

@@ -3,6 +3,7 @@
 The first run builds the demo database; later runs reuse it. Ctrl-C stops
 everything this command started.
 """
+
 import argparse
 import os
 import signal
@@ -11,10 +12,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import harness  # noqa: E402
-import odoo_db  # noqa: E402
-import odoo_env  # noqa: E402
-import pgcluster  # noqa: E402
+import harness
+import odoo_db
+import odoo_env
+import pgcluster
 
 ROOT = harness.ROOT
 DEMO_DB = "bank_crm_demo"
@@ -78,8 +79,14 @@ def main():
         stack = harness.Stack(cluster="demo", port=args.pg_port)
         print(f"Bank sandbox: starting on port {args.sandbox_port}...", flush=True)
         sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
-        processes.append(harness.start_sandbox(args.sandbox_port, ROOT / ".state" / "sandbox-demo", "demo-sandbox.log",
-                                               extra=["--public-url", f"http://localhost:{args.sandbox_port}"]))
+        processes.append(
+            harness.start_sandbox(
+                args.sandbox_port,
+                ROOT / ".state" / "sandbox-demo",
+                "demo-sandbox.log",
+                extra=["--public-url", f"http://localhost:{args.sandbox_port}"],
+            )
+        )
         if args.rebuild:
             odoo_db.drop(stack.port, DEMO_DB, "demo")
         if odoo_db.exists(stack.port, DEMO_DB) and odoo_db.addon_installed(stack.port, DEMO_DB):
@@ -92,19 +99,28 @@ def main():
             print(f"Odoo: creating the demo database {DEMO_DB} (first run: about two minutes)...", flush=True)
             stack.db_with_addon(DEMO_DB, "demo-install.log")
         base_url = f"http://localhost:{args.http_port}"
-        stack.odoo(["-d", DEMO_DB, "--no-http"], "demo-install.log", command="shell",
-                   stdin=CONFIGURE.format(base_url=base_url, sandbox_url=sandbox_url,
-                                          source_hash=odoo_db.addon_source_hash()))
+        stack.odoo(
+            ["-d", DEMO_DB, "--no-http"],
+            "demo-install.log",
+            command="shell",
+            stdin=CONFIGURE.format(base_url=base_url, sandbox_url=sandbox_url, source_hash=odoo_db.addon_source_hash()),
+        )
         print(f"Odoo: starting on port {args.http_port}...", flush=True)
-        processes.append(stack.start_server(DEMO_DB, args.http_port, "demo-odoo.log",
-                                            extra=["--workers", "2", "--max-cron-threads", "1",
-                                                   "--limit-time-real", "600"]))
+        processes.append(
+            stack.start_server(
+                DEMO_DB,
+                args.http_port,
+                "demo-odoo.log",
+                extra=["--workers", "2", "--max-cron-threads", "1", "--limit-time-real", "600"],
+            )
+        )
     except (harness.odoo_db.DatabaseError, RuntimeError, pgcluster.ClusterError) as exc:
         for process in reversed(processes):
             harness.stop(process)
         fail(str(exc))
 
-    print(f"""
+    print(
+        f"""
 Ready in {time.monotonic() - started_at:.0f}s.
   Odoo:          {base_url}/odoo/bank-accounts
   Login:         admin / admin   (Account Director)   demo / demo   (Account User)
@@ -113,7 +129,9 @@ Ready in {time.monotonic() - started_at:.0f}s.
   Add Account:   T-Bank Business  API URL {sandbox_url}/openapi/api  token TBankSandboxToken
                  Tochka           API URL {sandbox_url}/uapi         token sandbox.jwt.token
   Logs:          {harness.LOGS}
-Press Ctrl-C to stop everything.""", flush=True)
+Press Ctrl-C to stop everything.""",
+        flush=True,
+    )
     while True:
         for process in processes:
             if process.poll() is not None:

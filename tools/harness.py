@@ -1,6 +1,7 @@
 """What the tests, benchmarks and the demo share: the cluster, databases with
 the addon installed, and Odoo and sandbox servers started as subprocesses.
 """
+
 import os
 import signal
 import socket
@@ -11,9 +12,9 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import odoo_db  # noqa: E402
-import odoo_env  # noqa: E402
-import pgcluster  # noqa: E402
+import odoo_db
+import odoo_env
+import pgcluster
 
 ROOT = odoo_env.ROOT
 LOGS = ROOT / ".state" / "logs"
@@ -57,8 +58,9 @@ class Stack:
         return name
 
     def odoo(self, args, log_name, command=None, stdin=None, check=True, env=None):
-        return odoo_db.run_odoo(self.src, self.port, self.cluster, args, LOGS / log_name,
-                                command=command, stdin=stdin, check=check, env=env)
+        return odoo_db.run_odoo(
+            self.src, self.port, self.cluster, args, LOGS / log_name, command=command, stdin=stdin, check=check, env=env
+        )
 
     def db_with_addon(self, name, log_name):
         """A fresh database with the addon installed (and its demo data)."""
@@ -68,22 +70,40 @@ class Stack:
 
     def start_server(self, db, http_port, log_name, extra=(), env=None):
         """An Odoo server on `http_port` serving only `db`, as a subprocess."""
-        argv = odoo_env.odoo_command(self.src) + odoo_env.base_args(self.port, db) + [
-            "--data-dir", str(odoo_db.data_dir(self.cluster)),
-            "--http-interface", "127.0.0.1", "--http-port", str(http_port),
-            "--gevent-port", str(free_port()), *extra]
+        argv = (
+            odoo_env.odoo_command(self.src)
+            + odoo_env.base_args(self.port, db)
+            + [
+                "--data-dir",
+                str(odoo_db.data_dir(self.cluster)),
+                "--http-interface",
+                "127.0.0.1",
+                "--http-port",
+                str(http_port),
+                "--gevent-port",
+                str(free_port()),
+                *extra,
+            ]
+        )
         LOGS.mkdir(parents=True, exist_ok=True)
         log = open(LOGS / log_name, "ab")
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                   env={**os.environ, **(env or {})}, start_new_session=True)
+        process = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
         wait_http(f"http://127.0.0.1:{http_port}/web/health", process=process)
         return process
 
     def start_prefork_server(self, db, http_port, log_name, workers=2, extra=()):
         """Like `start_server`, with `workers` HTTP workers and one cron worker (which runs
         the jobs the webhook triggers, like Odoo's payment post-processing)."""
-        return self.start_server(db, http_port, log_name,
-                                 extra=["--workers", str(workers), "--max-cron-threads", "1", *extra])
+        return self.start_server(
+            db, http_port, log_name, extra=["--workers", str(workers), "--max-cron-threads", "1", *extra]
+        )
 
 
 def start_sandbox(port, state_dir, log_name, extra=()):
@@ -92,7 +112,11 @@ def start_sandbox(port, state_dir, log_name, extra=()):
     log = open(LOGS / log_name, "ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "bank_sandbox", "--port", str(port), "--state", str(state_dir), *extra],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        start_new_session=True,
+    )
     wait_http(f"http://127.0.0.1:{port}/_admin/health", timeout=30, process=process)
     return process
 
@@ -136,6 +160,7 @@ def run_addon_tests(stack, tags, label):
     at_install and post_install tests both run), with a bank sandbox whose URL the
     tests find in BANK_CRM_SANDBOX_URL. Returns (Odoo's exit code, its log's path)."""
     import shutil
+
     pid = os.getpid()
     db = stack.fresh_db(f"bank_crm_{label}_{pid}")
     log_name = f"odoo-{label}-{pid}.log"
@@ -147,9 +172,25 @@ def run_addon_tests(stack, tags, label):
     sandbox = start_sandbox(sandbox_port, state, f"sandbox-{label}.log", extra=["--notify-interval", "0.5"])
     try:
         result = stack.odoo(
-            ["-d", db, "-i", odoo_db.ADDON, "--test-tags", tags, "--stop-after-init",
-             "--http-port", str(free_port()), "--gevent-port", str(free_port()), "--log-level", "info"],
-            log_name, check=False, env={"BANK_CRM_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}"})
+            [
+                "-d",
+                db,
+                "-i",
+                odoo_db.ADDON,
+                "--test-tags",
+                tags,
+                "--stop-after-init",
+                "--http-port",
+                str(free_port()),
+                "--gevent-port",
+                str(free_port()),
+                "--log-level",
+                "info",
+            ],
+            log_name,
+            check=False,
+            env={"BANK_CRM_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}"},
+        )
     finally:
         stop(sandbox)
         shutil.rmtree(state, ignore_errors=True)
@@ -162,6 +203,7 @@ def odoo_shell_json(stack, db, script, log_name):
     the JSON-serialisable value it assigns to `result`."""
     import json
     import tempfile
+
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "result.json"
         tail = f"\nimport json as _json\nopen({str(out)!r}, 'w').write(_json.dumps(result))\n"
@@ -174,6 +216,7 @@ class OdooRpc:
 
     def __init__(self, url, db, login="admin", password="admin", timeout=60):
         import requests
+
         self.url, self.db, self.password, self.timeout = url.rstrip("/"), db, password, timeout
         self.http = requests.Session()
         self.uid = self._jsonrpc("common", "login", db, login, password)
@@ -181,20 +224,27 @@ class OdooRpc:
             raise RuntimeError(f"Odoo refused the login {login!r} on {db}")
 
     def _jsonrpc(self, service, method, *args):
-        response = self.http.post(f"{self.url}/jsonrpc", timeout=self.timeout, json={
-            "jsonrpc": "2.0", "method": "call", "id": 1,
-            "params": {"service": service, "method": method, "args": list(args)}})
+        response = self.http.post(
+            f"{self.url}/jsonrpc",
+            timeout=self.timeout,
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {"service": service, "method": method, "args": list(args)},
+            },
+        )
         response.raise_for_status()
         answer = response.json()
         if answer.get("error"):
             data = answer["error"].get("data") or {}
-            raise RuntimeError(f"{service}.{method}: {data.get('message') or answer['error']}\n"
-                               f"{data.get('debug', '')}")
+            raise RuntimeError(f"{service}.{method}: {data.get('message') or answer['error']}\n{data.get('debug', '')}")
         return answer["result"]
 
     def call(self, model, method, *args, **kwargs):
-        return self._jsonrpc("object", "execute_kw", self.db, self.uid, self.password, model, method,
-                             list(args), kwargs)
+        return self._jsonrpc(
+            "object", "execute_kw", self.db, self.uid, self.password, model, method, list(args), kwargs
+        )
 
     def read_one(self, model, record_id, fields):
         return self.call(model, "read", [record_id], fields)[0]
@@ -215,6 +265,7 @@ class AcquiringStack:
 
     def start(self):
         import shutil
+
         try:
             self.stack = Stack()
             self.stack.db_with_addon(self.db, f"{self.log_prefix}-install.log")
@@ -223,14 +274,30 @@ class AcquiringStack:
             self.odoo_url = f"http://127.0.0.1:{self.odoo_port}"
             state = ROOT / ".state" / f"sandbox-{self.log_prefix}"
             shutil.rmtree(state, ignore_errors=True)
-            self.processes.append(start_sandbox(
-                self.sandbox_port, state, f"{self.log_prefix}-sandbox.log",
-                extra=["--notify-interval", str(self.notify_interval), *self.sandbox_extra]))
-            self.stack.odoo(["-d", self.db, "--no-http"], f"{self.log_prefix}-install.log", command="shell",
-                            stdin=TBANK_SETUP.format(terminal=TBANK_TERMINAL_KEY, password=TBANK_PASSWORD,
-                                                     api_url=f"{self.sandbox_url}/v2", base_url=self.odoo_url))
-            self.processes.append(self.stack.start_prefork_server(
-                self.db, self.odoo_port, f"{self.log_prefix}-odoo.log", workers=self.workers))
+            self.processes.append(
+                start_sandbox(
+                    self.sandbox_port,
+                    state,
+                    f"{self.log_prefix}-sandbox.log",
+                    extra=["--notify-interval", str(self.notify_interval), *self.sandbox_extra],
+                )
+            )
+            self.stack.odoo(
+                ["-d", self.db, "--no-http"],
+                f"{self.log_prefix}-install.log",
+                command="shell",
+                stdin=TBANK_SETUP.format(
+                    terminal=TBANK_TERMINAL_KEY,
+                    password=TBANK_PASSWORD,
+                    api_url=f"{self.sandbox_url}/v2",
+                    base_url=self.odoo_url,
+                ),
+            )
+            self.processes.append(
+                self.stack.start_prefork_server(
+                    self.db, self.odoo_port, f"{self.log_prefix}-odoo.log", workers=self.workers
+                )
+            )
             self.rpc = OdooRpc(self.odoo_url, self.db)
         except BaseException:
             self.stop()

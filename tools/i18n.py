@@ -5,6 +5,7 @@ or has stale translations (the tests run it).
     python3 tools/i18n.py            # export .pot, merge into ru.po (and any other .po)
     python3 tools/i18n.py --check    # exit 1 listing untranslated or fuzzy entries
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -20,10 +21,12 @@ POT = I18N / "odoo_bank_crm.pot"
 
 def export_pot():
     import harness
+
     stack = harness.Stack()  # with demo data, whose terms ship translated too
     db = stack.db_with_addon("bank_crm_i18n", "i18n.log")
-    stack.odoo(["-d", db, f"--i18n-export={POT}", "--modules=odoo_bank_crm", "--stop-after-init", "--no-http"],
-               "i18n.log")
+    stack.odoo(
+        ["-d", db, f"--i18n-export={POT}", "--modules=odoo_bank_crm", "--stop-after-init", "--no-http"], "i18n.log"
+    )
 
 
 def merge():

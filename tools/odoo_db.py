@@ -6,6 +6,7 @@ It is built once under a temporary name and renamed when complete, so an
 interrupted build leaves nothing half-made. Databases are cloned from it
 together with their filestore.
 """
+
 import fcntl
 import hashlib
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import odoo_env  # noqa: E402
+import odoo_env
 
 ROOT = odoo_env.ROOT
 ADDON = "odoo_bank_crm"
@@ -84,12 +85,20 @@ def run_odoo(src, port, cluster, args, log_path, command=None, stdin=None, check
     argv += odoo_env.base_args(port) + ["--data-dir", str(data_dir(cluster))] + list(args)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        result = subprocess.run(argv, stdin=None if stdin else subprocess.DEVNULL,
-                                input=stdin.encode() if stdin else None, stdout=log,
-                                stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})})
+        result = subprocess.run(
+            argv,
+            stdin=None if stdin else subprocess.DEVNULL,
+            input=stdin.encode() if stdin else None,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+        )
     if check and result.returncode != 0:
-        raise DatabaseError(f"odoo {' '.join(a for a in args if not a.startswith('--db_'))[:120]} "
-                            f"failed (exit {result.returncode}); see {log_path}")
+        raise DatabaseError(
+            f"odoo {' '.join(a for a in args if not a.startswith('--db_'))[:120]} "
+            f"failed (exit {result.returncode}); see {log_path}"
+        )
     return result
 
 
@@ -119,10 +128,14 @@ def _build_template(src, port, cluster, log_path, name, demo):
     building = name + "_building"
     drop(port, building, cluster)
     demo_args = [] if demo else ["--without-demo=all"]
-    run_odoo(src, port, cluster, ["-d", building, "-i", ",".join(DEPENDENCIES), "--stop-after-init",
-                                  "--no-http"] + demo_args, log_path)
-    run_odoo(src, port, cluster, ["-d", building, "--no-http"], log_path, command="shell",
-             stdin=RUSSIAN_COMPANY)
+    run_odoo(
+        src,
+        port,
+        cluster,
+        ["-d", building, "-i", ",".join(DEPENDENCIES), "--stop-after-init", "--no-http"] + demo_args,
+        log_path,
+    )
+    run_odoo(src, port, cluster, ["-d", building, "--no-http"], log_path, command="shell", stdin=RUSSIAN_COMPANY)
     with closing(connect(port)) as conn, conn.cursor() as cr:
         cr.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
     store = data_dir(cluster) / "filestore"

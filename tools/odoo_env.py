@@ -8,6 +8,7 @@ Looked for, in this order:
     python3 tools/odoo_env.py check          # one line: where Odoo is, or what is missing
     python3 tools/odoo_env.py run -- ARGS    # odoo-bin ARGS with our addons path
 """
+
 import os
 import subprocess
 import sys
@@ -25,14 +26,16 @@ class OdooNotFound(Exception):
 def _series_of(src):
     release = Path(src) / "odoo" / "release.py"
     scope = {}
-    exec(compile(release.read_text(), str(release), "exec"), scope)  # noqa: S102 - Odoo's own constants
+    exec(compile(release.read_text(), str(release), "exec"), scope)
     return scope.get("series")
 
 
 def _python_finds_odoo():
     """(source root, series) of the `odoo` package the interpreter imports, or None."""
-    probe = ("import os, odoo.release as r; "
-             "print(os.path.dirname(os.path.dirname(os.path.abspath(r.__file__)))); print(r.series)")
+    probe = (
+        "import os, odoo.release as r; "
+        "print(os.path.dirname(os.path.dirname(os.path.abspath(r.__file__)))); print(r.series)"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd="/")
     if result.returncode != 0:
         return None
@@ -42,8 +45,7 @@ def _python_finds_odoo():
 
 def locate():
     """Return (source_root or None, addons dirs) of a usable Odoo 18.0, else OdooNotFound."""
-    for label, src in (("ODOO_SRC", os.environ.get("ODOO_SRC")),
-                       (".state/odoo-src", ROOT / ".state" / "odoo-src")):
+    for label, src in (("ODOO_SRC", os.environ.get("ODOO_SRC")), (".state/odoo-src", ROOT / ".state" / "odoo-src")):
         if not src:
             continue
         src = Path(src)
@@ -64,7 +66,8 @@ def locate():
     raise OdooNotFound(
         f"Odoo {SERIES} not found: {sys.executable} cannot import `odoo` and ODOO_SRC is not set. "
         f"Install Odoo 18.0 (pip install -e <odoo-src> or a .pth file), set ODOO_SRC=<odoo-src>, "
-        f"or run `make odoo-src` ({OFFICIAL_SOURCE}) where the network allows")
+        f"or run `make odoo-src` ({OFFICIAL_SOURCE}) where the network allows"
+    )
 
 
 def _addons_dirs(src):
@@ -89,8 +92,7 @@ def odoo_command(src):
 
 def base_args(db_port, db_name=None):
     """Common odoo-bin options for the private cluster (after the command, if any)."""
-    args = ["--db_host", "127.0.0.1", "--db_port", str(db_port),
-            "--db_user", "odoo", "--db_password", "odoo"]
+    args = ["--db_host", "127.0.0.1", "--db_port", str(db_port), "--db_user", "odoo", "--db_password", "odoo"]
     if db_name:
         args += ["-d", db_name, "--db-filter", f"^{db_name}$"]
     return args

@@ -7,6 +7,7 @@ BANK_CRM_SANDBOX_URL, as in `make test`), Odoo's own runner with the given
 test tags; prints the failures and Odoo's tally, exits non-zero on any failure.
 `make test` remains the reference: it runs every test of every layer.
 """
+
 import re
 import sys
 

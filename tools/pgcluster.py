@@ -13,6 +13,7 @@ Odoo refuses the database user ``postgres``: we create the role ``odoo``.
 Every failure is one line on stderr naming the problem and a non-zero exit;
 a cluster whose initdb failed is removed, never left half-created.
 """
+
 import argparse
 import glob
 import hashlib
@@ -49,7 +50,8 @@ def find_pg_bin():
             return folder
     raise ClusterError(
         "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found: install PostgreSQL "
-        "(e.g. `apt-get install postgresql`) or set PG_BIN to the folder that holds them")
+        "(e.g. `apt-get install postgresql`) or set PG_BIN to the folder that holds them"
+    )
 
 
 def _run_as():
@@ -59,8 +61,10 @@ def _run_as():
     try:
         pwd.getpwnam("postgres")
     except KeyError:
-        raise ClusterError("running as root but there is no `postgres` system user to run PostgreSQL as: "
-                           "create one (useradd postgres) or run as a normal user")
+        raise ClusterError(
+            "running as root but there is no `postgres` system user to run PostgreSQL as: "
+            "create one (useradd postgres) or run as a normal user"
+        )
     return "postgres"
 
 
@@ -75,8 +79,12 @@ def _reachable_by(user, path):
     probe = path
     while not probe.exists():
         probe = probe.parent
-    return subprocess.run(_as_user(["test", "-x", str(probe)], user),
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    return (
+        subprocess.run(
+            _as_user(["test", "-x", str(probe)], user), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ).returncode
+        == 0
+    )
 
 
 def state_dir():
@@ -122,8 +130,19 @@ def _initdb(bin_dir, user, data):
         # the postgres user needs its own folder; the parents only need traversal
         os.chmod(data.parent, 0o755)
         shutil.chown(data.parent, user)
-    cmd = _as_user([os.path.join(bin_dir, "initdb"), "-D", str(data), "-U", "postgres",
-                    "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"], user)
+    cmd = _as_user(
+        [
+            os.path.join(bin_dir, "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        ],
+        user,
+    )
     result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if result.returncode != 0:
         shutil.rmtree(data, ignore_errors=True)
@@ -135,8 +154,24 @@ def _psql(bin_dir, port, sql, user, data):
     psql = os.path.join(bin_dir, "psql")
     if not os.access(psql, os.X_OK):
         psql = shutil.which("psql") or psql
-    cmd = _as_user([psql, "-h", str(data), "-p", str(port), "-U", "postgres", "-d", "postgres",
-                    "-v", "ON_ERROR_STOP=1", "-qAtc", sql], user)
+    cmd = _as_user(
+        [
+            psql,
+            "-h",
+            str(data),
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAtc",
+            sql,
+        ],
+        user,
+    )
     return subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
 
 
@@ -150,16 +185,20 @@ def start(name, port):
             return data
         _pg_ctl(bin_dir, user, data, "stop", "-m", "fast", "-w")
     if port_in_use(port):
-        raise ClusterError(f"port {port} is already in use by another program: free it or choose "
-                           f"another port (PG_PORT=...)")
+        raise ClusterError(
+            f"port {port} is already in use by another program: free it or choose another port (PG_PORT=...)"
+        )
     if not (data / "PG_VERSION").exists():
         if data.exists():
             shutil.rmtree(data)
         _initdb(bin_dir, user, data)
-    options = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={data} "
-               f"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-    result = _pg_ctl(bin_dir, user, data, "start", "-w", "-t", "60", "-l", str(data / "server.log"),
-                     "-o", options, check=False)
+    options = (
+        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={data} "
+        f"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    )
+    result = _pg_ctl(
+        bin_dir, user, data, "start", "-w", "-t", "60", "-l", str(data / "server.log"), "-o", options, check=False
+    )
     if result.returncode != 0:
         raise ClusterError(f"PostgreSQL did not start on port {port}; see {data / 'server.log'}")
     exists = _psql(bin_dir, port, f"SELECT 1 FROM pg_roles WHERE rolname = '{DB_USER}'", user, data)

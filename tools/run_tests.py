@@ -4,14 +4,15 @@ Checks first what the Odoo layers need (Odoo 18, PostgreSQL, a free port),
 with one clear line when something is missing. Arguments are passed to pytest
 (e.g. `make test ARGS="tests/bank_api -x"`).
 """
+
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import harness  # noqa: E402
-import odoo_env  # noqa: E402
-import pgcluster  # noqa: E402
+import harness
+import odoo_env
+import pgcluster
 
 
 def main(argv):

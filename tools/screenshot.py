@@ -8,6 +8,7 @@ Each path is opened after logging in (the session cookie is given to the browser
 through the DevTools protocol), the page is left to render until Odoo's client is
 idle, and a PNG is written per path. For looking at what we build, not for tests.
 """
+
 import argparse
 import base64
 import json
@@ -36,19 +37,31 @@ class Browser:
         binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
         if not binary:
             sys.exit("error: Chromium not found (apt-get install chromium)")
-        self.process = subprocess.Popen([
-            binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--remote-debugging-port={self.port}", f"--user-data-dir={self.profile}",
-            f"--window-size={width},{height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--remote-debugging-port={self.port}",
+                f"--user-data-dir={self.profile}",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.time() + 20
         while True:
             try:
                 targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json", timeout=1))
                 page = next(t for t in targets if t["type"] == "page")
                 break
-            except Exception:  # noqa: BLE001 - Chromium still starting
+            except Exception:
                 if time.time() > deadline:
                     raise
                 time.sleep(0.2)
@@ -90,14 +103,23 @@ class Browser:
 
 def session_cookie(base_url, db, login, password, lang=None):
     session = requests.Session()
-    answer = session.post(f"{base_url}/web/session/authenticate", json={
-        "jsonrpc": "2.0", "params": {"db": db, "login": login, "password": password}}, timeout=30).json()
+    answer = session.post(
+        f"{base_url}/web/session/authenticate",
+        json={"jsonrpc": "2.0", "params": {"db": db, "login": login, "password": password}},
+        timeout=30,
+    ).json()
     if answer.get("error"):
         sys.exit(f"error: cannot log in as {login}: {answer['error'].get('message')}")
     if lang:
         uid = answer["result"]["uid"]
-        session.post(f"{base_url}/web/dataset/call_kw", json={"jsonrpc": "2.0", "params": {
-            "model": "res.users", "method": "write", "args": [[uid], {"lang": lang}], "kwargs": {}}}, timeout=30)
+        session.post(
+            f"{base_url}/web/dataset/call_kw",
+            json={
+                "jsonrpc": "2.0",
+                "params": {"model": "res.users", "method": "write", "args": [[uid], {"lang": lang}], "kwargs": {}},
+            },
+            timeout=30,
+        )
     return session.cookies.get("session_id")
 
 
@@ -122,7 +144,9 @@ def main():
             cookie = session_cookie(args.url, args.db, args.login, args.password, args.lang)
             browser.call("Network.setCookie", name="session_id", value=cookie, url=args.url)
         for path in args.paths:
-            name = path.strip("/").replace("/", "_").replace("?", "_").replace("=", "-").replace("&", "_")[:80] or "home"
+            name = (
+                path.strip("/").replace("/", "_").replace("?", "_").replace("=", "-").replace("&", "_")[:80] or "home"
+            )
             target = out / f"{name}{'_' + args.lang if args.lang != 'en_US' else ''}.png"
             browser.shoot(path if path.startswith("http") else args.url + path, target)
             print(target)

@@ -73,6 +73,7 @@ exact match. Pass lines in statement order.
 
 Everything is exact: amounts are `Decimal`, floats are refused.
 """
+
 import datetime as dt
 import re
 import unicodedata
@@ -80,7 +81,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import product
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 __all__ = [
     "IncomingLine",
@@ -166,6 +167,7 @@ _MULTI_COMBINATIONS = 64
 # Plain data in and out
 # ---------------------------------------------------------------------------------------
 
+
 def _check_decimal(owner, name, value):
     if not isinstance(value, Decimal) or not value.is_finite():
         raise TypeError(f"{owner}.{name} must be a finite Decimal, got {type(value).__name__} {value!r}")
@@ -188,10 +190,10 @@ class IncomingLine:
     amount: Decimal
     currency: str
     purpose: str = ""
-    payer_inn: Optional[str] = None
-    payer_account: Optional[str] = None
-    payer_name: Optional[str] = None
-    date: Optional[dt.date] = None
+    payer_inn: str | None = None
+    payer_account: str | None = None
+    payer_name: str | None = None
+    date: dt.date | None = None
 
     def __post_init__(self):
         _check_decimal("IncomingLine", "amount", self.amount)
@@ -231,11 +233,11 @@ class OpenInvoice:
     amount_total: Decimal
     currency: str
     partner_id: object
-    partner_inn: Optional[str] = None
+    partner_inn: str | None = None
     partner_accounts: frozenset = frozenset()
-    due_date: Optional[dt.date] = None
+    due_date: dt.date | None = None
     lead_id: object = None
-    invoice_date: Optional[dt.date] = None
+    invoice_date: dt.date | None = None
 
     def __post_init__(self):
         _check_decimal("OpenInvoice", "amount_residual", self.amount_residual)
@@ -248,7 +250,7 @@ class PartnerRef:
     (and to know the accounts of an invoice's customer)."""
 
     partner_id: object
-    inn: Optional[str] = None
+    inn: str | None = None
     accounts: frozenset = frozenset()
 
 
@@ -311,11 +313,11 @@ class MatchResult:
     candidates: tuple = ()
     auto: bool = False
     partner_id: object = None
-    fee: Optional[Decimal] = None
-    acquirer: Optional[str] = None
+    fee: Decimal | None = None
+    acquirer: str | None = None
 
     @property
-    def best(self) -> Optional[Candidate]:
+    def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
 
 
@@ -325,9 +327,26 @@ class MatchResult:
 
 # Cyrillic letters that look like Latin ones (applied after casefold, so upper case too).
 _LOOKALIKES = {
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
-    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x",
-    "і": "i", "ј": "j", "ѕ": "s", "һ": "h", "ԛ": "q", "ԝ": "w", "ӏ": "l",
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "ё": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "і": "i",
+    "ј": "j",
+    "ѕ": "s",
+    "һ": "h",
+    "ԛ": "q",
+    "ԝ": "w",
+    "ӏ": "l",
 }
 _PUNCTUATION = {
     **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"),
@@ -351,7 +370,7 @@ def _compile(pattern: str, flags: int = 0) -> "re.Pattern":
     return re.compile(pattern.translate(_PATTERN_TABLE), flags)
 
 
-def normalize_text(text: Optional[str]) -> str:
+def normalize_text(text: str | None) -> str:
     """Canonical form of a purpose, name or invoice number, for matching only (never store
     it): NFKC, casefold, Cyrillic look-alike letters → Latin (``"СЧ"`` → ``"cч"``,
     ``"ІNV"`` → ``"inv"``), ``ё`` → ``е``, every dash → ``-``, every slash → ``/``,
@@ -377,7 +396,7 @@ def normalize_text(text: Optional[str]) -> str:
 _NOT_DIGITS_RE = re.compile(r"\D+")
 
 
-def _clean_inn(inn) -> Optional[str]:
+def _clean_inn(inn) -> str | None:
     """Digits of a 10/12-digit INN, or ``None`` (absent, ``"0"``, malformed)."""
     if not inn:
         return None
@@ -385,7 +404,7 @@ def _clean_inn(inn) -> Optional[str]:
     return digits if len(digits) in (10, 12) and digits.strip("0") else None
 
 
-def _clean_account(account) -> Optional[str]:
+def _clean_account(account) -> str | None:
     """Account number without spaces, or ``None``."""
     if not account:
         return None
@@ -396,6 +415,7 @@ def _clean_account(account) -> Optional[str]:
 # ---------------------------------------------------------------------------------------
 # Invoice numbers
 # ---------------------------------------------------------------------------------------
+
 
 def _is_year(digits: str) -> bool:
     return len(digits) == 4 and "2000" <= digits <= "2099"
@@ -413,7 +433,7 @@ class InvoiceNumber:
     digits: str
 
     @property
-    def year(self) -> Optional[int]:
+    def year(self) -> int | None:
         return self.period[0] if self.period and 2000 <= self.period[0] <= 2099 else None
 
     @property
@@ -432,7 +452,7 @@ class InvoiceNumber:
 _NUMBER_PARTS_RE = re.compile(r"[^\W\d_]+|\d+")
 
 
-def parse_invoice_number(number: str) -> Optional[InvoiceNumber]:
+def parse_invoice_number(number: str) -> InvoiceNumber | None:
     """Take an invoice number apart (see `InvoiceNumber`); ``None`` if it has no digits.
     Letters before the first digits are the prefix; the last digits are the sequence; a
     first group that is a year (2000-2099) starts the period."""
@@ -486,8 +506,8 @@ class InvoiceReference:
     prefix: str = ""
     period: tuple = ()
     digits: str = ""
-    year: Optional[int] = None
-    date: Optional[dt.date] = None
+    year: int | None = None
+    date: dt.date | None = None
     strength: str = "medium"
     marker: str = ""
 
@@ -505,9 +525,7 @@ class InvoiceReference:
 
 
 # Words, matched whole against a normalised token. Written in plain Russian.
-_INVOICE_WORD_RE = _compile(
-    r"сч[её]т(?:а|у|ам|ов|е|ом|ах|ами)?|сч|invoices?|inv|bill|инвойс\w*"
-)
+_INVOICE_WORD_RE = _compile(r"сч[её]т(?:а|у|ам|ов|е|ом|ах|ами)?|сч|invoices?|inv|bill|инвойс\w*")
 _OTHER_DOC_RE = _compile(
     r"договор\w*|дог|контракт\w*|п/п|пп|платежн\w*|поручени\w*|акт(?:а|у|ом|ам|ов|е|ы)?"
     r"|накладн\w*|тн|ттн|торг|упд|заказ\w*|спецификаци\w*|заявк\w*|письм\w*|ордер\w*"
@@ -524,11 +542,14 @@ _LIST_WORDS = frozenset(normalize_text(w) for w in ("и", "and"))
 _OT = normalize_text("от")
 _GAP_OK = " ,;:()«»\"'+&"
 
-_MONTH_OF = {normalize_text(m): i for i, m in enumerate(
-    ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"), 1)}
+_MONTH_OF = {
+    normalize_text(m): i
+    for i, m in enumerate(("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"), 1)
+}
 _MONTH_OF[normalize_text("мая")] = 5
 
-_EVENTS_RE = _compile(r"""
+_EVENTS_RE = _compile(
+    r"""
 (?P<date>(?<![\w.,/-])
     (?:(?P<d>\d{1,2})[./-](?P<m>\d{1,2})[./-](?P<y>\d{4}|\d{2})
       |(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})
@@ -541,13 +562,15 @@ _EVENTS_RE = _compile(r"""
     (?![\w/]|[.,]\d))
 |(?P<sign>№)
 |(?P<token>[^\W_]+(?:[./-][^\W_]+)*)
-""", re.X)
+""",
+    re.X,
+)
 _DIGIT_RE = re.compile(r"\d")
 _CODE_RE = re.compile(r"([^\W\d_]*)[./-]?(\d+(?:[./-]\d+)*)")
 _SEP_RE = re.compile(r"[./-]")
 
 
-def _event_date(m) -> Optional[dt.date]:
+def _event_date(m) -> dt.date | None:
     try:
         if m.group("d"):
             year = int(m.group("y"))
@@ -565,8 +588,11 @@ def _accept_prefix(letters: str, prefixes) -> str:
     short Latin word is taken (but not "invoice"/"bill"); with them, a known one, also glued
     to the end of a word ("счетуINV/2026/..." → "inv")."""
     if prefixes is None:
-        if letters.isascii() and letters.isalpha() and len(letters) <= 10 and (
-            letters == "inv" or not _INVOICE_WORD_RE.fullmatch(letters)
+        if (
+            letters.isascii()
+            and letters.isalpha()
+            and len(letters) <= 10
+            and (letters == "inv" or not _INVOICE_WORD_RE.fullmatch(letters))
         ):
             return letters
         return ""
@@ -606,8 +632,17 @@ def _code_reference(token, letters, groups, marked, prefixes, marker):
             return None
         if not letters and not marked and len(seq_text) < 4:
             return None  # "2026/12" alone could be a month; "2026/00012" is a number
-        return InvoiceReference(token, seq, "", period, digits, period[0], None, "medium",
-                                "keyword" if is_word else (marker if marked else "number"))
+        return InvoiceReference(
+            token,
+            seq,
+            "",
+            period,
+            digits,
+            period[0],
+            None,
+            "medium",
+            "keyword" if is_word else (marker if marked else "number"),
+        )
     if is_word:  # "сч-12", "счет12", "inv12"
         return InvoiceReference(token, seq, prefix, (), digits, None, None, "medium", "keyword")
     if letters:
@@ -620,7 +655,7 @@ def _code_reference(token, letters, groups, marked, prefixes, marker):
 
 
 @lru_cache(maxsize=4096)
-def _word_kind(word: str) -> Optional[str]:
+def _word_kind(word: str) -> str | None:
     """What a word means for reading numbers after it (purposes repeat their words)."""
     if word in _LIST_WORDS:
         return "list"
@@ -654,7 +689,7 @@ def _scan_references(norm: str, prefixes=None, amount=None) -> list:
     expect_date = False
     last_kind, last_end = None, 0
     for m in _EVENTS_RE.finditer(norm):
-        gap = norm[last_end:m.start()]
+        gap = norm[last_end : m.start()]
         if gap.strip(_GAP_OK) and not (last_kind == "invoice_word" and gap.strip() == "."):
             pending, in_list, expect_date, group = None, False, False, []
         last_end = m.end()
@@ -700,8 +735,14 @@ def _scan_references(norm: str, prefixes=None, amount=None) -> list:
         marked = bool(pending or in_list) and doc != "other"
         marker = pending or "list"
         ref = _code_reference(token, letters, _SEP_RE.split(digits), marked, prefixes, marker)
-        if ref is not None and amount is not None and ref.marker != "sign" and not ref.period \
-                and not ref.prefix and Decimal(ref.seq) == amount:
+        if (
+            ref is not None
+            and amount is not None
+            and ref.marker != "sign"
+            and not ref.period
+            and not ref.prefix
+            and Decimal(ref.seq) == amount
+        ):
             ref = None  # "счет 1500" on a 1 500,00 line: the amount, not a number
         if ref is None:
             pending, in_list, expect_date, group, last_kind = None, False, False, [], "code"
@@ -718,14 +759,16 @@ def _scan_references(norm: str, prefixes=None, amount=None) -> list:
     for ref, date in refs:
         if date is not None:
             year = ref.year if ref.period else date.year
-            ref = InvoiceReference(ref.text, ref.seq, ref.prefix, ref.period, ref.digits, year,
-                                   date, ref.strength, ref.marker)
+            ref = InvoiceReference(
+                ref.text, ref.seq, ref.prefix, ref.period, ref.digits, year, date, ref.strength, ref.marker
+            )
         result.append(ref)
     return result
 
 
-def find_invoice_references(purpose: str, *, amount: Optional[Decimal] = None,
-                            prefixes: Optional[Iterable[str]] = None) -> list:
+def find_invoice_references(
+    purpose: str, *, amount: Decimal | None = None, prefixes: Iterable[str] | None = None
+) -> list:
     """Invoice numbers written in a payment purpose, in order (`InvoiceReference`).
 
     - strong: prefix + year + sequence (``INV/2026/00012``, ``INV-2026-12``,
@@ -749,6 +792,7 @@ def find_invoice_references(purpose: str, *, amount: Optional[Decimal] = None,
 # Acquiring payouts
 # ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class PayoutRule:
     """How to recognise one acquirer's payouts: its INNs, and patterns of its name (plain
@@ -771,8 +815,8 @@ class Payout:
         only, or not at all.
     """
 
-    acquirer: Optional[str]
-    fee: Optional[Decimal]
+    acquirer: str | None
+    fee: Decimal | None
     by_payer: bool
 
 
@@ -780,8 +824,11 @@ class Payout:
 #: banks' published details (bank-apis.md does not list them; verify before relying on).
 #: Name patterns name the bank itself, not its group ("Тинькофф Страхование", "Сбер Лизинг").
 DEFAULT_PAYOUT_RULES = (
-    PayoutRule("T-Bank", frozenset({"7710140679"}),
-               (r"(?<!\w)т-?банк", r"тинькофф банк", r"tinkoff bank", r"(?<!\w)t-?bank(?!\w)")),
+    PayoutRule(
+        "T-Bank",
+        frozenset({"7710140679"}),
+        (r"(?<!\w)т-?банк", r"тинькофф банк", r"tinkoff bank", r"(?<!\w)t-?bank(?!\w)"),
+    ),
     PayoutRule("Sber", frozenset({"7707083893"}), (r"(?<!\w)(?:пао )?сбербанк(?! \w*страх)",)),
     PayoutRule("Alfa-Bank", frozenset({"7728168971"}), (r"альфа-?банк",)),
     PayoutRule("VTB", frozenset({"7702070139"}), (r"банк втб", r"втб банк")),
@@ -789,19 +836,25 @@ DEFAULT_PAYOUT_RULES = (
 )
 
 # Say "acquiring" on their own, whoever pays.
-_ACQUIRING_EXPLICIT_RES = tuple(_compile(p) for p in (
-    r"эква[йи]?ринг",
-    r"операци\w* с (?:использованием )?(?:платежн\w* |банковск\w* )?карт",
-))
+_ACQUIRING_EXPLICIT_RES = tuple(
+    _compile(p)
+    for p in (
+        r"эква[йи]?ринг",
+        r"операци\w* с (?:использованием )?(?:платежн\w* |банковск\w* )?карт",
+    )
+)
 # Say it when the payer is a known acquirer.
-_ACQUIRING_SUPPORT_RES = tuple(_compile(p) for p in (
-    r"возмещени\w*(?: \S+){0,3}? по (?:операци|реестр|карт|сбп)",
-    r"(?:перечислени|зачислени|расч[её]т)\w*(?: \S+){0,2}? по операци",
-    r"за вычетом комисси",
-    r"по реестр",
-    r"(?<!\w)сбп(?!\w)",
-    r"торгов\w* (?:точк|операци)",
-))
+_ACQUIRING_SUPPORT_RES = tuple(
+    _compile(p)
+    for p in (
+        r"возмещени\w*(?: \S+){0,3}? по (?:операци|реестр|карт|сбп)",
+        r"(?:перечислени|зачислени|расч[её]т)\w*(?: \S+){0,2}? по операци",
+        r"за вычетом комисси",
+        r"по реестр",
+        r"(?<!\w)сбп(?!\w)",
+        r"торгов\w* (?:точк|операци)",
+    )
+)
 _NOT_A_PAYOUT_RE = _compile(r"страхов")  # "страховое возмещение": an insurer paying a claim
 # One search that most purposes fail, before the patterns above.
 _PAYOUT_HINT_RE = _compile(r"эква|карт|возмещ|операци|вычетом|реестр|сбп|торгов|комисси|вознагражд")
@@ -815,7 +868,7 @@ _FEE_NUMBER_RE = re.compile(
 _FEE_WINDOW = 60
 
 
-def _parse_amount(text: str) -> Optional[Decimal]:
+def _parse_amount(text: str) -> Decimal | None:
     text = "".join(text.split())
     if re.fullmatch(r"\d+-\d{2}", text):  # "123-45": rubles-kopecks, payment-order style
         text = text.replace("-", ".")
@@ -825,16 +878,16 @@ def _parse_amount(text: str) -> Optional[Decimal]:
         return None
 
 
-def _fee_in(norm: str) -> Optional[Decimal]:
+def _fee_in(norm: str) -> Decimal | None:
     for word in _FEE_WORD_RE.finditer(norm):
-        window = norm[word.end():word.end() + _FEE_WINDOW]
+        window = norm[word.end() : word.end() + _FEE_WINDOW]
         for m in _FEE_NUMBER_RE.finditer(window):
-            if m.group("num") and not m.group("pct") and not window[:m.start()].rstrip().endswith("№"):
+            if m.group("num") and not m.group("pct") and not window[: m.start()].rstrip().endswith("№"):
                 return _parse_amount(m.group("num"))
     return None
 
 
-def extract_fee(purpose: str) -> Optional[Decimal]:
+def extract_fee(purpose: str) -> Decimal | None:
     """The fee a payout's purpose states, as `Decimal`: ``"комиссия 123,45 руб"`` →
     ``123.45``, ``"Комиссия банка: 1 234.50"`` → ``1234.50``, ``"комиссия 12-50"`` →
     ``12.50``. Dates and rates (``2,2%``) after the word are skipped; ``None`` when no
@@ -856,7 +909,7 @@ def _rule_by_name(payer_name, rules):
     return None
 
 
-def _find_payout(purpose_norm, payer_inn, payer_name, rules) -> Optional[Payout]:
+def _find_payout(purpose_norm, payer_inn, payer_name, rules) -> Payout | None:
     if _PAYOUT_HINT_RE.search(purpose_norm) is None:
         return None
     explicit = any(p.search(purpose_norm) for p in _ACQUIRING_EXPLICIT_RES)
@@ -876,7 +929,7 @@ def _find_payout(purpose_norm, payer_inn, payer_name, rules) -> Optional[Payout]
     return None
 
 
-def find_payout(line: IncomingLine, rules=DEFAULT_PAYOUT_RULES) -> Optional[Payout]:
+def find_payout(line: IncomingLine, rules=DEFAULT_PAYOUT_RULES) -> Payout | None:
     """`Payout` if ``line`` is an acquirer's lump transfer of card proceeds, else ``None``.
 
     Recognised when the purpose says "эквайринг" / "операции с картами" (whoever pays), or
@@ -885,8 +938,7 @@ def find_payout(line: IncomingLine, rules=DEFAULT_PAYOUT_RULES) -> Optional[Payo
     комиссии", "по реестру", "СБП" or states a fee. Not a payout: the bank as a customer
     paying an invoice, a refund of a fee, interest, "страховое возмещение".
     """
-    return _find_payout(normalize_text(line.purpose), _clean_inn(line.payer_inn), line.payer_name,
-                        tuple(rules))
+    return _find_payout(normalize_text(line.purpose), _clean_inn(line.payer_inn), line.payer_name, tuple(rules))
 
 
 def is_acquiring_payout(line: IncomingLine, rules=DEFAULT_PAYOUT_RULES) -> bool:
@@ -897,6 +949,7 @@ def is_acquiring_payout(line: IncomingLine, rules=DEFAULT_PAYOUT_RULES) -> bool:
 # ---------------------------------------------------------------------------------------
 # The matcher
 # ---------------------------------------------------------------------------------------
+
 
 def _add(index, key, value):
     bucket = index.get(key)
@@ -920,8 +973,8 @@ class _Batch:
 @dataclass(slots=True)
 class _Context:
     line: IncomingLine
-    payer_inn: Optional[str]
-    payer_account: Optional[str]
+    payer_inn: str | None
+    payer_account: str | None
     payer_partners: frozenset
     refs: list
     ref_hits: dict = field(default_factory=dict)  # invoice id -> (level, date matches)
@@ -942,9 +995,16 @@ class Matcher:
     amount, partner + amount, INN, account), so matching N lines costs O(N).
     """
 
-    def __init__(self, invoices: Iterable[OpenInvoice], partners: Iterable[PartnerRef] = (), *,
-                 threshold: int = DEFAULT_THRESHOLD, margin: int = DEFAULT_MARGIN,
-                 payout_rules=DEFAULT_PAYOUT_RULES, max_candidates: int = 5):
+    def __init__(
+        self,
+        invoices: Iterable[OpenInvoice],
+        partners: Iterable[PartnerRef] = (),
+        *,
+        threshold: int = DEFAULT_THRESHOLD,
+        margin: int = DEFAULT_MARGIN,
+        payout_rules=DEFAULT_PAYOUT_RULES,
+        max_candidates: int = 5,
+    ):
         self.threshold = threshold
         self.margin = margin
         self.payout_rules = tuple(payout_rules)
@@ -1063,18 +1123,19 @@ class Matcher:
         payer_inn = _clean_inn(line.payer_inn)
         payer_account = _clean_account(line.payer_account)
         payer_partners = frozenset(self._inn_partners.get(payer_inn, ())) | frozenset(
-            self._account_partners.get(payer_account, ()))
+            self._account_partners.get(payer_account, ())
+        )
         payer_partner = next(iter(payer_partners)) if len(payer_partners) == 1 else None
         if line.amount <= 0:
             return MatchResult(line.id, "unknown", partner_id=payer_partner)
         purpose = normalize_text(line.purpose)
         payout = _find_payout(purpose, payer_inn, line.payer_name, self.payout_rules)
         if payout is not None:
-            return MatchResult(line.id, "payout", (), payout.by_payer, payer_partner, payout.fee,
-                               payout.acquirer)
+            return MatchResult(line.id, "payout", (), payout.by_payer, payer_partner, payout.fee, payout.acquirer)
 
-        ctx = _Context(line, payer_inn, payer_account, payer_partners,
-                       _scan_references(purpose, self._prefixes, line.amount))
+        ctx = _Context(
+            line, payer_inn, payer_account, payer_partners, _scan_references(purpose, self._prefixes, line.amount)
+        )
         resolved = []
         for ref in ctx.refs:
             level, ids = self._resolve(ref, batch)
@@ -1094,11 +1155,11 @@ class Matcher:
         payer_exact = []
         for partner_id in payer_partners:
             key = (partner_id, line.currency, line.amount)
-            payer_exact += self._with_amount(self._by_partner_amount, batch.by_partner_amount, key,
-                                             line.amount, batch)
+            payer_exact += self._with_amount(self._by_partner_amount, batch.by_partner_amount, key, line.amount, batch)
         ids += [i for i in payer_exact if i not in seen and not seen.add(i)]
-        same_amount = self._with_amount(self._by_amount, batch.by_amount, (line.currency, line.amount),
-                                        line.amount, batch)
+        same_amount = self._with_amount(
+            self._by_amount, batch.by_amount, (line.currency, line.amount), line.amount, batch
+        )
         if len(same_amount) <= 3:
             ids += [i for i in same_amount if i not in seen and not seen.add(i)]
         if not ids:
@@ -1111,15 +1172,14 @@ class Matcher:
         for invoice_id in ids:
             residual = self._residual(invoice_id, batch)
             if residual > 0:
-                points, candidate = self._score(ctx, invoice_id, residual, len(payer_exact) == 1,
-                                                len(same_amount) == 1)
+                points, candidate = self._score(ctx, invoice_id, residual, len(payer_exact) == 1, len(same_amount) == 1)
                 if candidate.score >= SCORES["min_score"]:
                     scored.append((points, candidate))
         multi = self._multi_candidate(ctx, resolved, batch)
         if multi is not None:
             scored.append(multi)
         scored.sort(key=lambda pc: (-pc[0], -len(pc[1].allocations), self._sort_key(pc[1])))
-        scored = scored[:self.max_candidates]
+        scored = scored[: self.max_candidates]
         candidates = tuple(candidate for _, candidate in scored)
 
         auto = False
@@ -1127,8 +1187,7 @@ class Matcher:
         if candidates:
             best = candidates[0]
             runner_up = scored[1][0] if len(scored) > 1 else 0
-            auto = (best.score >= self.threshold and scored[0][0] - runner_up >= self.margin
-                    and self._auto_allowed(best))
+            auto = best.score >= self.threshold and scored[0][0] - runner_up >= self.margin and self._auto_allowed(best)
             if auto:
                 self._consume(best.allocations, batch)
                 partners = {self._invoices[a.invoice_id].partner_id for a in best.allocations}
@@ -1220,10 +1279,11 @@ class Matcher:
             points = min(points, SCORES["cap_overpaid"])
         if "currency_differs" in reasons:
             points = min(points, SCORES["cap_currency"])
-        return points, Candidate(invoice_id, max(0, min(100, points)), tuple(reasons), apply,
-                                 (Allocation(invoice_id, apply),), partial)
+        return points, Candidate(
+            invoice_id, max(0, min(100, points)), tuple(reasons), apply, (Allocation(invoice_id, apply),), partial
+        )
 
-    def _multi_candidate(self, ctx, resolved, batch) -> Optional[tuple]:
+    def _multi_candidate(self, ctx, resolved, batch) -> tuple | None:
         """One candidate paying several named invoices whose amounts due add up exactly.
         A number naming several open invoices (``№ 12`` of two years) is settled by the sum
         when exactly one choice adds up."""
@@ -1263,8 +1323,7 @@ class Matcher:
         level = min(levels, key=_LEVEL_RANK.__getitem__)
         points = SCORES[level] + SCORES["amount_exact"]
         reasons = ["several_invoices", level, "amount_exact"]
-        worst = min((self._payer_points(ctx, self._invoices[i].partner_id) for i in chosen),
-                    key=lambda p: p[0])
+        worst = min((self._payer_points(ctx, self._invoices[i].partner_id) for i in chosen), key=lambda p: p[0])
         points += worst[0]
         reasons += worst[1]
         if unresolved:

@@ -8,8 +8,8 @@ APIs (T-API statements and invoices, Tochka links) count in rubles with decimals
 Nothing here goes through `float`: floats are refused outright, and amounts with more
 decimal places than the currency has are refused rather than rounded.
 """
+
 from decimal import Decimal, InvalidOperation
-from typing import Union
 
 __all__ = ["to_minor_units", "from_minor_units", "rubles_to_kopecks", "kopecks_to_rubles"]
 
@@ -21,7 +21,7 @@ def _check_exponent(exponent):
         raise ValueError(f"currency exponent must be a non-negative integer, got {exponent!r}")
 
 
-def to_minor_units(amount: Union[Decimal, str, int], exponent: int = 2) -> int:
+def to_minor_units(amount: Decimal | str | int, exponent: int = 2) -> int:
     """Convert an amount in major units to an integer count of minor units, exactly.
 
     ``to_minor_units(Decimal("3.12")) == 312``; ``to_minor_units("10") == 1000``;
@@ -35,9 +35,7 @@ def to_minor_units(amount: Union[Decimal, str, int], exponent: int = 2) -> int:
     """
     _check_exponent(exponent)
     if isinstance(amount, bool) or isinstance(amount, float):
-        raise TypeError(
-            f"refusing {type(amount).__name__} amount {amount!r}: pass a Decimal, int or str"
-        )
+        raise TypeError(f"refusing {type(amount).__name__} amount {amount!r}: pass a Decimal, int or str")
     if isinstance(amount, int):
         return amount * 10**exponent
     if isinstance(amount, str):
@@ -59,9 +57,7 @@ def to_minor_units(amount: Union[Decimal, str, int], exponent: int = 2) -> int:
     else:
         units, remainder = divmod(coefficient, 10**-shift)
         if remainder:
-            raise ValueError(
-                f"amount {amount} has more than {exponent} decimal places for this currency"
-            )
+            raise ValueError(f"amount {amount} has more than {exponent} decimal places for this currency")
     return -units if sign else units
 
 
@@ -79,7 +75,7 @@ def from_minor_units(units: int, exponent: int = 2) -> Decimal:
     return Decimal((1 if units < 0 else 0, digits, -exponent))
 
 
-def rubles_to_kopecks(rubles: Union[Decimal, str, int]) -> int:
+def rubles_to_kopecks(rubles: Decimal | str | int) -> int:
     """Rubles (``Decimal``/``int``/``str``) → kopecks (``int``), exactly; refuses floats and
     fractions of a kopeck. The one business→acquiring unit conversion (bank-apis.md §6.1)."""
     return to_minor_units(rubles, RUB_EXPONENT)

@@ -61,6 +61,7 @@ standard form, so a file that used ``1234,5`` or ``1.1.2024`` is normalised.
 A character the target encoding cannot hold raises :class:`OneCFormatError`
 naming the document and the key, never a silent ``?``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -68,7 +69,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable
+from collections.abc import Iterable
 
 __all__ = [
     "FIRST_LINE",
@@ -183,9 +184,7 @@ _DOCUMENT_LAYOUT = (
 )
 # Keys managed by OneCDocument attributes (a document whose `fields` holds none of
 # them is treated as built in code and written with the full canonical layout).
-_DOCUMENT_MANAGED = frozenset(
-    _DOCUMENT_LAYOUT + _PURPOSE_LINES + _party_keys(_PAYER) + _party_keys(_RECIPIENT)
-)
+_DOCUMENT_MANAGED = frozenset(_DOCUMENT_LAYOUT + _PURPOSE_LINES + _party_keys(_PAYER) + _party_keys(_RECIPIENT))
 # Other keys of the standard (and of the samples): only used to recognise the text
 # encoding of a line.
 _DOCUMENT_OTHER_KEYS = (
@@ -386,8 +385,7 @@ def _parse_amount(value: str) -> Decimal | None:
     match = _AMOUNT_RE.fullmatch(text)
     if not match:
         raise _Problem(
-            f"expected an amount such as 1234.56 (digits, '.' or ',' before the kopecks), "
-            f"found {_short(value)}"
+            f"expected an amount such as 1234.56 (digits, '.' or ',' before the kopecks), found {_short(value)}"
         )
     sign, whole, frac = match.groups()
     amount = Decimal(f"{sign}{whole}.{frac or '0'}")
@@ -468,9 +466,7 @@ def _render_date(value, where: str, key: str) -> str:
     if isinstance(value, dt.datetime):
         value = value.date()
     if not isinstance(value, dt.date):
-        raise OneCFormatError(
-            f"{where}: {key} must be a date, got {type(value).__name__} {value!r}", field=key
-        )
+        raise OneCFormatError(f"{where}: {key} must be a date, got {type(value).__name__} {value!r}", field=key)
     return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
 
 
@@ -720,9 +716,7 @@ def parse(data: bytes) -> OneCFile:
                 ended_at = number
             else:
                 opening = _SECTION_BALANCE if stripped == _END_BALANCE else _SECTION_DOCUMENT
-                raise OneCFormatError(
-                    f"{stripped} without a matching {opening} before it", line=number, field=stripped
-                )
+                raise OneCFormatError(f"{stripped} without a matching {opening} before it", line=number, field=stripped)
             continue
         key, sep, value = text.partition("=")
         key = key.strip()
@@ -745,10 +739,7 @@ def parse(data: bytes) -> OneCFile:
             field=section.end_marker,
         )
     if ended_at is None:
-        warnings.append(
-            f"the file has no final {_END_FILE} line; every section was closed, so it was read "
-            f"as complete"
-        )
+        warnings.append(f"the file has no final {_END_FILE} line; every section was closed, so it was read as complete")
     _apply_header(result, header, warnings)
     return result
 
@@ -944,9 +935,7 @@ def direction(document: OneCDocument, own_accounts: Iterable[str]) -> str | None
         own_accounts = {own_accounts}
     own = {_norm_account(a) for a in own_accounts if _norm_account(a)}
     payer_own = _norm_account(document.payer.account) in own if document.payer.account else False
-    recipient_own = (
-        _norm_account(document.recipient.account) in own if document.recipient.account else False
-    )
+    recipient_own = _norm_account(document.recipient.account) in own if document.recipient.account else False
     debited = document.date_debited is not None
     credited = document.date_credited is not None
     out_rule = debited and payer_own
@@ -1030,15 +1019,23 @@ def _document_pairs(doc: OneCDocument, where: str) -> list[tuple[str, str]]:
 
     # Amount and dates: always written in the standard form.
     put("Сумма", _render_amount(doc.amount, where, "Сумма"))
-    for attr, key, always in (("date", "Дата", True), ("date_debited", "ДатаСписано", False),
-                              ("date_credited", "ДатаПоступило", False)):
+    for attr, key, always in (
+        ("date", "Дата", True),
+        ("date_debited", "ДатаСписано", False),
+        ("date_credited", "ДатаПоступило", False),
+    ):
         value = getattr(doc, attr)
         if key in values or value is not None or (built and always):
             put(key, _render_date(value, where, key))
 
     # Plain codes and texts: re-rendered only when the attribute changed.
-    for attr, key in (("number", "Номер"), ("payment_kind", "ВидПлатежа"), ("operation_type", "ВидОплаты"),
-                      ("priority", "Очередность"), ("uin", "Код")):
+    for attr, key in (
+        ("number", "Номер"),
+        ("payment_kind", "ВидПлатежа"),
+        ("operation_type", "ВидОплаты"),
+        ("priority", "Очередность"),
+        ("uin", "Код"),
+    ):
         value = getattr(doc, attr)
         if built or (value != getattr(old, attr) and (key in values or value)):
             put(key, value or "")
@@ -1148,7 +1145,7 @@ def _header_pairs(file: OneCFile, encoding: str) -> list[tuple[str, str]]:
     for index, key in enumerate(order):
         if key in _HEADER_REPEATED:
             queue = accounts if key == "РасчСчет" else kinds
-            if key in order[index + 1:]:
+            if key in order[index + 1 :]:
                 if queue:
                     pairs.append((key, queue.pop(0)))
             else:

@@ -17,10 +17,11 @@ Conventions:
 - ``raw`` is the bank's JSON object as received (numbers as `Decimal`), kept for audit
   and for fields the common shape does not carry. It takes no part in equality.
 """
+
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
 __all__ = [
     "BANK_TZ",
@@ -80,7 +81,7 @@ def normalize_currency(code: Any) -> str:
 _CENTS = Decimal("0.01")
 
 
-def money_places(amount: Optional[Decimal]) -> Optional[Decimal]:
+def money_places(amount: Decimal | None) -> Decimal | None:
     """``amount`` with at least two decimal places (``Decimal("15000")`` →
     ``Decimal("15000.00")``): banks send whole sums as JSON integers. Only zeros are
     added; an amount with more places is returned unchanged, never rounded."""
@@ -116,15 +117,15 @@ class BankOperation:
     currency: str
     confirmed: bool
     purpose: str = ""
-    counterparty_name: Optional[str] = None
-    counterparty_inn: Optional[str] = None
-    counterparty_kpp: Optional[str] = None
-    counterparty_account: Optional[str] = None
-    counterparty_bic: Optional[str] = None
-    counterparty_bank_name: Optional[str] = None
-    document_number: Optional[str] = None
-    timestamp: Optional[dt.datetime] = None
-    account_number: Optional[str] = None
+    counterparty_name: str | None = None
+    counterparty_inn: str | None = None
+    counterparty_kpp: str | None = None
+    counterparty_account: str | None = None
+    counterparty_bic: str | None = None
+    counterparty_bank_name: str | None = None
+    document_number: str | None = None
+    timestamp: dt.datetime | None = None
+    account_number: str | None = None
     raw: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     @property
@@ -164,8 +165,8 @@ class BankAccountInfo:
     bank_account_id: str
     account_number: str
     currency: str
-    bic: Optional[str] = None
-    name: Optional[str] = None
-    balance: Optional[Decimal] = None
-    account_type: Optional[str] = None
+    bic: str | None = None
+    name: str | None = None
+    balance: Decimal | None = None
+    account_type: str | None = None
     raw: dict = field(default_factory=dict, compare=False, repr=False, hash=False)

@@ -18,12 +18,14 @@ against the live page); the payment-draft body follows §2.2b too, while the off
 (§2.4) shows flat ``recipientName``/``inn``/``kpp`` fields: `TBankPaymentDraftRequest` is
 the one place to change should the live API disagree.
 """
+
 import datetime as dt
 import logging
 import re
 import uuid
 from decimal import Decimal
-from typing import Annotated, Any, Iterable, Iterator, Literal, Optional, Sequence, Union
+from typing import Annotated, Any, Literal
+from collections.abc import Iterable, Iterator, Sequence
 
 import pydantic
 import requests
@@ -123,10 +125,10 @@ class TBankAccountBalance(BankModel):
     (booked) balance, ``authorized`` held by unconfirmed operations, then payments and
     requisitions waiting to be executed."""
 
-    otb: Optional[Decimal] = None
-    authorized: Optional[Decimal] = None
-    pending_payments: Optional[Decimal] = Field(None, alias="pendingPayments")
-    pending_requisitions: Optional[Decimal] = Field(None, alias="pendingRequisitions")
+    otb: Decimal | None = None
+    authorized: Decimal | None = None
+    pending_payments: Decimal | None = Field(None, alias="pendingPayments")
+    pending_requisitions: Decimal | None = Field(None, alias="pendingRequisitions")
 
 
 class TBankAccount(RawKeepingModel):
@@ -138,9 +140,9 @@ class TBankAccount(RawKeepingModel):
     currency: CurrencyCode = "RUB"
     bank_bik: OptionalText = Field(None, alias="bankBik")
     account_type: OptionalText = Field(None, alias="accountType")
-    balance: Optional[TBankAccountBalance] = None
+    balance: TBankAccountBalance | None = None
     activation_date: OptionalText = Field(None, alias="activationDate")
-    transit_account: Annotated[Optional[str], BeforeValidator(_to_transit_account)] = Field(
+    transit_account: Annotated[str | None, BeforeValidator(_to_transit_account)] = Field(
         None, alias="transitAccount"
     )
 
@@ -157,13 +159,13 @@ class TBankParty(TypedDict, total=False):
 
     __pydantic_config__ = ConfigDict(extra="allow", coerce_numbers_to_str=True)
 
-    account: Optional[str]
-    inn: Optional[str]
-    kpp: Optional[str]
-    name: Optional[str]
-    bank_name: Annotated[Optional[str], Field(alias="bankName")]
-    bic_ru: Annotated[Optional[str], Field(alias="bicRu")]
-    corr_account: Annotated[Optional[str], Field(alias="corrAccount")]
+    account: str | None
+    inn: str | None
+    kpp: str | None
+    name: str | None
+    bank_name: Annotated[str | None, Field(alias="bankName")]
+    bic_ru: Annotated[str | None, Field(alias="bicRu")]
+    corr_account: Annotated[str | None, Field(alias="corrAccount")]
 
 
 class TBankOperation(RawKeepingModel):
@@ -184,15 +186,15 @@ class TBankOperation(RawKeepingModel):
     operation_date: dt.datetime = Field(alias="operationDate")
     operation_status: str = Field(CONFIRMED_STATUS, alias="operationStatus")
     type_of_operation: Literal["Credit", "Debit"] = Field(alias="typeOfOperation")
-    category: Optional[str] = None
-    operation_amount: Optional[Decimal] = Field(None, alias="operationAmount")
-    account_amount: Optional[Decimal] = Field(None, alias="accountAmount")
-    ruble_amount: Optional[Decimal] = Field(None, alias="rubleAmount")
-    pay_purpose: Optional[str] = Field(None, alias="payPurpose")
-    payer: Optional[TBankParty] = None
-    receiver: Optional[TBankParty] = None
-    counter_party: Optional[TBankParty] = Field(None, alias="counterParty")
-    doc_number: Optional[str] = Field(None, alias="docNumber")
+    category: str | None = None
+    operation_amount: Decimal | None = Field(None, alias="operationAmount")
+    account_amount: Decimal | None = Field(None, alias="accountAmount")
+    ruble_amount: Decimal | None = Field(None, alias="rubleAmount")
+    pay_purpose: str | None = Field(None, alias="payPurpose")
+    payer: TBankParty | None = None
+    receiver: TBankParty | None = None
+    counter_party: TBankParty | None = Field(None, alias="counterParty")
+    doc_number: str | None = Field(None, alias="docNumber")
 
     @model_validator(mode="after")
     def _checks(self):
@@ -219,10 +221,10 @@ class TBankOperation(RawKeepingModel):
 class TBankStatementBalances(BankModel):
     """``balances`` of the first statement page (``withBalances=true``, §2.2)."""
 
-    balance_begin: Optional[Decimal] = Field(None, alias="balanceBegin")
-    balance_end: Optional[Decimal] = Field(None, alias="balanceEnd")
-    credit: Optional[Decimal] = None
-    debit: Optional[Decimal] = None
+    balance_begin: Decimal | None = Field(None, alias="balanceBegin")
+    balance_end: Decimal | None = Field(None, alias="balanceEnd")
+    credit: Decimal | None = None
+    debit: Decimal | None = None
 
 
 class TBankStatementPage(BankModel):
@@ -231,7 +233,7 @@ class TBankStatementPage(BankModel):
     ``next_cursor`` after processing a page to resume there after a crash."""
 
     operations: list[TBankOperation] = Field(default_factory=list)
-    balances: Optional[TBankStatementBalances] = None
+    balances: TBankStatementBalances | None = None
     next_cursor: OptionalText = Field(None, alias="nextCursor")
 
     @field_validator("operations", mode="before")
@@ -259,8 +261,8 @@ class TBankPaymentRecipient(BankModel):
     kpp: str = "0"
     account_number: str = Field(alias="accountNumber")
     bik: str
-    bank_name: Optional[str] = Field(None, alias="bankName")
-    corr_account_number: Optional[str] = Field(None, alias="corrAccountNumber")
+    bank_name: str | None = Field(None, alias="bankName")
+    corr_account_number: str | None = Field(None, alias="corrAccountNumber")
 
     @model_validator(mode="after")
     def _formats(self):
@@ -290,9 +292,9 @@ class TBankPaymentDraftRequest(BankModel):
     to: TBankPaymentRecipient
     purpose: str = Field(min_length=1, max_length=210)
     amount: Decimal = Field(gt=0)
-    document_number: Optional[str] = Field(None, alias="documentNumber")
-    execution_order: Optional[int] = Field(None, alias="executionOrder", ge=1, le=5)
-    due_date: Optional[dt.date] = Field(None, alias="dueDate")
+    document_number: str | None = Field(None, alias="documentNumber")
+    execution_order: int | None = Field(None, alias="executionOrder", ge=1, le=5)
+    due_date: dt.date | None = Field(None, alias="dueDate")
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -354,7 +356,7 @@ def to_account_info(account: TBankAccount) -> BankAccountInfo:
 
 
 def to_operation(
-    operation: TBankOperation, currency: str = "RUB", account_number: Optional[str] = None
+    operation: TBankOperation, currency: str = "RUB", account_number: str | None = None
 ) -> BankOperation:
     """`TBankOperation` → bank-neutral `BankOperation`.
 
@@ -371,8 +373,7 @@ def _to_operation(operation, currency, account_number):
     if amount is None:
         if currency != "RUB":
             raise BankProtocolError(
-                f"T-Bank operation {operation.operation_id} has no accountAmount "
-                f"for a {currency} account"
+                f"T-Bank operation {operation.operation_id} has no accountAmount for a {currency} account"
             )
         amount = operation.ruble_amount
     amount = money_places(-abs(amount) if operation.type_of_operation == "Debit" else abs(amount))
@@ -400,9 +401,9 @@ def _to_operation(operation, currency, account_number):
 
 
 def to_operations(
-    operations: Union[TBankStatementPage, Iterable[TBankOperation]],
+    operations: TBankStatementPage | Iterable[TBankOperation],
     currency: str = "RUB",
-    account_number: Optional[str] = None,
+    account_number: str | None = None,
 ) -> list[BankOperation]:
     """A statement page (or its operations) → list of `BankOperation`, in order."""
     if isinstance(operations, TBankStatementPage):
@@ -458,9 +459,13 @@ class TBankBusinessClient(BusinessApiClient):
     _error_id_label = "errorId"
     _token_lacks = "the scope"
 
-    def __init__(self, token: str, base_url: str = PRODUCTION_URL,
-                 timeout: Union[float, tuple] = DEFAULT_TIMEOUT,
-                 session: Optional[requests.Session] = None):
+    def __init__(
+        self,
+        token: str,
+        base_url: str = PRODUCTION_URL,
+        timeout: float | tuple = DEFAULT_TIMEOUT,
+        session: requests.Session | None = None,
+    ):
         super().__init__(token, base_url, timeout, session)
 
     # ------------------------------------------------------------------- accounts
@@ -479,13 +484,13 @@ class TBankBusinessClient(BusinessApiClient):
     def get_statement_page(
         self,
         account_number: str,
-        date_from: Union[dt.date, dt.datetime],
-        date_to: Union[dt.date, dt.datetime, None] = None,
+        date_from: dt.date | dt.datetime,
+        date_to: dt.date | dt.datetime | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
-        cursor: Optional[str] = None,
-        operation_status: Optional[str] = CONFIRMED_STATUS,
-        with_balances: Optional[bool] = None,
-        categories: Optional[Sequence[str]] = None,
+        cursor: str | None = None,
+        operation_status: str | None = CONFIRMED_STATUS,
+        with_balances: bool | None = None,
+        categories: Sequence[str] | None = None,
     ) -> TBankStatementPage:
         """One page of ``GET /v1/statement`` (§2.2, §2.2b).
 
@@ -533,12 +538,12 @@ class TBankBusinessClient(BusinessApiClient):
     def iter_statement(
         self,
         account_number: str,
-        date_from: Union[dt.date, dt.datetime],
-        date_to: Union[dt.date, dt.datetime, None] = None,
+        date_from: dt.date | dt.datetime,
+        date_to: dt.date | dt.datetime | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
-        cursor: Optional[str] = None,
-        operation_status: Optional[str] = CONFIRMED_STATUS,
-        categories: Optional[Sequence[str]] = None,
+        cursor: str | None = None,
+        operation_status: str | None = CONFIRMED_STATUS,
+        categories: Sequence[str] | None = None,
     ) -> Iterator[TBankStatementPage]:
         """Every page of the statement, following ``nextCursor`` (§2.2).
 
@@ -550,16 +555,19 @@ class TBankBusinessClient(BusinessApiClient):
         seen = set()
         while True:
             page = self.get_statement_page(
-                account_number, date_from, date_to, limit=page_size, cursor=cursor,
-                operation_status=operation_status, categories=categories,
+                account_number,
+                date_from,
+                date_to,
+                limit=page_size,
+                cursor=cursor,
+                operation_status=operation_status,
+                categories=categories,
             )
             yield page
             if not page.next_cursor:
                 return
             if page.next_cursor in seen or page.next_cursor == cursor:
-                raise self._protocol_error(
-                    "GET", STATEMENT_PATH, "the bank returned a cursor it returned before"
-                )
+                raise self._protocol_error("GET", STATEMENT_PATH, "the bank returned a cursor it returned before")
             seen.add(page.next_cursor)
             cursor = page.next_cursor
 
@@ -573,15 +581,15 @@ class TBankBusinessClient(BusinessApiClient):
         recipient_inn: str,
         recipient_account: str,
         recipient_bik: str,
-        amount: Union[Decimal, int, str],
+        amount: Decimal | int | str,
         purpose: str,
         recipient_kpp: str = "0",
-        recipient_bank_name: Optional[str] = None,
-        recipient_corr_account: Optional[str] = None,
-        document_number: Optional[str] = None,
-        due_date: Optional[dt.date] = None,
-        execution_order: Optional[int] = 5,
-        idempotency_key: Optional[str] = None,
+        recipient_bank_name: str | None = None,
+        recipient_corr_account: str | None = None,
+        document_number: str | None = None,
+        due_date: dt.date | None = None,
+        execution_order: int | None = 5,
+        idempotency_key: str | None = None,
     ) -> TBankPaymentDraft:
         """Create a payment order draft that a signer approves in T-Business
         (§2.4 ``POST /v1/payment/create``; residents only, 10 RPS).
@@ -602,9 +610,13 @@ class TBankBusinessClient(BusinessApiClient):
                 id=key,
                 from_account={"accountNumber": from_account},
                 to=TBankPaymentRecipient(
-                    name=recipient_name, inn=recipient_inn, kpp=recipient_kpp,
-                    account_number=recipient_account, bik=recipient_bik,
-                    bank_name=recipient_bank_name, corr_account_number=recipient_corr_account,
+                    name=recipient_name,
+                    inn=recipient_inn,
+                    kpp=recipient_kpp,
+                    account_number=recipient_account,
+                    bik=recipient_bik,
+                    bank_name=recipient_bank_name,
+                    corr_account_number=recipient_corr_account,
                 ),
                 purpose=purpose,
                 amount=amount,
@@ -644,8 +656,7 @@ class TBankBusinessClient(BusinessApiClient):
             if status.document_id == document_id:
                 return status
         error = BankRejected(
-            f"{self.bank_label} POST {PAYMENT_STATUS_PATH}: the bank does not know "
-            f"document {document_id}"
+            f"{self.bank_label} POST {PAYMENT_STATUS_PATH}: the bank does not know document {document_id}"
         )
         _logger.warning("%s [BankRejected]", error)
         raise error

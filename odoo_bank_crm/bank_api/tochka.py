@@ -15,6 +15,7 @@ balances, asynchronous statements, payment orders for signing.
   `get_statement` until ``status`` is ``Ready`` (`fetch_statement` does both). Amounts are
   `Decimal`: ``amount`` in the account's currency, ``amountNat`` in rubles.
 """
+
 import datetime as dt
 import hashlib
 import logging
@@ -22,7 +23,8 @@ import re
 import time
 import urllib.parse
 from decimal import Decimal
-from typing import Annotated, Any, Callable, Iterable, Optional, Union
+from typing import Annotated, Any
+from collections.abc import Callable, Iterable
 
 import pydantic
 import requests
@@ -109,7 +111,7 @@ def _to_day(value):
     raise ValueError("expected a date")
 
 
-Day = Annotated[Optional[dt.date], BeforeValidator(_to_day)]
+Day = Annotated[dt.date | None, BeforeValidator(_to_day)]
 
 
 # --------------------------------------------------------------------------- customers
@@ -121,7 +123,7 @@ class TochkaCustomer(RawKeepingModel):
 
     customer_code: TextId = Field(alias="customerCode")
     customer_type: OptionalText = Field(None, alias="customerType")  # Business | Personal
-    is_resident: Optional[bool] = Field(None, alias="isResident")
+    is_resident: bool | None = Field(None, alias="isResident")
     tax_code: OptionalText = Field(None, alias="taxCode")  # INN
     full_name: OptionalText = Field(None, alias="fullName")
     short_name: OptionalText = Field(None, alias="shortName")
@@ -157,12 +159,12 @@ class TochkaAccount(RawKeepingModel):
         return self.account_id.split("/", 1)[0]
 
     @property
-    def bic(self) -> Optional[str]:
+    def bic(self) -> str | None:
         _, _, bic = self.account_id.partition("/")
         return bic or None
 
     @property
-    def name(self) -> Optional[str]:
+    def name(self) -> str | None:
         return next((detail.name for detail in self.account_details if detail.name), None)
 
 
@@ -171,7 +173,7 @@ class TochkaAmount(BankModel):
     the central bank's rate (§3)."""
 
     amount: Decimal
-    amount_nat: Optional[Decimal] = Field(None, alias="amountNat")
+    amount_nat: Decimal | None = Field(None, alias="amountNat")
     currency: CurrencyCode = "RUB"
 
 
@@ -235,13 +237,13 @@ class TochkaTransaction(RawKeepingModel):
     document_process_date: Day = Field(None, alias="documentProcessDate")
     description: OptionalText = None
     amount: TochkaAmount = Field(alias="Amount")
-    debtor_party: Optional[TochkaParty] = Field(None, alias="DebtorParty")
-    debtor_account: Optional[TochkaCashAccount] = Field(None, alias="DebtorAccount")
-    debtor_agent: Optional[TochkaAgent] = Field(None, alias="DebtorAgent")
-    creditor_party: Optional[TochkaParty] = Field(None, alias="CreditorParty")
-    creditor_account: Optional[TochkaCashAccount] = Field(None, alias="CreditorAccount")
-    creditor_agent: Optional[TochkaAgent] = Field(None, alias="CreditorAgent")
-    tax_fields: Optional[dict[str, Any]] = Field(None, alias="TaxFields")
+    debtor_party: TochkaParty | None = Field(None, alias="DebtorParty")
+    debtor_account: TochkaCashAccount | None = Field(None, alias="DebtorAccount")
+    debtor_agent: TochkaAgent | None = Field(None, alias="DebtorAgent")
+    creditor_party: TochkaParty | None = Field(None, alias="CreditorParty")
+    creditor_account: TochkaCashAccount | None = Field(None, alias="CreditorAccount")
+    creditor_agent: TochkaAgent | None = Field(None, alias="CreditorAgent")
+    tax_fields: dict[str, Any] | None = Field(None, alias="TaxFields")
 
     @property
     def confirmed(self) -> bool:
@@ -258,8 +260,8 @@ class TochkaStatement(RawKeepingModel):
     start_date_time: Day = Field(None, alias="startDateTime")
     end_date_time: Day = Field(None, alias="endDateTime")
     creation_date_time: OptionalText = Field(None, alias="creationDateTime")
-    start_date_balance: Optional[Decimal] = Field(None, alias="startDateBalance")
-    end_date_balance: Optional[Decimal] = Field(None, alias="endDateBalance")
+    start_date_balance: Decimal | None = Field(None, alias="startDateBalance")
+    end_date_balance: Decimal | None = Field(None, alias="endDateBalance")
     transactions: list[TochkaTransaction] = Field(default_factory=list, alias="Transaction")
 
     @field_validator("transactions", mode="before")
@@ -285,15 +287,15 @@ class TochkaPaymentForSignRequest(BankModel):
     payment_amount: Decimal = Field(alias="paymentAmount", gt=0)
     payment_date: dt.date = Field(alias="paymentDate")
     payment_purpose: str = Field(alias="paymentPurpose", min_length=1, max_length=210)
-    counterparty_inn: Optional[str] = Field(None, alias="counterpartyINN")
-    counterparty_kpp: Optional[str] = Field(None, alias="counterpartyKPP")
-    counterparty_bank_corr_account: Optional[str] = Field(None, alias="counterpartyBankCorrAccount")
-    payment_number: Optional[int] = Field(None, alias="paymentNumber", ge=1)
-    payment_priority: Optional[str] = Field(None, alias="paymentPriority", pattern=r"^[1-5]$")
-    payer_inn: Optional[str] = Field(None, alias="payerINN")
-    payer_kpp: Optional[str] = Field(None, alias="payerKPP")
-    code_purpose: Optional[str] = Field(None, alias="codePurpose")
-    supplier_bill_id: Optional[str] = Field(None, alias="supplierBillId")
+    counterparty_inn: str | None = Field(None, alias="counterpartyINN")
+    counterparty_kpp: str | None = Field(None, alias="counterpartyKPP")
+    counterparty_bank_corr_account: str | None = Field(None, alias="counterpartyBankCorrAccount")
+    payment_number: int | None = Field(None, alias="paymentNumber", ge=1)
+    payment_priority: str | None = Field(None, alias="paymentPriority", pattern=r"^[1-5]$")
+    payer_inn: str | None = Field(None, alias="payerINN")
+    payer_kpp: str | None = Field(None, alias="payerKPP")
+    code_purpose: str | None = Field(None, alias="codePurpose")
+    supplier_bill_id: str | None = Field(None, alias="supplierBillId")
 
     @field_validator("payment_amount", mode="before")
     @classmethod
@@ -350,7 +352,7 @@ class TochkaPaymentStatus(BankModel):
 
     request_id: TextId = Field(alias="requestId")
     status: str
-    errors: Optional[list[Any]] = None
+    errors: list[Any] | None = None
 
     @property
     def is_final(self) -> bool:
@@ -360,16 +362,14 @@ class TochkaPaymentStatus(BankModel):
 # ----------------------------------------------------------------------------- mappers
 
 
-def _preferred_balance(balances: Iterable[TochkaBalance]) -> Optional[TochkaBalance]:
+def _preferred_balance(balances: Iterable[TochkaBalance]) -> TochkaBalance | None:
     by_type = {}
     for balance in balances:
         by_type.setdefault(balance.type, balance)
     return next((by_type[kind] for kind in BALANCE_PREFERENCE if kind in by_type), None)
 
 
-def to_account_info(
-    account: TochkaAccount, balances: Optional[Iterable[TochkaBalance]] = None
-) -> BankAccountInfo:
+def to_account_info(account: TochkaAccount, balances: Iterable[TochkaBalance] | None = None) -> BankAccountInfo:
     """`TochkaAccount` (+ its balances from `TochkaClient.get_balances`) → bank-neutral
     `BankAccountInfo`; the balance is ``ClosingAvailable`` (else ``Expected``, else
     ``OpeningAvailable``), signed, or None without balances."""
@@ -390,8 +390,11 @@ def _synthetic_id(transaction: TochkaTransaction) -> str:
     """Tochka's ``transactionId`` is optional in its spec: without it (and without a
     ``paymentId``) the line is identified by a digest of what describes it."""
     parts = (
-        transaction.document_process_date, transaction.credit_debit_indicator,
-        transaction.amount.amount, transaction.document_number, transaction.description,
+        transaction.document_process_date,
+        transaction.credit_debit_indicator,
+        transaction.amount.amount,
+        transaction.document_number,
+        transaction.description,
         (transaction.debtor_account or TochkaCashAccount()).identification,
         (transaction.creditor_account or TochkaCashAccount()).identification,
     )
@@ -399,7 +402,7 @@ def _synthetic_id(transaction: TochkaTransaction) -> str:
     return "sha1:" + digest.hexdigest()
 
 
-def to_operation(transaction: TochkaTransaction, account_id: Optional[str] = None) -> BankOperation:
+def to_operation(transaction: TochkaTransaction, account_id: str | None = None) -> BankOperation:
     """`TochkaTransaction` → bank-neutral `BankOperation` (amount in the account's
     currency, ``+`` for ``Credit``; the counterparty is the debtor of an incoming line
     and the creditor of an outgoing one)."""
@@ -408,13 +411,9 @@ def to_operation(transaction: TochkaTransaction, account_id: Optional[str] = Non
     if not incoming:
         amount = -amount
     if incoming:
-        party, account, agent = (
-            transaction.debtor_party, transaction.debtor_account, transaction.debtor_agent
-        )
+        party, account, agent = (transaction.debtor_party, transaction.debtor_account, transaction.debtor_agent)
     else:
-        party, account, agent = (
-            transaction.creditor_party, transaction.creditor_account, transaction.creditor_agent
-        )
+        party, account, agent = (transaction.creditor_party, transaction.creditor_account, transaction.creditor_agent)
     party = party or TochkaParty()
     account = account or TochkaCashAccount()
     agent = agent or TochkaAgent()
@@ -422,8 +421,7 @@ def to_operation(transaction: TochkaTransaction, account_id: Optional[str] = Non
     if day is None:
         raise BankProtocolError("Tochka transaction has no documentProcessDate")
     return BankOperation(
-        bank_operation_id=transaction.transaction_id or transaction.payment_id
-        or _synthetic_id(transaction),
+        bank_operation_id=transaction.transaction_id or transaction.payment_id or _synthetic_id(transaction),
         date=day,
         amount=amount,
         currency=transaction.amount.currency,
@@ -487,9 +485,13 @@ class TochkaClient(BusinessApiClient):
     _token_lacks = "the permission"
     _unavailable_statuses = frozenset({424})
 
-    def __init__(self, token: str, base_url: str = PRODUCTION_URL,
-                 timeout: Union[float, tuple] = DEFAULT_TIMEOUT,
-                 session: Optional[requests.Session] = None):
+    def __init__(
+        self,
+        token: str,
+        base_url: str = PRODUCTION_URL,
+        timeout: float | tuple = DEFAULT_TIMEOUT,
+        session: requests.Session | None = None,
+    ):
         super().__init__(token, base_url, timeout, session)
 
     # ------------------------------------------------------------ customers/accounts
@@ -515,8 +517,8 @@ class TochkaClient(BusinessApiClient):
     def init_statement(
         self,
         account_id: str,
-        start: Union[dt.date, dt.datetime],
-        end: Union[dt.date, dt.datetime],
+        start: dt.date | dt.datetime,
+        end: dt.date | dt.datetime,
     ) -> str:
         """Ask for a statement of ``account_id`` from ``start`` to ``end`` (days,
         inclusive; Moscow time) and return its ``statementId`` (§3 Init Statement). The
@@ -542,8 +544,9 @@ class TochkaClient(BusinessApiClient):
     def get_statement(self, account_id: str, statement_id: str) -> TochkaStatement:
         """Current state of a statement (§3 Get Statement): ``status`` ``Created``,
         ``Processing``, ``Error`` or ``Ready`` (then with its transactions)."""
-        path = (f"{ACCOUNTS_PATH}/{_account_path(account_id)}/statements/"
-                f"{urllib.parse.quote(str(statement_id), safe='')}")
+        path = (
+            f"{ACCOUNTS_PATH}/{_account_path(account_id)}/statements/{urllib.parse.quote(str(statement_id), safe='')}"
+        )
         data = self._request("GET", path)
         statements = data.get("Statement")
         if isinstance(statements, dict):
@@ -556,8 +559,8 @@ class TochkaClient(BusinessApiClient):
     def fetch_statement(
         self,
         account_id: str,
-        start: Union[dt.date, dt.datetime],
-        end: Union[dt.date, dt.datetime],
+        start: dt.date | dt.datetime,
+        end: dt.date | dt.datetime,
         poll_interval: float = 1.0,
         timeout: float = 60,
         sleep: Callable[[float], Any] = time.sleep,
@@ -592,8 +595,7 @@ class TochkaClient(BusinessApiClient):
                 raise error
             if max(slept, time.monotonic() - started) + poll_interval > timeout:
                 error = BankUnavailable(
-                    f"Tochka statement {statement_id}: still {statement.status} after "
-                    f"{polls} poll(s) in {timeout} s"
+                    f"Tochka statement {statement_id}: still {statement.status} after {polls} poll(s) in {timeout} s"
                 )
                 error.statement_id = statement_id
                 _logger.warning("%s [BankUnavailable]", error)
@@ -611,16 +613,16 @@ class TochkaClient(BusinessApiClient):
         counterparty_name: str,
         counterparty_account_number: str,
         counterparty_bank_bic: str,
-        amount: Union[Decimal, int, str],
+        amount: Decimal | int | str,
         purpose: str,
-        payment_date: Optional[dt.date] = None,
-        counterparty_inn: Optional[str] = None,
-        counterparty_kpp: Optional[str] = None,
-        counterparty_bank_corr_account: Optional[str] = None,
-        payment_number: Optional[int] = None,
-        payment_priority: Optional[str] = None,
-        payer_inn: Optional[str] = None,
-        payer_kpp: Optional[str] = None,
+        payment_date: dt.date | None = None,
+        counterparty_inn: str | None = None,
+        counterparty_kpp: str | None = None,
+        counterparty_bank_corr_account: str | None = None,
+        payment_number: int | None = None,
+        payment_priority: str | None = None,
+        payer_inn: str | None = None,
+        payer_kpp: str | None = None,
     ) -> TochkaPaymentForSign:
         """Create a payment order that a signer approves in the internet bank (§3 Create
         Payment For Sign).
@@ -632,16 +634,21 @@ class TochkaClient(BusinessApiClient):
         """
         try:
             request = TochkaPaymentForSignRequest(
-                account_code=account_code, bank_code=bank_code,
+                account_code=account_code,
+                bank_code=bank_code,
                 counterparty_bank_bic=counterparty_bank_bic,
                 counterparty_account_number=counterparty_account_number,
-                counterparty_name=counterparty_name, payment_amount=amount,
+                counterparty_name=counterparty_name,
+                payment_amount=amount,
                 payment_date=payment_date or dt.datetime.now(BANK_TZ).date(),
-                payment_purpose=purpose, counterparty_inn=counterparty_inn,
+                payment_purpose=purpose,
+                counterparty_inn=counterparty_inn,
                 counterparty_kpp=counterparty_kpp,
                 counterparty_bank_corr_account=counterparty_bank_corr_account,
-                payment_number=payment_number, payment_priority=payment_priority,
-                payer_inn=payer_inn, payer_kpp=payer_kpp,
+                payment_number=payment_number,
+                payment_priority=payment_priority,
+                payer_inn=payer_inn,
+                payer_kpp=payer_kpp,
             )
         except pydantic.ValidationError as exc:
             raise ValueError(f"payment for sign: {describe_validation_error(exc)}") from None
@@ -667,9 +674,7 @@ class TochkaClient(BusinessApiClient):
         texts = [self._scrub(body.get("message"))]  # as text, compared once scrubbed
         texts += [self._scrub(e.get("message")) for e in errors]
         texts = [t for i, t in enumerate(texts) if t and t not in texts[:i]]
-        return BankErrorBody(
-            code=code or body.get("code"), message="; ".join(texts) or None, error_id=body.get("id")
-        )
+        return BankErrorBody(code=code or body.get("code"), message="; ".join(texts) or None, error_id=body.get("id"))
 
     def _answer(self, payload: Any) -> dict:
         """The answer's ``Data`` object (§3)."""

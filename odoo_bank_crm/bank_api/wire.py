@@ -7,6 +7,7 @@ Shared by `tbank_business` and `tochka`; what differs between the banks (error b
 answer envelope, request-id header, wording) is a small override or class attribute of
 each client, and every bank spelling stays in each client's models.
 """
+
 import datetime as dt
 import email.utils
 import json
@@ -14,7 +15,7 @@ import logging
 import time
 import uuid
 from decimal import Decimal
-from typing import Annotated, Any, Literal, NamedTuple, Optional, Union
+from typing import Annotated, Any, Literal, NamedTuple
 
 import pydantic
 import requests
@@ -84,9 +85,7 @@ def _default(value):
 
 def dumps_json(body: Any) -> bytes:
     """UTF-8 JSON bytes of ``body``; `Decimal` as exact numbers, Cyrillic unescaped."""
-    return json.dumps(body, ensure_ascii=False, default=_default, separators=(",", ":")).encode(
-        "utf-8"
-    )
+    return json.dumps(body, ensure_ascii=False, default=_default, separators=(",", ":")).encode("utf-8")
 
 
 def loads_json(content: bytes) -> Any:
@@ -97,7 +96,7 @@ def loads_json(content: bytes) -> Any:
     return json.loads(content.decode("utf-8-sig"), parse_float=Decimal)
 
 
-def retry_after_seconds(header: Optional[str]) -> Optional[int]:
+def retry_after_seconds(header: str | None) -> int | None:
     """``Retry-After`` as seconds: either a number or an HTTP date; None if absent/odd."""
     if not header:
         return None
@@ -190,7 +189,7 @@ def _to_credit_debit(value):
 #: Identifier sent as a number or text → ``str``.
 TextId = Annotated[str, BeforeValidator(to_text_id)]
 #: Optional text; numbers become text, blank becomes None.
-OptionalText = Annotated[Optional[str], BeforeValidator(_to_optional_text)]
+OptionalText = Annotated[str | None, BeforeValidator(_to_optional_text)]
 #: ISO 4217 code, numeric or alphabetic in → alphabetic out (`normalize_currency`).
 CurrencyCode = Annotated[str, BeforeValidator(normalize_currency)]
 #: ``Credit`` (money in) or ``Debit`` (money out), any letter case in.
@@ -316,7 +315,7 @@ class BusinessApiClient:
     _no_token_message = "the bank's API needs a token"
     #: Header that carries a fresh uuid on every request, logged and put on errors as
     #: ``request_id`` (for the bank's support); None: the bank takes none.
-    _request_id_header: Optional[str] = None
+    _request_id_header: str | None = None
     #: How log lines name the bank's id of an error.
     _error_id_label = "error id"
     #: What a token refused with HTTP 401/403 may lack, in the bank's own terms.
@@ -334,8 +333,8 @@ class BusinessApiClient:
         self,
         token: str,
         base_url: str,
-        timeout: Union[float, tuple],
-        session: Optional[requests.Session] = None,
+        timeout: float | tuple,
+        session: requests.Session | None = None,
     ):
         if not token or not isinstance(token, str):
             raise ValueError(self._no_token_message)
@@ -376,9 +375,7 @@ class BusinessApiClient:
         try:
             return parse_bank_answer(model, data)
         except pydantic.ValidationError as exc:
-            raise self._protocol_error(
-                method, path, f"unexpected answer ({describe_validation_error(exc)})"
-            ) from None
+            raise self._protocol_error(method, path, f"unexpected answer ({describe_validation_error(exc)})") from None
 
     def _scrub(self, text):
         """The bank's texts end up in messages and logs: never let the token ride along."""
@@ -431,15 +428,11 @@ class BusinessApiClient:
             error.error_id = error_id
             if request_id is not None:
                 error.request_id = request_id
-            self._logger.warning(
-                "%s [%s]", error, log_tags(type(error).__name__, error_id=error_id)
-            )
+            self._logger.warning("%s [%s]", error, log_tags(type(error).__name__, error_id=error_id))
             return error
 
         response = send(
-            lambda: self.session.request(
-                method, url, params=params, data=data, headers=headers, timeout=self.timeout
-            ),
+            lambda: self.session.request(method, url, params=params, data=data, headers=headers, timeout=self.timeout),
             fail,
         )
 
@@ -469,25 +462,40 @@ class BusinessApiClient:
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
                 wait = f", retry after {retry_after} s" if retry_after is not None else ""
                 raise fail(
-                    BankRateLimited, bank_text(f"too many requests (HTTP 429{wait})"),
-                    error_id=error_id, code=code, retry_after=retry_after,
+                    BankRateLimited,
+                    bank_text(f"too many requests (HTTP 429{wait})"),
+                    error_id=error_id,
+                    code=code,
+                    retry_after=retry_after,
                 )
             if status in (401, 403):
                 raise fail(
                     BankAuthError,
-                    bank_text(f"access denied (HTTP {status}): the token is wrong, revoked, "
-                              f"expired or lacks {self._token_lacks}"),
-                    error_id=error_id, code=code, details=details, http_status=status,
+                    bank_text(
+                        f"access denied (HTTP {status}): the token is wrong, revoked, "
+                        f"expired or lacks {self._token_lacks}"
+                    ),
+                    error_id=error_id,
+                    code=code,
+                    details=details,
+                    http_status=status,
                 )
             if status >= 500 or status in self._unavailable_statuses:
                 raise fail(
-                    BankUnavailable, bank_text(f"bank error (HTTP {status})"),
-                    error_id=error_id, code=code, http_status=status,
+                    BankUnavailable,
+                    bank_text(f"bank error (HTTP {status})"),
+                    error_id=error_id,
+                    code=code,
+                    http_status=status,
                 )
             if code or bank_message:
                 raise fail(
-                    BankRejected, bank_text("refused"), error_id=error_id, code=code,
-                    details=details, http_status=status,
+                    BankRejected,
+                    bank_text("refused"),
+                    error_id=error_id,
+                    code=code,
+                    details=details,
+                    http_status=status,
                 )
             raise fail(BankProtocolError, f"unexpected HTTP {status}", http_status=status)
 

@@ -19,8 +19,9 @@ class TBankController(http.Controller):
         # A request Odoo retries after a concurrency error must not store the body twice.
         event = environ.get('odoo_bank_crm.webhook_event')
         if event is None:
-            event = request.env['bank.webhook.event'].sudo()._store_raw(
-                'tbank', raw_body, request.httprequest.remote_addr)
+            event = (
+                request.env['bank.webhook.event'].sudo()._store_raw('tbank', raw_body, request.httprequest.remote_addr)
+            )
             environ['odoo_bank_crm.webhook_event'] = event
         # processed as stored, without reading the body back
         status, body = event._process('tbank', raw_body)

@@ -78,9 +78,14 @@ class BankCrmPayPage(http.Controller):
             'title': invoice.name,
             'no_header': True,
         }
-        return request.render('odoo_bank_crm.pay_page', values, headers={
-            'X-Robots-Tag': 'noindex, nofollow', 'Cache-Control': 'no-store',
-        })
+        return request.render(
+            'odoo_bank_crm.pay_page',
+            values,
+            headers={
+                'X-Robots-Tag': 'noindex, nofollow',
+                'Cache-Control': 'no-store',
+            },
+        )
 
 
 class BankCrmPortalAccount(PortalAccount):
@@ -90,7 +95,8 @@ class BankCrmPortalAccount(PortalAccount):
     @http.route()
     def portal_my_invoice_detail(self, invoice_id, access_token=None, report_type=None, download=False, **kw):
         response = super().portal_my_invoice_detail(
-            invoice_id, access_token=access_token, report_type=report_type, download=download, **kw)
+            invoice_id, access_token=access_token, report_type=report_type, download=download, **kw
+        )
         if not report_type and (request.env.user._is_public() or request.env.user.share):
             try:
                 invoice = self._document_check_access('account.move', invoice_id, access_token)

@@ -38,42 +38,62 @@ class ShopApiController(http.Controller):
     Nothing is created unless the answer is 201.
     """
 
-    @http.route('/bank_crm/api/v1/orders', type='http', methods=['POST'], auth='public',
-                csrf=False, save_session=False)
+    @http.route('/bank_crm/api/v1/orders', type='http', methods=['POST'], auth='public', csrf=False, save_session=False)
     def shop_order_create(self):
         user = self._shop_api_user()
         if not user:
-            return self._shop_error(401, 'unauthorized', request.env._("A valid API key is required: "
-                                                                        "send it as 'Authorization: Bearer <key>'."))
+            return self._shop_error(
+                401,
+                'unauthorized',
+                request.env._("A valid API key is required: send it as 'Authorization: Bearer <key>'."),
+            )
         company = self._shop_api_company(user)
         if not company:
-            return self._shop_error(403, 'forbidden', request.env._(
-                "This API key's user is not the online shop's integration user of any company: "
-                "choose it in Settings > Bank CRM > Online shop API."))
+            return self._shop_error(
+                403,
+                'forbidden',
+                request.env._(
+                    "This API key's user is not the online shop's integration user of any company: "
+                    "choose it in Settings > Bank CRM > Online shop API."
+                ),
+            )
         missing = [group for group in REQUIRED_GROUPS if not user.has_group(group)]
         if missing:
-            return self._shop_error(403, 'forbidden', request.env._(
-                "The integration user lacks the rights to create deals and invoices (%(groups)s).",
-                groups=", ".join(request.env.ref(group).sudo().full_name for group in missing)))
-        request.update_env(user=user.id, context=dict(
-            request.env.context, allowed_company_ids=[company.id], lang=user.lang or 'en_US'))
+            return self._shop_error(
+                403,
+                'forbidden',
+                request.env._(
+                    "The integration user lacks the rights to create deals and invoices (%(groups)s).",
+                    groups=", ".join(request.env.ref(group).sudo().full_name for group in missing),
+                ),
+            )
+        request.update_env(
+            user=user.id, context=dict(request.env.context, allowed_company_ids=[company.id], lang=user.lang or 'en_US')
+        )
 
         if request.httprequest.mimetype != 'application/json':
-            return self._shop_error(415, 'unsupported_media_type', request.env._(
-                "Send the order as JSON, with 'Content-Type: application/json'."))
+            return self._shop_error(
+                415,
+                'unsupported_media_type',
+                request.env._("Send the order as JSON, with 'Content-Type: application/json'."),
+            )
         try:
             payload = json.loads(request.httprequest.get_data(), parse_float=Decimal)
         except ValueError as error:  # also a body that is not UTF-8
-            return self._shop_error(400, 'invalid_json', request.env._(
-                "The body is not valid JSON: %(error)s", error=error))
+            return self._shop_error(
+                400, 'invalid_json', request.env._("The body is not valid JSON: %(error)s", error=error)
+            )
         try:
             order = ShopOrderRequest.model_validate(payload)
         except pydantic.ValidationError as error:
-            return self._shop_json(400, {
-                'error': 'validation_error',
-                'message': request.env._("The order is not valid: see the details of each field."),
-                'details': [self._shop_field_error(detail) for detail in error.errors()],
-            })
+            return self._shop_json(
+                400,
+                {
+                    'error': 'validation_error',
+                    'message': request.env._("The order is not valid: see the details of each field."),
+                    'details': [self._shop_field_error(detail) for detail in error.errors()],
+                },
+            )
 
         try:
             # A savepoint, because an error answer is a normal response that Odoo commits:
@@ -90,9 +110,14 @@ class ShopApiController(http.Controller):
             return self._shop_error(422, 'refused', str(error))
         except Exception:
             _logger.exception("Shop order %s could not be processed", order.order_id)
-            return self._shop_error(500, 'internal_error', request.env._(
-                "The order could not be processed because of an error on our side; nothing was created. "
-                "Please try again later."))
+            return self._shop_error(
+                500,
+                'internal_error',
+                request.env._(
+                    "The order could not be processed because of an error on our side; nothing was created. "
+                    "Please try again later."
+                ),
+            )
         return request.make_response(body, headers=self._shop_headers(), status=201 if created else 200)
 
     # === AUTHENTICATION === #
@@ -128,8 +153,9 @@ class ShopApiController(http.Controller):
         return [('Content-Type', 'application/json; charset=utf-8'), ('Cache-Control', 'no-store')]
 
     def _shop_json(self, status, values):
-        return request.make_response(json.dumps(values, ensure_ascii=False), headers=self._shop_headers(),
-                                     status=status)
+        return request.make_response(
+            json.dumps(values, ensure_ascii=False), headers=self._shop_headers(), status=status
+        )
 
     def _shop_error(self, status, code, message):
         return self._shop_json(status, {'error': code, 'message': message})

@@ -6,10 +6,14 @@ class AccountBankStatementLine(models.Model):
 
     bank_crm_direction = fields.Selection(
         selection=[('inbound', "Incoming"), ('outbound', "Outgoing")],
-        string="Direction", compute='_compute_bank_crm_direction', store=True,
-        help="Incoming: money received on the account. Outgoing: money paid from it.")
+        string="Direction",
+        compute='_compute_bank_crm_direction',
+        store=True,
+        help="Incoming: money received on the account. Outgoing: money paid from it.",
+    )
     bank_crm_journal_type = fields.Selection(
-        related='journal_id.type', string="Account Type", help="Whether the line is on a bank or a cash account.")
+        related='journal_id.type', string="Account Type", help="Whether the line is on a bank or a cash account."
+    )
 
     @api.depends('amount')
     def _compute_bank_crm_direction(self):
@@ -17,15 +21,19 @@ class AccountBankStatementLine(models.Model):
             line.bank_crm_direction = 'outbound' if line.amount < 0 else 'inbound'
 
     bank_crm_operation_id = fields.Char(
-        string="Bank Operation", readonly=True, copy=False,
-        help="The bank's id of the operation: one line per operation and account.")
+        string="Bank Operation",
+        readonly=True,
+        copy=False,
+        help="The bank's id of the operation: one line per operation and account.",
+    )
     bank_crm_fallback_key = fields.Char(readonly=True, copy=False, index='btree_not_null')
     bank_crm_counterparty_inn = fields.Char(string="Counterparty INN", readonly=True)
     bank_crm_counterparty_kpp = fields.Char(string="Counterparty KPP", readonly=True)
     bank_crm_counterparty_bic = fields.Char(string="Counterparty BIC", readonly=True)
     bank_crm_document_number = fields.Char(string="Document Number", readonly=True)
-    bank_crm_lead_id = fields.Many2one('crm.lead', string="Deal", index='btree_not_null', readonly=True,
-                                       help="The deal this payment was matched to.")
+    bank_crm_lead_id = fields.Many2one(
+        'crm.lead', string="Deal", index='btree_not_null', readonly=True, help="The deal this payment was matched to."
+    )
 
     def init(self):
         super().init()
@@ -45,8 +53,9 @@ class AccountBankStatementLine(models.Model):
     @api.model
     def _bank_crm_line_values(self, journal, operation, partners):
         """Statement line values of a bank operation (bank_api.statement.BankOperation)."""
-        partner = partners.get(('account', operation.counterparty_account)) or \
-            partners.get(('inn', operation.counterparty_inn))
+        partner = partners.get(('account', operation.counterparty_account)) or partners.get(
+            ('inn', operation.counterparty_inn)
+        )
         return {
             'journal_id': journal.id,
             'date': operation.date,

@@ -17,42 +17,57 @@ class AccountJournal(models.Model):
     _inherit = 'account.journal'
 
     bank_crm_currency_id = fields.Many2one(
-        'res.currency', string="Account Currency", compute='_compute_bank_crm_currency_id')
+        'res.currency', string="Account Currency", compute='_compute_bank_crm_currency_id'
+    )
     bank_crm_balance = fields.Monetary(
-        string="Balance", currency_field='bank_crm_currency_id',
+        string="Balance",
+        currency_field='bank_crm_currency_id',
         compute='_compute_bank_crm_figures',
-        help="Sum of every transaction of this account recorded in Odoo.")
+        help="Sum of every transaction of this account recorded in Odoo.",
+    )
     bank_crm_month_income = fields.Monetary(
-        string="Income This Month", currency_field='bank_crm_currency_id',
-        compute='_compute_bank_crm_figures')
+        string="Income This Month", currency_field='bank_crm_currency_id', compute='_compute_bank_crm_figures'
+    )
     bank_crm_month_expense = fields.Monetary(
-        string="Expenses This Month", currency_field='bank_crm_currency_id',
-        compute='_compute_bank_crm_figures')
-    bank_crm_transaction_count = fields.Integer(
-        string="Transactions", compute='_compute_bank_crm_figures')
-    bank_crm_last_transaction_date = fields.Date(
-        string="Last Transaction", compute='_compute_bank_crm_figures')
+        string="Expenses This Month", currency_field='bank_crm_currency_id', compute='_compute_bank_crm_figures'
+    )
+    bank_crm_transaction_count = fields.Integer(string="Transactions", compute='_compute_bank_crm_figures')
+    bank_crm_last_transaction_date = fields.Date(string="Last Transaction", compute='_compute_bank_crm_figures')
     bank_crm_connection_id = fields.Many2one(
-        'bank.connection', string="Bank Connection", index='btree_not_null', ondelete='set null', copy=False,
-        help="The bank login whose API this account's transactions are synced from.")
+        'bank.connection',
+        string="Bank Connection",
+        index='btree_not_null',
+        ondelete='set null',
+        copy=False,
+        help="The bank login whose API this account's transactions are synced from.",
+    )
     bank_crm_bank_account_ref = fields.Char(
-        string="Bank's Account Id", copy=False,
-        help="The id of this account in the bank's API (the account number, or number/BIC).")
-    bank_crm_sync_start_date = fields.Date(
-        string="Sync From", copy=False, help="The first day the first sync reads.")
+        string="Bank's Account Id",
+        copy=False,
+        help="The id of this account in the bank's API (the account number, or number/BIC).",
+    )
+    bank_crm_sync_start_date = fields.Date(string="Sync From", copy=False, help="The first day the first sync reads.")
     bank_crm_bank_balance = fields.Monetary(
-        string="Bank's Balance", currency_field='bank_crm_currency_id', copy=False, readonly=True,
-        help="The balance the bank reported at the last sync.")
+        string="Bank's Balance",
+        currency_field='bank_crm_currency_id',
+        copy=False,
+        readonly=True,
+        help="The balance the bank reported at the last sync.",
+    )
     bank_crm_bank_balance_date = fields.Datetime(string="Bank's Balance At", copy=False, readonly=True)
     bank_crm_last_sync = fields.Datetime(string="Last Sync", copy=False, readonly=True)
     bank_crm_balance_difference = fields.Monetary(
-        string="Difference With the Bank", currency_field='bank_crm_currency_id',
+        string="Difference With the Bank",
+        currency_field='bank_crm_currency_id',
         compute='_compute_bank_crm_figures',
         help="The bank's balance minus the balance of the transactions in Odoo: not zero means "
-             "transactions are missing or duplicated.")
+        "transactions are missing or duplicated.",
+    )
     bank_crm_to_match_count = fields.Integer(
-        string="To Match", compute='_compute_bank_crm_figures',
-        help="Incoming transactions not yet matched to an invoice.")
+        string="To Match",
+        compute='_compute_bank_crm_figures',
+        help="Incoming transactions not yet matched to an invoice.",
+    )
 
     @api.depends('currency_id', 'company_id.currency_id')
     def _compute_bank_crm_currency_id(self):
@@ -66,17 +81,22 @@ class AccountJournal(models.Model):
         totals = {
             journal.id: (balance, count, last_date)
             for journal, balance, count, last_date in Line._read_group(
-                base_domain, ['journal_id'], ['amount:sum', '__count', 'date:max'])
+                base_domain, ['journal_id'], ['amount:sum', '__count', 'date:max']
+            )
         }
-        to_match = dict(Line._read_group(
-            base_domain + [('bank_crm_direction', '=', 'inbound'), ('is_reconciled', '=', False)],
-            ['journal_id'], ['__count']))
+        to_match = dict(
+            Line._read_group(
+                base_domain + [('bank_crm_direction', '=', 'inbound'), ('is_reconciled', '=', False)],
+                ['journal_id'],
+                ['__count'],
+            )
+        )
         month_start = date_utils.start_of(fields.Date.context_today(self), 'month')
         movements = {
             (journal.id, direction): amount
             for journal, direction, amount in Line._read_group(
-                base_domain + [('date', '>=', month_start)],
-                ['journal_id', 'bank_crm_direction'], ['amount:sum'])
+                base_domain + [('date', '>=', month_start)], ['journal_id', 'bank_crm_direction'], ['amount:sum']
+            )
         }
         for journal in self:
             balance, count, last_date = totals.get(journal.id, (0.0, 0, False))
@@ -86,14 +106,16 @@ class AccountJournal(models.Model):
             journal.bank_crm_month_income = movements.get((journal.id, 'inbound'), 0.0)
             journal.bank_crm_month_expense = -movements.get((journal.id, 'outbound'), 0.0)
             journal.bank_crm_to_match_count = to_match.get(journal, 0)
-            journal.bank_crm_balance_difference = journal.bank_crm_currency_id.round(
-                journal.bank_crm_bank_balance - balance) if journal.bank_crm_bank_balance_date else 0.0
+            journal.bank_crm_balance_difference = (
+                journal.bank_crm_currency_id.round(journal.bank_crm_bank_balance - balance)
+                if journal.bank_crm_bank_balance_date
+                else 0.0
+            )
 
     def action_bank_crm_open_transactions(self):
         """The Transactions list, filtered on this account."""
         self.ensure_one()
-        action = self.env['ir.actions.act_window']._for_xml_id(
-            'odoo_bank_crm.account_bank_statement_line_action')
+        action = self.env['ir.actions.act_window']._for_xml_id('odoo_bank_crm.account_bank_statement_line_action')
         action['domain'] = [('journal_id', '=', self.id)]
         action['context'] = {'default_journal_id': self.id, 'search_default_group_by_month': 1}
         action['display_name'] = self.display_name
@@ -102,8 +124,11 @@ class AccountJournal(models.Model):
     def action_bank_crm_open_to_match(self):
         """This account's incoming transactions not yet matched to an invoice."""
         action = self.action_bank_crm_open_transactions()
-        action['context'] = {'default_journal_id': self.id, 'search_default_filter_inbound': 1,
-                             'search_default_filter_not_matched': 1}
+        action['context'] = {
+            'default_journal_id': self.id,
+            'search_default_filter_inbound': 1,
+            'search_default_filter_not_matched': 1,
+        }
         return action
 
     # === STATEMENT SYNC (OCA account_statement_import_online's shape: one pipeline, thin banks) === #
@@ -135,8 +160,9 @@ class AccountJournal(models.Model):
         self.ensure_one()
         Run = self.env['bank.sync.run']
         today = fields.Date.context_today(self)
-        failed = Run.search([('journal_id', '=', self.id), ('state', 'in', ('failed', 'running'))],
-                            order='id desc', limit=1)
+        failed = Run.search(
+            [('journal_id', '=', self.id), ('state', 'in', ('failed', 'running'))], order='id desc', limit=1
+        )
         last_done = Run.search([('journal_id', '=', self.id), ('state', '=', 'done')], order='id desc', limit=1)
         if failed and failed.cursor and (not last_done or failed.id > last_done.id) and not date_from:
             # resume where it stopped, same window
@@ -147,14 +173,19 @@ class AccountJournal(models.Model):
                 if last_done:
                     date_from = last_done.date_to - timedelta(days=const.SYNC_OVERLAP_DAYS)
                 else:
-                    date_from = self.bank_crm_sync_start_date or today - timedelta(
-                        days=const.SYNC_DEFAULT_HISTORY_DAYS)
+                    date_from = self.bank_crm_sync_start_date or today - timedelta(days=const.SYNC_DEFAULT_HISTORY_DAYS)
                 if self.bank_crm_sync_start_date:
                     date_from = max(date_from, self.bank_crm_sync_start_date)
-        return Run.create({
-            'connection_id': self.bank_crm_connection_id.id, 'journal_id': self.id,
-            'date_from': date_from, 'date_to': date_to or today, 'cursor': cursor, 'manual': manual,
-        })
+        return Run.create(
+            {
+                'connection_id': self.bank_crm_connection_id.id,
+                'journal_id': self.id,
+                'date_from': date_from,
+                'date_to': date_to or today,
+                'cursor': cursor,
+                'manual': manual,
+            }
+        )
 
     def _bank_crm_run_sync(self, run):
         """Fetch the run's pages (resuming at its cursor), book each page at once."""
@@ -177,8 +208,12 @@ class AccountJournal(models.Model):
                     }
                     run.write(values)
                     if page.balance is not None:
-                        self.write({'bank_crm_bank_balance': float(page.balance),
-                                    'bank_crm_bank_balance_date': fields.Datetime.now()})
+                        self.write(
+                            {
+                                'bank_crm_bank_balance': float(page.balance),
+                                'bank_crm_bank_balance_date': fields.Datetime.now(),
+                            }
+                        )
                     if can_commit(self.env):
                         self.env.cr.commit()  # a crash later resumes after this page
                 break
@@ -189,14 +224,26 @@ class AccountJournal(models.Model):
                     sleep_before_retry(self.env, attempt - 1, error)
                     continue
                 connection._bank_crm_record_error(error)
-                run.write({'state': 'failed', 'error': str(error), 'finished_at': fields.Datetime.now(),
-                           'duration': (fields.Datetime.now() - started).total_seconds()})
+                run.write(
+                    {
+                        'state': 'failed',
+                        'error': str(error),
+                        'finished_at': fields.Datetime.now(),
+                        'duration': (fields.Datetime.now() - started).total_seconds(),
+                    }
+                )
                 return run
             except UserError as error:
                 run.write({'state': 'failed', 'error': str(error), 'finished_at': fields.Datetime.now()})
                 return run
-        run.write({'state': 'done', 'finished_at': fields.Datetime.now(), 'cursor': False,
-                   'duration': (fields.Datetime.now() - started).total_seconds()})
+        run.write(
+            {
+                'state': 'done',
+                'finished_at': fields.Datetime.now(),
+                'cursor': False,
+                'duration': (fields.Datetime.now() - started).total_seconds(),
+            }
+        )
         self.bank_crm_last_sync = fields.Datetime.now()
         if connection.state != 'connected':
             connection.write({'state': 'connected', 'last_error': False})
@@ -211,17 +258,20 @@ class AccountJournal(models.Model):
         :return: (created, skipped)
         """
         self.ensure_one()
-        currency = (self.currency_id or self.company_id.currency_id)
+        currency = self.currency_id or self.company_id.currency_id
         confirmed = [op for op in operations if op.confirmed and op.currency == currency.name]
         skipped = len(operations) - len(confirmed)
         if not confirmed:
             return 0, skipped
         Line = self.env['account.bank.statement.line']
         keys = {op.bank_operation_id: Line._bank_crm_fallback_key(op) for op in confirmed}
-        self.env.cr.execute("""
+        self.env.cr.execute(
+            """
             SELECT bank_crm_operation_id, bank_crm_fallback_key FROM account_bank_statement_line
              WHERE journal_id = %s AND (bank_crm_operation_id = ANY(%s) OR bank_crm_fallback_key = ANY(%s))
-        """, [self.id, list(keys), list(set(keys.values()))])
+        """,
+            [self.id, list(keys), list(set(keys.values()))],
+        )
         known_ids, known_keys = set(), set()
         for operation_id, fallback_key in self.env.cr.fetchall():
             known_ids.add(operation_id)

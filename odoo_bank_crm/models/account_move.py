@@ -10,15 +10,27 @@ class AccountMove(models.Model):
     _inherit = 'account.move'
 
     bank_crm_lead_id = fields.Many2one(
-        'crm.lead', string="Deal", index='btree_not_null', copy=False, tracking=True,
+        'crm.lead',
+        string="Deal",
+        index='btree_not_null',
+        copy=False,
+        tracking=True,
         domain="[('type', '=', 'opportunity')]",
-        help="The CRM deal this invoice was issued for.")
+        help="The CRM deal this invoice was issued for.",
+    )
     bank_crm_payer_name = fields.Char(string="Payer Name", help="The person who pays, when not the customer.")
-    bank_crm_payer_company = fields.Char(string="Payer Company", help="The company that pays, as it should read on the invoice.")
-    bank_crm_order_status = fields.Char(string="Order Status", help="The order's status as the customer should see it, e.g. \"Ready to ship\".")
+    bank_crm_payer_company = fields.Char(
+        string="Payer Company", help="The company that pays, as it should read on the invoice."
+    )
+    bank_crm_order_status = fields.Char(
+        string="Order Status", help="The order's status as the customer should see it, e.g. \"Ready to ship\"."
+    )
     bank_crm_notified_paid = fields.Monetary(
-        string="Paid Amount Announced", copy=False, readonly=True,
-        help="How much of this invoice's payment the salesperson was already told about.")
+        string="Paid Amount Announced",
+        copy=False,
+        readonly=True,
+        help="How much of this invoice's payment the salesperson was already told about.",
+    )
 
     def _bank_crm_on_payment_received(self):
         """One place for every way money reaches an invoice (acquiring, bank transfer,
@@ -49,30 +61,44 @@ class AccountMove(models.Model):
             raise UserError(_("Only a posted customer invoice can be paid online."))
         if self.currency_id.is_zero(self.amount_residual):
             raise UserError(_("Invoice %(invoice)s has nothing left to pay.", invoice=self.name))
-        provider = provider or self.env['payment.provider'].sudo().search([
-            ('code', '=', 'tbank'), ('state', 'in', ('enabled', 'test')),
-            *self.env['payment.provider']._check_company_domain(self.company_id),
-        ], limit=1)
+        provider = provider or self.env['payment.provider'].sudo().search(
+            [
+                ('code', '=', 'tbank'),
+                ('state', 'in', ('enabled', 'test')),
+                *self.env['payment.provider']._check_company_domain(self.company_id),
+            ],
+            limit=1,
+        )
         if not provider:
             raise UserError(_("T-Bank acquiring is not set up: enable the T-Bank payment provider first."))
         Transaction = self.env['payment.transaction'].sudo()
-        open_tx = Transaction.search([
-            ('invoice_ids', 'in', self.ids), ('provider_id', '=', provider.id),
-            ('state', 'in', ('draft', 'pending')), ('tbank_payment_url', '!=', False),
-        ], order='id desc', limit=1)
+        open_tx = Transaction.search(
+            [
+                ('invoice_ids', 'in', self.ids),
+                ('provider_id', '=', provider.id),
+                ('state', 'in', ('draft', 'pending')),
+                ('tbank_payment_url', '!=', False),
+            ],
+            order='id desc',
+            limit=1,
+        )
         if open_tx and self.currency_id.compare_amounts(open_tx.amount, self.amount_residual) == 0:
             return open_tx, open_tx.tbank_payment_url
-        tx = Transaction.create({
-            'provider_id': provider.id,
-            'payment_method_id': self.env.ref('payment.payment_method_card').id,
-            'reference': Transaction._compute_reference('tbank', invoice_ids=[Command.set(self.ids)]),
-            'amount': self.amount_residual,
-            'currency_id': self.currency_id.id,
-            'partner_id': self.partner_id.id,
-            'operation': 'online_redirect',
-            'invoice_ids': [Command.set(self.ids)],
-        })
-        return tx, tx._tbank_init_payment(redirect_due_date=redirect_due_date, success_url=success_url, fail_url=fail_url)
+        tx = Transaction.create(
+            {
+                'provider_id': provider.id,
+                'payment_method_id': self.env.ref('payment.payment_method_card').id,
+                'reference': Transaction._compute_reference('tbank', invoice_ids=[Command.set(self.ids)]),
+                'amount': self.amount_residual,
+                'currency_id': self.currency_id.id,
+                'partner_id': self.partner_id.id,
+                'operation': 'online_redirect',
+                'invoice_ids': [Command.set(self.ids)],
+            }
+        )
+        return tx, tx._tbank_init_payment(
+            redirect_due_date=redirect_due_date, success_url=success_url, fail_url=fail_url
+        )
 
     # === BUILDING INVOICES === #
     # One way to build an invoice from the CRM: the "Issue invoice" wizard, the
@@ -99,7 +125,7 @@ class AccountMove(models.Model):
         if not partner:
             raise UserError(_("Choose the customer to invoice."))
         lead = spec.get('lead') or self.env['crm.lead']
-        company = (lead.company_id or self.env.company)
+        company = lead.company_id or self.env.company
         currency = spec.get('currency') or company.currency_id
         global_discount = float(spec.get('discount') or 0.0)
         if not 0 <= global_discount < 100:
@@ -112,8 +138,10 @@ class AccountMove(models.Model):
             prices_include_tax = bool(spec.get('prices_include_tax'))
         if not lines:
             raise UserError(_("Add at least one product or service to invoice."))
-        line_commands = [Command.create(self._bank_crm_invoice_line_vals(
-            line, company, prices_include_tax, global_discount)) for line in lines]
+        line_commands = [
+            Command.create(self._bank_crm_invoice_line_vals(line, company, prices_include_tax, global_discount))
+            for line in lines
+        ]
         values = {
             'move_type': 'out_invoice',
             'company_id': company.id,
@@ -148,8 +176,9 @@ class AccountMove(models.Model):
         product = company.bank_crm_amount_product_id
         name = spec.get('description') or company.bank_crm_amount_label or (product and product.display_name)
         if not name:
-            raise UserError(_("Describe what the invoice is for, or set the wording of amount-only "
-                              "invoices in Settings."))
+            raise UserError(
+                _("Describe what the invoice is for, or set the wording of amount-only invoices in Settings.")
+            )
         return {'product': product, 'name': name, 'quantity': 1.0, 'price_unit': amount, 'tax_ids': None}
 
     @api.model
@@ -157,20 +186,24 @@ class AccountMove(models.Model):
         product = line.get('product') or self.env['product.product']
         quantity = line.get('quantity') if line.get('quantity') is not None else 1.0
         if quantity <= 0:
-            raise UserError(_("The quantity of %(line)s must be more than zero.",
-                              line=line.get('name') or product.display_name))
+            raise UserError(
+                _("The quantity of %(line)s must be more than zero.", line=line.get('name') or product.display_name)
+            )
         price_unit = line.get('price_unit')
         if price_unit is None:
             if not product or not product.lst_price:
-                raise UserError(_("%(product)s has no price: enter one.",
-                                  product=product.display_name or line.get('name') or _("A line")))
+                raise UserError(
+                    _(
+                        "%(product)s has no price: enter one.",
+                        product=product.display_name or line.get('name') or _("A line"),
+                    )
+                )
             price_unit = product.lst_price
         if price_unit < 0:
             raise UserError(_("Prices cannot be negative; use a discount instead."))
         taxes = line.get('tax_ids')
         if taxes is None:
-            taxes = product.taxes_id.filtered(lambda t: t.company_id == company) if product else \
-                self.env['account.tax']
+            taxes = product.taxes_id.filtered(lambda t: t.company_id == company) if product else self.env['account.tax']
         taxes = taxes._bank_crm_variant(prices_include_tax)
         line_discount = float(line.get('discount') or 0.0)
         if not 0 <= line_discount <= 100:
@@ -192,25 +225,36 @@ class AccountMove(models.Model):
     # them with `_bank_crm_send_payment_link`.
 
     bank_crm_payment_link_ids = fields.One2many(
-        'bank.crm.payment.link', 'invoice_id', string="Payment Links", readonly=True, copy=False)
+        'bank.crm.payment.link', 'invoice_id', string="Payment Links", readonly=True, copy=False
+    )
     bank_crm_payment_link_id = fields.Many2one(
-        'bank.crm.payment.link', string="Last Payment Link", compute='_compute_bank_crm_payment_link')
+        'bank.crm.payment.link', string="Last Payment Link", compute='_compute_bank_crm_payment_link'
+    )
     bank_crm_payment_url = fields.Char(
-        string="Payment Link", compute='_compute_bank_crm_payment_link',
-        help="The link sent to the customer: the invoice's pay page, or its page in the customer portal.")
+        string="Payment Link",
+        compute='_compute_bank_crm_payment_link',
+        help="The link sent to the customer: the invoice's pay page, or its page in the customer portal.",
+    )
     bank_crm_payment_link_status = fields.Selection(
         selection=lambda self: self.env['bank.crm.payment.link']._fields['status']._description_selection(self.env),
-        string="Link Status", compute='_compute_bank_crm_payment_link')
+        string="Link Status",
+        compute='_compute_bank_crm_payment_link',
+    )
     bank_crm_sbp_qr_payload = fields.Char(
-        string="SBP QR Code", copy=False, readonly=True,
-        help="The Faster Payments System (SBP) link of the invoice's last bank payment link, drawn as a QR code.")
+        string="SBP QR Code",
+        copy=False,
+        readonly=True,
+        help="The Faster Payments System (SBP) link of the invoice's last bank payment link, drawn as a QR code.",
+    )
     bank_crm_sbp_qr_image_url = fields.Char(
-        string="SBP QR Image", compute='_compute_bank_crm_sbp_qr_image_url',
-        help="The QR code's image drawn by Odoo's barcode route (absolute URL, for emails).")
-    bank_crm_sbp_qr_image_path = fields.Char(
-        string="SBP QR Image Path", compute='_compute_bank_crm_sbp_qr_image_url')
+        string="SBP QR Image",
+        compute='_compute_bank_crm_sbp_qr_image_url',
+        help="The QR code's image drawn by Odoo's barcode route (absolute URL, for emails).",
+    )
+    bank_crm_sbp_qr_image_path = fields.Char(string="SBP QR Image Path", compute='_compute_bank_crm_sbp_qr_image_url')
     bank_crm_amount_paid_signed = fields.Monetary(
-        string="Paid", currency_field='company_currency_id', compute='_compute_bank_crm_amount_paid_signed')
+        string="Paid", currency_field='company_currency_id', compute='_compute_bank_crm_amount_paid_signed'
+    )
 
     @api.depends('amount_total_signed', 'amount_residual_signed')
     def _compute_bank_crm_amount_paid_signed(self):
@@ -222,7 +266,8 @@ class AccountMove(models.Model):
         for invoice in self:
             # whoever may read the invoice may see its link (the PDF prints it), registry rights or not
             link = invoice.sudo().bank_crm_payment_link_ids.sorted(
-                lambda l: (l.create_date or fields.Datetime.now(), l.id), reverse=True)[:1]
+                lambda l: (l.create_date or fields.Datetime.now(), l.id), reverse=True
+            )[:1]
             invoice.bank_crm_payment_link_id = link
             invoice.bank_crm_payment_url = link.url
             invoice.bank_crm_payment_link_status = link.status
@@ -249,7 +294,8 @@ class AccountMove(models.Model):
         """
         self.ensure_one()
         usable = self.sudo().bank_crm_payment_link_ids.filtered(
-            lambda link: (not kind or link.kind == kind) and link._is_usable())
+            lambda link: (not kind or link.kind == kind) and link._is_usable()
+        )
         if usable:
             return usable[0].with_env(self.env)
         return self._bank_crm_create_payment_link(kind or self.company_id.bank_crm_payment_link_kind or 'tbank')
@@ -272,26 +318,33 @@ class AccountMove(models.Model):
             values['url'] = self.get_base_url().rstrip('/') + self.get_portal_url()
             return Link.create(values).with_env(self.env)
         # The bank's payment behind an expired link is closed, so that Init registers a fresh one.
-        stale = self.sudo().bank_crm_payment_link_ids.filtered(
-            lambda link: link.kind == 'tbank' and not link._is_usable()).transaction_id
+        stale = (
+            self.sudo()
+            .bank_crm_payment_link_ids.filtered(lambda link: link.kind == 'tbank' and not link._is_usable())
+            .transaction_id
+        )
         stale.filtered(lambda tx: tx.state in ('draft', 'pending')).sudo()._set_canceled(
-            state_message=_("The payment link expired."))
+            state_message=_("The payment link expired.")
+        )
         expiry = Link._bank_expiry(self.invoice_date_due)
         pay_page = self._bank_crm_pay_page_url()
         tx, payment_url = self._bank_crm_tbank_payment_link(
-            redirect_due_date=expiry, success_url=pay_page, fail_url=pay_page)
+            redirect_due_date=expiry, success_url=pay_page, fail_url=pay_page
+        )
         existing = Link.search([('transaction_id', '=', tx.id)], limit=1)
         if existing:  # the open payment was reused
             return existing.with_env(self.env)
         qr_payload, note = self._bank_crm_sbp_qr(tx)
-        values.update({
-            'url': pay_page,
-            'payment_url': payment_url,
-            'transaction_id': tx.id,
-            'expiry_date': expiry.astimezone(pytz.utc).replace(tzinfo=None),
-            'sbp_qr_payload': qr_payload,
-            'note': note,
-        })
+        values.update(
+            {
+                'url': pay_page,
+                'payment_url': payment_url,
+                'transaction_id': tx.id,
+                'expiry_date': expiry.astimezone(pytz.utc).replace(tzinfo=None),
+                'sbp_qr_payload': qr_payload,
+                'note': note,
+            }
+        )
         self.sudo().bank_crm_sbp_qr_payload = qr_payload
         return Link.create(values).with_env(self.env)
 
@@ -323,8 +376,13 @@ class AccountMove(models.Model):
         template = template or self.env.ref('odoo_bank_crm.mail_template_bank_crm_payment_link')
         for invoice in self:
             if not invoice.partner_id.email:
-                raise UserError(_("%(customer)s has no email address: add one to send invoice %(invoice)s.",
-                                  customer=invoice.partner_id.display_name, invoice=invoice.name))
+                raise UserError(
+                    _(
+                        "%(customer)s has no email address: add one to send invoice %(invoice)s.",
+                        customer=invoice.partner_id.display_name,
+                        invoice=invoice.name,
+                    )
+                )
         kind = self.env.context.get('bank_crm_payment_link_kind')
         for invoice in self:
             link = invoice._bank_crm_ensure_payment_link(kind=kind)
@@ -342,10 +400,15 @@ class AccountMove(models.Model):
         """Button: send the payment link (again)."""
         self._bank_crm_send_payment_link()
         return {
-            'type': 'ir.actions.client', 'tag': 'display_notification',
-            'params': {'type': 'success', 'sticky': False,
-                       'message': _("The payment link was sent to %(emails)s.",
-                                    emails=", ".join(self.partner_id.mapped('email')))},
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {
+                'type': 'success',
+                'sticky': False,
+                'message': _(
+                    "The payment link was sent to %(emails)s.", emails=", ".join(self.partner_id.mapped('email'))
+                ),
+            },
         }
 
     def _bank_crm_pay_page_link(self):

@@ -5,7 +5,7 @@ class AccountMoveLine(models.Model):
     _inherit = 'account.move.line'
 
     def _reconcile_post_hook(self, data):
-        """ Override of `account`: after any reconciliation that paid (part of) invoices. """
+        """Override of `account`: after any reconciliation that paid (part of) invoices."""
         super()._reconcile_post_hook(data)
         (data['not_paid_invoices'] | data['in_payment_invoices'])._bank_crm_on_payment_received()
 
@@ -13,8 +13,13 @@ class AccountMoveLine(models.Model):
     def _bank_crm_tracked_fields(self):
         """The journal item fields Odoo notes on a posted entry when an item is created or
         deleted (see account.move.line create and unlink)."""
-        return self.fields_get([name for name, field in self._fields.items()
-                                if getattr(field, 'tracking', False) and not getattr(field, 'related', False)])
+        return self.fields_get(
+            [
+                name
+                for name, field in self._fields.items()
+                if getattr(field, 'tracking', False) and not getattr(field, 'related', False)
+            ]
+        )
 
     def _bank_crm_item_notes(self, event):
         """Odoo's chatter notes "Journal Item #… created/deleted" for these items (posted

@@ -14,17 +14,29 @@ class AccountTax(models.Model):
                 variants |= tax
                 continue
             override = 'tax_included' if price_include else 'tax_excluded'
-            sibling = self.search([
-                ('company_id', '=', tax.company_id.id), ('type_tax_use', '=', tax.type_tax_use),
-                ('amount_type', '=', tax.amount_type), ('amount', '=', tax.amount),
-                ('tax_group_id', '=', tax.tax_group_id.id), ('country_id', '=', tax.country_id.id),
-                ('price_include_override', '=', override),
-            ], limit=1)
+            sibling = self.search(
+                [
+                    ('company_id', '=', tax.company_id.id),
+                    ('type_tax_use', '=', tax.type_tax_use),
+                    ('amount_type', '=', tax.amount_type),
+                    ('amount', '=', tax.amount),
+                    ('tax_group_id', '=', tax.tax_group_id.id),
+                    ('country_id', '=', tax.country_id.id),
+                    ('price_include_override', '=', override),
+                ],
+                limit=1,
+            )
             if not sibling:
                 suffix = _("incl.") if price_include else _("excl.")
-                sibling = tax.sudo().copy({
-                    'name': f"{tax.name} ({suffix})",
-                    'price_include_override': override,
-                }).sudo(False)
+                sibling = (
+                    tax.sudo()
+                    .copy(
+                        {
+                            'name': f"{tax.name} ({suffix})",
+                            'price_include_override': override,
+                        }
+                    )
+                    .sudo(False)
+                )
             variants |= sibling
         return variants

@@ -20,6 +20,7 @@ PROVIDERS = [
 class BankConnection(models.Model):
     """One login to one bank's business API: its credentials (administrators only),
     the accounts it gives access to (bank journals), and how often they are synced."""
+
     _name = 'bank.connection'
     _description = "Bank Connection"
     _inherit = ['mail.thread', 'mail.activity.mixin']
@@ -29,16 +30,29 @@ class BankConnection(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one('res.company', required=True, default=lambda self: self.env.company, index=True)
     provider_code = fields.Selection(selection=PROVIDERS, string="Bank", required=True, tracking=True)
-    api_url = fields.Char(string="API URL", required=True,
-                          help="The bank's API. Keep the default in production; point it at the bank "
-                               "sandbox for demos and tests.")
-    api_token = fields.Char(string="API Token", groups='base.group_system', copy=False,
-                            help="The token issued in the bank's internet bank for this integration. "
-                                 "Only administrators can read it.")
+    api_url = fields.Char(
+        string="API URL",
+        required=True,
+        help="The bank's API. Keep the default in production; point it at the bank sandbox for demos and tests.",
+    )
+    api_token = fields.Char(
+        string="API Token",
+        groups='base.group_system',
+        copy=False,
+        help="The token issued in the bank's internet bank for this integration. Only administrators can read it.",
+    )
     state = fields.Selection(
-        selection=[('draft', "Not Connected"), ('connected', "Connected"), ('error', "Error"),
-                   ('revoked', "Access Revoked")],
-        default='draft', required=True, readonly=True, tracking=True)
+        selection=[
+            ('draft', "Not Connected"),
+            ('connected', "Connected"),
+            ('error', "Error"),
+            ('revoked', "Access Revoked"),
+        ],
+        default='draft',
+        required=True,
+        readonly=True,
+        tracking=True,
+    )
     last_error = fields.Text(string="Last Error", readonly=True)
     sync_interval_minutes = fields.Integer(string="Sync Every (minutes)", default=60, required=True)
     last_sync_at = fields.Datetime(string="Last Sync", readonly=True)
@@ -74,11 +88,14 @@ class BankConnection(models.Model):
     def _bank_crm_record_error(self, error, what=None):
         """Record a bank error on the connection: a refused token means access was revoked."""
         if isinstance(error, BankAuthError):
-            self._bank_crm_set_problem('revoked', _("The bank refused the token (%(error)s): renew it in "
-                                                    "the connection's settings.", error=error))
+            self._bank_crm_set_problem(
+                'revoked',
+                _("The bank refused the token (%(error)s): renew it in the connection's settings.", error=error),
+            )
         else:
-            self._bank_crm_set_problem('error', _("%(what)s failed: %(error)s",
-                                                  what=what or _("The sync"), error=error))
+            self._bank_crm_set_problem(
+                'error', _("%(what)s failed: %(error)s", what=what or _("The sync"), error=error)
+            )
 
     def _bank_crm_set_problem(self, state, message):
         first_time = self.state != state
@@ -86,8 +103,12 @@ class BankConnection(models.Model):
         if first_time:
             admins = self.env.ref('base.group_system').users.filtered(lambda u: u.active and not u.share)
             for admin in admins[:5]:
-                self.activity_schedule('mail.mail_activity_data_todo', user_id=admin.id,
-                                       summary=_("Bank connection needs attention"), note=message)
+                self.activity_schedule(
+                    'mail.mail_activity_data_todo',
+                    user_id=admin.id,
+                    summary=_("Bank connection needs attention"),
+                    note=message,
+                )
 
     def _client(self):
         self.ensure_one()
@@ -109,7 +130,8 @@ class BankConnection(models.Model):
         except BankError as error:
             raise UserError(_("The bank could not be reached with these settings: %(error)s", error=error)) from None
         return {
-            'type': 'ir.actions.client', 'tag': 'display_notification',
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
             'params': {'type': 'success', 'message': _("Connected: %(count)s accounts found.", count=len(accounts))},
         }
 
@@ -119,11 +141,15 @@ class BankConnection(models.Model):
         for connection in self:
             runs |= connection.journal_ids._bank_crm_sync(manual=True)
         return {
-            'type': 'ir.actions.client', 'tag': 'display_notification',
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
             'params': {
                 'type': 'success' if all(r.state == 'done' for r in runs) else 'warning',
-                'message': _("%(created)s new transactions, %(skipped)s already known.",
-                             created=sum(runs.mapped('created_count')), skipped=sum(runs.mapped('skipped_count'))),
+                'message': _(
+                    "%(created)s new transactions, %(skipped)s already known.",
+                    created=sum(runs.mapped('created_count')),
+                    skipped=sum(runs.mapped('skipped_count')),
+                ),
                 'next': {'type': 'ir.actions.act_window_close'},
             },
         }
@@ -139,8 +165,10 @@ class BankConnection(models.Model):
         does not stop the others, and each account's work is committed on its own."""
         now = fields.Datetime.now()
         for connection in self.search([('state', 'in', ('connected', 'error'))]):
-            due = not connection.last_sync_at or \
-                (now - connection.last_sync_at).total_seconds() >= connection.sync_interval_minutes * 60
+            due = (
+                not connection.last_sync_at
+                or (now - connection.last_sync_at).total_seconds() >= connection.sync_interval_minutes * 60
+            )
             if due:
                 connection.journal_ids._bank_crm_sync(manual=False)
 
@@ -148,16 +176,22 @@ class BankConnection(models.Model):
 class BankSyncRun(models.Model):
     """One pull of one account's statement: what was fetched, created and skipped, how
     long it took, what went wrong, and the cursor a failed pull resumes from."""
+
     _name = 'bank.sync.run'
     _description = "Bank Sync Run"
     _order = 'id desc'
 
     connection_id = fields.Many2one('bank.connection', required=True, ondelete='cascade', index=True, readonly=True)
-    journal_id = fields.Many2one('account.journal', string="Account", required=True, ondelete='cascade',
-                                 index=True, readonly=True)
+    journal_id = fields.Many2one(
+        'account.journal', string="Account", required=True, ondelete='cascade', index=True, readonly=True
+    )
     company_id = fields.Many2one(related='journal_id.company_id', store=True)
-    state = fields.Selection([('running', "Running"), ('done', "Done"), ('failed', "Failed")],
-                             default='running', required=True, readonly=True)
+    state = fields.Selection(
+        [('running', "Running"), ('done', "Done"), ('failed', "Failed")],
+        default='running',
+        required=True,
+        readonly=True,
+    )
     date_from = fields.Date(string="From", required=True, readonly=True)
     date_to = fields.Date(string="To", required=True, readonly=True)
     started_at = fields.Datetime(string="Started", default=fields.Datetime.now, readonly=True)
@@ -165,8 +199,9 @@ class BankSyncRun(models.Model):
     duration = fields.Float(string="Seconds", readonly=True, digits=(16, 2))
     fetched_count = fields.Integer(string="Fetched", readonly=True)
     created_count = fields.Integer(string="Created", readonly=True)
-    skipped_count = fields.Integer(string="Skipped", readonly=True,
-                                   help="Already known (same bank operation) or not yet confirmed by the bank.")
+    skipped_count = fields.Integer(
+        string="Skipped", readonly=True, help="Already known (same bank operation) or not yet confirmed by the bank."
+    )
     cursor = fields.Char(string="Resume From", readonly=True, help="Where the next attempt continues.")
     error = fields.Text(readonly=True)
     manual = fields.Boolean(readonly=True)
@@ -179,9 +214,10 @@ def can_commit(env):
 
 def sleep_before_retry(env, attempt, error):
     """Back off before retrying a bank call: the bank's Retry-After, else exponential."""
-    base = float(env['ir.config_parameter'].sudo().get_param('odoo_bank_crm.sync_backoff_seconds',
-                                                              const.SYNC_BACKOFF_SECONDS))
-    delay = error.retry_after if isinstance(error, BankRateLimited) and error.retry_after else base * 2 ** attempt
+    base = float(
+        env['ir.config_parameter'].sudo().get_param('odoo_bank_crm.sync_backoff_seconds', const.SYNC_BACKOFF_SECONDS)
+    )
+    delay = error.retry_after if isinstance(error, BankRateLimited) and error.retry_after else base * 2**attempt
     time.sleep(min(delay, 60))
 
 

@@ -5,8 +5,9 @@ answers into bank-neutral `BankAccountInfo` / `BankOperation` pages. The sync
 pipeline (`bank.connection`, `account.journal`) knows nothing else about a bank:
 adding one means writing its bank_api client and registering an adapter here.
 """
+
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from ..bank_api import tbank_business, tochka
 from ..bank_api.statement import BankAccountInfo, BankOperation
@@ -17,9 +18,10 @@ from .. import const
 class StatementPage:
     """A batch of operations, the cursor to resume after it, and the bank's balance
     (closing balance of the period) when the bank gave it with this page."""
+
     operations: list
-    next_cursor: Optional[str] = None
-    balance: Optional[object] = None
+    next_cursor: str | None = None
+    balance: object | None = None
 
 
 class TBankBusinessAdapter:
@@ -28,7 +30,8 @@ class TBankBusinessAdapter:
 
     def client(self, connection):
         return tbank_business.TBankBusinessClient(
-            token=connection.sudo().api_token, base_url=connection.api_url, timeout=const.BANK_API_TIMEOUT)
+            token=connection.sudo().api_token, base_url=connection.api_url, timeout=const.BANK_API_TIMEOUT
+        )
 
     def accounts(self, client) -> list[BankAccountInfo]:
         return [tbank_business.to_account_info(account) for account in client.list_accounts()]
@@ -36,8 +39,7 @@ class TBankBusinessAdapter:
     def pages(self, client, journal, date_from, date_to, cursor=None) -> Iterator[StatementPage]:
         account = journal.bank_crm_bank_account_ref or journal.bank_acc_number
         currency = (journal.currency_id or journal.company_id.currency_id).name
-        for page in client.iter_statement(account, date_from, date_to, cursor=cursor,
-                                          page_size=const.SYNC_PAGE_SIZE):
+        for page in client.iter_statement(account, date_from, date_to, cursor=cursor, page_size=const.SYNC_PAGE_SIZE):
             balance = page.balances.balance_end if page.balances is not None else None
             yield StatementPage(tbank_business.to_operations(page, currency, account), page.next_cursor, balance)
 
@@ -48,11 +50,14 @@ class TochkaAdapter:
 
     def client(self, connection):
         return tochka.TochkaClient(
-            token=connection.sudo().api_token, base_url=connection.api_url, timeout=const.BANK_API_TIMEOUT)
+            token=connection.sudo().api_token, base_url=connection.api_url, timeout=const.BANK_API_TIMEOUT
+        )
 
     def accounts(self, client) -> list[BankAccountInfo]:
-        return [tochka.to_account_info(account, client.get_balances(account.account_id))
-                for account in client.list_accounts()]
+        return [
+            tochka.to_account_info(account, client.get_balances(account.account_id))
+            for account in client.list_accounts()
+        ]
 
     def pages(self, client, journal, date_from, date_to, cursor=None) -> Iterator[StatementPage]:
         # Tochka builds a whole statement asynchronously: one page, no cursor.

@@ -7,6 +7,7 @@ account, so foreign-currency accounts count at the rate they were booked at). Th
 margin is the difference. `bank.crm.deal.profitability` is that, as a report for
 pivots; the deal form reads the same report.
 """
+
 import json
 
 from dateutil.relativedelta import relativedelta
@@ -23,8 +24,18 @@ class BankCrmDealProfitability(models.Model):
     _rec_name = 'lead_id'
     _order = 'margin desc, lead_id desc'
     _depends = {
-        'crm.lead': ['type', 'partner_id', 'user_id', 'team_id', 'stage_id', 'company_id', 'create_date',
-                     'bank_crm_amount_paid', 'bank_crm_amount_invoiced', 'bank_crm_analytic_account_id'],
+        'crm.lead': [
+            'type',
+            'partner_id',
+            'user_id',
+            'team_id',
+            'stage_id',
+            'company_id',
+            'create_date',
+            'bank_crm_amount_paid',
+            'bank_crm_amount_invoiced',
+            'bank_crm_analytic_account_id',
+        ],
         'res.partner': ['commercial_partner_id'],
         'res.company': ['currency_id'],
         'account.bank.statement.line': ['amount', 'move_id', 'bank_crm_analytic_account_id'],
@@ -43,10 +54,12 @@ class BankCrmDealProfitability(models.Model):
     analytic_account_id = fields.Many2one('account.analytic.account', string="Analytic Account", readonly=True)
     date = fields.Date(string="Created On", readonly=True)
     invoiced = fields.Monetary(string="Invoiced", readonly=True)
-    received = fields.Monetary(string="Received", readonly=True,
-                               help="What the deal's invoices were paid, less refunds.")
-    expense = fields.Monetary(string="Expenses", readonly=True,
-                              help="Outgoing transactions on the deal's analytic account.")
+    received = fields.Monetary(
+        string="Received", readonly=True, help="What the deal's invoices were paid, less refunds."
+    )
+    expense = fields.Monetary(
+        string="Expenses", readonly=True, help="Outgoing transactions on the deal's analytic account."
+    )
     margin = fields.Monetary(string="Margin", readonly=True, help="Received minus expenses.")
 
     @property
@@ -94,23 +107,42 @@ class CrmLead(models.Model):
     _inherit = 'crm.lead'
 
     bank_crm_analytic_account_id = fields.Many2one(
-        'account.analytic.account', string="Analytic Account", copy=False, index='btree_not_null',
+        'account.analytic.account',
+        string="Analytic Account",
+        copy=False,
+        index='btree_not_null',
         ondelete='set null',
-        help="Bank and cash transactions on this analytic account are the deal's expenses.")
+        help="Bank and cash transactions on this analytic account are the deal's expenses.",
+    )
     bank_crm_received_amount = fields.Monetary(
-        string="Received", currency_field='company_currency', compute='_compute_bank_crm_profitability')
+        string="Received", currency_field='company_currency', compute='_compute_bank_crm_profitability'
+    )
     bank_crm_expense_amount = fields.Monetary(
-        string="Expenses", currency_field='company_currency', compute='_compute_bank_crm_profitability',
-        help="Outgoing transactions on the deal's analytic account, in the company's currency.")
+        string="Expenses",
+        currency_field='company_currency',
+        compute='_compute_bank_crm_profitability',
+        help="Outgoing transactions on the deal's analytic account, in the company's currency.",
+    )
     bank_crm_margin = fields.Monetary(
-        string="Margin", currency_field='company_currency', compute='_compute_bank_crm_profitability',
-        help="Money received for the deal's invoices minus its expenses.")
+        string="Margin",
+        currency_field='company_currency',
+        compute='_compute_bank_crm_profitability',
+        help="Money received for the deal's invoices minus its expenses.",
+    )
 
     def _compute_bank_crm_profitability(self):
         """The deals' lines of the profitability report, in one query."""
         saved = {lead._origin.id: lead for lead in self if lead._origin.id}
-        rows = {row['lead_id'][0]: row for row in self.env['bank.crm.deal.profitability'].sudo().search_read(
-            [('lead_id', 'in', list(saved))], ['lead_id', 'received', 'expense', 'margin'])} if saved else {}
+        rows = (
+            {
+                row['lead_id'][0]: row
+                for row in self.env['bank.crm.deal.profitability']
+                .sudo()
+                .search_read([('lead_id', 'in', list(saved))], ['lead_id', 'received', 'expense', 'margin'])
+            }
+            if saved
+            else {}
+        )
         for lead in self:
             row = rows.get(lead._origin.id, {})
             lead.bank_crm_received_amount = row.get('received', 0.0)
@@ -123,12 +155,18 @@ class CrmLead(models.Model):
         if not self.bank_crm_analytic_account_id:
             plan, _other_plans = self.env['account.analytic.plan']._get_all_plans()
             # salespeople may not manage analytic accounts: this one is the deal's own
-            self.bank_crm_analytic_account_id = self.env['account.analytic.account'].sudo().create({
-                'name': self.name,
-                'plan_id': plan.id,
-                'partner_id': self.partner_id.commercial_partner_id.id or False,
-                'company_id': self.company_id.id or False,
-            })
+            self.bank_crm_analytic_account_id = (
+                self.env['account.analytic.account']
+                .sudo()
+                .create(
+                    {
+                        'name': self.name,
+                        'plan_id': plan.id,
+                        'partner_id': self.partner_id.commercial_partner_id.id or False,
+                        'company_id': self.company_id.id or False,
+                    }
+                )
+            )
         return self.bank_crm_analytic_account_id
 
     def action_bank_crm_create_analytic_account(self):
@@ -140,8 +178,10 @@ class CrmLead(models.Model):
         """The outgoing transactions attributed to the deal."""
         self.ensure_one()
         action = self.env['ir.actions.act_window']._for_xml_id('odoo_bank_crm.account_bank_statement_line_action')
-        action['domain'] = [('bank_crm_analytic_account_id', '=', self.bank_crm_analytic_account_id.id),
-                            ('amount', '<', 0)]
+        action['domain'] = [
+            ('bank_crm_analytic_account_id', '=', self.bank_crm_analytic_account_id.id),
+            ('amount', '<', 0),
+        ]
         action['context'] = {'default_bank_crm_analytic_account_id': self.bank_crm_analytic_account_id.id}
         action['display_name'] = _("Expenses of %(deal)s", deal=self.name)
         return action
@@ -151,8 +191,10 @@ class AccountJournal(models.Model):
     _inherit = 'account.journal'
 
     bank_crm_dashboard_graph = fields.Text(
-        string="Income and Expenses Chart", compute='_compute_bank_crm_dashboard_graph',
-        help="Income and expenses of the last six months, for the dashboard card.")
+        string="Income and Expenses Chart",
+        compute='_compute_bank_crm_dashboard_graph',
+        help="Income and expenses of the last six months, for the dashboard card.",
+    )
 
     @api.depends_context('lang')
     def _compute_bank_crm_dashboard_graph(self):
@@ -167,9 +209,10 @@ class AccountJournal(models.Model):
             sums = {
                 (journal.id, month, direction): amount
                 for journal, month, direction, amount in self.env['account.bank.statement.line']._read_group(
-                    [('journal_id', 'in', journals._origin.ids), ('state', '!=', 'cancel'),
-                     ('date', '>=', months[0])],
-                    ['journal_id', 'date:month', 'bank_crm_direction'], ['amount:sum'])
+                    [('journal_id', 'in', journals._origin.ids), ('state', '!=', 'cancel'), ('date', '>=', months[0])],
+                    ['journal_id', 'date:month', 'bank_crm_direction'],
+                    ['amount:sum'],
+                )
             }
         labels = [format_date(self.env, month, date_format='LLL') for month in months]
         for journal in self:
@@ -177,12 +220,20 @@ class AccountJournal(models.Model):
             values = []
             for month, label in zip(months, labels):
                 key = (journal._origin.id, month)
-                values.append({'label': label, 'type': 'past',
-                               'value': currency.round(sums.get(key + ('inbound',), 0.0))})
+                values.append(
+                    {'label': label, 'type': 'past', 'value': currency.round(sums.get(key + ('inbound',), 0.0))}
+                )
                 # the month's second bar: its label is the first's (one label a month)
-                values.append({'label': '', 'type': 'future',
-                               'value': currency.round(sums.get(key + ('outbound',), 0.0))})
-            journal.bank_crm_dashboard_graph = json.dumps([{
-                'values': values, 'title': _("Income and expenses"), 'key': _("Income and expenses"),
-                'is_sample_data': False,
-            }])
+                values.append(
+                    {'label': '', 'type': 'future', 'value': currency.round(sums.get(key + ('outbound',), 0.0))}
+                )
+            journal.bank_crm_dashboard_graph = json.dumps(
+                [
+                    {
+                        'values': values,
+                        'title': _("Income and expenses"),
+                        'key': _("Income and expenses"),
+                        'is_sample_data': False,
+                    }
+                ]
+            )

@@ -34,105 +34,157 @@ class BankCrmAutoInvoiceRule(models.Model):
 
     name = fields.Char(string="Rule Name", required=True)
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one('res.company', string="Company", required=True, index=True,
-                                 default=lambda self: self.env.company)
+    company_id = fields.Many2one(
+        'res.company', string="Company", required=True, index=True, default=lambda self: self.env.company
+    )
     currency_id = fields.Many2one(related='company_id.currency_id')
 
     # === WHEN === #
     stage_id = fields.Many2one(
-        'crm.stage', string="Stage", required=True, index=True, ondelete='cascade',
+        'crm.stage',
+        string="Stage",
+        required=True,
+        index=True,
+        ondelete='cascade',
         help="The invoice is issued when a deal reaches this stage, however it gets there: dragged in the "
-             "pipeline, set on the form, imported or written by another application.")
+        "pipeline, set on the form, imported or written by another application.",
+    )
     team_id = fields.Many2one(
-        'crm.team', string="Sales Team", check_company=True,
-        help="Only deals of this team; empty for every team.")
+        'crm.team', string="Sales Team", check_company=True, help="Only deals of this team; empty for every team."
+    )
     frequency = fields.Selection(
         selection=[
             ('once', "Once per deal"),
             ('every_time', "Every time the deal reaches the stage"),
-        ], string="Issue", required=True, default='once',
+        ],
+        string="Issue",
+        required=True,
+        default='once',
         help="Once per deal: a deal that leaves the stage and comes back is not invoiced again.\n"
-             "Every time: each arrival in the stage issues a new invoice (several arrivals within one "
-             "operation count as one).")
+        "Every time: each arrival in the stage issues a new invoice (several arrivals within one "
+        "operation count as one).",
+    )
 
     # === CONDITIONS === #
     min_expected_revenue = fields.Monetary(
-        string="Minimum Expected Revenue", currency_field='currency_id',
-        help="Only deals expected to bring at least this much; zero for no minimum.")
+        string="Minimum Expected Revenue",
+        currency_field='currency_id',
+        help="Only deals expected to bring at least this much; zero for no minimum.",
+    )
     max_expected_revenue = fields.Monetary(
-        string="Maximum Expected Revenue", currency_field='currency_id',
-        help="Only deals expected to bring at most this much; zero for no maximum.")
+        string="Maximum Expected Revenue",
+        currency_field='currency_id',
+        help="Only deals expected to bring at most this much; zero for no maximum.",
+    )
     partner_city = fields.Char(
         string="Customer's City",
-        help="Only customers in this city (several cities separated by commas); case does not matter.")
+        help="Only customers in this city (several cities separated by commas); case does not matter.",
+    )
     partner_country_ids = fields.Many2many(
-        'res.country', 'bank_crm_auto_invoice_rule_country_rel', 'rule_id', 'country_id',
-        string="Customer's Countries", help="Only customers in one of these countries.")
+        'res.country',
+        'bank_crm_auto_invoice_rule_country_rel',
+        'rule_id',
+        'country_id',
+        string="Customer's Countries",
+        help="Only customers in one of these countries.",
+    )
     partner_category_ids = fields.Many2many(
-        'res.partner.category', 'bank_crm_auto_invoice_rule_partner_category_rel', 'rule_id', 'category_id',
-        string="Customer's Tags", help="Only customers with one of these tags.")
+        'res.partner.category',
+        'bank_crm_auto_invoice_rule_partner_category_rel',
+        'rule_id',
+        'category_id',
+        string="Customer's Tags",
+        help="Only customers with one of these tags.",
+    )
     lead_domain = fields.Char(
-        string="Other Conditions", default='[]',
-        help="Any other condition on the deal, e.g. its tags, source or salesperson.")
+        string="Other Conditions",
+        default='[]',
+        help="Any other condition on the deal, e.g. its tags, source or salesperson.",
+    )
     matching_lead_count = fields.Integer(
-        string="Matching Deals", compute='_compute_matching_lead_count',
+        string="Matching Deals",
+        compute='_compute_matching_lead_count',
         help="Deals you can see that meet the rule's conditions now, whatever their stage: the ones it "
-             "would invoice on reaching the stage.")
+        "would invoice on reaching the stage.",
+    )
 
     # === INVOICE === #
     invoice_basis = fields.Char(
         string="Basis",
         help="What the invoice is for, as the customer reads it, e.g. \"Prepayment under contract No. 7\": "
-             "the invoice's source and, for the deal's amount, the wording of its line. Empty: the deal's "
-             "name, and the wording set in Settings.")
+        "the invoice's source and, for the deal's amount, the wording of its line. Empty: the deal's "
+        "name, and the wording set in Settings.",
+    )
     invoice_mode = fields.Selection(
         selection=[
             ('amount', "The deal's amount"),
             ('items', "Products"),
-        ], string="Invoice For", required=True, default='amount',
-        help="The deal's amount: one line of the deal's expected revenue, taxes included.\n"
-             "Products: the lines below.")
+        ],
+        string="Invoice For",
+        required=True,
+        default='amount',
+        help="The deal's amount: one line of the deal's expected revenue, taxes included.\nProducts: the lines below.",
+    )
     line_ids = fields.One2many('bank.crm.auto.invoice.rule.line', 'rule_id', string="Products", copy=True)
-    discount = fields.Float(string="Discount (%)", digits='Discount',
-                            help="Percentage off the whole invoice, on top of each line's price.")
+    discount = fields.Float(
+        string="Discount (%)", digits='Discount', help="Percentage off the whole invoice, on top of each line's price."
+    )
     prices_include_tax = fields.Boolean(
-        string="Prices Include Taxes",
-        help="Whether the products' prices below already contain their taxes.")
+        string="Prices Include Taxes", help="Whether the products' prices below already contain their taxes."
+    )
     customer_notes = fields.Html(string="Comment to the Customer", help="Printed on the invoice.")
     due_days = fields.Integer(
         string="Due in (Days)",
-        help="The invoice is due this many days after it is issued; zero to follow the customer's payment terms.")
+        help="The invoice is due this many days after it is issued; zero to follow the customer's payment terms.",
+    )
 
     # === SENDING === #
     send_mode = fields.Selection(
         selection=[
             ('send', "Send it to the customer"),
             ('review', "Leave it for review"),
-        ], string="Once Issued", required=True, default='send',
+        ],
+        string="Once Issued",
+        required=True,
+        default='send',
         help="Send: the invoice is emailed with its payment link at once.\n"
-             "Review: the invoice is posted but not sent; its salesperson gets an activity to review and send it.")
+        "Review: the invoice is posted but not sent; its salesperson gets an activity to review and send it.",
+    )
     mail_template_id = fields.Many2one(
-        'mail.template', string="Email Template", domain=[('model', '=', 'account.move')],
+        'mail.template',
+        string="Email Template",
+        domain=[('model', '=', 'account.move')],
         default=lambda self: self.env.ref(DEFAULT_MAIL_TEMPLATE, raise_if_not_found=False),
-        help="The email sent with the invoice; empty for the default one.")
+        help="The email sent with the invoice; empty for the default one.",
+    )
     payment_link_kind = fields.Selection(
         selection=[('tbank', "T-Bank payment link"), ('portal', "Odoo customer portal")],
-        string="Payment Link", required=True,
+        string="Payment Link",
+        required=True,
         default=lambda self: self.env.company.bank_crm_payment_link_kind or 'tbank',
         help="What the customer pays by: the bank's payment page (cards and SBP QR code) or the invoice's "
-             "page in the customer portal.")
+        "page in the customer portal.",
+    )
 
     # === BOOKKEEPING === #
     automation_id = fields.Many2one(
-        'base.automation', string="Automation Rule", readonly=True, copy=False, ondelete='set null',
+        'base.automation',
+        string="Automation Rule",
+        readonly=True,
+        copy=False,
+        ondelete='set null',
         help="The automation rule (Settings > Technical > Automation Rules) that runs this rule when a deal "
-             "reaches its stage; created, updated and removed with it.")
+        "reaches its stage; created, updated and removed with it.",
+    )
     firing_ids = fields.One2many('bank.crm.auto.invoice.firing', 'rule_id', string="Issued Invoices")
     invoice_count = fields.Integer(string="Invoices", compute='_compute_invoice_count')
 
     _sql_constraints = [
-        ('discount_range', 'CHECK(discount >= 0 AND discount < 100)',
-         "The discount must be at least 0% and less than 100%."),
+        (
+            'discount_range',
+            'CHECK(discount >= 0 AND discount < 100)',
+            "The discount must be at least 0% and less than 100%.",
+        ),
         ('due_days_positive', 'CHECK(due_days >= 0)', "The number of days to pay cannot be negative."),
     ]
 
@@ -142,8 +194,9 @@ class BankCrmAutoInvoiceRule(models.Model):
             if rule.min_expected_revenue < 0 or rule.max_expected_revenue < 0:
                 raise ValidationError(_("Expected revenues of a rule cannot be negative."))
             if rule.max_expected_revenue and rule.min_expected_revenue > rule.max_expected_revenue:
-                raise ValidationError(_("The minimum expected revenue of rule “%(rule)s” is above its maximum.",
-                                        rule=rule.name))
+                raise ValidationError(
+                    _("The minimum expected revenue of rule “%(rule)s” is above its maximum.", rule=rule.name)
+                )
 
     @api.constrains('invoice_mode', 'line_ids')
     def _check_lines(self):
@@ -159,13 +212,22 @@ class BankCrmAutoInvoiceRule(models.Model):
                 with self.env.cr.savepoint(flush=False):
                     self.env['crm.lead'].search_count(domain, limit=1)
             except Exception as error:
-                raise ValidationError(_("The other conditions of rule “%(rule)s” are not valid: %(error)s",
-                                        rule=rule.name, error=error)) from None
+                raise ValidationError(
+                    _("The other conditions of rule “%(rule)s” are not valid: %(error)s", rule=rule.name, error=error)
+                ) from None
 
     # === COMPUTES === #
 
-    @api.depends('company_id', 'team_id', 'min_expected_revenue', 'max_expected_revenue', 'partner_city',
-                 'partner_country_ids', 'partner_category_ids', 'lead_domain')
+    @api.depends(
+        'company_id',
+        'team_id',
+        'min_expected_revenue',
+        'max_expected_revenue',
+        'partner_city',
+        'partner_country_ids',
+        'partner_category_ids',
+        'lead_domain',
+    )
     def _compute_matching_lead_count(self):
         Lead = self.env['crm.lead']
         for rule in self:
@@ -178,8 +240,11 @@ class BankCrmAutoInvoiceRule(models.Model):
 
     @api.depends('firing_ids.invoice_id')
     def _compute_invoice_count(self):
-        counts = dict(self.env['bank.crm.auto.invoice.firing']._read_group(
-            [('rule_id', 'in', self.ids), ('invoice_id', '!=', False)], ['rule_id'], ['__count']))
+        counts = dict(
+            self.env['bank.crm.auto.invoice.firing']._read_group(
+                [('rule_id', 'in', self.ids), ('invoice_id', '!=', False)], ['rule_id'], ['__count']
+            )
+        )
         for rule in self:
             rule.invoice_count = counts.get(rule._origin, 0)
 
@@ -234,31 +299,48 @@ class BankCrmAutoInvoiceRule(models.Model):
             if not automation:
                 to_create.append(rule)
                 continue
-            changes = {name: value for name, value in values.items()
-                       if (automation[name].id if name == 'model_id' else automation[name]) != value}
+            changes = {
+                name: value
+                for name, value in values.items()
+                if (automation[name].id if name == 'model_id' else automation[name]) != value
+            }
             if not automation.action_server_ids.filtered(
-                    lambda a: a.state == AUTO_INVOICE_STATE and a.bank_crm_auto_invoice_rule_id == rule):
+                lambda a: a.state == AUTO_INVOICE_STATE and a.bank_crm_auto_invoice_rule_id == rule
+            ):
                 changes['action_server_ids'] = [Command.create(rule._bank_crm_action_values(lead_model_id))]
             if changes:
                 automation.write(changes)
         if to_create:
-            automations = Automation.create([{
-                **rule._bank_crm_automation_values(),
-                'description': Markup("<p>%s</p>") % self.env._(
-                    "Kept in step with the auto-invoice rule “%(rule)s” (Account > Auto-Invoice Rules): "
-                    "change the rule there.", rule=rule.name),
-                'action_server_ids': [Command.create(rule._bank_crm_action_values(lead_model_id))],
-            } for rule in to_create])
+            automations = Automation.create(
+                [
+                    {
+                        **rule._bank_crm_automation_values(),
+                        'description': Markup("<p>%s</p>")
+                        % self.env._(
+                            "Kept in step with the auto-invoice rule “%(rule)s” (Account > Auto-Invoice Rules): "
+                            "change the rule there.",
+                            rule=rule.name,
+                        ),
+                        'action_server_ids': [Command.create(rule._bank_crm_action_values(lead_model_id))],
+                    }
+                    for rule in to_create
+                ]
+            )
             for rule, automation in zip(to_create, automations):
                 rule.automation_id = automation
             # an external id of the addon, so that uninstalling it removes the automations too
-            self.env['ir.model.data'].sudo().create([{
-                'module': 'odoo_bank_crm',
-                'name': f'auto_invoice_rule_{rule.id}_automation_{automation.id}',
-                'model': 'base.automation',
-                'res_id': automation.id,
-                'noupdate': True,
-            } for rule, automation in zip(to_create, automations)])
+            self.env['ir.model.data'].sudo().create(
+                [
+                    {
+                        'module': 'odoo_bank_crm',
+                        'name': f'auto_invoice_rule_{rule.id}_automation_{automation.id}',
+                        'model': 'base.automation',
+                        'res_id': automation.id,
+                        'noupdate': True,
+                    }
+                    for rule, automation in zip(to_create, automations)
+                ]
+            )
 
     def _bank_crm_action_values(self, lead_model_id):
         self.ensure_one()
@@ -319,10 +401,14 @@ class BankCrmAutoInvoiceRule(models.Model):
             if not self.line_ids:
                 return _("The rule “%(rule)s” has no products to invoice.", rule=self.name)
             unusable = self.line_ids.product_id.filtered(
-                lambda p: not p.active or (p.company_id and p.company_id != self.company_id))
+                lambda p: not p.active or (p.company_id and p.company_id != self.company_id)
+            )
             if unusable:
-                return _("The rule “%(rule)s” invoices products that can no longer be sold here: %(products)s.",
-                         rule=self.name, products=", ".join(unusable.mapped('display_name')))
+                return _(
+                    "The rule “%(rule)s” invoices products that can no longer be sold here: %(products)s.",
+                    rule=self.name,
+                    products=", ".join(unusable.mapped('display_name')),
+                )
         return None
 
     # === ISSUING === #
@@ -352,13 +438,19 @@ class BankCrmAutoInvoiceRule(models.Model):
         if self.invoice_mode == 'amount':
             spec.update(amount=lead.expected_revenue, description=self.invoice_basis or None)
         else:
-            spec.update(prices_include_tax=self.prices_include_tax, lines=[{
-                'product': line.product_id,
-                'name': line.name or None,
-                'quantity': line.quantity,
-                'price_unit': line.price_unit or None,  # zero: the product's sales price
-                'tax_ids': None,
-            } for line in self.line_ids])
+            spec.update(
+                prices_include_tax=self.prices_include_tax,
+                lines=[
+                    {
+                        'product': line.product_id,
+                        'name': line.name or None,
+                        'quantity': line.quantity,
+                        'price_unit': line.price_unit or None,  # zero: the product's sales price
+                        'tax_ids': None,
+                    }
+                    for line in self.line_ids
+                ],
+            )
         return spec
 
     def _bank_crm_issue_invoices(self, leads):
@@ -382,9 +474,12 @@ class BankCrmAutoInvoiceRule(models.Model):
         failures = {}  # lead: reason
         in_stage = leads.filtered(lambda lead: lead.stage_id == self.stage_id)
         for lead in leads - in_stage:
-            failures[lead] = _("The rule “%(rule)s” invoices deals in stage %(stage)s; this deal is in %(current)s.",
-                               rule=self.name, stage=self.stage_id.display_name,
-                               current=lead.stage_id.display_name or _("no stage"))
+            failures[lead] = _(
+                "The rule “%(rule)s” invoices deals in stage %(stage)s; this deal is in %(current)s.",
+                rule=self.name,
+                stage=self.stage_id.display_name,
+                current=lead.stage_id.display_name or _("no stage"),
+            )
         matching, unfit = self.env['crm.lead'], None
         if in_stage:
             try:
@@ -433,20 +528,24 @@ class BankCrmAutoInvoiceRule(models.Model):
         for lead in leads:
             if send and lead.partner_id and not lead.partner_id.email:
                 # caught here rather than by the sender: no invoice that cannot be sent
-                failures[lead] = _("%(customer)s has no email address to send the invoice to: add one, and the "
-                                   "invoice will be issued the next time the deal reaches the stage.",
-                                   customer=lead.partner_id.display_name)
+                failures[lead] = _(
+                    "%(customer)s has no email address to send the invoice to: add one, and the "
+                    "invoice will be issued the next time the deal reaches the stage.",
+                    customer=lead.partner_id.display_name,
+                )
                 continue
             try:
                 with self.env.cr.savepoint():
-                    firing = Firing.create({
-                        'rule_id': self.id,
-                        'lead_id': lead.id,
-                        'stage_id': self.stage_id.id,
-                        'stage_entry_date': lead.date_last_stage_update,
-                        'firing_key': self._bank_crm_firing_key(lead),
-                        'send_state': 'to_send' if send else 'review',
-                    })
+                    firing = Firing.create(
+                        {
+                            'rule_id': self.id,
+                            'lead_id': lead.id,
+                            'stage_id': self.stage_id.id,
+                            'stage_entry_date': lead.date_last_stage_update,
+                            'firing_key': self._bank_crm_firing_key(lead),
+                            'send_state': 'to_send' if send else 'review',
+                        }
+                    )
                     invoice = Move._bank_crm_create_invoice(self._bank_crm_invoice_spec(lead))
                     firing.invoice_id = invoice
             except pg_errors.UniqueViolation as error:
@@ -457,7 +556,7 @@ class BankCrmAutoInvoiceRule(models.Model):
                 raise  # serialization failures: let Odoo retry the whole request
             except (UserError, ValidationError) as error:
                 failures[lead] = error.args[0]
-            except Exception as error:  # noqa: BLE001 - never block the stage change
+            except Exception as error:
                 failures[lead] = self._bank_crm_unexpected(lead, error)
             else:
                 invoices |= invoice
@@ -476,30 +575,42 @@ class BankCrmAutoInvoiceRule(models.Model):
         could not be invoiced."""
         if issued:
             sent = self.send_mode == 'send'
-            body = Markup(_("Invoice %(invoice)s was issued by the rule “%(rule)s”; it is being emailed to the "
-                            "customer with its payment link.")
-                          if sent else
-                          _("Invoice %(invoice)s was issued by the rule “%(rule)s”; it waits for review before "
-                            "being sent."))
+            body = Markup(
+                _(
+                    "Invoice %(invoice)s was issued by the rule “%(rule)s”; it is being emailed to the "
+                    "customer with its payment link."
+                )
+                if sent
+                else _("Invoice %(invoice)s was issued by the rule “%(rule)s”; it waits for review before being sent.")
+            )
             leads = self.env['crm.lead'].browse(lead.id for lead, _invoice in issued)
-            leads._message_log_batch(bodies={
-                lead.id: body % {'invoice': invoice._get_html_link(), 'rule': self.name}
-                for lead, invoice in issued})
+            leads._message_log_batch(
+                bodies={
+                    lead.id: body % {'invoice': invoice._get_html_link(), 'rule': self.name} for lead, invoice in issued
+                }
+            )
             if not sent:
                 by_user = defaultdict(lambda: self.env['account.move'])
                 for lead, invoice in issued:
                     by_user[lead.user_id or invoice.invoice_user_id or self.env.user] |= invoice
                 for user, invoices in by_user.items():
                     invoices.activity_schedule(
-                        'mail.mail_activity_data_todo', user_id=user.id,
+                        'mail.mail_activity_data_todo',
+                        user_id=user.id,
                         summary=_("Review and send the invoice"),
-                        note=_("Issued automatically by the rule “%(rule)s” when the deal reached %(stage)s.",
-                               rule=self.name, stage=self.stage_id.display_name))
+                        note=_(
+                            "Issued automatically by the rule “%(rule)s” when the deal reached %(stage)s.",
+                            rule=self.name,
+                            stage=self.stage_id.display_name,
+                        ),
+                    )
         for lead, reason in failures.items():
             self._bank_crm_tell_failure(
-                lead, _("Invoice not issued: %(rule)s", rule=self.name),
-                Markup(_("The rule “%(rule)s” did not issue an invoice: %(reason)s")) % {
-                    'rule': self.name, 'reason': reason})
+                lead,
+                _("Invoice not issued: %(rule)s", rule=self.name),
+                Markup(_("The rule “%(rule)s” did not issue an invoice: %(reason)s"))
+                % {'rule': self.name, 'reason': reason},
+            )
 
     def _bank_crm_tell_failure(self, lead, summary, note):
         """A note on the deal and an activity for its salesperson."""
@@ -507,27 +618,33 @@ class BankCrmAutoInvoiceRule(models.Model):
         lead.activity_schedule(
             'mail.mail_activity_data_todo',
             user_id=(lead.user_id or lead.team_id.user_id or self.env.user).id,
-            summary=summary, note=note)
+            summary=summary,
+            note=note,
+        )
 
     # === ACTIONS === #
 
     def action_bank_crm_view_matching_leads(self):
         self.ensure_one()
         action = self.env['ir.actions.act_window']._for_xml_id('crm.crm_lead_opportunities')
-        action.update({
-            'name': _("Deals Matching %(rule)s", rule=self.name),
-            'domain': expression.AND([[('type', '=', 'opportunity')], self._bank_crm_lead_domain()]),
-            'context': {'default_type': 'opportunity', 'search_default_stage': 1},
-        })
+        action.update(
+            {
+                'name': _("Deals Matching %(rule)s", rule=self.name),
+                'domain': expression.AND([[('type', '=', 'opportunity')], self._bank_crm_lead_domain()]),
+                'context': {'default_type': 'opportunity', 'search_default_stage': 1},
+            }
+        )
         return action
 
     def action_bank_crm_view_invoices(self):
         self.ensure_one()
         action = self.env['ir.actions.act_window']._for_xml_id('account.action_move_out_invoice_type')
-        action.update({
-            'domain': [('id', 'in', self.firing_ids.invoice_id.ids)],
-            'context': {'default_move_type': 'out_invoice', 'create': False},
-        })
+        action.update(
+            {
+                'domain': [('id', 'in', self.firing_ids.invoice_id.ids)],
+                'context': {'default_move_type': 'out_invoice', 'create': False},
+            }
+        )
         return action
 
     def action_bank_crm_view_automation(self):
@@ -547,17 +664,20 @@ class BankCrmAutoInvoiceRuleLine(models.Model):
     _order = 'sequence, id'
     _check_company_auto = True
 
-    rule_id = fields.Many2one('bank.crm.auto.invoice.rule', string="Rule", required=True, ondelete='cascade',
-                              index=True)
+    rule_id = fields.Many2one(
+        'bank.crm.auto.invoice.rule', string="Rule", required=True, ondelete='cascade', index=True
+    )
     sequence = fields.Integer(default=10)
     company_id = fields.Many2one(related='rule_id.company_id')
     currency_id = fields.Many2one(related='rule_id.currency_id')
-    product_id = fields.Many2one('product.product', string="Product", required=True, check_company=True,
-                                 domain=[('sale_ok', '=', True)])
+    product_id = fields.Many2one(
+        'product.product', string="Product", required=True, check_company=True, domain=[('sale_ok', '=', True)]
+    )
     name = fields.Char(string="Description", help="Empty: the product's name.")
     quantity = fields.Float(string="Quantity", default=1.0, digits='Product Unit of Measure', required=True)
-    price_unit = fields.Float(string="Unit Price", digits='Product Price',
-                              help="Zero: the product's sales price when the invoice is issued.")
+    price_unit = fields.Float(
+        string="Unit Price", digits='Product Price', help="Zero: the product's sales price when the invoice is issued."
+    )
 
     _sql_constraints = [
         ('quantity_positive', 'CHECK(quantity > 0)', "The quantity of a product to invoice must be more than zero."),
@@ -568,13 +688,15 @@ class BankCrmAutoInvoiceRuleLine(models.Model):
 class BankCrmAutoInvoiceFiring(models.Model):
     """Which rule invoiced which deal, when: what makes rules idempotent. Unique per rule,
     deal and arrival in the stage ("once" rules have one arrival per deal)."""
+
     _name = 'bank.crm.auto.invoice.firing'
     _description = "Invoice Issued by an Auto-Invoice Rule"
     _order = 'id desc'
     _rec_name = 'lead_id'
 
-    rule_id = fields.Many2one('bank.crm.auto.invoice.rule', string="Rule", required=True, ondelete='cascade',
-                              index=True)
+    rule_id = fields.Many2one(
+        'bank.crm.auto.invoice.rule', string="Rule", required=True, ondelete='cascade', index=True
+    )
     lead_id = fields.Many2one('crm.lead', string="Deal", required=True, ondelete='cascade', index=True)
     stage_id = fields.Many2one('crm.stage', string="Stage", ondelete='set null')
     stage_entry_date = fields.Datetime(string="Stage Reached On")
@@ -586,15 +708,23 @@ class BankCrmAutoInvoiceFiring(models.Model):
             ('to_send', "To Send"),
             ('sent', "Sent"),
             ('failed', "Not Sent"),
-        ], string="Email", required=True, default='review', index=True)
+        ],
+        string="Email",
+        required=True,
+        default='review',
+        index=True,
+    )
     send_error = fields.Char(string="Why Not Sent", readonly=True)
     currency_id = fields.Many2one(related='invoice_id.currency_id')
     amount_total = fields.Monetary(related='invoice_id.amount_total', string="Amount")
     payment_state = fields.Selection(related='invoice_id.payment_state', string="Payment")
 
     _sql_constraints = [
-        ('firing_unique', 'UNIQUE(rule_id, lead_id, firing_key)',
-         "A rule invoices a deal once per arrival in its stage."),
+        (
+            'firing_unique',
+            'UNIQUE(rule_id, lead_id, firing_key)',
+            "A rule invoices a deal once per arrival in its stage.",
+        ),
     ]
 
     @api.model
@@ -630,54 +760,69 @@ class BankCrmAutoInvoiceFiring(models.Model):
             self.write({'send_state': 'failed', 'send_error': _("The invoice is no longer posted.")})
             return
         # as the person who moved the deal: the email and its chatter message are theirs
-        sender = invoice.with_user(self.create_uid or self.env.user).sudo().with_context(
-            **{PAYMENT_LINK_KIND_KEY: rule.payment_link_kind})
+        sender = (
+            invoice.with_user(self.create_uid or self.env.user)
+            .sudo()
+            .with_context(**{PAYMENT_LINK_KIND_KEY: rule.payment_link_kind})
+        )
         try:
             with self.env.cr.savepoint():
                 sender._bank_crm_send_payment_link(template=rule.mail_template_id or None)
                 self.send_state = 'sent'
         except OperationalError:
             raise
-        except Exception as error:  # noqa: BLE001 - one invoice never stops the others
+        except Exception as error:
             if isinstance(error, (UserError, ValidationError)):
                 reason = error.args[0]
             else:
                 reason = rule._bank_crm_unexpected(lead, error)
             self.write({'send_state': 'failed', 'send_error': reason})
             rule._bank_crm_tell_failure(
-                lead, _("Invoice not sent: %(invoice)s", invoice=invoice.name),
-                Markup(_("Invoice %(invoice)s was issued by the rule “%(rule)s” but could not be sent: "
-                         "%(reason)s")) % {'invoice': invoice._get_html_link(), 'rule': rule.name,
-                                            'reason': reason})
+                lead,
+                _("Invoice not sent: %(invoice)s", invoice=invoice.name),
+                Markup(_("Invoice %(invoice)s was issued by the rule “%(rule)s” but could not be sent: %(reason)s"))
+                % {'invoice': invoice._get_html_link(), 'rule': rule.name, 'reason': reason},
+            )
 
 
 class CrmStage(models.Model):
     _inherit = 'crm.stage'
 
     bank_crm_auto_invoice_rule_ids = fields.One2many(
-        'bank.crm.auto.invoice.rule', 'stage_id', string="Auto-Invoice Rules",
-        groups='odoo_bank_crm.group_bank_crm_user')
+        'bank.crm.auto.invoice.rule',
+        'stage_id',
+        string="Auto-Invoice Rules",
+        groups='odoo_bank_crm.group_bank_crm_user',
+    )
     bank_crm_auto_invoice_rule_count = fields.Integer(
-        string="Auto-Invoice Rule Count", compute='_compute_bank_crm_auto_invoice_rule_count',
-        groups='odoo_bank_crm.group_bank_crm_user')
+        string="Auto-Invoice Rule Count",
+        compute='_compute_bank_crm_auto_invoice_rule_count',
+        groups='odoo_bank_crm.group_bank_crm_user',
+    )
 
     def _compute_bank_crm_auto_invoice_rule_count(self):
-        counts = dict(self.env['bank.crm.auto.invoice.rule']._read_group(
-            [('stage_id', 'in', self.ids)], ['stage_id'], ['__count']))
+        counts = dict(
+            self.env['bank.crm.auto.invoice.rule']._read_group(
+                [('stage_id', 'in', self.ids)], ['stage_id'], ['__count']
+            )
+        )
         for stage in self:
             stage.bank_crm_auto_invoice_rule_count = counts.get(stage._origin, 0)
 
     def unlink(self):
         # through the ORM, so that the rules' automations go with them
         self.env['bank.crm.auto.invoice.rule'].sudo().with_context(active_test=False).search(
-            [('stage_id', 'in', self.ids)]).unlink()
+            [('stage_id', 'in', self.ids)]
+        ).unlink()
         return super().unlink()
 
     def action_bank_crm_auto_invoice_rules(self):
         self.ensure_one()
         action = self.env['ir.actions.act_window']._for_xml_id('odoo_bank_crm.bank_crm_auto_invoice_rule_action')
-        action.update({
-            'domain': [('stage_id', '=', self.id)],
-            'context': {'default_stage_id': self.id},
-        })
+        action.update(
+            {
+                'domain': [('stage_id', '=', self.id)],
+                'context': {'default_stage_id': self.id},
+            }
+        )
         return action

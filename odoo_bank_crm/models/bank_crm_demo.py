@@ -3,6 +3,7 @@
 Called once from demo/bank_crm_demo.xml. Everything is deterministic (fixed
 seed), so two demo databases show the same figures on the same day.
 """
+
 import random
 from datetime import timedelta
 
@@ -47,12 +48,14 @@ class AccountJournal(models.Model):
         line_vals = []
         for journal_xml_id, opening, count in _DEMO_ACCOUNTS:
             journal = ref(journal_xml_id)
-            line_vals.append({
-                'journal_id': journal.id,
-                'date': today - timedelta(days=95),
-                'payment_ref': "Входящий остаток / Opening balance",
-                'amount': opening,
-            })
+            line_vals.append(
+                {
+                    'journal_id': journal.id,
+                    'date': today - timedelta(days=95),
+                    'payment_ref': "Входящий остаток / Opening balance",
+                    'amount': opening,
+                }
+            )
             for index in range(count):
                 incoming = index % 3 != 2
                 label, partner_xml_id = rng.choice(_INCOMING if incoming else _OUTGOING)
@@ -60,21 +63,25 @@ class AccountJournal(models.Model):
                 amount = rng.randint(20, 900) * 100 if journal.type == 'bank' else rng.randint(5, 60) * 100
                 if journal.currency_id:  # the USD account moves smaller sums
                     amount = round(amount / 90, 0)
-                line_vals.append({
-                    'journal_id': journal.id,
-                    'date': day,
-                    'payment_ref': label.format(n=rng.randint(10, 250), d=day.strftime('%d.%m.%Y'),
-                                                m=day.strftime('%m.%Y')),
-                    'partner_id': ref(partner_xml_id).id if partner_xml_id else False,
-                    'amount': amount if incoming else -amount,
-                })
+                line_vals.append(
+                    {
+                        'journal_id': journal.id,
+                        'date': day,
+                        'payment_ref': label.format(
+                            n=rng.randint(10, 250), d=day.strftime('%d.%m.%Y'), m=day.strftime('%m.%Y')
+                        ),
+                        'partner_id': ref(partner_xml_id).id if partner_xml_id else False,
+                        'amount': amount if incoming else -amount,
+                    }
+                )
         self.env['account.bank.statement.line'].create(line_vals)
         self._bank_crm_generate_demo_invoices(ref, today)
         self._bank_crm_generate_demo_payments(ref)
         # the chart's generic "Bank" and "Cash" journals stay empty in this demo: out of the way
         ours = self.browse([ref(xml_id).id for xml_id, _opening, _count in _DEMO_ACCOUNTS])
-        self.search([('type', 'in', ('bank', 'cash')), ('company_id', '=', self.env.company.id),
-                     ('id', 'not in', ours.ids)]).filtered(
+        self.search(
+            [('type', 'in', ('bank', 'cash')), ('company_id', '=', self.env.company.id), ('id', 'not in', ours.ids)]
+        ).filtered(
             lambda j: not self.env['account.move'].search_count([('journal_id', '=', j.id)], limit=1)
         ).action_archive()
 
@@ -84,22 +91,28 @@ class AccountJournal(models.Model):
         office rent above them, waiting for the director; one draft."""
         manager = ref('user_bank_crm_manager')
         Payment = self.env['bank.crm.payment.order'].with_user(manager).with_company(self.env.company)
-        rent, supplies, _draft = Payment.create([{
-            'journal_id': ref('account_journal_tbank_main').id,
-            'partner_id': ref('res_partner_office_rent').id,
-            'amount': 250000,
-            'purpose': "Арендная плата за офис за текущий месяц по договору № 14/А, НДС не облагается",
-        }, {
-            'journal_id': ref('account_journal_tochka_main').id,
-            'partner_id': ref('res_partner_office_rent').id,
-            'amount': 18400,
-            'purpose': "Возмещение коммунальных платежей по договору № 14/А, НДС не облагается",
-        }, {
-            'journal_id': ref('account_journal_sber_main').id,
-            'partner_id': ref('res_partner_office_rent').id,
-            'amount': 5200,
-            'purpose': "Оплата парковочных мест, НДС не облагается",
-        }])
+        rent, supplies, _draft = Payment.create(
+            [
+                {
+                    'journal_id': ref('account_journal_tbank_main').id,
+                    'partner_id': ref('res_partner_office_rent').id,
+                    'amount': 250000,
+                    'purpose': "Арендная плата за офис за текущий месяц по договору № 14/А, НДС не облагается",
+                },
+                {
+                    'journal_id': ref('account_journal_tochka_main').id,
+                    'partner_id': ref('res_partner_office_rent').id,
+                    'amount': 18400,
+                    'purpose': "Возмещение коммунальных платежей по договору № 14/А, НДС не облагается",
+                },
+                {
+                    'journal_id': ref('account_journal_sber_main').id,
+                    'partner_id': ref('res_partner_office_rent').id,
+                    'amount': 5200,
+                    'purpose': "Оплата парковочных мест, НДС не облагается",
+                },
+            ]
+        )
         (rent | supplies).action_submit()
 
     @api.model
@@ -111,27 +124,39 @@ class AccountJournal(models.Model):
             (ref('crm_lead_vector_support'), 5, False),
             (ref('crm_lead_ivanov_website'), 2, False),
         ]
-        invoices = self.env['account.move'].create([{
-            'move_type': 'out_invoice',
-            'partner_id': lead.partner_id.id,
-            'bank_crm_lead_id': lead.id,
-            'invoice_date': today - timedelta(days=days_ago),
-            'invoice_date_due': today - timedelta(days=days_ago) + timedelta(days=10),
-            'invoice_user_id': lead.user_id.id,
-            'invoice_line_ids': [Command.create({
-                'name': lead.name,
-                'quantity': 1,
-                'price_unit': lead.expected_revenue,
-                'tax_ids': [Command.clear()],
-            })],
-        } for lead, days_ago, _paid in leads])
+        invoices = self.env['account.move'].create(
+            [
+                {
+                    'move_type': 'out_invoice',
+                    'partner_id': lead.partner_id.id,
+                    'bank_crm_lead_id': lead.id,
+                    'invoice_date': today - timedelta(days=days_ago),
+                    'invoice_date_due': today - timedelta(days=days_ago) + timedelta(days=10),
+                    'invoice_user_id': lead.user_id.id,
+                    'invoice_line_ids': [
+                        Command.create(
+                            {
+                                'name': lead.name,
+                                'quantity': 1,
+                                'price_unit': lead.expected_revenue,
+                                'tax_ids': [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+                for lead, days_ago, _paid in leads
+            ]
+        )
         invoices.action_post()
         bank = ref('account_journal_tbank_main')
         for invoice, (_lead, days_ago, paid) in zip(invoices, leads):
             if paid:
                 self.env['account.payment.register'].with_context(
-                    active_model='account.move', active_ids=invoice.ids,
-                ).create({
-                    'journal_id': bank.id,
-                    'payment_date': today - timedelta(days=days_ago - 3),
-                })._create_payments()
+                    active_model='account.move',
+                    active_ids=invoice.ids,
+                ).create(
+                    {
+                        'journal_id': bank.id,
+                        'payment_date': today - timedelta(days=days_ago - 3),
+                    }
+                )._create_payments()

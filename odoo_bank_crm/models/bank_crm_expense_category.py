@@ -10,6 +10,7 @@ Rules are applied when transactions are created (bank sync, 1C import, by hand):
 pass over all the new lines, with the rules loaded once, and one write per rule that
 matched, however many lines there are.
 """
+
 import re
 
 from odoo import _, api, fields, models
@@ -40,13 +41,15 @@ class BankCrmExpenseCategory(models.Model):
 
     name = fields.Char(required=True, index='trigram')
     complete_name = fields.Char(string="Full Name", compute='_compute_complete_name', recursive=True, store=True)
-    parent_id = fields.Many2one('bank.crm.expense.category', string="Parent Category", index=True,
-                                ondelete='restrict', check_company=True)
+    parent_id = fields.Many2one(
+        'bank.crm.expense.category', string="Parent Category", index=True, ondelete='restrict', check_company=True
+    )
     parent_path = fields.Char(index=True)
     child_ids = fields.One2many('bank.crm.expense.category', 'parent_id', string="Subcategories")
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one('res.company', string="Company", index=True,
-                                 help="Leave empty to share the category between companies.")
+    company_id = fields.Many2one(
+        'res.company', string="Company", index=True, help="Leave empty to share the category between companies."
+    )
     color = fields.Integer()
     transaction_count = fields.Integer(string="Transactions", compute='_compute_transaction_count')
 
@@ -69,11 +72,13 @@ class BankCrmExpenseCategory(models.Model):
         if not self.ids or not Line.has_access('read'):
             self.transaction_count = 0
             return
-        counts = dict(Line._read_group([('bank_crm_category_id', 'child_of', self.ids)],
-                                       ['bank_crm_category_id'], ['__count']))
+        counts = dict(
+            Line._read_group([('bank_crm_category_id', 'child_of', self.ids)], ['bank_crm_category_id'], ['__count'])
+        )
         for category in self:
-            category.transaction_count = sum(count for counted, count in counts.items()
-                                             if f"/{category.id}/" in f"/{counted.parent_path}")
+            category.transaction_count = sum(
+                count for counted, count in counts.items() if f"/{category.id}/" in f"/{counted.parent_path}"
+            )
 
     def action_bank_crm_view_transactions(self):
         self.ensure_one()
@@ -93,37 +98,58 @@ class BankCrmCategorisationRule(models.Model):
     name = fields.Char(required=True)
     sequence = fields.Integer(default=10, help="Rules are tried in this order: the first that matches wins.")
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one('res.company', string="Company", index=True, default=lambda self: self.env.company,
-                                 help="Leave empty to apply the rule to every company's transactions.")
+    company_id = fields.Many2one(
+        'res.company',
+        string="Company",
+        index=True,
+        default=lambda self: self.env.company,
+        help="Leave empty to apply the rule to every company's transactions.",
+    )
     currency_id = fields.Many2one('res.currency', compute='_compute_currency_id')
 
     # --- conditions: every one that is set must hold --- #
     direction = fields.Selection(
         [('any', "Incoming and outgoing"), ('inbound', "Incoming"), ('outbound', "Outgoing")],
-        string="Direction", default='any', required=True)
-    partner_id = fields.Many2one('res.partner', string="Counterparty", check_company=True,
-                                 help="The transaction's partner is this one or one of its contacts.")
-    counterparty_inn = fields.Char(string="Counterparty INN",
-                                   help="The INN the bank gives for the counterparty, or the INN of the "
-                                        "transaction's partner.")
+        string="Direction",
+        default='any',
+        required=True,
+    )
+    partner_id = fields.Many2one(
+        'res.partner',
+        string="Counterparty",
+        check_company=True,
+        help="The transaction's partner is this one or one of its contacts.",
+    )
+    counterparty_inn = fields.Char(
+        string="Counterparty INN",
+        help="The INN the bank gives for the counterparty, or the INN of the transaction's partner.",
+    )
     purpose_match = fields.Selection(
         [('contains', "Contains one of the words"), ('regex', "Matches the regular expression")],
-        string="Purpose", default='contains', required=True)
+        string="Purpose",
+        default='contains',
+        required=True,
+    )
     purpose_text = fields.Char(
         string="Words or Expression",
         help="Contains: words or parts of words separated by commas, any one of which in the purpose is "
-             "enough (case and ё/е ignored). Regular expression: Python syntax, case ignored, found "
-             "anywhere in the purpose.")
-    amount_min = fields.Monetary(string="Amount From", help="In the transaction's currency, without sign; "
-                                                            "0 for no lower bound.")
-    amount_max = fields.Monetary(string="Amount Up To", help="In the transaction's currency, without sign; "
-                                                             "0 for no upper bound.")
+        "enough (case and ё/е ignored). Regular expression: Python syntax, case ignored, found "
+        "anywhere in the purpose.",
+    )
+    amount_min = fields.Monetary(
+        string="Amount From", help="In the transaction's currency, without sign; 0 for no lower bound."
+    )
+    amount_max = fields.Monetary(
+        string="Amount Up To", help="In the transaction's currency, without sign; 0 for no upper bound."
+    )
 
     # --- result --- #
-    category_id = fields.Many2one('bank.crm.expense.category', string="Category", required=True,
-                                  ondelete='cascade', check_company=True)
-    analytic_account_id = fields.Many2one('account.analytic.account', string="Analytic Account",
-                                          ondelete='set null', check_company=True)
+    category_id = fields.Many2one(
+        'bank.crm.expense.category', string="Category", required=True, ondelete='cascade', check_company=True
+    )
+    analytic_account_id = fields.Many2one(
+        'account.analytic.account', string="Analytic Account", ondelete='set null', check_company=True
+    )
     transaction_count = fields.Integer(string="Transactions", compute='_compute_transaction_count')
 
     @api.depends('company_id')
@@ -137,24 +163,35 @@ class BankCrmCategorisationRule(models.Model):
             try:
                 re.compile(rule.purpose_text)
             except re.error as error:
-                raise ValidationError(_("The expression of rule %(rule)s is not valid: %(error)s",
-                                        rule=rule.name, error=error)) from None
+                raise ValidationError(
+                    _("The expression of rule %(rule)s is not valid: %(error)s", rule=rule.name, error=error)
+                ) from None
 
     @api.constrains('amount_min', 'amount_max')
     def _check_amounts(self):
         for rule in self:
-            if rule.amount_min < 0 or rule.amount_max < 0 or (
-                    rule.amount_max and rule.currency_id.compare_amounts(rule.amount_min, rule.amount_max) > 0):
-                raise ValidationError(_("The amounts of rule %(rule)s are not a range: give positive amounts, "
-                                        "the lower one first.", rule=rule.name))
+            if (
+                rule.amount_min < 0
+                or rule.amount_max < 0
+                or (rule.amount_max and rule.currency_id.compare_amounts(rule.amount_min, rule.amount_max) > 0)
+            ):
+                raise ValidationError(
+                    _(
+                        "The amounts of rule %(rule)s are not a range: give positive amounts, the lower one first.",
+                        rule=rule.name,
+                    )
+                )
 
     def _compute_transaction_count(self):
         Line = self.env['account.bank.statement.line']
         if not self.ids or not Line.has_access('read'):
             self.transaction_count = 0
             return
-        counts = dict(Line._read_group([('bank_crm_category_rule_id', 'in', self.ids)],
-                                       ['bank_crm_category_rule_id'], ['__count']))
+        counts = dict(
+            Line._read_group(
+                [('bank_crm_category_rule_id', 'in', self.ids)], ['bank_crm_category_rule_id'], ['__count']
+            )
+        )
         for rule in self:
             rule.transaction_count = counts.get(rule, 0)
 
@@ -179,10 +216,18 @@ class BankCrmCategorisationRule(models.Model):
             else:
                 words = [_fold(word.strip()) for word in _WORD_SEPARATORS.split(self.purpose_text) if word.strip()]
         return _RuleMatcher(
-            rule_id=self.id, category_id=self.category_id.id, analytic_account_id=self.analytic_account_id.id,
-            company_id=self.company_id.id, direction=None if self.direction == 'any' else self.direction,
-            partner_id=self.partner_id.commercial_partner_id.id, inn=_inn(self.counterparty_inn),
-            words=words, pattern=pattern, amount_min=self.amount_min or None, amount_max=self.amount_max or None)
+            rule_id=self.id,
+            category_id=self.category_id.id,
+            analytic_account_id=self.analytic_account_id.id,
+            company_id=self.company_id.id,
+            direction=None if self.direction == 'any' else self.direction,
+            partner_id=self.partner_id.commercial_partner_id.id,
+            inn=_inn(self.counterparty_inn),
+            words=words,
+            pattern=pattern,
+            amount_min=self.amount_min or None,
+            amount_max=self.amount_max or None,
+        )
 
     def action_bank_crm_view_transactions(self):
         self.ensure_one()
@@ -199,19 +244,38 @@ class BankCrmCategorisationRule(models.Model):
         lines = Line.search([('bank_crm_category_id', '=', False), ('company_id', 'in', self.env.companies.ids)])
         categorised = 0
         for start in range(0, len(lines), 5000):
-            categorised += lines[start:start + 5000]._bank_crm_categorise()
+            categorised += lines[start : start + 5000]._bank_crm_categorise()
         return {
-            'type': 'ir.actions.client', 'tag': 'display_notification',
-            'params': {'type': 'success', 'next': {'type': 'ir.actions.act_window_close'},
-                       'message': _("%(count)s of %(total)s transactions without a category were categorised.",
-                                    count=categorised, total=len(lines))},
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {
+                'type': 'success',
+                'next': {'type': 'ir.actions.act_window_close'},
+                'message': _(
+                    "%(count)s of %(total)s transactions without a category were categorised.",
+                    count=categorised,
+                    total=len(lines),
+                ),
+            },
         }
 
 
 class _RuleMatcher:
     """One rule's conditions on plain values."""
-    __slots__ = ('rule_id', 'category_id', 'analytic_account_id', 'company_id', 'direction', 'partner_id',
-                 'inn', 'words', 'pattern', 'amount_min', 'amount_max')
+
+    __slots__ = (
+        'rule_id',
+        'category_id',
+        'analytic_account_id',
+        'company_id',
+        'direction',
+        'partner_id',
+        'inn',
+        'words',
+        'pattern',
+        'amount_min',
+        'amount_max',
+    )
 
     def __init__(self, **values):
         for name in self.__slots__:
@@ -241,20 +305,35 @@ class AccountBankStatementLine(models.Model):
     _inherit = 'account.bank.statement.line'
 
     bank_crm_category_id = fields.Many2one(
-        'bank.crm.expense.category', string="Category", index='btree_not_null', ondelete='restrict',
-        help="Set by the first categorisation rule that matches the transaction, or by hand.")
+        'bank.crm.expense.category',
+        string="Category",
+        index='btree_not_null',
+        ondelete='restrict',
+        help="Set by the first categorisation rule that matches the transaction, or by hand.",
+    )
     bank_crm_category_rule_id = fields.Many2one(
-        'bank.crm.categorisation.rule', string="Categorised By", index='btree_not_null', ondelete='set null',
-        readonly=True, copy=False)
+        'bank.crm.categorisation.rule',
+        string="Categorised By",
+        index='btree_not_null',
+        ondelete='set null',
+        readonly=True,
+        copy=False,
+    )
     bank_crm_analytic_account_id = fields.Many2one(
-        'account.analytic.account', string="Analytic Account", index='btree_not_null', ondelete='set null',
+        'account.analytic.account',
+        string="Analytic Account",
+        index='btree_not_null',
+        ondelete='set null',
         help="What the money is spent on: a deal, a project... Expenses of a deal are the outgoing "
-             "transactions on its analytic account.")
+        "transactions on its analytic account.",
+    )
     # Stored for the pivot and graph: income and expenses as two positive measures.
     bank_crm_income = fields.Monetary(
-        string="Income", compute='_compute_bank_crm_income_expense', store=True, precompute=True)
+        string="Income", compute='_compute_bank_crm_income_expense', store=True, precompute=True
+    )
     bank_crm_expense = fields.Monetary(
-        string="Expenses", compute='_compute_bank_crm_income_expense', store=True, precompute=True)
+        string="Expenses", compute='_compute_bank_crm_income_expense', store=True, precompute=True
+    )
 
     @api.depends('amount')
     def _compute_bank_crm_income_expense(self):
@@ -287,8 +366,11 @@ class AccountBankStatementLine(models.Model):
         if not lines:
             return 0
         if rules is None:
-            rules = self.env['bank.crm.categorisation.rule'].sudo().search(
-                [('company_id', 'in', lines.company_id.ids + [False])], order='sequence, id')
+            rules = (
+                self.env['bank.crm.categorisation.rule']
+                .sudo()
+                .search([('company_id', 'in', lines.company_id.ids + [False])], order='sequence, id')
+            )
         matchers = [rule._bank_crm_matcher() for rule in rules.sudo().sorted(lambda r: (r.sequence, r.id))]
         if not matchers:
             return 0
@@ -296,9 +378,15 @@ class AccountBankStatementLine(models.Model):
         for line in lines:
             partner = line.partner_id.commercial_partner_id
             purpose = line.payment_ref or ''
-            facts = (line.company_id.id, 'outbound' if line.amount < 0 else 'inbound', partner.id,
-                     {_inn(line.bank_crm_counterparty_inn), _inn(partner.vat), _inn(line.partner_id.vat)} - {None},
-                     purpose, _fold(purpose), abs(line.amount))
+            facts = (
+                line.company_id.id,
+                'outbound' if line.amount < 0 else 'inbound',
+                partner.id,
+                {_inn(line.bank_crm_counterparty_inn), _inn(partner.vat), _inn(line.partner_id.vat)} - {None},
+                purpose,
+                _fold(purpose),
+                abs(line.amount),
+            )
             matcher = next((m for m in matchers if m.matches(*facts)), None)
             if matcher:
                 by_rule.setdefault(matcher, []).append(line.id)
@@ -313,10 +401,13 @@ class AccountBankStatementLine(models.Model):
         """Server action of the transactions list: categorise the selected lines again."""
         count = self._bank_crm_categorise(force=True)
         return {
-            'type': 'ir.actions.client', 'tag': 'display_notification',
-            'params': {'type': 'info', 'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
-                       'message': _("%(count)s of %(total)s transactions matched a rule.",
-                                    count=count, total=len(self))},
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {
+                'type': 'info',
+                'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
+                'message': _("%(count)s of %(total)s transactions matched a rule.", count=count, total=len(self)),
+            },
         }
 
     def action_bank_crm_make_rule(self):

@@ -4,6 +4,7 @@ The scoring lives in bank_api.matching (plain data, tested alone); here we feed 
 Odoo's open invoices and partners in a few queries, reconcile what it is sure of with
 Odoo's own reconciliation, and keep the rest as proposals one click confirms.
 """
+
 import logging
 from decimal import Decimal
 
@@ -22,8 +23,7 @@ class BankCrmMatchProposal(models.Model):
     _description = "Proposed Match of a Bank Transaction"
     _order = 'score desc, id'
 
-    statement_line_id = fields.Many2one('account.bank.statement.line', required=True, ondelete='cascade',
-                                        index=True)
+    statement_line_id = fields.Many2one('account.bank.statement.line', required=True, ondelete='cascade', index=True)
     invoice_id = fields.Many2one('account.move', string="Invoice", required=True, ondelete='cascade')
     lead_id = fields.Many2one(related='invoice_id.bank_crm_lead_id', string="Deal")
     partner_id = fields.Many2one(related='invoice_id.partner_id', string="Customer")
@@ -46,12 +46,21 @@ class AccountBankStatementLine(models.Model):
     _inherit = 'account.bank.statement.line'
 
     bank_crm_match_state = fields.Selection(
-        selection=[('to_match', "To Match"), ('proposed', "Proposals"), ('matched', "Matched"),
-                   ('payout', "Acquiring Payout")],
-        string="Matching", readonly=True, index=True, copy=False)
+        selection=[
+            ('to_match', "To Match"),
+            ('proposed', "Proposals"),
+            ('matched', "Matched"),
+            ('payout', "Acquiring Payout"),
+        ],
+        string="Matching",
+        readonly=True,
+        index=True,
+        copy=False,
+    )
     bank_crm_proposal_ids = fields.One2many('bank.crm.match.proposal', 'statement_line_id', string="Proposals")
-    bank_crm_acquiring_fee = fields.Monetary(string="Acquiring Fee", readonly=True,
-                                             help="The fee the acquirer deducted, as its purpose states it.")
+    bank_crm_acquiring_fee = fields.Monetary(
+        string="Acquiring Fee", readonly=True, help="The fee the acquirer deducted, as its purpose states it."
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -74,8 +83,9 @@ class AccountBankStatementLine(models.Model):
             of these lines once created
         :return: the values, those of recognised payers copied with their partner
         """
-        incoming_indexes = [index for index, vals in enumerate(vals_list)
-                            if (vals.get('amount') or 0) > 0 and vals.get('journal_id')]
+        incoming_indexes = [
+            index for index, vals in enumerate(vals_list) if (vals.get('amount') or 0) > 0 and vals.get('journal_id')
+        ]
         todo = {index for index in incoming_indexes if not vals_list[index].get('partner_id')}
         if not todo:
             return vals_list
@@ -91,18 +101,27 @@ class AccountBankStatementLine(models.Model):
                 continue
             # the payers of all incoming lines, as the matching of the created lines knows them
             matchers[company.id] = self._bank_crm_matcher(
-                company, {vals_list[index].get('bank_crm_counterparty_inn') for index in of_company} - {None, False},
-                {vals_list[index].get('account_number') for index in of_company} - {None, False})
+                company,
+                {vals_list[index].get('bank_crm_counterparty_inn') for index in of_company} - {None, False},
+                {vals_list[index].get('account_number') for index in of_company} - {None, False},
+            )
             matcher = matchers[company.id][0]
             incoming = []
             for index in (index for index in of_company if index in todo):
                 vals = vals_list[index]
                 currency = journals.browse(vals['journal_id']).currency_id or company.currency_id
-                incoming.append(matching.IncomingLine(
-                    id=index, amount=self._bank_crm_decimal(vals['amount'], currency), currency=currency.name,
-                    purpose=vals.get('payment_ref') or '', payer_inn=vals.get('bank_crm_counterparty_inn') or None,
-                    payer_account=vals.get('account_number') or None, payer_name=vals.get('partner_name') or None,
-                    date=fields.Date.to_date(vals.get('date'))))
+                incoming.append(
+                    matching.IncomingLine(
+                        id=index,
+                        amount=self._bank_crm_decimal(vals['amount'], currency),
+                        currency=currency.name,
+                        purpose=vals.get('payment_ref') or '',
+                        payer_inn=vals.get('bank_crm_counterparty_inn') or None,
+                        payer_account=vals.get('account_number') or None,
+                        payer_name=vals.get('partner_name') or None,
+                        date=fields.Date.to_date(vals.get('date')),
+                    )
+                )
             for result in matcher.match(incoming):
                 if result.auto and result.partner_id:
                     vals_list[result.line_id] = dict(vals_list[result.line_id], partner_id=result.partner_id)
@@ -113,28 +132,47 @@ class AccountBankStatementLine(models.Model):
         """The matcher of `company`'s open customer invoices, knowing their customers and
         the partners of these payers' INNs and accounts: (matcher, {id: invoice}). Three
         queries whatever the numbers: the open invoices, the partners, their accounts."""
-        invoices = self.env['account.move'].search([
-            ('company_id', '=', company.id), ('move_type', '=', 'out_invoice'), ('state', '=', 'posted'),
-            ('payment_state', 'in', ('not_paid', 'partial')),
-        ])
+        invoices = self.env['account.move'].search(
+            [
+                ('company_id', '=', company.id),
+                ('move_type', '=', 'out_invoice'),
+                ('state', '=', 'posted'),
+                ('payment_state', 'in', ('not_paid', 'partial')),
+            ]
+        )
         commercial = invoices.commercial_partner_id
-        known = self.env['res.partner'].search(['|', ('id', 'in', commercial.ids), '|',
-                                                ('vat', 'in', list(payer_inns)),
-                                                ('bank_ids.acc_number', 'in', list(payer_accounts))])
+        known = self.env['res.partner'].search(
+            [
+                '|',
+                ('id', 'in', commercial.ids),
+                '|',
+                ('vat', 'in', list(payer_inns)),
+                ('bank_ids.acc_number', 'in', list(payer_accounts)),
+            ]
+        )
         accounts = {}
         for bank_account in self.env['res.partner.bank'].search([('partner_id', 'in', known.ids)]):
-            accounts.setdefault(bank_account.partner_id.commercial_partner_id.id, set()).add(
-                bank_account.acc_number)
-        partners = [matching.PartnerRef(p.id, p.vat or None, frozenset(accounts.get(p.id, ())))
-                    for p in known.commercial_partner_id]
-        open_invoices = [matching.OpenInvoice(
-            id=inv.id, number=inv.name, currency=inv.currency_id.name,
-            amount_residual=self._bank_crm_decimal(inv.amount_residual, inv.currency_id),
-            amount_total=self._bank_crm_decimal(inv.amount_total, inv.currency_id),
-            partner_id=inv.commercial_partner_id.id, partner_inn=inv.commercial_partner_id.vat or None,
-            partner_accounts=frozenset(accounts.get(inv.commercial_partner_id.id, ())),
-            due_date=inv.invoice_date_due, lead_id=inv.bank_crm_lead_id.id or None,
-            invoice_date=inv.invoice_date) for inv in invoices]
+            accounts.setdefault(bank_account.partner_id.commercial_partner_id.id, set()).add(bank_account.acc_number)
+        partners = [
+            matching.PartnerRef(p.id, p.vat or None, frozenset(accounts.get(p.id, ())))
+            for p in known.commercial_partner_id
+        ]
+        open_invoices = [
+            matching.OpenInvoice(
+                id=inv.id,
+                number=inv.name,
+                currency=inv.currency_id.name,
+                amount_residual=self._bank_crm_decimal(inv.amount_residual, inv.currency_id),
+                amount_total=self._bank_crm_decimal(inv.amount_total, inv.currency_id),
+                partner_id=inv.commercial_partner_id.id,
+                partner_inn=inv.commercial_partner_id.vat or None,
+                partner_accounts=frozenset(accounts.get(inv.commercial_partner_id.id, ())),
+                due_date=inv.invoice_date_due,
+                lead_id=inv.bank_crm_lead_id.id or None,
+                invoice_date=inv.invoice_date,
+            )
+            for inv in invoices
+        ]
         return matching.Matcher(open_invoices, partners), {inv.id: inv for inv in invoices}
 
     def _bank_crm_match(self, auto=True, matchers=None):
@@ -150,14 +188,26 @@ class AccountBankStatementLine(models.Model):
         for company in lines.company_id:
             company_lines = lines.filtered(lambda l: l.company_id == company)
             matcher, invoices_by_id = (matchers or {}).get(company.id) or self._bank_crm_matcher(
-                company, set(company_lines.mapped('bank_crm_counterparty_inn')) - {False},
-                set(company_lines.mapped('account_number')) - {False})
+                company,
+                set(company_lines.mapped('bank_crm_counterparty_inn')) - {False},
+                set(company_lines.mapped('account_number')) - {False},
+            )
             by_id = {line.id: line for line in company_lines}
-            results = matcher.match([matching.IncomingLine(
-                id=line.id, amount=self._bank_crm_decimal(line.amount, line.currency_id),
-                currency=line.currency_id.name, purpose=line.payment_ref or '',
-                payer_inn=line.bank_crm_counterparty_inn or None, payer_account=line.account_number or None,
-                payer_name=line.partner_name or None, date=line.date) for line in company_lines])
+            results = matcher.match(
+                [
+                    matching.IncomingLine(
+                        id=line.id,
+                        amount=self._bank_crm_decimal(line.amount, line.currency_id),
+                        currency=line.currency_id.name,
+                        purpose=line.payment_ref or '',
+                        payer_inn=line.bank_crm_counterparty_inn or None,
+                        payer_account=line.account_number or None,
+                        payer_name=line.partner_name or None,
+                        date=line.date,
+                    )
+                    for line in company_lines
+                ]
+            )
             self._bank_crm_apply_match_results(results, by_id, invoices_by_id, auto)
 
     @api.model
@@ -182,15 +232,22 @@ class AccountBankStatementLine(models.Model):
             elif result.kind == 'payout':
                 by_fee.setdefault(result.fee or Decimal(0), []).append(line.id)
             elif result.kind == 'invoice' and result.auto and auto and result.best:
-                to_reconcile.append((line, [(invoices_by_id[a.invoice_id], float(a.amount))
-                                            for a in result.best.allocations], result))
+                to_reconcile.append(
+                    (line, [(invoices_by_id[a.invoice_id], float(a.amount)) for a in result.best.allocations], result)
+                )
             elif result.candidates:
                 proposed_ids.append(line.id)
-                proposal_values += [{
-                    'statement_line_id': line.id, 'invoice_id': allocation.invoice_id,
-                    'amount': float(allocation.amount), 'score': candidate.score,
-                    'reasons': ", ".join(candidate.reasons),
-                } for candidate in result.candidates for allocation in candidate.allocations]
+                proposal_values += [
+                    {
+                        'statement_line_id': line.id,
+                        'invoice_id': allocation.invoice_id,
+                        'amount': float(allocation.amount),
+                        'score': candidate.score,
+                        'reasons': ", ".join(candidate.reasons),
+                    }
+                    for candidate in result.candidates
+                    for allocation in candidate.allocations
+                ]
             else:
                 to_match_ids.append(line.id)
         # payers of lines created without recognition (see `_bank_crm_recognise_payers`): Odoo
@@ -203,10 +260,16 @@ class AccountBankStatementLine(models.Model):
 
         def propose(line, allocations, result, error):
             _logger.info("Bank transaction %s not reconciled automatically: %s", line.id, error)
-            proposal_values.extend({
-                'statement_line_id': line.id, 'invoice_id': invoice.id, 'amount': amount,
-                'score': result.best.score, 'reasons': ", ".join(result.best.reasons),
-            } for invoice, amount in allocations)
+            proposal_values.extend(
+                {
+                    'statement_line_id': line.id,
+                    'invoice_id': invoice.id,
+                    'amount': amount,
+                    'score': result.best.score,
+                    'reasons': ", ".join(result.best.reasons),
+                }
+                for invoice, amount in allocations
+            )
             proposed_ids.append(line.id)
 
         # the sure matches are reconciled together (one batch of journal items and one
@@ -214,7 +277,8 @@ class AccountBankStatementLine(models.Model):
         try:
             with self.env.cr.savepoint():
                 failed = self._bank_crm_reconcile_batch(
-                    [(line, allocations) for line, allocations, _result in to_reconcile])
+                    [(line, allocations) for line, allocations, _result in to_reconcile]
+                )
         except UserError:
             failed = None
         for line, allocations, result in to_reconcile:
@@ -262,8 +326,9 @@ class AccountBankStatementLine(models.Model):
         if other or len(suspense) != 1:
             raise UserError(_("This transaction is already partly matched: undo that first."))
         company_currency = line.company_id.currency_id
-        if line.currency_id != company_currency or any(inv.currency_id != company_currency
-                                                       for inv, _amount in allocations):
+        if line.currency_id != company_currency or any(
+            inv.currency_id != company_currency for inv, _amount in allocations
+        ):
             raise UserError(_("Only transactions and invoices in the company's currency are matched here."))
         total = sum(amount for _invoice, amount in allocations)
         if company_currency.compare_amounts(total, line.amount) > 0:
@@ -271,12 +336,17 @@ class AccountBankStatementLine(models.Model):
         receivables = []
         for invoice, amount in allocations:
             receivable = invoice.line_ids.filtered(
-                lambda l: l.account_id.account_type == 'asset_receivable' and not l.reconciled)
+                lambda l: l.account_id.account_type == 'asset_receivable' and not l.reconciled
+            )
             if not receivable:
                 raise UserError(_("Invoice %(invoice)s has nothing left to pay.", invoice=invoice.name))
             receivables.append((invoice, receivable, amount))
-        return suspense, allocations[0][0].commercial_partner_id, receivables, \
-            company_currency.round(line.amount - total)
+        return (
+            suspense,
+            allocations[0][0].commercial_partner_id,
+            receivables,
+            company_currency.round(line.amount - total),
+        )
 
     @api.model
     def _bank_crm_quiet_items(self, companies):
@@ -295,7 +365,8 @@ class AccountBankStatementLine(models.Model):
         without any distribution model in these companies it is empty (Odoo would look the
         models up once per partner)."""
         models_count = self.env['account.analytic.distribution.model'].search_count(
-            [('company_id', 'in', [*companies.ids, False])], limit=1)
+            [('company_id', 'in', [*companies.ids, False])], limit=1
+        )
         return None if models_count else {'analytic_distribution': False}
 
     @api.model
@@ -315,7 +386,8 @@ class AccountBankStatementLine(models.Model):
         lines = Line.browse([line.id for line, _allocations in items])
         lines.move_id.line_ids.account_id  # read the entries of all lines at once
         invoices = self.env['account.move'].browse(
-            {invoice.id for _line, allocations in items for invoice, _amount in allocations})
+            {invoice.id for _line, allocations in items for invoice, _amount in allocations}
+        )
         invoices.line_ids.account_id
         failed, ready = {}, []
         for line, allocations in items:
@@ -335,11 +407,18 @@ class AccountBankStatementLine(models.Model):
             currency = line.company_id.currency_id
             for invoice, receivable, amount in line_receivables:
                 receivables.append(receivable)
-                values.append({
-                    'move_id': line.move_id.id, 'name': line.payment_ref or invoice.name,
-                    'account_id': receivable[0].account_id.id, 'partner_id': partner.id,
-                    'balance': -amount, 'amount_currency': -amount, 'currency_id': currency.id, **analytics,
-                })
+                values.append(
+                    {
+                        'move_id': line.move_id.id,
+                        'name': line.payment_ref or invoice.name,
+                        'account_id': receivable[0].account_id.id,
+                        'partner_id': partner.id,
+                        'balance': -amount,
+                        'amount_currency': -amount,
+                        'currency_id': currency.id,
+                        **analytics,
+                    }
+                )
             if currency.is_zero(rest):
                 to_unlink |= suspense
             else:
@@ -358,18 +437,24 @@ class AccountBankStatementLine(models.Model):
         plan_lines = new_lines.union(*receivables)  # one prefetch set for the whole plan
         # Odoo's tracking stays on for the reconciliation (the invoices' payment status is
         # taken over below, what else it changes is tracked as usual)
-        MoveLine.with_context(tracking_disable=False)._reconcile_plan([
-            (new_line | receivable).with_prefetch(plan_lines._prefetch_ids)
-            for new_line, receivable in zip(new_lines, receivables)])
+        MoveLine.with_context(tracking_disable=False)._reconcile_plan(
+            [
+                (new_line | receivable).with_prefetch(plan_lines._prefetch_ids)
+                for new_line, receivable in zip(new_lines, receivables)
+            ]
+        )
         by_lead = {}
         for line, allocations, *_rest in ready:
-            lead = next((invoice.bank_crm_lead_id for invoice, _amount in allocations if invoice.bank_crm_lead_id),
-                        self.env['crm.lead'])
+            lead = next(
+                (invoice.bank_crm_lead_id for invoice, _amount in allocations if invoice.bank_crm_lead_id),
+                self.env['crm.lead'],
+            )
             by_lead.setdefault(lead, []).append(line.id)
         # the entries' lines are final; the entries themselves must not be touched again
         for lead, line_ids in by_lead.items():
             Line.browse(line_ids).with_context(skip_account_move_synchronization=True).write(
-                {'bank_crm_match_state': 'matched', 'bank_crm_lead_id': lead.id})
+                {'bank_crm_match_state': 'matched', 'bank_crm_lead_id': lead.id}
+            )
         matched.sudo().bank_crm_proposal_ids.unlink()
         notes += self._bank_crm_payment_notes(ready)
         self.env['account.move']._bank_crm_log_batch(notes)
@@ -398,18 +483,31 @@ class AccountBankStatementLine(models.Model):
                     if tracking and key not in subtypes:
                         subtypes[key] = invoice._track_subtype(before) or None
                     subtype = subtypes.get(key) if tracking else None
-                notes.append((invoice, _(
-                    "%(amount)s received on %(date)s by bank transfer to “%(journal)s”: %(purpose)s",
-                    date=format_date(self.env, line.date), journal=line.journal_id.display_name,
-                    amount=invoice.currency_id.format(amount), purpose=line.payment_ref or "—"), tracking, subtype))
+                notes.append(
+                    (
+                        invoice,
+                        _(
+                            "%(amount)s received on %(date)s by bank transfer to “%(journal)s”: %(purpose)s",
+                            date=format_date(self.env, line.date),
+                            journal=line.journal_id.display_name,
+                            amount=invoice.currency_id.format(amount),
+                            purpose=line.payment_ref or "—",
+                        ),
+                        tracking,
+                        subtype,
+                    )
+                )
         return notes
 
     def _bank_crm_book_payout_fees(self):
         """Acquiring payouts: the fee each one's purpose states is booked as an expense next
         to it, all in one go. The bank brought the payout net of the fee: the fee's expense
         item is added and the suspense item grows to the gross amount the acquirer owed."""
-        lines = self.filtered(lambda l: l.bank_crm_acquiring_fee and not l.is_reconciled
-                              and l.company_id.bank_crm_acquiring_fee_account_id)
+        lines = self.filtered(
+            lambda l: (
+                l.bank_crm_acquiring_fee and not l.is_reconciled and l.company_id.bank_crm_acquiring_fee_account_id
+            )
+        )
         if not lines:
             return
         MoveLine = self._bank_crm_quiet_items(lines.company_id)
@@ -420,11 +518,17 @@ class AccountBankStatementLine(models.Model):
         for line in lines:
             _liquidity, suspense, _other = line._seek_for_lines()
             fee = line.bank_crm_acquiring_fee
-            values.append({
-                'move_id': line.move_id.id, 'name': _("Acquiring fee"), 'currency_id': line.currency_id.id,
-                'account_id': line.company_id.bank_crm_acquiring_fee_account_id.id,
-                'balance': fee, 'amount_currency': fee, **analytics,
-            })
+            values.append(
+                {
+                    'move_id': line.move_id.id,
+                    'name': _("Acquiring fee"),
+                    'currency_id': line.currency_id.id,
+                    'account_id': line.company_id.bank_crm_acquiring_fee_account_id.id,
+                    'balance': fee,
+                    'amount_currency': fee,
+                    **analytics,
+                }
+            )
             suspenses.append((suspense, fee))
         log_items = not self.env.context.get('tracking_disable')  # as Odoo's own notes of journal items
         tracked_fields, notes = MoveLine._bank_crm_tracked_fields(), []
@@ -432,15 +536,31 @@ class AccountBankStatementLine(models.Model):
             items = MoveLine.create(values)
             for suspense, fee in suspenses:
                 before = {'balance': suspense.balance, 'amount_currency': suspense.amount_currency}
-                suspense.with_env(MoveLine.env).write({'balance': suspense.balance - fee,
-                                                       'amount_currency': suspense.amount_currency - fee})
+                suspense.with_env(MoveLine.env).write(
+                    {'balance': suspense.balance - fee, 'amount_currency': suspense.amount_currency - fee}
+                )
                 if log_items:
-                    notes.append((suspense.move_id, _("Journal Item %s updated", suspense._get_html_link(
-                        title=f"#{suspense.id}")), suspense._mail_track(tracked_fields, before)[1], None))
-        notes += [(line.move_id, _("Acquiring payout: fee of %(fee)s recorded on %(account)s.",
-                                   fee=line.currency_id.format(line.bank_crm_acquiring_fee),
-                                   account=line.company_id.bank_crm_acquiring_fee_account_id.display_name), [], None)
-                  for line in lines]
+                    notes.append(
+                        (
+                            suspense.move_id,
+                            _("Journal Item %s updated", suspense._get_html_link(title=f"#{suspense.id}")),
+                            suspense._mail_track(tracked_fields, before)[1],
+                            None,
+                        )
+                    )
+        notes += [
+            (
+                line.move_id,
+                _(
+                    "Acquiring payout: fee of %(fee)s recorded on %(account)s.",
+                    fee=line.currency_id.format(line.bank_crm_acquiring_fee),
+                    account=line.company_id.bank_crm_acquiring_fee_account_id.display_name,
+                ),
+                [],
+                None,
+            )
+            for line in lines
+        ]
         if log_items:
             notes += items._bank_crm_item_notes('created')
         self.env['account.move']._bank_crm_log_batch(notes)
@@ -450,11 +570,14 @@ class AccountBankStatementLine(models.Model):
         self.ensure_one()
         if self.partner_id:
             return self.partner_id._get_records_action()
-        partner = self.env['res.partner'].create({
-            'name': self.partner_name or self.payment_ref, 'is_company': True,
-            'vat': self.bank_crm_counterparty_inn or False,
-            'bank_ids': [Command.create({'acc_number': self.account_number})] if self.account_number else [],
-        })
+        partner = self.env['res.partner'].create(
+            {
+                'name': self.partner_name or self.payment_ref,
+                'is_company': True,
+                'vat': self.bank_crm_counterparty_inn or False,
+                'bank_ids': [Command.create({'acc_number': self.account_number})] if self.account_number else [],
+            }
+        )
         self.partner_id = partner
         self._bank_crm_match()
         return partner._get_records_action()

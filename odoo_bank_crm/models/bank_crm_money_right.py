@@ -15,6 +15,7 @@ class BankCrmMoneyRight(models.Model):
     Directors edit rights; every other user reads only their own. A user of the
     Account groups who is neither a director nor an accountant sees exactly the bank
     and cash accounts listed here (record rules in bank_crm_rights_security.xml)."""
+
     _name = 'bank.crm.money.right'
     _description = "Employee's Rights over Money"
     _inherit = ['mail.thread']
@@ -22,53 +23,92 @@ class BankCrmMoneyRight(models.Model):
     _rec_name = 'user_id'
 
     user_id = fields.Many2one(
-        'res.users', string="Employee", required=True, ondelete='cascade', index=True, tracking=True,
-        domain="[('share', '=', False)]")
+        'res.users',
+        string="Employee",
+        required=True,
+        ondelete='cascade',
+        index=True,
+        tracking=True,
+        domain="[('share', '=', False)]",
+    )
     company_id = fields.Many2one('res.company', required=True, default=lambda self: self.env.company, index=True)
     currency_id = fields.Many2one(related='company_id.currency_id', string="Currency")
     active = fields.Boolean(default=True, tracking=True)
     journal_ids = fields.Many2many(
-        'account.journal', 'bank_crm_money_right_journal_rel', 'right_id', 'journal_id',
-        string="Accounts", domain=f"[('type', 'in', {MONEY_JOURNAL_TYPES!r}), ('company_id', '=', company_id)]",
-        help="The bank and cash accounts this employee sees, with their transactions, and may pay from.")
+        'account.journal',
+        'bank_crm_money_right_journal_rel',
+        'right_id',
+        'journal_id',
+        string="Accounts",
+        domain=f"[('type', 'in', {MONEY_JOURNAL_TYPES!r}), ('company_id', '=', company_id)]",
+        help="The bank and cash accounts this employee sees, with their transactions, and may pay from.",
+    )
 
     can_issue_invoices = fields.Boolean(string="Issue Invoices", default=True, tracking=True)
-    can_refund = fields.Boolean(string="Refunds", tracking=True,
-                                help="Refund customers' card payments and issue credit notes.")
-    can_pay = fields.Boolean(string="Outgoing Payments", tracking=True,
-                             help="Prepare payments to suppliers and contractors from the accounts above.")
+    can_refund = fields.Boolean(
+        string="Refunds", tracking=True, help="Refund customers' card payments and issue credit notes."
+    )
+    can_pay = fields.Boolean(
+        string="Outgoing Payments",
+        tracking=True,
+        help="Prepare payments to suppliers and contractors from the accounts above.",
+    )
     can_see_balances = fields.Boolean(string="See Balances", default=True, tracking=True)
-    can_download_statements = fields.Boolean(string="Download Statements", default=True, tracking=True,
-                                             help="Statements as PDF, XLSX or 1C, and exports of transactions.")
+    can_download_statements = fields.Boolean(
+        string="Download Statements",
+        default=True,
+        tracking=True,
+        help="Statements as PDF, XLSX or 1C, and exports of transactions.",
+    )
 
     max_payment_amount = fields.Monetary(
-        string="Largest Single Payment", tracking=True,
-        help="A payment above this amount waits for a director's approval. 0: every payment does.")
+        string="Largest Single Payment",
+        tracking=True,
+        help="A payment above this amount waits for a director's approval. 0: every payment does.",
+    )
     daily_limit = fields.Monetary(
-        string="Daily Limit", tracking=True,
-        help="The total this employee may pay in a day without approval. 0: every payment waits for approval.")
+        string="Daily Limit",
+        tracking=True,
+        help="The total this employee may pay in a day without approval. 0: every payment waits for approval.",
+    )
     monthly_limit = fields.Monetary(
-        string="Monthly Limit", tracking=True,
+        string="Monthly Limit",
+        tracking=True,
         help="The total this employee may pay in a calendar month without approval. "
-             "0: every payment waits for approval.")
+        "0: every payment waits for approval.",
+    )
     partner_ids = fields.Many2many(
-        'res.partner', 'bank_crm_money_right_partner_rel', 'right_id', 'partner_id', string="Counterparties",
-        help="Whom this employee may pay without approval. Leave this and the tags empty for anyone.")
+        'res.partner',
+        'bank_crm_money_right_partner_rel',
+        'right_id',
+        'partner_id',
+        string="Counterparties",
+        help="Whom this employee may pay without approval. Leave this and the tags empty for anyone.",
+    )
     partner_category_ids = fields.Many2many(
-        'res.partner.category', 'bank_crm_money_right_category_rel', 'right_id', 'category_id',
-        string="Counterparty Tags", help="Counterparties with any of these tags may be paid without approval.")
+        'res.partner.category',
+        'bank_crm_money_right_category_rel',
+        'right_id',
+        'category_id',
+        string="Counterparty Tags",
+        help="Counterparties with any of these tags may be paid without approval.",
+    )
     lock_counter = fields.Integer(
-        readonly=True, copy=False,
-        help="Bumped by every payment checked against these limits: concurrent checks serialise on it.")
+        readonly=True,
+        copy=False,
+        help="Bumped by every payment checked against these limits: concurrent checks serialise on it.",
+    )
 
     paid_today = fields.Monetary(string="Paid Today", compute='_compute_usage')
     paid_this_month = fields.Monetary(string="Paid This Month", compute='_compute_usage')
 
     _sql_constraints = [
-        ('user_company_unique', 'UNIQUE(user_id, company_id)',
-         "An employee has one set of rights per company."),
-        ('limits_positive', 'CHECK(max_payment_amount >= 0 AND daily_limit >= 0 AND monthly_limit >= 0)',
-         "Limits cannot be negative."),
+        ('user_company_unique', 'UNIQUE(user_id, company_id)', "An employee has one set of rights per company."),
+        (
+            'limits_positive',
+            'CHECK(max_payment_amount >= 0 AND daily_limit >= 0 AND monthly_limit >= 0)',
+            "Limits cannot be negative.",
+        ),
     ]
 
     @api.depends('user_id', 'company_id')
@@ -77,16 +117,24 @@ class BankCrmMoneyRight(models.Model):
         Payment = self.env['bank.crm.payment.order']
         for right in self:
             right.paid_today = Payment._bank_crm_spent(right.user_id, right.company_id, today, today)
-            right.paid_this_month = Payment._bank_crm_spent(right.user_id, right.company_id,
-                                                            today.replace(day=1), today)
+            right.paid_this_month = Payment._bank_crm_spent(
+                right.user_id, right.company_id, today.replace(day=1), today
+            )
 
     @api.constrains('journal_ids', 'company_id')
     def _check_journals(self):
         for right in self:
-            wrong = right.journal_ids.filtered(lambda j: j.type not in MONEY_JOURNAL_TYPES or j.company_id != right.company_id)
+            wrong = right.journal_ids.filtered(
+                lambda j: j.type not in MONEY_JOURNAL_TYPES or j.company_id != right.company_id
+            )
             if wrong:
-                raise ValidationError(_("Rights can only grant bank and cash accounts of %(company)s: %(accounts)s",
-                                        company=right.company_id.name, accounts=", ".join(wrong.mapped('name'))))
+                raise ValidationError(
+                    _(
+                        "Rights can only grant bank and cash accounts of %(company)s: %(accounts)s",
+                        company=right.company_id.name,
+                        accounts=", ".join(wrong.mapped('name')),
+                    )
+                )
 
     # Record rules read the rights through res.users, and their domains are cached per
     # user: keep both fresh.
@@ -119,9 +167,11 @@ class BankCrmMoneyRight(models.Model):
         """Whether `user`'s money is governed by rights: a user of the Account groups who is
         neither an Account Director nor an accountant (accountants see all of accounting)."""
         user = user or self.env.user
-        return (user.has_group('odoo_bank_crm.group_bank_crm_user')
-                and not user.has_group('odoo_bank_crm.group_bank_crm_director')
-                and not user.has_group('account.group_account_readonly'))
+        return (
+            user.has_group('odoo_bank_crm.group_bank_crm_user')
+            and not user.has_group('odoo_bank_crm.group_bank_crm_director')
+            and not user.has_group('account.group_account_readonly')
+        )
 
     @api.model
     def _bank_crm_right_of(self, user=None, company=None):
@@ -154,12 +204,16 @@ class BankCrmMoneyRight(models.Model):
         """Raise a clear AccessError unless the current user may run `operation`."""
         if not self._bank_crm_allows(operation, journals):
             if journals:
-                message = _("Your rights do not allow you to %(operation)s on %(accounts)s. "
-                            "Ask an Account Director.", operation=self._bank_crm_operation_label(operation),
-                            accounts=", ".join(journals.sudo().mapped('name')))
+                message = _(
+                    "Your rights do not allow you to %(operation)s on %(accounts)s. Ask an Account Director.",
+                    operation=self._bank_crm_operation_label(operation),
+                    accounts=", ".join(journals.sudo().mapped('name')),
+                )
             else:
-                message = _("Your rights do not allow you to %(operation)s. Ask an Account Director.",
-                            operation=self._bank_crm_operation_label(operation))
+                message = _(
+                    "Your rights do not allow you to %(operation)s. Ask an Account Director.",
+                    operation=self._bank_crm_operation_label(operation),
+                )
             raise AccessError(message)
 
     @api.model
@@ -178,8 +232,11 @@ class BankCrmMoneyRight(models.Model):
         if not self.partner_ids and not self.partner_category_ids:
             return True
         commercial = partner.commercial_partner_id
-        return bool(commercial & self.partner_ids or partner & self.partner_ids
-                    or (partner.category_id | commercial.category_id) & self.partner_category_ids)
+        return bool(
+            commercial & self.partner_ids
+            or partner & self.partner_ids
+            or (partner.category_id | commercial.category_id) & self.partner_category_ids
+        )
 
 
 class ResUsers(models.Model):
@@ -187,11 +244,18 @@ class ResUsers(models.Model):
 
     bank_crm_right_ids = fields.One2many('bank.crm.money.right', 'user_id', string="Rights over Money")
     bank_crm_restricted = fields.Boolean(
-        string="Rights over Money Apply", compute='_compute_bank_crm_rights', compute_sudo=True,
-        help="Technical: the user's bank accounts are limited to their rights (read by record rules).")
+        string="Rights over Money Apply",
+        compute='_compute_bank_crm_rights',
+        compute_sudo=True,
+        help="Technical: the user's bank accounts are limited to their rights (read by record rules).",
+    )
     bank_crm_journal_ids = fields.Many2many(
-        'account.journal', string="Accounts Granted", compute='_compute_bank_crm_rights', compute_sudo=True,
-        help="Technical: the bank and cash accounts the user's rights grant (read by record rules).")
+        'account.journal',
+        string="Accounts Granted",
+        compute='_compute_bank_crm_rights',
+        compute_sudo=True,
+        help="Technical: the bank and cash accounts the user's rights grant (read by record rules).",
+    )
 
     @api.depends_context('uid')
     def _compute_bank_crm_rights(self):
@@ -206,7 +270,8 @@ class ResUsers(models.Model):
         self.ensure_one()
         Right = self.env['bank.crm.money.right']
         right = Right.with_context(active_test=False).search(
-            [('user_id', '=', self.id), ('company_id', '=', self.env.company.id)], limit=1)
+            [('user_id', '=', self.id), ('company_id', '=', self.env.company.id)], limit=1
+        )
         return {
             'type': 'ir.actions.act_window',
             'name': _("Rights over Money"),

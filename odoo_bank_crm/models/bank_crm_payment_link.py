@@ -24,9 +24,15 @@ QR_SIZE = 240
 
 def qr_image_path(payload, size=QR_SIZE):
     """Odoo's own barcode route drawing `payload` as a QR code (a relative URL)."""
-    return '/report/barcode/?' + urlencode({
-        'barcode_type': 'QR', 'value': payload, 'width': size, 'height': size, 'quiet': 0,
-    })
+    return '/report/barcode/?' + urlencode(
+        {
+            'barcode_type': 'QR',
+            'value': payload,
+            'width': size,
+            'height': size,
+            'quiet': 0,
+        }
+    )
 
 
 class BankCrmPaymentLink(models.Model):
@@ -36,27 +42,34 @@ class BankCrmPaymentLink(models.Model):
     _check_company_auto = True
 
     invoice_id = fields.Many2one(
-        'account.move', string="Invoice", required=True, ondelete='cascade', index=True, readonly=True,
-        domain=[('move_type', '=', 'out_invoice')])
-    lead_id = fields.Many2one(
-        related='invoice_id.bank_crm_lead_id', string="Deal", store=True, index='btree_not_null')
-    partner_id = fields.Many2one(
-        related='invoice_id.partner_id', string="Customer", store=True, index=True)
+        'account.move',
+        string="Invoice",
+        required=True,
+        ondelete='cascade',
+        index=True,
+        readonly=True,
+        domain=[('move_type', '=', 'out_invoice')],
+    )
+    lead_id = fields.Many2one(related='invoice_id.bank_crm_lead_id', string="Deal", store=True, index='btree_not_null')
+    partner_id = fields.Many2one(related='invoice_id.partner_id', string="Customer", store=True, index=True)
     company_id = fields.Many2one(related='invoice_id.company_id', store=True, index=True)
     currency_id = fields.Many2one(related='invoice_id.currency_id', store=True)
-    user_id = fields.Many2one(
-        'res.users', string="Issued By", readonly=True, default=lambda self: self.env.user)
+    user_id = fields.Many2one('res.users', string="Issued By", readonly=True, default=lambda self: self.env.user)
     amount = fields.Monetary(string="Amount", readonly=True, help="What was due when the link was issued.")
     kind = fields.Selection(PAYMENT_LINK_KINDS, string="Kind", required=True, readonly=True)
     url = fields.Char(
-        string="Link", readonly=True,
+        string="Link",
+        readonly=True,
         help="What the customer receives: the invoice's pay page for a bank link, the invoice's "
-             "page in the customer portal for a portal link.")
+        "page in the customer portal for a portal link.",
+    )
     payment_url = fields.Char(
-        string="Bank Payment Page", readonly=True, help="The bank's own payment page (PaymentURL).")
+        string="Bank Payment Page", readonly=True, help="The bank's own payment page (PaymentURL)."
+    )
     transaction_id = fields.Many2one('payment.transaction', string="Transaction", readonly=True, index='btree_not_null')
     sbp_qr_payload = fields.Char(
-        string="SBP QR Code", readonly=True, help="The Faster Payments System (SBP) link the QR code encodes.")
+        string="SBP QR Code", readonly=True, help="The Faster Payments System (SBP) link the QR code encodes."
+    )
     expiry_date = fields.Datetime(string="Expires", readonly=True)
     sent_date = fields.Datetime(string="Sent", readonly=True)
     opened_date = fields.Datetime(string="Opened", readonly=True, help="When the customer first opened the pay page.")
@@ -69,7 +82,13 @@ class BankCrmPaymentLink(models.Model):
             ('paid', "Paid"),
             ('expired', "Expired"),
             ('refunded', "Refunded"),
-        ], string="Status", compute='_compute_status', store=True, index=True, default='new')
+        ],
+        string="Status",
+        compute='_compute_status',
+        store=True,
+        index=True,
+        default='new',
+    )
     note = fields.Char(string="Note", readonly=True, help="E.g. why the link has no SBP QR code.")
     sbp_qr_image_url = fields.Char(string="SBP QR Image", compute='_compute_sbp_qr_image_url')
     sms_available = fields.Boolean(compute='_compute_sms_available')
@@ -91,9 +110,16 @@ class BankCrmPaymentLink(models.Model):
     def _compute_sms_available(self):
         self.sms_available = 'sms.sms' in self.env
 
-    @api.depends('invoice_id.state', 'invoice_id.payment_state', 'invoice_id.reversal_move_ids.state',
-                 'transaction_id.state', 'transaction_id.child_transaction_ids.state',
-                 'sent_date', 'opened_date', 'expiry_date')
+    @api.depends(
+        'invoice_id.state',
+        'invoice_id.payment_state',
+        'invoice_id.reversal_move_ids.state',
+        'transaction_id.state',
+        'transaction_id.child_transaction_ids.state',
+        'sent_date',
+        'opened_date',
+        'expiry_date',
+    )
     def _compute_status(self):
         now = fields.Datetime.now()
         for link in self:
@@ -103,8 +129,11 @@ class BankCrmPaymentLink(models.Model):
                 status = 'refunded'
             elif tx.state == 'done' or invoice.payment_state in ('paid', 'in_payment'):
                 status = 'paid'
-            elif (invoice.state != 'posted' or tx.state in ('cancel', 'error')
-                  or (link.expiry_date and link.expiry_date <= now)):
+            elif (
+                invoice.state != 'posted'
+                or tx.state in ('cancel', 'error')
+                or (link.expiry_date and link.expiry_date <= now)
+            ):
                 status = 'expired'
             elif link.opened_date:
                 status = 'opened'
@@ -124,20 +153,32 @@ class BankCrmPaymentLink(models.Model):
         """Send (again) the invoice's payment link by email."""
         self.invoice_id._bank_crm_send_payment_link()
         return {
-            'type': 'ir.actions.client', 'tag': 'display_notification',
-            'params': {'type': 'success', 'message': _("The payment link was sent."), 'sticky': False,
-                       'next': {'type': 'ir.actions.act_window_close'}},
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {
+                'type': 'success',
+                'message': _("The payment link was sent."),
+                'sticky': False,
+                'next': {'type': 'ir.actions.act_window_close'},
+            },
         }
 
     def action_share_telegram(self):
         self.ensure_one()
-        return {'type': 'ir.actions.act_url', 'target': 'new', 'url': 'https://t.me/share/url?' + urlencode({
-            'url': self.url, 'text': self._share_text(with_url=False)}, quote_via=quote)}
+        return {
+            'type': 'ir.actions.act_url',
+            'target': 'new',
+            'url': 'https://t.me/share/url?'
+            + urlencode({'url': self.url, 'text': self._share_text(with_url=False)}, quote_via=quote),
+        }
 
     def action_share_whatsapp(self):
         self.ensure_one()
-        return {'type': 'ir.actions.act_url', 'target': 'new',
-                'url': 'https://wa.me/?' + urlencode({'text': self._share_text()}, quote_via=quote)}
+        return {
+            'type': 'ir.actions.act_url',
+            'target': 'new',
+            'url': 'https://wa.me/?' + urlencode({'text': self._share_text()}, quote_via=quote),
+        }
 
     def action_send_sms(self):
         """Odoo's SMS composer with the link, when the SMS app is installed (no hard dependency)."""
@@ -161,8 +202,11 @@ class BankCrmPaymentLink(models.Model):
     def action_open_invoice(self):
         self.ensure_one()
         return {
-            'type': 'ir.actions.act_window', 'res_model': 'account.move', 'res_id': self.invoice_id.id,
-            'view_mode': 'form', 'views': [(False, 'form')],
+            'type': 'ir.actions.act_window',
+            'res_model': 'account.move',
+            'res_id': self.invoice_id.id,
+            'view_mode': 'form',
+            'views': [(False, 'form')],
         }
 
     # === BUSINESS METHODS === #
@@ -171,9 +215,12 @@ class BankCrmPaymentLink(models.Model):
         """The short message of SMS and messengers: who asks for how much, and the link."""
         self.ensure_one()
         invoice = self.invoice_id.with_context(lang=self.partner_id.lang or self.env.lang)
-        text = _("%(company)s: invoice %(invoice)s for %(amount)s.",
-                 company=invoice.company_id.name, invoice=invoice.name,
-                 amount=invoice.currency_id.format(invoice.amount_residual))
+        text = _(
+            "%(company)s: invoice %(invoice)s for %(amount)s.",
+            company=invoice.company_id.name,
+            invoice=invoice.name,
+            amount=invoice.currency_id.format(invoice.amount_residual),
+        )
         return f"{text} {self.url}" if with_url else text
 
     def _is_usable(self):
@@ -182,7 +229,8 @@ class BankCrmPaymentLink(models.Model):
         if self.status in ('paid', 'refunded'):
             return True
         return self.status != 'expired' and not (
-            self.expiry_date and self.expiry_date <= fields.Datetime.now() + timedelta(minutes=1))
+            self.expiry_date and self.expiry_date <= fields.Datetime.now() + timedelta(minutes=1)
+        )
 
     def _mark_opened(self):
         """The customer opened the pay page: the first time counts."""
@@ -209,8 +257,7 @@ class BankCrmPaymentLink(models.Model):
     @api.model
     def _cron_update_expired(self):
         """Links whose time ran out become expired (the status is stored for filters)."""
-        links = self.search([('status', 'in', ('new', 'sent', 'opened')),
-                             ('expiry_date', '<=', fields.Datetime.now())])
+        links = self.search([('status', 'in', ('new', 'sent', 'opened')), ('expiry_date', '<=', fields.Datetime.now())])
         for field_name in ('status', 'paid_date'):
             self.env.add_to_compute(self._fields[field_name], links)
         links._recompute_recordset(['status', 'paid_date'])

@@ -26,6 +26,7 @@ class BankCrmPaymentOrder(models.Model):
     director approves or rejects → sent to the bank as a payment draft for signing
     (T-Bank Business, Tochka) or exported as a 1C payment order → executed or failed,
     as the bank says."""
+
     _name = 'bank.crm.payment.order'
     _description = "Outgoing Payment"
     _inherit = ['mail.thread', 'mail.activity.mixin']
@@ -45,48 +46,92 @@ class BankCrmPaymentOrder(models.Model):
             ('done', "Paid"),
             ('failed', "Failed"),
             ('canceled', "Canceled"),
-        ], default='draft', required=True, readonly=True, copy=False, tracking=True, index=True)
-    company_id = fields.Many2one('res.company', required=True, default=lambda self: self.env.company,
-                                 readonly=True, index=True)
+        ],
+        default='draft',
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index=True,
+    )
+    company_id = fields.Many2one(
+        'res.company', required=True, default=lambda self: self.env.company, readonly=True, index=True
+    )
     journal_id = fields.Many2one(
-        'account.journal', string="From Account", required=True, check_company=True, index=True, tracking=True,
-        domain=f"[('type', 'in', {MONEY_JOURNAL_TYPES!r})]")
-    journal_type = fields.Selection(related='journal_id.type', string="Account Type",
-                                    help="Bank accounts pay through the bank; the cash desk pays by hand.")
+        'account.journal',
+        string="From Account",
+        required=True,
+        check_company=True,
+        index=True,
+        tracking=True,
+        domain=f"[('type', 'in', {MONEY_JOURNAL_TYPES!r})]",
+    )
+    journal_type = fields.Selection(
+        related='journal_id.type',
+        string="Account Type",
+        help="Bank accounts pay through the bank; the cash desk pays by hand.",
+    )
     currency_id = fields.Many2one('res.currency', compute='_compute_currency_id', store=True, precompute=True)
     company_currency_id = fields.Many2one(related='company_id.currency_id', string="Company Currency")
-    partner_id = fields.Many2one('res.partner', string="Recipient", required=True, tracking=True,
-                                 check_company=True, index=True)
+    partner_id = fields.Many2one(
+        'res.partner', string="Recipient", required=True, tracking=True, check_company=True, index=True
+    )
     partner_bank_id = fields.Many2one(
-        'res.partner.bank', string="Recipient's Account", tracking=True, check_company=True,
-        compute='_compute_partner_bank_id', store=True, readonly=False, precompute=True,
-        domain="[('partner_id', 'in', [partner_id, commercial_partner_id])]")
+        'res.partner.bank',
+        string="Recipient's Account",
+        tracking=True,
+        check_company=True,
+        compute='_compute_partner_bank_id',
+        store=True,
+        readonly=False,
+        precompute=True,
+        domain="[('partner_id', 'in', [partner_id, commercial_partner_id])]",
+    )
     commercial_partner_id = fields.Many2one(related='partner_id.commercial_partner_id')
     amount = fields.Monetary(required=True, tracking=True)
     amount_company = fields.Monetary(
-        string="Amount in Company Currency", currency_field='company_currency_id', readonly=True, copy=False,
-        help="The amount the limits were checked against, at the rate of the day it was submitted.")
+        string="Amount in Company Currency",
+        currency_field='company_currency_id',
+        readonly=True,
+        copy=False,
+        help="The amount the limits were checked against, at the rate of the day it was submitted.",
+    )
     purpose = fields.Char(
-        string="Purpose of Payment", required=True, size=210, tracking=True,
-        help="As the bank will print it, with the VAT: «Оплата по счету № 15 от 01.03.2026, в т.ч. НДС 20% ...».")
-    payment_date = fields.Date(string="Payment Date", required=True, default=fields.Date.context_today,
-                               tracking=True)
+        string="Purpose of Payment",
+        required=True,
+        size=210,
+        tracking=True,
+        help="As the bank will print it, with the VAT: «Оплата по счету № 15 от 01.03.2026, в т.ч. НДС 20% ...».",
+    )
+    payment_date = fields.Date(string="Payment Date", required=True, default=fields.Date.context_today, tracking=True)
     bill_id = fields.Many2one(
-        'account.move', string="Vendor Bill", check_company=True, index='btree_not_null',
+        'account.move',
+        string="Vendor Bill",
+        check_company=True,
+        index='btree_not_null',
         domain="[('move_type', '=', 'in_invoice'), ('state', '=', 'posted'), "
-               "('payment_state', 'in', ('not_paid', 'partial'))]")
-    user_id = fields.Many2one('res.users', string="Prepared By", default=lambda self: self.env.user,
-                              readonly=True, tracking=True, index=True)
+        "('payment_state', 'in', ('not_paid', 'partial'))]",
+    )
+    user_id = fields.Many2one(
+        'res.users', string="Prepared By", default=lambda self: self.env.user, readonly=True, tracking=True, index=True
+    )
     submitted_date = fields.Date(string="Submitted On", readonly=True, copy=False)
     approval_mode = fields.Selection(
         selection=[('limits', "Within the Author's Limits"), ('director', "By an Account Director")],
-        string="Authorised", readonly=True, copy=False)
+        string="Authorised",
+        readonly=True,
+        copy=False,
+    )
     approval_reason = fields.Text(string="Why Approval Is Needed", readonly=True, copy=False)
     approved_by_id = fields.Many2one('res.users', string="Approved By", readonly=True, copy=False)
     approved_date = fields.Datetime(string="Approved On", readonly=True, copy=False)
     rejection_reason = fields.Text(string="Rejection Reason", readonly=True, copy=False)
-    bank_key = fields.Char(string="Idempotency Key", readonly=True, copy=False,
-                           help="Sent with the payment draft so that a retry never creates a second one.")
+    bank_key = fields.Char(
+        string="Idempotency Key",
+        readonly=True,
+        copy=False,
+        help="Sent with the payment draft so that a retry never creates a second one.",
+    )
     bank_document_id = fields.Char(string="Bank Document", readonly=True, copy=False, index='btree_not_null')
     bank_status = fields.Char(string="Bank Status", readonly=True, copy=False, tracking=True)
     bank_sign_url = fields.Char(string="Sign in the Bank", readonly=True, copy=False)
@@ -102,8 +147,9 @@ class BankCrmPaymentOrder(models.Model):
     @api.depends('journal_id')
     def _compute_currency_id(self):
         for payment in self:
-            payment.currency_id = payment.journal_id.currency_id or payment.company_id.currency_id \
-                or self.env.company.currency_id
+            payment.currency_id = (
+                payment.journal_id.currency_id or payment.company_id.currency_id or self.env.company.currency_id
+            )
 
     @api.depends('partner_id')
     def _compute_partner_bank_id(self):
@@ -126,8 +172,11 @@ class BankCrmPaymentOrder(models.Model):
             if bill.partner_bank_id:
                 self.partner_bank_id = bill.partner_bank_id
             reference = bill.ref or bill.name
-            self.purpose = _("Payment of invoice %(reference)s of %(date)s", reference=reference,
-                             date=fields.Date.to_string(bill.invoice_date or bill.date))
+            self.purpose = _(
+                "Payment of invoice %(reference)s of %(date)s",
+                reference=reference,
+                date=fields.Date.to_string(bill.invoice_date or bill.date),
+            )
 
     @api.constrains('journal_id')
     def _check_journal_type(self):
@@ -152,11 +201,13 @@ class BankCrmPaymentOrder(models.Model):
             # What was submitted is what gets checked, approved and paid.
             for payment in self:
                 if payment.state != 'draft':
-                    raise UserError(_("%(payment)s is no longer a draft: reset it to draft to change it.",
-                                      payment=payment.name))
+                    raise UserError(
+                        _("%(payment)s is no longer a draft: reset it to draft to change it.", payment=payment.name)
+                    )
             if 'journal_id' in vals:
                 self.env['bank.crm.money.right']._bank_crm_check(
-                    'can_pay', self.env['account.journal'].browse(vals['journal_id']))
+                    'can_pay', self.env['account.journal'].browse(vals['journal_id'])
+                )
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -177,14 +228,18 @@ class BankCrmPaymentOrder(models.Model):
         if not user or not company:
             return 0
         self.flush_model(['user_id', 'company_id', 'approval_mode', 'state', 'submitted_date', 'amount_company'])
-        self.env.cr.execute("""
+        self.env.cr.execute(
+            """
             SELECT COALESCE(SUM(amount_company), 0) FROM bank_crm_payment_order
              WHERE user_id = %s AND company_id = %s AND approval_mode = 'limits' AND state IN %s
                AND submitted_date BETWEEN %s AND %s
-        """, [user.id, company.id, SPENT_STATES, date_from, date_to])
+        """,
+            [user.id, company.id, SPENT_STATES, date_from, date_to],
+        )
         total = Decimal(self.env.cr.fetchone()[0])  # numeric column: exact
-        return to_minor_units(total.quantize(Decimal(1).scaleb(-company.currency_id.decimal_places)),
-                              company.currency_id.decimal_places)
+        return to_minor_units(
+            total.quantize(Decimal(1).scaleb(-company.currency_id.decimal_places)), company.currency_id.decimal_places
+        )
 
     @api.model
     def _bank_crm_spent(self, user, company, date_from, date_to):
@@ -204,22 +259,38 @@ class BankCrmPaymentOrder(models.Model):
         problems = []
         single = to_minor(right.max_payment_amount, currency)
         if amount > single:
-            problems.append(_("%(amount)s is above the largest single payment allowed, %(limit)s.",
-                              amount=money(amount), limit=money(single)))
+            problems.append(
+                _(
+                    "%(amount)s is above the largest single payment allowed, %(limit)s.",
+                    amount=money(amount),
+                    limit=money(single),
+                )
+            )
         today = self.submitted_date
         day_spent = self._bank_crm_spent_minor(self.user_id, self.company_id, today, today)
         daily = to_minor(right.daily_limit, currency)
         if day_spent + amount > daily:
-            problems.append(_("With %(spent)s already paid today the daily limit of %(limit)s would be exceeded.",
-                              spent=money(day_spent), limit=money(daily)))
+            problems.append(
+                _(
+                    "With %(spent)s already paid today the daily limit of %(limit)s would be exceeded.",
+                    spent=money(day_spent),
+                    limit=money(daily),
+                )
+            )
         month_spent = self._bank_crm_spent_minor(self.user_id, self.company_id, today.replace(day=1), today)
         monthly = to_minor(right.monthly_limit, currency)
         if month_spent + amount > monthly:
-            problems.append(_("With %(spent)s already paid this month the monthly limit of %(limit)s "
-                              "would be exceeded.", spent=money(month_spent), limit=money(monthly)))
+            problems.append(
+                _(
+                    "With %(spent)s already paid this month the monthly limit of %(limit)s would be exceeded.",
+                    spent=money(month_spent),
+                    limit=money(monthly),
+                )
+            )
         if not right._bank_crm_counterparty_allowed(self.partner_id):
-            problems.append(_("%(partner)s is not among the counterparties you may pay.",
-                              partner=self.partner_id.display_name))
+            problems.append(
+                _("%(partner)s is not among the counterparties you may pay.", partner=self.partner_id.display_name)
+            )
         return problems
 
     @api.model
@@ -231,8 +302,7 @@ class BankCrmPaymentOrder(models.Model):
         """Serialise every check against `right`'s limits: the row is updated, so a
         concurrent transaction checking the same limits waits for this one and then fails
         to serialise; Odoo retries it and it sees this payment."""
-        self.env.cr.execute("UPDATE bank_crm_money_right SET lock_counter = lock_counter + 1 WHERE id = %s",
-                            [right.id])
+        self.env.cr.execute("UPDATE bank_crm_money_right SET lock_counter = lock_counter + 1 WHERE id = %s", [right.id])
         right.invalidate_recordset(['lock_counter'])
 
     # === WORKFLOW === #
@@ -248,15 +318,27 @@ class BankCrmPaymentOrder(models.Model):
             payment._bank_crm_check_recipient()
             user = self.env.user
             today = fields.Date.context_today(payment)
-            payment.sudo().write({
-                'user_id': user.id,
-                'submitted_date': today,
-                'amount_company': payment.currency_id._convert(
-                    payment.amount, payment.company_id.currency_id, payment.company_id, payment.payment_date or today),
-            })
+            payment.sudo().write(
+                {
+                    'user_id': user.id,
+                    'submitted_date': today,
+                    'amount_company': payment.currency_id._convert(
+                        payment.amount,
+                        payment.company_id.currency_id,
+                        payment.company_id,
+                        payment.payment_date or today,
+                    ),
+                }
+            )
             if not Right._bank_crm_is_restricted(user):
-                payment.sudo().write({'state': 'ready', 'approval_mode': 'director',
-                                      'approved_by_id': user.id, 'approved_date': fields.Datetime.now()})
+                payment.sudo().write(
+                    {
+                        'state': 'ready',
+                        'approval_mode': 'director',
+                        'approved_by_id': user.id,
+                        'approved_date': fields.Datetime.now(),
+                    }
+                )
                 payment.message_post(body=_("Submitted by %(user)s, who needs no approval.", user=user.name))
                 continue
             right = Right._bank_crm_right_of(user, payment.company_id)
@@ -264,8 +346,9 @@ class BankCrmPaymentOrder(models.Model):
             problems = payment._bank_crm_limit_problems(right)
             if not problems:
                 payment.sudo().write({'state': 'ready', 'approval_mode': 'limits'})
-                payment.message_post(body=_("Submitted by %(user)s: within their limits, ready to be sent "
-                                            "to the bank.", user=user.name))
+                payment.message_post(
+                    body=_("Submitted by %(user)s: within their limits, ready to be sent to the bank.", user=user.name)
+                )
             else:
                 payment.sudo().write({'state': 'to_approve', 'approval_reason': "\n".join(problems)})
                 payment._bank_crm_ask_directors(problems)
@@ -274,16 +357,29 @@ class BankCrmPaymentOrder(models.Model):
     def _bank_crm_ask_directors(self, problems):
         self.ensure_one()
         directors = self.env.ref('odoo_bank_crm.group_bank_crm_director').users.filtered(
-            lambda u: u.active and not u.share and self.company_id in u.company_ids and u != self.env.ref('base.user_root'))
+            lambda u: (
+                u.active and not u.share and self.company_id in u.company_ids and u != self.env.ref('base.user_root')
+            )
+        )
         note = "\n".join(problems)
-        self.message_post(body=_("Submitted by %(user)s; it needs a director's approval: %(reasons)s",
-                                 user=self.user_id.name, reasons=" ".join(problems)))
+        self.message_post(
+            body=_(
+                "Submitted by %(user)s; it needs a director's approval: %(reasons)s",
+                user=self.user_id.name,
+                reasons=" ".join(problems),
+            )
+        )
         for director in directors[:10]:
             self.sudo().activity_schedule(
-                'odoo_bank_crm.mail_activity_bank_crm_payment_approval', user_id=director.id,
-                summary=_("Approve the payment of %(amount)s to %(partner)s", partner=self.partner_id.name,
-                          amount=self._bank_crm_format(self.amount, self.currency_id)),
-                note=note)
+                'odoo_bank_crm.mail_activity_bank_crm_payment_approval',
+                user_id=director.id,
+                summary=_(
+                    "Approve the payment of %(amount)s to %(partner)s",
+                    partner=self.partner_id.name,
+                    amount=self._bank_crm_format(self.amount, self.currency_id),
+                ),
+                note=note,
+            )
 
     def _bank_crm_check_director(self):
         if not self.env.user.has_group('odoo_bank_crm.group_bank_crm_director'):
@@ -294,12 +390,18 @@ class BankCrmPaymentOrder(models.Model):
         for payment in self:
             if payment.state != 'to_approve':
                 raise UserError(_("%(payment)s is not waiting for approval.", payment=payment.name))
-            payment.sudo().write({'state': 'approved', 'approval_mode': 'director',
-                                  'approved_by_id': self.env.user.id, 'approved_date': fields.Datetime.now()})
-            payment.activity_feedback(['odoo_bank_crm.mail_activity_bank_crm_payment_approval'],
-                                      feedback=_("Approved"))
-            payment.message_post(body=_("Approved by %(user)s.", user=self.env.user.name),
-                                 partner_ids=payment.user_id.partner_id.ids)
+            payment.sudo().write(
+                {
+                    'state': 'approved',
+                    'approval_mode': 'director',
+                    'approved_by_id': self.env.user.id,
+                    'approved_date': fields.Datetime.now(),
+                }
+            )
+            payment.activity_feedback(['odoo_bank_crm.mail_activity_bank_crm_payment_approval'], feedback=_("Approved"))
+            payment.message_post(
+                body=_("Approved by %(user)s.", user=self.env.user.name), partner_ids=payment.user_id.partner_id.ids
+            )
         return True
 
     def action_open_reject_wizard(self):
@@ -322,16 +424,21 @@ class BankCrmPaymentOrder(models.Model):
             if payment.state != 'to_approve':
                 raise UserError(_("%(payment)s is not waiting for approval.", payment=payment.name))
             payment.sudo().write({'state': 'rejected', 'rejection_reason': reason})
-            payment.activity_feedback(['odoo_bank_crm.mail_activity_bank_crm_payment_approval'],
-                                      feedback=_("Rejected: %(reason)s", reason=reason))
-            payment.message_post(body=_("Rejected by %(user)s: %(reason)s", user=self.env.user.name, reason=reason),
-                                 partner_ids=payment.user_id.partner_id.ids)
+            payment.activity_feedback(
+                ['odoo_bank_crm.mail_activity_bank_crm_payment_approval'],
+                feedback=_("Rejected: %(reason)s", reason=reason),
+            )
+            payment.message_post(
+                body=_("Rejected by %(user)s: %(reason)s", user=self.env.user.name, reason=reason),
+                partner_ids=payment.user_id.partner_id.ids,
+            )
 
     def action_cancel(self):
         for payment in self:
             if payment.state not in ('draft', 'to_approve', 'ready', 'approved'):
-                raise UserError(_("%(payment)s was already sent or exported: cancel it in the bank.",
-                                  payment=payment.name))
+                raise UserError(
+                    _("%(payment)s was already sent or exported: cancel it in the bank.", payment=payment.name)
+                )
             payment._bank_crm_check_may_pay()
             payment.activity_unlink(['odoo_bank_crm.mail_activity_bank_crm_payment_approval'])
             payment.sudo().state = 'canceled'
@@ -342,12 +449,24 @@ class BankCrmPaymentOrder(models.Model):
             if payment.state not in ('rejected', 'canceled', 'failed'):
                 raise UserError(_("Only rejected, canceled or failed payments go back to draft."))
             payment._bank_crm_check_may_pay()
-            payment.sudo().write({
-                'state': 'draft', 'approval_mode': False, 'approval_reason': False, 'approved_by_id': False,
-                'approved_date': False, 'rejection_reason': False, 'submitted_date': False, 'amount_company': 0,
-                'bank_document_id': False, 'bank_status': False, 'bank_sign_url': False, 'bank_error': False,
-                'bank_key': False, 'sent_date': False,
-            })
+            payment.sudo().write(
+                {
+                    'state': 'draft',
+                    'approval_mode': False,
+                    'approval_reason': False,
+                    'approved_by_id': False,
+                    'approved_date': False,
+                    'rejection_reason': False,
+                    'submitted_date': False,
+                    'amount_company': 0,
+                    'bank_document_id': False,
+                    'bank_status': False,
+                    'bank_sign_url': False,
+                    'bank_error': False,
+                    'bank_key': False,
+                    'sent_date': False,
+                }
+            )
         return True
 
     # === TO THE BANK === #
@@ -366,14 +485,23 @@ class BankCrmPaymentOrder(models.Model):
         if not self.commercial_partner_id.vat:
             missing.append(_("the recipient's INN"))
         if missing:
-            raise UserError(_("%(payment)s cannot go to the bank without %(missing)s.",
-                              payment=self.name, missing=", ".join(missing)))
+            raise UserError(
+                _(
+                    "%(payment)s cannot go to the bank without %(missing)s.",
+                    payment=self.name,
+                    missing=", ".join(missing),
+                )
+            )
 
     def _bank_crm_check_sendable(self):
         for payment in self:
             if payment.state not in ('ready', 'approved'):
-                raise UserError(_("%(payment)s is not ready: submit it, and have it approved when it needs to be.",
-                                  payment=payment.name))
+                raise UserError(
+                    _(
+                        "%(payment)s is not ready: submit it, and have it approved when it needs to be.",
+                        payment=payment.name,
+                    )
+                )
             payment._bank_crm_check_may_pay()
             payment._bank_crm_check_recipient()
 
@@ -393,9 +521,13 @@ class BankCrmPaymentOrder(models.Model):
         for payment in self:
             connection = payment.journal_id.sudo().bank_crm_connection_id
             if not connection:
-                raise UserError(_("%(account)s is not connected to a bank's API: export the payment as a 1C "
-                                  "payment order and load it in the internet bank.",
-                                  account=payment.journal_id.name))
+                raise UserError(
+                    _(
+                        "%(account)s is not connected to a bank's API: export the payment as a 1C "
+                        "payment order and load it in the internet bank.",
+                        account=payment.journal_id.name,
+                    )
+                )
             if not payment.bank_key:
                 payment.sudo().bank_key = str(uuid.uuid4())
             try:
@@ -406,18 +538,28 @@ class BankCrmPaymentOrder(models.Model):
                 refused.append(_("The bank did not take %(payment)s: %(error)s", payment=payment.name, error=error))
                 continue
             except ValueError as error:
-                raise UserError(_("%(payment)s cannot be sent as it is: %(error)s",
-                                  payment=payment.name, error=error)) from None
-            payment.sudo().write({'state': 'sent', 'sent_date': fields.Datetime.now(), 'bank_error': False,
-                                  **answer})
-            payment.message_post(body=_("Sent to %(bank)s as a payment to sign (document %(document)s).",
-                                        bank=connection.name, document=answer['bank_document_id']))
+                raise UserError(
+                    _("%(payment)s cannot be sent as it is: %(error)s", payment=payment.name, error=error)
+                ) from None
+            payment.sudo().write({'state': 'sent', 'sent_date': fields.Datetime.now(), 'bank_error': False, **answer})
+            payment.message_post(
+                body=_(
+                    "Sent to %(bank)s as a payment to sign (document %(document)s).",
+                    bank=connection.name,
+                    document=answer['bank_document_id'],
+                )
+            )
         if refused:
             # Returned, not raised: what happened (the error, the revoked connection) is kept.
             return {
-                'type': 'ir.actions.client', 'tag': 'display_notification',
-                'params': {'type': 'danger', 'sticky': True, 'message': "\n".join(refused),
-                           'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'}},
+                'type': 'ir.actions.client',
+                'tag': 'display_notification',
+                'params': {
+                    'type': 'danger',
+                    'sticky': True,
+                    'message': "\n".join(refused),
+                    'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
+                },
             }
         return True
 
@@ -430,24 +572,42 @@ class BankCrmPaymentOrder(models.Model):
         own_account = journal.bank_account_id.acc_number or journal.bank_crm_bank_account_ref
         if connection.provider_code == 'tbank_business':
             draft = connection._bank_call(
-                _("Sending a payment"), client.create_payment_draft,
-                from_account=own_account, recipient_name=recipient.name, recipient_inn=recipient.vat,
-                recipient_account=bank_account.acc_number, recipient_bik=bank_account.bank_id.bic,
-                recipient_bank_name=bank_account.bank_id.name or None, amount=self._bank_crm_decimal_amount(),
-                purpose=self.purpose, document_number=self._bank_crm_document_number(),
-                due_date=self.payment_date, idempotency_key=self.bank_key)
+                _("Sending a payment"),
+                client.create_payment_draft,
+                from_account=own_account,
+                recipient_name=recipient.name,
+                recipient_inn=recipient.vat,
+                recipient_account=bank_account.acc_number,
+                recipient_bik=bank_account.bank_id.bic,
+                recipient_bank_name=bank_account.bank_id.name or None,
+                amount=self._bank_crm_decimal_amount(),
+                purpose=self.purpose,
+                document_number=self._bank_crm_document_number(),
+                due_date=self.payment_date,
+                idempotency_key=self.bank_key,
+            )
             return {'bank_document_id': draft.document_id, 'bank_status': draft.status or 'IN_PROGRESS'}
         if connection.provider_code == 'tochka':
             created = connection._bank_call(
-                _("Sending a payment"), client.create_payment_for_sign,
-                account_code=own_account.split('/')[0], bank_code=journal.bank_account_id.bank_id.bic
-                or (own_account.split('/') + [''])[1],
-                counterparty_name=recipient.name, counterparty_account_number=bank_account.acc_number,
-                counterparty_bank_bic=bank_account.bank_id.bic, amount=self._bank_crm_decimal_amount(),
-                purpose=self.purpose, payment_date=self.payment_date, counterparty_inn=recipient.vat,
-                payment_number=int(self._bank_crm_document_number()), payer_inn=self.company_id.vat or None)
-            return {'bank_document_id': created.request_id, 'bank_status': 'WaitingForCreate',
-                    'bank_sign_url': created.redirect_url or False}
+                _("Sending a payment"),
+                client.create_payment_for_sign,
+                account_code=own_account.split('/')[0],
+                bank_code=journal.bank_account_id.bank_id.bic or (own_account.split('/') + [''])[1],
+                counterparty_name=recipient.name,
+                counterparty_account_number=bank_account.acc_number,
+                counterparty_bank_bic=bank_account.bank_id.bic,
+                amount=self._bank_crm_decimal_amount(),
+                purpose=self.purpose,
+                payment_date=self.payment_date,
+                counterparty_inn=recipient.vat,
+                payment_number=int(self._bank_crm_document_number()),
+                payer_inn=self.company_id.vat or None,
+            )
+            return {
+                'bank_document_id': created.request_id,
+                'bank_status': 'WaitingForCreate',
+                'bank_sign_url': created.redirect_url or False,
+            }
         raise UserError(_("Payments cannot be sent to %(bank)s yet.", bank=connection.name))
 
     def action_export_onec(self):
@@ -458,42 +618,65 @@ class BankCrmPaymentOrder(models.Model):
             journal = payment.journal_id
             company = payment.company_id
             bank_account = payment.partner_bank_id
-            documents.append(onec.OneCDocument(
-                number=payment._bank_crm_document_number(), date=payment.payment_date,
-                amount=payment._bank_crm_decimal_amount(),
-                payer=onec.OneCParty(inn=company.vat or None, name=company.name,
-                                     account=journal.bank_acc_number or None, bank_name=journal.bank_id.name or None,
-                                     bic=journal.bank_id.bic or None),
-                recipient=onec.OneCParty(inn=payment.commercial_partner_id.vat or None,
-                                         name=payment.commercial_partner_id.name,
-                                         account=bank_account.acc_number or None,
-                                         bank_name=bank_account.bank_id.name or None, bic=bank_account.bank_id.bic or None),
-                purpose=payment.purpose, payment_kind="Электронно"))
+            documents.append(
+                onec.OneCDocument(
+                    number=payment._bank_crm_document_number(),
+                    date=payment.payment_date,
+                    amount=payment._bank_crm_decimal_amount(),
+                    payer=onec.OneCParty(
+                        inn=company.vat or None,
+                        name=company.name,
+                        account=journal.bank_acc_number or None,
+                        bank_name=journal.bank_id.name or None,
+                        bic=journal.bank_id.bic or None,
+                    ),
+                    recipient=onec.OneCParty(
+                        inn=payment.commercial_partner_id.vat or None,
+                        name=payment.commercial_partner_id.name,
+                        account=bank_account.acc_number or None,
+                        bank_name=bank_account.bank_id.name or None,
+                        bic=bank_account.bank_id.bic or None,
+                    ),
+                    purpose=payment.purpose,
+                    payment_kind="Электронно",
+                )
+            )
         try:
             data = onec.write(onec.payment_orders_file(documents, sender=self.env.company.name), encoding='Windows')
         except onec.OneCFormatError as error:
             raise UserError(_("The payments cannot be written as 1C payment orders: %(error)s", error=error)) from None
         first = self[:1]
-        attachment = self.env['ir.attachment'].create({
-            'name': f"1c_to_kl_{fields.Date.context_today(self)}_{first.id}.txt",
-            'raw': data, 'mimetype': 'text/plain', 'res_model': self._name, 'res_id': first.id,
-        })
+        attachment = self.env['ir.attachment'].create(
+            {
+                'name': f"1c_to_kl_{fields.Date.context_today(self)}_{first.id}.txt",
+                'raw': data,
+                'mimetype': 'text/plain',
+                'res_model': self._name,
+                'res_id': first.id,
+            }
+        )
         for payment in self:
             payment.sudo().write({'state': 'exported', 'sent_date': fields.Datetime.now()})
-            payment.message_post(body=_("Exported as a 1C payment order, to be loaded in the internet bank."),
-                                 attachment_ids=attachment.ids if payment == first else [])
-        return {'type': 'ir.actions.act_url', 'target': 'self',
-                'url': f"/web/content/{attachment.id}?download=true"}
+            payment.message_post(
+                body=_("Exported as a 1C payment order, to be loaded in the internet bank."),
+                attachment_ids=attachment.ids if payment == first else [],
+            )
+        return {'type': 'ir.actions.act_url', 'target': 'self', 'url': f"/web/content/{attachment.id}?download=true"}
 
     def action_mark_done(self):
         """Paid outside Odoo's reach: a payment exported to 1C that the internet bank shows
         executed, or cash handed over from the cash desk."""
         for payment in self:
             by_hand = payment.state == 'exported' or (
-                payment.journal_type == 'cash' and payment.state in ('ready', 'approved'))
+                payment.journal_type == 'cash' and payment.state in ('ready', 'approved')
+            )
             if not by_hand:
-                raise UserError(_("Only cash payments and payments exported to 1C are marked paid by hand; "
-                                  "the bank tells about the others."))
+                raise UserError(
+                    _(
+                        "Only cash payments and payments exported to 1C are marked paid by hand; "
+                        "the bank tells about the others."
+                    )
+                )
             payment._bank_crm_check_may_pay()
             payment.sudo().write({'state': 'done', 'done_date': fields.Datetime.now()})
             payment.message_post(body=_("Marked paid by %(user)s.", user=self.env.user.name))
@@ -516,9 +699,10 @@ class BankCrmPaymentOrder(models.Model):
                 client = connection._client()
                 if connection.provider_code == 'tbank_business':
                     for start in range(0, len(payments), STATUS_BATCH):
-                        batch = payments[start:start + STATUS_BATCH]
-                        statuses = connection._bank_call(_("Following payments"), client.get_payment_statuses,
-                                                         batch.mapped('bank_document_id'))
+                        batch = payments[start : start + STATUS_BATCH]
+                        statuses = connection._bank_call(
+                            _("Following payments"), client.get_payment_statuses, batch.mapped('bank_document_id')
+                        )
                         by_id = {status.document_id: status for status in statuses}
                         for payment in batch:
                             status = by_id.get(payment.bank_document_id)
@@ -526,8 +710,9 @@ class BankCrmPaymentOrder(models.Model):
                                 payment._bank_crm_apply_status(status.status, status.error_message)
                 else:
                     for payment in payments:
-                        status = connection._bank_call(_("Following payments"), client.get_payment_status,
-                                                       payment.bank_document_id)
+                        status = connection._bank_call(
+                            _("Following payments"), client.get_payment_status, payment.bank_document_id
+                        )
                         reason = "; ".join(str(error) for error in status.errors or []) or None
                         payment._bank_crm_apply_status(status.status, reason)
             except (BankError, UserError) as error:
@@ -550,13 +735,21 @@ class BankCrmPaymentOrder(models.Model):
         if status in BANK_DONE:
             payment.message_post(body=_("The bank executed the payment."), partner_ids=author)
         elif status in BANK_FAILED:
-            payment.message_post(body=_("The bank did not execute the payment (%(status)s): %(reason)s",
-                                        status=status, reason=reason or status), partner_ids=author)
-            payment.activity_schedule('mail.mail_activity_data_todo', user_id=payment.user_id.id,
-                                      summary=_("The bank did not execute %(payment)s", payment=payment.name),
-                                      note=reason or status)
+            payment.message_post(
+                body=_(
+                    "The bank did not execute the payment (%(status)s): %(reason)s",
+                    status=status,
+                    reason=reason or status,
+                ),
+                partner_ids=author,
+            )
+            payment.activity_schedule(
+                'mail.mail_activity_data_todo',
+                user_id=payment.user_id.id,
+                summary=_("The bank did not execute %(payment)s", payment=payment.name),
+                note=reason or status,
+            )
 
     @api.model
     def _cron_bank_crm_follow_payments(self):
         self.search([('state', '=', 'sent'), ('bank_document_id', '!=', False)])._bank_crm_follow()
-

@@ -3,15 +3,22 @@
 Record rules hide the accounts an employee is not granted; the operations a right
 allows are checked here, on the server, whatever screen or RPC call asks for them.
 """
+
 import json
 
 from odoo import api, fields, models
 
 # The figures "see balances" covers: the account's balance in Odoo and at the bank.
-BALANCE_FIELDS = frozenset({
-    'bank_crm_balance', 'bank_crm_bank_balance', 'bank_crm_balance_difference',
-    'bank_crm_month_income', 'bank_crm_month_expense', 'current_statement_balance',
-})
+BALANCE_FIELDS = frozenset(
+    {
+        'bank_crm_balance',
+        'bank_crm_bank_balance',
+        'bank_crm_balance_difference',
+        'bank_crm_month_income',
+        'bank_crm_month_expense',
+        'current_statement_balance',
+    }
+)
 # Everything "see balances" hides: the figures and the dashboard's income and expense chart.
 HIDDEN_WITHOUT_BALANCES = BALANCE_FIELDS | {'bank_crm_dashboard_graph'}
 # The chart, for whoever may not see it.
@@ -22,8 +29,13 @@ class AccountJournal(models.Model):
     _inherit = 'account.journal'
 
     bank_crm_right_ids = fields.Many2many(
-        'bank.crm.money.right', 'bank_crm_money_right_journal_rel', 'journal_id', 'right_id',
-        string="Employees' Rights", groups='odoo_bank_crm.group_bank_crm_director')
+        'bank.crm.money.right',
+        'bank_crm_money_right_journal_rel',
+        'journal_id',
+        'right_id',
+        string="Employees' Rights",
+        groups='odoo_bank_crm.group_bank_crm_director',
+    )
     bank_crm_can_see_balances = fields.Boolean(string="May See Balances", compute='_compute_bank_crm_can_see_balances')
 
     @api.depends_context('uid', 'allowed_company_ids')
@@ -42,8 +54,11 @@ class AccountJournal(models.Model):
         result = super()._read_format(fnames, load)
         hidden = BALANCE_FIELDS.intersection(fnames)
         if HIDDEN_WITHOUT_BALANCES.intersection(fnames) and not self.env.su:
-            blind = self.browse([values['id'] for values in result]).filtered(
-                lambda journal: not journal.bank_crm_can_see_balances).ids
+            blind = (
+                self.browse([values['id'] for values in result])
+                .filtered(lambda journal: not journal.bank_crm_can_see_balances)
+                .ids
+            )
             for values in result:
                 if values['id'] in blind:
                     values.update(dict.fromkeys(hidden, 0.0))
@@ -70,7 +85,8 @@ class AccountBankStatementLine(models.Model):
         """Accounts > Balances by Currency, for whoever may see balances."""
         self.env['bank.crm.money.right']._bank_crm_check('can_see_balances')
         return self.env['ir.actions.act_window']._for_xml_id(
-            'odoo_bank_crm.account_bank_statement_line_action_balances')
+            'odoo_bank_crm.account_bank_statement_line_action_balances'
+        )
 
 
 class AccountMoveReversal(models.TransientModel):

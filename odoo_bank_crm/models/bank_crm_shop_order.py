@@ -29,10 +29,14 @@ class BankCrmShopOrder(models.Model):
     _check_company_auto = True
 
     name = fields.Char(
-        string="Shop Order", required=True, readonly=True,
-        help="The shop's own number of the order. The same number sent again gets the first answer back.")
+        string="Shop Order",
+        required=True,
+        readonly=True,
+        help="The shop's own number of the order. The same number sent again gets the first answer back.",
+    )
     company_id = fields.Many2one(
-        'res.company', string="Company", required=True, readonly=True, default=lambda self: self.env.company)
+        'res.company', string="Company", required=True, readonly=True, default=lambda self: self.env.company
+    )
     partner_id = fields.Many2one('res.partner', string="Customer", readonly=True)
     lead_id = fields.Many2one('crm.lead', string="Deal", readonly=True, index='btree_not_null')
     invoice_id = fields.Many2one('account.move', string="Invoice", readonly=True)
@@ -43,8 +47,9 @@ class BankCrmShopOrder(models.Model):
     success_url = fields.Char(string="Return URL After Payment", readonly=True)
     fail_url = fields.Char(string="Return URL After Failure", readonly=True)
     request_body = fields.Text(string="Request Received", readonly=True)
-    response_body = fields.Text(string="Answer Sent", readonly=True,
-                                help="Sent again, unchanged, when the shop repeats the order.")
+    response_body = fields.Text(
+        string="Answer Sent", readonly=True, help="Sent again, unchanged, when the shop repeats the order."
+    )
 
     _sql_constraints = [
         # Decides between two requests for the same order at once (see `_bank_crm_claim`).
@@ -88,27 +93,36 @@ class BankCrmShopOrder(models.Model):
         salesperson = team.user_id
         lead = self.env['crm.lead'].create(self._bank_crm_prepare_lead(order, partner, team, currency, total))
         # The CRM's one way to build an invoice; the shop's prices include their taxes.
-        invoice = self.env['account.move']._bank_crm_create_invoice({
-            'partner': partner,
-            'lead': lead,
-            'currency': currency,
-            'mode': 'items',
-            'lines': lines,
-            'prices_include_tax': True,
-            'invoice_origin': order.order_id,
-            'salesperson': salesperson or None,
-        })
+        invoice = self.env['account.move']._bank_crm_create_invoice(
+            {
+                'partner': partner,
+                'lead': lead,
+                'currency': currency,
+                'mode': 'items',
+                'lines': lines,
+                'prices_include_tax': True,
+                'invoice_origin': order.order_id,
+                'salesperson': salesperson or None,
+            }
+        )
         if currency.compare_amounts(invoice.amount_total, float(total)):
             # e.g. taxes rounded globally rather than per line: the customer must pay what the shop showed.
-            raise ShopOrderRefused(_(
-                "The invoice comes to %(invoice)s while the order's items add up to %(order)s; check how "
-                "%(company)s rounds taxes (Accounting settings: per line).",
-                invoice=invoice.amount_total, order=total, company=company.name), code='amount_mismatch')
+            raise ShopOrderRefused(
+                _(
+                    "The invoice comes to %(invoice)s while the order's items add up to %(order)s; check how "
+                    "%(company)s rounds taxes (Accounting settings: per line).",
+                    invoice=invoice.amount_total,
+                    order=total,
+                    company=company.name,
+                ),
+                code='amount_mismatch',
+            )
 
         # Last: the bank. Its failure is raised, and the caller rolls everything back.
         try:
             transaction, payment_url = invoice._bank_crm_tbank_payment_link(
-                provider=provider, success_url=order.success_url, fail_url=order.fail_url)
+                provider=provider, success_url=order.success_url, fail_url=order.fail_url
+            )
         except ValidationError as error:
             raise ShopOrderRefused(str(error), code='refused') from None
         except UserError as error:
@@ -124,19 +138,21 @@ class BankCrmShopOrder(models.Model):
             'payment_url': payment_url,
         }
         response_body = json.dumps(answer, ensure_ascii=False)
-        shop_order.write({
-            'partner_id': partner.id,
-            'lead_id': lead.id,
-            'invoice_id': invoice.id,
-            'transaction_id': transaction.id,
-            'currency_id': currency.id,
-            'amount_total': invoice.amount_total,
-            'payment_url': payment_url,
-            'success_url': order.success_url,
-            'fail_url': order.fail_url,
-            'request_body': order.model_dump_json(indent=2),
-            'response_body': response_body,
-        })
+        shop_order.write(
+            {
+                'partner_id': partner.id,
+                'lead_id': lead.id,
+                'invoice_id': invoice.id,
+                'transaction_id': transaction.id,
+                'currency_id': currency.id,
+                'amount_total': invoice.amount_total,
+                'payment_url': payment_url,
+                'success_url': order.success_url,
+                'fail_url': order.fail_url,
+                'request_body': order.model_dump_json(indent=2),
+                'response_body': response_body,
+            }
+        )
         return response_body, True
 
     @api.model
@@ -157,14 +173,20 @@ class BankCrmShopOrder(models.Model):
         :return: the new record (as superuser), or an empty recordset if the number was
             already taken by a transaction this one can see
         """
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             INSERT INTO bank_crm_shop_order (name, company_id, create_uid, create_date, write_uid, write_date)
             VALUES (%(name)s, %(company)s, %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC')
             ON CONFLICT (company_id, name) DO NOTHING
             RETURNING id
-            """, name=shop_order_id, company=self.env.company.id, uid=self.env.uid,
-        ), log_exceptions=False)  # a lost race is retried by Odoo, not an error to log
+            """,
+                name=shop_order_id,
+                company=self.env.company.id,
+                uid=self.env.uid,
+            ),
+            log_exceptions=False,
+        )  # a lost race is retried by Odoo, not an error to log
         row = self.env.cr.fetchone()
         return self.sudo().browse(row[0] if row else ())
 
@@ -176,28 +198,46 @@ class BankCrmShopOrder(models.Model):
         invoice is in and the bank must accept."""
         code = (order.currency or const.SUPPORTED_CURRENCIES[0]).upper()
         if code not in const.SUPPORTED_CURRENCIES:
-            raise ShopOrderRefused(_(
-                "T-Bank acquiring takes payments in %(supported)s only, not in %(currency)s.",
-                supported=", ".join(const.SUPPORTED_CURRENCIES), currency=code), code='currency_not_supported')
+            raise ShopOrderRefused(
+                _(
+                    "T-Bank acquiring takes payments in %(supported)s only, not in %(currency)s.",
+                    supported=", ".join(const.SUPPORTED_CURRENCIES),
+                    currency=code,
+                ),
+                code='currency_not_supported',
+            )
         currency = self.env['res.currency'].search([('name', '=', code)], limit=1)
         if not currency:
-            raise ShopOrderRefused(_(
-                "The currency %(currency)s is not active: activate it in the accounting settings.",
-                currency=code), code='currency_not_supported')
+            raise ShopOrderRefused(
+                _("The currency %(currency)s is not active: activate it in the accounting settings.", currency=code),
+                code='currency_not_supported',
+            )
         return currency
 
     @api.model
     def _bank_crm_shop_provider(self):
         """The company's T-Bank provider. Read as superuser: the integration user does not
         need the right to see payment providers, only the link they produce."""
-        provider = self.env['payment.provider'].sudo().search([
-            ('code', '=', 'tbank'), ('state', 'in', ('enabled', 'test')),
-            *self.env['payment.provider']._check_company_domain(self.env.company),
-        ], limit=1)
+        provider = (
+            self.env['payment.provider']
+            .sudo()
+            .search(
+                [
+                    ('code', '=', 'tbank'),
+                    ('state', 'in', ('enabled', 'test')),
+                    *self.env['payment.provider']._check_company_domain(self.env.company),
+                ],
+                limit=1,
+            )
+        )
         if not provider:
-            raise ShopOrderRefused(_(
-                "T-Bank acquiring is not set up for %(company)s: enable the T-Bank payment provider first.",
-                company=self.env.company.name), code='acquiring_not_configured')
+            raise ShopOrderRefused(
+                _(
+                    "T-Bank acquiring is not set up for %(company)s: enable the T-Bank payment provider first.",
+                    company=self.env.company.name,
+                ),
+                code='acquiring_not_configured',
+            )
         return provider
 
     @api.model
@@ -208,19 +248,24 @@ class BankCrmShopOrder(models.Model):
         company = self.env.company
         Product = self.env['product.product']
         if item.code:
-            product = Product.search([('default_code', '=', item.code), *Product._check_company_domain(company)],
-                                     limit=2)
+            product = Product.search(
+                [('default_code', '=', item.code), *Product._check_company_domain(company)], limit=2
+            )
             if not product:
                 raise ShopOrderRefused(_("No product has the code %(code)s.", code=item.code), code='unknown_product')
             if len(product) > 1:
-                raise ShopOrderRefused(_("Several products have the code %(code)s.", code=item.code),
-                                       code='ambiguous_product')
+                raise ShopOrderRefused(
+                    _("Several products have the code %(code)s.", code=item.code), code='ambiguous_product'
+                )
         else:
             product = company.bank_crm_shop_product_id or self.env.ref(
-                'odoo_bank_crm.product_product_shop_item', raise_if_not_found=False)
+                'odoo_bank_crm.product_product_shop_item', raise_if_not_found=False
+            )
             if not product:
-                raise ShopOrderRefused(_("Items without a product code need the shop item product: "
-                                         "choose one in the settings."), code='unknown_product')
+                raise ShopOrderRefused(
+                    _("Items without a product code need the shop item product: choose one in the settings."),
+                    code='unknown_product',
+                )
         return {
             'product': product,
             'name': item.name or None,
@@ -237,17 +282,27 @@ class BankCrmShopOrder(models.Model):
         if rate is None:
             return Tax
         company_domain = Tax._check_company_domain(self.env.company)
-        taxes = Tax.search([
-            *company_domain, ('type_tax_use', '=', 'sale'), ('amount_type', '=', 'percent'), ('amount', '=', rate),
-        ])
+        taxes = Tax.search(
+            [
+                *company_domain,
+                ('type_tax_use', '=', 'sale'),
+                ('amount_type', '=', 'percent'),
+                ('amount', '=', rate),
+            ]
+        )
         # A part of a group of taxes, or a tax that changes the base of others, is not "VAT at this rate".
         taxes -= Tax.search([*company_domain, ('amount_type', '=', 'group')]).children_tax_ids
         taxes = taxes.filtered(lambda t: not t.include_base_amount)
         tax = taxes.filtered('price_include')[:1] or taxes[:1]
         if not tax:
-            raise ShopOrderRefused(_(
-                "%(company)s has no sale tax of %(rate)s%%: create it to sell items with this VAT rate.",
-                company=self.env.company.name, rate=rate), code='tax_not_found')
+            raise ShopOrderRefused(
+                _(
+                    "%(company)s has no sale tax of %(rate)s%%: create it to sell items with this VAT rate.",
+                    company=self.env.company.name,
+                    rate=rate,
+                ),
+                code='tax_not_found',
+            )
         return tax
 
     @api.model
@@ -259,7 +314,8 @@ class BankCrmShopOrder(models.Model):
             'partner_id': partner.id,
             # The deal counts in the company's currency.
             'expected_revenue': currency._convert(
-                float(total), company.currency_id, company, fields.Date.context_today(self)),
+                float(total), company.currency_id, company, fields.Date.context_today(self)
+            ),
             'team_id': team.id or False,
             'user_id': team.user_id.id or False,
             'company_id': company.id,
@@ -293,14 +349,16 @@ class BankCrmShopOrder(models.Model):
             partner = self._bank_crm_partner_by_phone(customer.phone)
         if partner:
             return partner
-        return Partner.create({
-            'name': customer.name,
-            'email': customer.email or False,
-            'phone': customer.phone or False,
-            'vat': customer.inn or False,
-            'is_company': customer.is_company,
-            'country_id': self.env.ref('base.ru').id if customer.inn else False,
-        })
+        return Partner.create(
+            {
+                'name': customer.name,
+                'email': customer.email or False,
+                'phone': customer.phone or False,
+                'vat': customer.inn or False,
+                'is_company': customer.is_company,
+                'country_id': self.env.ref('base.ru').id if customer.inn else False,
+            }
+        )
 
     @api.model
     def _bank_crm_partner_by_phone(self, phone):
@@ -310,12 +368,19 @@ class BankCrmShopOrder(models.Model):
         if len(digits) < 5:
             return self.env['res.partner']
         self.env['res.partner'].flush_model(['phone', 'mobile'])
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT id FROM res_partner
              WHERE active AND (right(regexp_replace(phone, '\\D', '', 'g'), %(n)s) = %(key)s
                                OR right(regexp_replace(mobile, '\\D', '', 'g'), %(n)s) = %(key)s)
-            """, n=PHONE_MATCH_DIGITS, key=digits[-PHONE_MATCH_DIGITS:]))
+            """,
+                n=PHONE_MATCH_DIGITS,
+                key=digits[-PHONE_MATCH_DIGITS:],
+            )
+        )
         ids = [row[0] for row in self.env.cr.fetchall()]
         # Searched again through the ORM, so the user's record rules apply.
-        return self.env['res.partner'].search([('id', 'in', ids)], order='id', limit=1) if ids else self.env['res.partner']
+        return (
+            self.env['res.partner'].search([('id', 'in', ids)], order='id', limit=1) if ids else self.env['res.partner']
+        )

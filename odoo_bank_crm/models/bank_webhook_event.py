@@ -16,8 +16,7 @@ _logger = logging.getLogger(__name__)
 
 # Concurrent notifications of one payment serialise on its row; PostgreSQL then asks
 # the later ones to retry (REPEATABLE READ), which we do here, like Odoo's own `retrying`.
-RETRYABLE_PGCODES = (errorcodes.SERIALIZATION_FAILURE, errorcodes.DEADLOCK_DETECTED,
-                     errorcodes.LOCK_NOT_AVAILABLE)
+RETRYABLE_PGCODES = (errorcodes.SERIALIZATION_FAILURE, errorcodes.DEADLOCK_DETECTED, errorcodes.LOCK_NOT_AVAILABLE)
 MAX_ATTEMPTS = 6
 
 
@@ -25,26 +24,28 @@ class BankWebhookEvent(models.Model):
     """Every notification a bank sent, stored raw before it is processed, with what
     became of it. Redeliveries are stored too and recognised by their key, so a
     notification is applied once however often it arrives."""
+
     _name = 'bank.webhook.event'
     _description = "Bank Notification"
     _order = 'id desc'
     _rec_name = 'order_id'
 
-    provider_code = fields.Selection(
-        selection=[('tbank', "T-Bank")], string="Bank", required=True, readonly=True)
+    provider_code = fields.Selection(selection=[('tbank', "T-Bank")], string="Bank", required=True, readonly=True)
     received_at = fields.Datetime(string="Received", required=True, readonly=True, default=fields.Datetime.now)
     remote_addr = fields.Char(string="Sender Address", readonly=True)
-    raw_body = fields.Text(string="Raw Notification", readonly=True,
-                           help="The body exactly as the bank sent it (its token included: it is a "
-                                "signature, not a secret).")
+    raw_body = fields.Text(
+        string="Raw Notification",
+        readonly=True,
+        help="The body exactly as the bank sent it (its token included: it is a signature, not a secret).",
+    )
     order_id = fields.Char(string="Order", readonly=True, index=True)
     bank_payment_id = fields.Char(string="Bank Payment", readonly=True)
     bank_status = fields.Char(string="Bank Status", readonly=True)
     amount_minor = fields.Integer(string="Amount (minor units)", readonly=True)
-    dedupe_key = fields.Char(string="Key", readonly=True, index=True,
-                             help="Same bank, payment, status and amount: the same notification.")
-    processed_key = fields.Char(readonly=True, copy=False,
-                                help="Set on the one event that applied a notification.")
+    dedupe_key = fields.Char(
+        string="Key", readonly=True, index=True, help="Same bank, payment, status and amount: the same notification."
+    )
+    processed_key = fields.Char(readonly=True, copy=False, help="Set on the one event that applied a notification.")
     state = fields.Selection(
         selection=[
             ('received', "Received"),
@@ -53,10 +54,17 @@ class BankWebhookEvent(models.Model):
             ('waiting', "Waiting for Order"),
             ('rejected', "Rejected"),
             ('failed', "Failed"),
-        ], string="Status", required=True, default='received', readonly=True, index=True)
+        ],
+        string="Status",
+        required=True,
+        default='received',
+        readonly=True,
+        index=True,
+    )
     result = fields.Text(string="Result", readonly=True)
-    transaction_id = fields.Many2one('payment.transaction', string="Transaction", readonly=True,
-                                     index='btree_not_null', ondelete='set null')
+    transaction_id = fields.Many2one(
+        'payment.transaction', string="Transaction", readonly=True, index='btree_not_null', ondelete='set null'
+    )
     company_id = fields.Many2one(related='transaction_id.company_id', store=True)
 
     _sql_constraints = [
@@ -73,13 +81,16 @@ class BankWebhookEvent(models.Model):
         of what arrived (no defaults beyond these, no computed values yet)."""
         raw_body = raw_body.decode('utf-8', errors='replace') if isinstance(raw_body, bytes) else raw_body
         with self.env.registry.cursor() as cr:
-            cr.execute("""
+            cr.execute(
+                """
                 INSERT INTO bank_webhook_event (provider_code, raw_body, remote_addr, state, received_at,
                                                 create_uid, create_date, write_uid, write_date)
                 VALUES (%(code)s, %(body)s, %(addr)s, 'received', now() AT TIME ZONE 'UTC',
                         %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC')
                 RETURNING id
-            """, {'code': provider_code, 'body': raw_body, 'addr': remote_addr, 'uid': self.env.uid})
+            """,
+                {'code': provider_code, 'body': raw_body, 'addr': remote_addr, 'uid': self.env.uid},
+            )
             event_id = cr.fetchone()[0]
         return self.browse(event_id)
 
@@ -117,7 +128,7 @@ class BankWebhookEvent(models.Model):
                     _logger.warning("Bank notification %s: database error %s", self.id, error.pgcode)
                     return self._finish('failed', _("Database busy, the bank will send it again."), status=503)
                 time.sleep(random.uniform(0.01, 0.05 * attempt))
-            except Exception:  # noqa: BLE001 - answer the bank, keep the event for a retry
+            except Exception:
                 _logger.exception("Bank notification %s could not be processed", self.id)
                 return self._finish('failed', _("Unexpected error; see the server log."), status=500)
         return self._finish('failed', _("Gave up after concurrent updates."), status=503)
@@ -126,8 +137,10 @@ class BankWebhookEvent(models.Model):
         """Record the outcome in a transaction of its own and give the HTTP answer."""
         body = body or ('OK' if status == 200 else 'Error')
         with self.env.registry.cursor() as cr:
-            cr.execute("UPDATE bank_webhook_event SET state = %s, result = %s, write_date = now() WHERE id = %s",
-                       [state, result, self.id])
+            cr.execute(
+                "UPDATE bank_webhook_event SET state = %s, result = %s, write_date = now() WHERE id = %s",
+                [state, result, self.id],
+            )
         self.invalidate_recordset(['state', 'result'])
         return status, body
 
@@ -139,8 +152,12 @@ class BankWebhookEvent(models.Model):
         except ValueError:
             payload = None
         if not isinstance(payload, dict) or not payload.get('TerminalKey') or not payload.get('Status'):
-            self.write({'state': 'rejected', 'result': _("Malformed notification: a JSON object with "
-                                                         "TerminalKey and Status was expected.")})
+            self.write(
+                {
+                    'state': 'rejected',
+                    'result': _("Malformed notification: a JSON object with TerminalKey and Status was expected."),
+                }
+            )
             return 400, 'Bad Request'
         values = {
             'order_id': str(payload.get('OrderId') or '')[:64],
@@ -148,43 +165,62 @@ class BankWebhookEvent(models.Model):
             'bank_status': str(payload['Status'])[:32],
             'amount_minor': payload.get('Amount') if isinstance(payload.get('Amount'), int) else 0,
         }
-        provider = self.env['payment.provider'].search_fetch([
-            ('code', '=', 'tbank'), ('tbank_terminal_key', '=', payload['TerminalKey']),
-            ('state', '!=', 'disabled')], ['tbank_password'], limit=1)
+        provider = self.env['payment.provider'].search_fetch(
+            [('code', '=', 'tbank'), ('tbank_terminal_key', '=', payload['TerminalKey']), ('state', '!=', 'disabled')],
+            ['tbank_password'],
+            limit=1,
+        )
         if not provider or not verify_token(payload, provider.tbank_password or ''):
             _logger.warning("T-Bank notification %s rejected: bad terminal or token", self.id)
-            self.write(dict(values, state='rejected', result=_("Forged or unknown signature: the token does not "
-                                                               "match any enabled T-Bank terminal.")))
+            self.write(
+                dict(
+                    values,
+                    state='rejected',
+                    result=_("Forged or unknown signature: the token does not match any enabled T-Bank terminal."),
+                )
+            )
             return 403, 'Forbidden'
         values['dedupe_key'] = dedupe_key = self._tbank_key(payload)
         Transaction = self.env['payment.transaction']
         try:
             tx = Transaction._get_tx_from_notification_data('tbank', payload)
         except ValidationError as error:
-            if Transaction.search_count([('reference', '=', payload.get('OrderId')),
-                                         ('provider_code', '=', 'tbank')]):
+            if Transaction.search_count([('reference', '=', payload.get('OrderId')), ('provider_code', '=', 'tbank')]):
                 self.write(dict(values, state='rejected', result=str(error)))
             else:
-                self.write(dict(values, state='waiting', result=_(
-                    "No order %(order)s yet: processed when it exists.", order=payload.get('OrderId'))))
+                self.write(
+                    dict(
+                        values,
+                        state='waiting',
+                        result=_("No order %(order)s yet: processed when it exists.", order=payload.get('OrderId')),
+                    )
+                )
             return 200, 'OK'
         # Claim the notification unless an earlier delivery applied it: a concurrent
         # delivery of the same one waits here on the unique key until this transaction
         # ends, then fails on it (→ duplicate, answered OK).
-        self.env.cr.execute("""
+        self.env.cr.execute(
+            """
             UPDATE bank_webhook_event SET processed_key = %(key)s
              WHERE id = %(id)s
                AND NOT EXISTS (SELECT 1 FROM bank_webhook_event WHERE processed_key = %(key)s)
-        """, {'key': dedupe_key, 'id': self.id}, log_exceptions=False)
+        """,
+            {'key': dedupe_key, 'id': self.id},
+            log_exceptions=False,
+        )
         if not self.env.cr.rowcount:
-            self.write(dict(values, state='duplicate', transaction_id=tx.id,
-                            result=_("Already applied by an earlier delivery.")))
+            self.write(
+                dict(
+                    values, state='duplicate', transaction_id=tx.id, result=_("Already applied by an earlier delivery.")
+                )
+            )
             return 200, 'OK'
         # Concurrent notifications of one payment (other statuses) serialise on its row. What
         # was read of it above is of this transaction's snapshot, which the lock confirms
         # (a row changed since would fail here and be retried): nothing to read again.
-        self.env.cr.execute("SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE", [tx.id],
-                            log_exceptions=False)
+        self.env.cr.execute(
+            "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE", [tx.id], log_exceptions=False
+        )
         try:
             with self.env.cr.savepoint():
                 # The bank is answered once the transaction's new state is committed; the
@@ -193,12 +229,17 @@ class BankWebhookEvent(models.Model):
                 # triggered now.
                 tx.with_context(bank_crm_defer_post_process=True)._handle_notification_data('tbank', payload)
         except ValidationError as error:
-            self.write(dict(values, state='rejected', processed_key=False, transaction_id=tx.id,
-                            result=str(error)))
+            self.write(dict(values, state='rejected', processed_key=False, transaction_id=tx.id, result=str(error)))
             tx._log_message_on_linked_documents(_("A T-Bank notification was refused: %(error)s", error=error))
             return 200, 'OK'
-        self.write(dict(values, state='processed', transaction_id=tx.id,
-                        result=_("Applied: the transaction is %(state)s.", state=tx.state)))
+        self.write(
+            dict(
+                values,
+                state='processed',
+                transaction_id=tx.id,
+                result=_("Applied: the transaction is %(state)s.", state=tx.state),
+            )
+        )
         return 200, 'OK'
 
     @api.model
@@ -217,9 +258,14 @@ class BankWebhookEvent(models.Model):
 
     @api.model
     def _cron_process_waiting(self, limit=500):
-        events = self.search([('state', 'in', ('waiting', 'failed', 'received')),
-                              ('received_at', '>=', fields.Datetime.subtract(fields.Datetime.now(), days=30))],
-                             limit=limit, order='id')
+        events = self.search(
+            [
+                ('state', 'in', ('waiting', 'failed', 'received')),
+                ('received_at', '>=', fields.Datetime.subtract(fields.Datetime.now(), days=30)),
+            ],
+            limit=limit,
+            order='id',
+        )
         for event in events:
             event._process()
 

@@ -8,17 +8,25 @@ class CrmLead(models.Model):
     _inherit = 'crm.lead'
 
     bank_crm_invoice_ids = fields.One2many(
-        'account.move', 'bank_crm_lead_id', string="Invoices",
-        domain=[('move_type', 'in', ('out_invoice', 'out_refund'))])
-    bank_crm_invoice_count = fields.Integer(
-        string="Invoice Count", compute='_compute_bank_crm_invoice_count')
+        'account.move',
+        'bank_crm_lead_id',
+        string="Invoices",
+        domain=[('move_type', 'in', ('out_invoice', 'out_refund'))],
+    )
+    bank_crm_invoice_count = fields.Integer(string="Invoice Count", compute='_compute_bank_crm_invoice_count')
     bank_crm_amount_invoiced = fields.Monetary(
-        string="Invoiced", currency_field='company_currency', compute='_compute_bank_crm_payment', store=True,
-        help="Posted customer invoices of the deal, less its credit notes, in the company's currency.")
+        string="Invoiced",
+        currency_field='company_currency',
+        compute='_compute_bank_crm_payment',
+        store=True,
+        help="Posted customer invoices of the deal, less its credit notes, in the company's currency.",
+    )
     bank_crm_amount_paid = fields.Monetary(
-        string="Paid", currency_field='company_currency', compute='_compute_bank_crm_payment', store=True)
+        string="Paid", currency_field='company_currency', compute='_compute_bank_crm_payment', store=True
+    )
     bank_crm_amount_due = fields.Monetary(
-        string="Due", currency_field='company_currency', compute='_compute_bank_crm_payment', store=True)
+        string="Due", currency_field='company_currency', compute='_compute_bank_crm_payment', store=True
+    )
     bank_crm_payment_state = fields.Selection(
         selection=[
             ('not_invoiced', "Not Invoiced"),
@@ -27,11 +35,17 @@ class CrmLead(models.Model):
             ('paid', "Paid"),
             ('refunded', "Refunded"),
             ('overdue', "Overdue"),
-        ], string="Payment", compute='_compute_bank_crm_payment', store=True, index=True,
-        default='not_invoiced', tracking=True)
+        ],
+        string="Payment",
+        compute='_compute_bank_crm_payment',
+        store=True,
+        index=True,
+        default='not_invoiced',
+        tracking=True,
+    )
     bank_crm_paid_date = fields.Date(
-        string="Paid On", readonly=True, copy=False, tracking=True,
-        help="When the deal's invoices were paid in full.")
+        string="Paid On", readonly=True, copy=False, tracking=True, help="When the deal's invoices were paid in full."
+    )
 
     @api.depends('bank_crm_invoice_ids')
     def _compute_bank_crm_invoice_count(self):
@@ -39,14 +53,20 @@ class CrmLead(models.Model):
             lead.id: count
             for lead, count in self.env['account.move']._read_group(
                 [('bank_crm_lead_id', 'in', self.ids), ('move_type', 'in', ('out_invoice', 'out_refund'))],
-                ['bank_crm_lead_id'], ['__count'])
+                ['bank_crm_lead_id'],
+                ['__count'],
+            )
         }
         for lead in self:
             lead.bank_crm_invoice_count = counts.get(lead.id, 0)
 
-    @api.depends('bank_crm_invoice_ids.state', 'bank_crm_invoice_ids.amount_total_signed',
-                 'bank_crm_invoice_ids.amount_residual_signed', 'bank_crm_invoice_ids.payment_state',
-                 'bank_crm_invoice_ids.invoice_date_due')
+    @api.depends(
+        'bank_crm_invoice_ids.state',
+        'bank_crm_invoice_ids.amount_total_signed',
+        'bank_crm_invoice_ids.amount_residual_signed',
+        'bank_crm_invoice_ids.payment_state',
+        'bank_crm_invoice_ids.invoice_date_due',
+    )
     def _compute_bank_crm_payment(self):
         today = fields.Date.context_today(self)
         for lead in self:
@@ -62,12 +82,14 @@ class CrmLead(models.Model):
             if not customer_invoices:
                 state = 'not_invoiced'
             elif float_is_zero(invoiced, precision_rounding=rounding) or all(
-                    m.payment_state == 'reversed' for m in customer_invoices):
+                m.payment_state == 'reversed' for m in customer_invoices
+            ):
                 state = 'refunded'
             elif float_is_zero(due, precision_rounding=rounding) or due < 0:
                 state = 'paid'
-            elif any(m.invoice_date_due and m.invoice_date_due < today and m.amount_residual
-                     for m in customer_invoices):
+            elif any(
+                m.invoice_date_due and m.invoice_date_due < today and m.amount_residual for m in customer_invoices
+            ):
                 state = 'overdue'
             elif float_is_zero(paid, precision_rounding=rounding):
                 state = 'unpaid'
@@ -138,27 +160,48 @@ class CrmLead(models.Model):
             for invoice, amount in by_lead[lead.id]:
                 amount_text = invoice.currency_id.format(amount)
                 texts.append(
-                    _("Payment of %(amount)s received for invoice %(invoice)s: the deal is paid in full.",
-                      amount=amount_text, invoice=invoice.name) if fully_paid else
-                    _("Payment of %(amount)s received for invoice %(invoice)s; %(due)s still due.",
-                      amount=amount_text, invoice=invoice.name,
-                      due=lead.company_currency.format(lead.bank_crm_amount_due)))
+                    _(
+                        "Payment of %(amount)s received for invoice %(invoice)s: the deal is paid in full.",
+                        amount=amount_text,
+                        invoice=invoice.name,
+                    )
+                    if fully_paid
+                    else _(
+                        "Payment of %(amount)s received for invoice %(invoice)s; %(due)s still due.",
+                        amount=amount_text,
+                        invoice=invoice.name,
+                        due=lead.company_currency.format(lead.bank_crm_amount_due),
+                    )
+                )
             body = Markup('<br/>').join(texts)
             notes[lead.id] = body
             invoices = [invoice for invoice, _amount in by_lead[lead.id]]
-            summary = _("Payment received: %(amount)s", amount=", ".join(
-                invoice.currency_id.format(amount) for invoice, amount in by_lead[lead.id]))
+            summary = _(
+                "Payment received: %(amount)s",
+                amount=", ".join(invoice.currency_id.format(amount) for invoice, amount in by_lead[lead.id]),
+            )
             for user in lead._bank_crm_payment_recipients():
-                activities.append({
-                    'activity_type_id': activity_type.id, 'summary': summary, 'note': body, 'automated': True,
-                    'date_deadline': today, 'res_model_id': model_id, 'res_id': lead.id, 'user_id': user.id,
-                })
-                user._bus_send('simple_notification', {
-                    'type': 'success',
-                    'title': summary,
-                    'message': f"{lead.name}: {', '.join(invoice.name for invoice in invoices)}",
-                    'sticky': False,
-                })
+                activities.append(
+                    {
+                        'activity_type_id': activity_type.id,
+                        'summary': summary,
+                        'note': body,
+                        'automated': True,
+                        'date_deadline': today,
+                        'res_model_id': model_id,
+                        'res_id': lead.id,
+                        'user_id': user.id,
+                    }
+                )
+                user._bus_send(
+                    'simple_notification',
+                    {
+                        'type': 'success',
+                        'title': summary,
+                        'message': f"{lead.name}: {', '.join(invoice.name for invoice in invoices)}",
+                        'sticky': False,
+                    },
+                )
             if fully_paid:
                 stage = (lead.company_id or self.env.company).bank_crm_paid_stage_id
                 move_to = stage if stage and lead.stage_id != stage and not lead.stage_id.is_won else None
@@ -171,5 +214,9 @@ class CrmLead(models.Model):
         tracked_fields = self.fields_get(fnames, attributes=('string', 'type', 'selection', 'currency_field'))
         initial = self._bank_crm_take_tracking(leads, fnames)
         note = self.env.ref('mail.mt_note')
-        self._bank_crm_log_batch([(lead, notes[lead.id], lead._mail_track(tracked_fields, initial.get(lead.id, {}))[1],
-                                   note) for lead in leads])
+        self._bank_crm_log_batch(
+            [
+                (lead, notes[lead.id], lead._mail_track(tracked_fields, initial.get(lead.id, {}))[1], note)
+                for lead in leads
+            ]
+        )

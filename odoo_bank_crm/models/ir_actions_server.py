@@ -16,27 +16,35 @@ class IrActionsServer(models.Model):
     _inherit = 'ir.actions.server'
 
     state = fields.Selection(
-        selection_add=[(AUTO_INVOICE_STATE, "Issue Invoice (Bank CRM)")],
-        ondelete={AUTO_INVOICE_STATE: 'cascade'})
+        selection_add=[(AUTO_INVOICE_STATE, "Issue Invoice (Bank CRM)")], ondelete={AUTO_INVOICE_STATE: 'cascade'}
+    )
     bank_crm_auto_invoice_rule_id = fields.Many2one(
-        'bank.crm.auto.invoice.rule', string="Auto-Invoice Rule", ondelete='cascade', index='btree_not_null',
-        help="The rule that says what the invoice contains and to which deals it is issued.")
+        'bank.crm.auto.invoice.rule',
+        string="Auto-Invoice Rule",
+        ondelete='cascade',
+        index='btree_not_null',
+        help="The rule that says what the invoice contains and to which deals it is issued.",
+    )
 
     @api.constrains('state', 'model_id', 'bank_crm_auto_invoice_rule_id')
     def _check_bank_crm_auto_invoice(self):
         for action in self.filtered(lambda a: a.state == AUTO_INVOICE_STATE):
             if action.model_id.model != 'crm.lead':
-                raise ValidationError(_("The action “%(action)s” issues invoices for deals: it must run on "
-                                        "the Lead/Opportunity model.", action=action.name))
+                raise ValidationError(
+                    _(
+                        "The action “%(action)s” issues invoices for deals: it must run on the Lead/Opportunity model.",
+                        action=action.name,
+                    )
+                )
             if not action.bank_crm_auto_invoice_rule_id:
-                raise ValidationError(_("Choose the auto-invoice rule of the action “%(action)s”.",
-                                        action=action.name))
+                raise ValidationError(_("Choose the auto-invoice rule of the action “%(action)s”.", action=action.name))
 
     @api.depends('bank_crm_auto_invoice_rule_id.name')
     def _compute_name(self):
         super()._compute_name()
-        for action in self.filtered(lambda a: a.base_automation_id and a.state == AUTO_INVOICE_STATE
-                                    and a.bank_crm_auto_invoice_rule_id):
+        for action in self.filtered(
+            lambda a: a.base_automation_id and a.state == AUTO_INVOICE_STATE and a.bank_crm_auto_invoice_rule_id
+        ):
             action.name = _("Issue invoice: %(rule)s", rule=action.bank_crm_auto_invoice_rule_id.name)
 
     def _run_action_bank_crm_auto_invoice_multi(self, eval_context=None):
@@ -76,16 +84,27 @@ class BaseAutomation(models.Model):
         all of them together, with the context Odoo gave it.
         """
         if self.env.context.get(AUTO_INVOICE_BATCH) is not None or not any(
-                action.state == AUTO_INVOICE_STATE for action in self.sudo().action_server_ids):
+            action.state == AUTO_INVOICE_STATE for action in self.sudo().action_server_ids
+        ):
             return super()._process(records, domain_post=domain_post)
         batch = {}
         result = super(BaseAutomation, self.with_context(**{AUTO_INVOICE_BATCH: batch}))._process(
-            records, domain_post=domain_post)
+            records, domain_post=domain_post
+        )
         for action_id, entry in batch.items():
             ids = list(dict.fromkeys(entry['ids']))
-            action = self.env['ir.actions.server'].sudo().browse(action_id).with_context(
-                entry['context'], active_model=records._name, active_ids=ids, active_id=ids[0],
-                **{AUTO_INVOICE_BATCH: None})
+            action = (
+                self.env['ir.actions.server']
+                .sudo()
+                .browse(action_id)
+                .with_context(
+                    entry['context'],
+                    active_model=records._name,
+                    active_ids=ids,
+                    active_id=ids[0],
+                    **{AUTO_INVOICE_BATCH: None},
+                )
+            )
             try:
                 action.run()
             except Exception as error:

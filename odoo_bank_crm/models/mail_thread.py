@@ -18,9 +18,16 @@ class MailThread(models.AbstractModel):
             return
         quiet, Followers = [], self.env['mail.followers']
         subtypes = {subtype for _record, _body, _tracking, subtype in notes if subtype}
-        followed = {(res_id, subtype) for subtype in subtypes for res_id, recipients in Followers._get_recipient_data(
-            self.browse({record.id for record, _body, _tracking, note_subtype in notes if note_subtype == subtype}),
-            'notification', subtype.id).items() if recipients}
+        followed = {
+            (res_id, subtype)
+            for subtype in subtypes
+            for res_id, recipients in Followers._get_recipient_data(
+                self.browse({record.id for record, _body, _tracking, note_subtype in notes if note_subtype == subtype}),
+                'notification',
+                subtype.id,
+            ).items()
+            if recipients
+        }
         for record, body, tracking, subtype in notes:
             if subtype and (record.id, subtype) in followed:
                 record.message_post(body=body, subtype_id=subtype.id, tracking_value_ids=tracking)
@@ -31,19 +38,35 @@ class MailThread(models.AbstractModel):
         author_id, email_from = self._message_compute_author(raise_on_email=False)
         reply_to = self.env['mail.thread']._notify_get_reply_to(default=email_from)[False]
         note_id = self.env['ir.model.data']._xmlid_to_res_id('mail.mt_note')
-        messages = self.sudo()._message_create([{
-            'author_id': author_id, 'email_from': email_from, 'model': self._name, 'res_id': record.id,
-            'record_alias_domain_id': False, 'record_company_id': False, 'record_name': False,
-            'body': body, 'message_type': 'notification', 'is_internal': True,
-            'subtype_id': subtype.id if subtype else note_id,
-            'email_add_signature': False, 'message_id': generate_tracking_message_id('message-notify'),
-            'reply_to': reply_to,
-        } for record, body, _tracking, subtype in quiet])
+        messages = self.sudo()._message_create(
+            [
+                {
+                    'author_id': author_id,
+                    'email_from': email_from,
+                    'model': self._name,
+                    'res_id': record.id,
+                    'record_alias_domain_id': False,
+                    'record_company_id': False,
+                    'record_name': False,
+                    'body': body,
+                    'message_type': 'notification',
+                    'is_internal': True,
+                    'subtype_id': subtype.id if subtype else note_id,
+                    'email_add_signature': False,
+                    'message_id': generate_tracking_message_id('message-notify'),
+                    'reply_to': reply_to,
+                }
+                for record, body, _tracking, subtype in quiet
+            ]
+        )
         # the tracking values of all messages in one create (mail.message creates them a message at a time)
-        self.env['mail.tracking.value'].sudo().create([
-            dict(values, mail_message_id=message.id)
-            for message, (_record, _body, tracking, _subtype) in zip(messages, quiet)
-            for _command, _id, values in tracking])
+        self.env['mail.tracking.value'].sudo().create(
+            [
+                dict(values, mail_message_id=message.id)
+                for message, (_record, _body, tracking, _subtype) in zip(messages, quiet)
+                for _command, _id, values in tracking
+            ]
+        )
 
     @api.model
     def _bank_crm_take_tracking(self, records, fnames):

@@ -14,32 +14,46 @@ class PaymentProvider(models.Model):
 
     code = fields.Selection(selection_add=[('tbank', "T-Bank")], ondelete={'tbank': 'set default'})
     tbank_terminal_key = fields.Char(
-        string="Terminal Key", required_if_provider='tbank',
-        help="The terminal's key (TerminalKey) from the T-Business cabinet: Internet acquiring > Stores.")
+        string="Terminal Key",
+        required_if_provider='tbank',
+        help="The terminal's key (TerminalKey) from the T-Business cabinet: Internet acquiring > Stores.",
+    )
     tbank_password = fields.Char(
-        string="Terminal Password", required_if_provider='tbank', groups='base.group_system',
-        help="The terminal's password from the T-Business cabinet. Only administrators can read it.")
+        string="Terminal Password",
+        required_if_provider='tbank',
+        groups='base.group_system',
+        help="The terminal's password from the T-Business cabinet. Only administrators can read it.",
+    )
     tbank_api_url = fields.Char(
-        string="API URL", required_if_provider='tbank', default=const.TBANK_PRODUCTION_URL,
+        string="API URL",
+        required_if_provider='tbank',
+        default=const.TBANK_PRODUCTION_URL,
         help="The bank's acquiring API. Keep the default in production; point it at the bank "
-             "sandbox for demos and tests.")
+        "sandbox for demos and tests.",
+    )
     tbank_receipt_enabled = fields.Boolean(
         string="Send Fiscal Receipts (54-FZ)",
         help="Send the receipt (items, VAT, customer's email or phone) with every payment, "
-             "for the online cash register connected to the terminal.")
+        "for the online cash register connected to the terminal.",
+    )
     tbank_taxation = fields.Selection(
-        selection=const.RECEIPT_TAXATION_SYSTEMS, string="Taxation System", default='usn_income',
-        help="The company's taxation system, printed on fiscal receipts.")
+        selection=const.RECEIPT_TAXATION_SYSTEMS,
+        string="Taxation System",
+        default='usn_income',
+        help="The company's taxation system, printed on fiscal receipts.",
+    )
 
     # === COMPUTE METHODS === #
 
     def _compute_feature_support_fields(self):
-        """ Override of `payment`: refunds (Cancel) and two-stage payments (Confirm). """
+        """Override of `payment`: refunds (Cancel) and two-stage payments (Confirm)."""
         super()._compute_feature_support_fields()
-        self.filtered(lambda p: p.code == 'tbank').update({
-            'support_manual_capture': 'full_only',
-            'support_refund': 'partial',
-        })
+        self.filtered(lambda p: p.code == 'tbank').update(
+            {
+                'support_manual_capture': 'full_only',
+                'support_refund': 'partial',
+            }
+        )
 
     # === CONSTRAINT METHODS === #
 
@@ -61,15 +75,14 @@ class PaymentProvider(models.Model):
     # === BUSINESS METHODS === #
 
     def _get_supported_currencies(self):
-        """ Override of `payment`: T-Bank acquiring takes roubles. """
+        """Override of `payment`: T-Bank acquiring takes roubles."""
         supported_currencies = super()._get_supported_currencies()
         if self.code == 'tbank':
-            supported_currencies = supported_currencies.filtered(
-                lambda c: c.name in const.SUPPORTED_CURRENCIES)
+            supported_currencies = supported_currencies.filtered(lambda c: c.name in const.SUPPORTED_CURRENCIES)
         return supported_currencies
 
     def _get_default_payment_method_codes(self):
-        """ Override of `payment`: cards and SBP. """
+        """Override of `payment`: cards and SBP."""
         default_codes = super()._get_default_payment_method_codes()
         if self.code != 'tbank':
             return default_codes
@@ -98,14 +111,24 @@ class PaymentProvider(models.Model):
             return getattr(self._tbank_client(), method)(*args, **kwargs)
         except BankAuthError as error:
             _logger.warning("T-Bank refused the terminal credentials of provider %s: %s", self.id, error)
-            raise UserError(_("T-Bank refused the terminal's key or password (%(error)s). "
-                              "Check them in the payment provider's settings.", error=error)) from None
+            raise UserError(
+                _(
+                    "T-Bank refused the terminal's key or password (%(error)s). "
+                    "Check them in the payment provider's settings.",
+                    error=error,
+                )
+            ) from None
         except BankRejected as error:
             raise UserError(_("T-Bank refused the operation: %(error)s", error=error)) from None
         except BankError as error:
             _logger.warning("T-Bank %s failed for provider %s: %s", method, self.id, error)
-            raise UserError(_("T-Bank could not be reached or answered with an error (%(error)s). "
-                              "Please try again in a few minutes.", error=error)) from None
+            raise UserError(
+                _(
+                    "T-Bank could not be reached or answered with an error (%(error)s). "
+                    "Please try again in a few minutes.",
+                    error=error,
+                )
+            ) from None
 
     def _tbank_webhook_url(self):
         return f"{self.get_base_url().rstrip('/')}/payment/tbank/webhook"

@@ -15,7 +15,7 @@ from ..utils import from_minor, to_minor
 
 _logger = logging.getLogger(__name__)
 
-ORDER_ID_MAX_LENGTH = 36      # bank-apis.md §1.3 Init OrderId
+ORDER_ID_MAX_LENGTH = 36  # bank-apis.md §1.3 Init OrderId
 DESCRIPTION_MAX_LENGTH = 140  # bank-apis.md §1.3 Init Description
 RECEIPT_NAME_MAX_LENGTH = 128
 POST_PROCESS_CRON_XMLID = 'payment.cron_post_process_payment_tx'
@@ -41,8 +41,12 @@ class _CronWakeUp:
                         self.connection = psycopg2.connect(**info)
                         self.connection.autocommit = True
                     with self.connection.cursor() as cr:
-                        cr.execute(pgsql.SQL("SELECT {}('cron_trigger', %s)").format(
-                            pgsql.Identifier(os.getenv('ODOO_NOTIFY_FUNCTION', 'pg_notify'))), [dbname])
+                        cr.execute(
+                            pgsql.SQL("SELECT {}('cron_trigger', %s)").format(
+                                pgsql.Identifier(os.getenv('ODOO_NOTIFY_FUNCTION', 'pg_notify'))
+                            ),
+                            [dbname],
+                        )
                     return
                 except psycopg2.Error as error:
                     self.connection = None
@@ -58,8 +62,11 @@ class PaymentTransaction(models.Model):
     _inherit = 'payment.transaction'
 
     tbank_status = fields.Char(
-        string="T-Bank Status", readonly=True, copy=False,
-        help="The last payment status the bank reported (NEW, AUTHORIZED, CONFIRMED, ...).")
+        string="T-Bank Status",
+        readonly=True,
+        copy=False,
+        help="The last payment status the bank reported (NEW, AUTHORIZED, CONFIRMED, ...).",
+    )
     tbank_payment_url = fields.Char(string="T-Bank Payment Link", readonly=True, copy=False)
     # The 'transaction received' messages of a bank's notification, posted on the invoices
     # by the post-processing job that follows it rather than while the bank waits for its
@@ -69,8 +76,8 @@ class PaymentTransaction(models.Model):
     # === BUSINESS METHODS - PAYMENT FLOW === #
 
     def _get_specific_rendering_values(self, processing_values):
-        """ Override of `payment`: register the payment with Init and redirect the customer
-        to the bank's PaymentURL (bank-apis.md §1.3). """
+        """Override of `payment`: register the payment with Init and redirect the customer
+        to the bank's PaymentURL (bank-apis.md §1.3)."""
         res = super()._get_specific_rendering_values(processing_values)
         if self.provider_code != 'tbank':
             return res
@@ -80,8 +87,13 @@ class PaymentTransaction(models.Model):
         """OrderId for Init: the transaction reference, which Odoo keeps unique."""
         if len(self.reference) <= ORDER_ID_MAX_LENGTH:
             return self.reference
-        raise ValidationError(_("T-Bank accepts order numbers of at most %(max)s characters; "
-                                "%(reference)s is longer.", max=ORDER_ID_MAX_LENGTH, reference=self.reference))
+        raise ValidationError(
+            _(
+                "T-Bank accepts order numbers of at most %(max)s characters; %(reference)s is longer.",
+                max=ORDER_ID_MAX_LENGTH,
+                reference=self.reference,
+            )
+        )
 
     def _tbank_init_payment(self, redirect_due_date=None, success_url=None, fail_url=None):
         """Register the payment with the bank (Init) once and return its PaymentURL.
@@ -97,8 +109,9 @@ class PaymentTransaction(models.Model):
         provider = self.provider_id
         base_url = provider.get_base_url().rstrip('/')
         description = f"{self.company_id.name}: {self.reference}"[:DESCRIPTION_MAX_LENGTH]
-        customer_data = {key: value for key, value in (('Email', self.partner_email),
-                                                       ('Phone', self.partner_phone)) if value}
+        customer_data = {
+            key: value for key, value in (('Email', self.partner_email), ('Phone', self.partner_phone)) if value
+        }
         response = provider._tbank_call(
             'init',
             amount=to_minor(self.amount, self.currency_id),
@@ -113,11 +126,13 @@ class PaymentTransaction(models.Model):
             receipt=self._tbank_prepare_receipt() if provider.tbank_receipt_enabled else None,
             language='en' if (self.partner_lang or '').startswith('en') else 'ru',
         )
-        self.write({
-            'provider_reference': response.payment_id,
-            'tbank_payment_url': response.payment_url,
-            'tbank_status': response.status,
-        })
+        self.write(
+            {
+                'provider_reference': response.payment_id,
+                'tbank_payment_url': response.payment_url,
+                'tbank_status': response.status,
+            }
+        )
         return response.payment_url
 
     def _tbank_prepare_receipt(self, amount=None):
@@ -130,8 +145,12 @@ class PaymentTransaction(models.Model):
         currency = self.currency_id
         total = to_minor(abs(amount if amount is not None else self.amount), currency)
         if not (self.partner_email or self.partner_phone):
-            raise ValidationError(_("A fiscal receipt needs the customer's email or phone number: "
-                                    "add one to %(partner)s.", partner=self.partner_id.display_name))
+            raise ValidationError(
+                _(
+                    "A fiscal receipt needs the customer's email or phone number: add one to %(partner)s.",
+                    partner=self.partner_id.display_name,
+                )
+            )
         items = []
         invoice_lines = self.invoice_ids.invoice_line_ids.filtered(lambda l: l.display_type == 'product')
         for line in invoice_lines:
@@ -139,25 +158,33 @@ class PaymentTransaction(models.Model):
             if not line_total:
                 continue
             quantity = line.quantity or 1.0
-            items.append({
-                'name': (line.name or line.product_id.display_name or self.reference)[:RECEIPT_NAME_MAX_LENGTH],
-                'price': to_minor(line.price_total / quantity, currency),
-                'quantity': quantity,
-                'amount': line_total,
-                'tax': self._tbank_vat_code(line.tax_ids),
-                'payment_method': 'full_payment',
-                'payment_object': 'service' if line.product_id.type == 'service' else 'commodity',
-            })
+            items.append(
+                {
+                    'name': (line.name or line.product_id.display_name or self.reference)[:RECEIPT_NAME_MAX_LENGTH],
+                    'price': to_minor(line.price_total / quantity, currency),
+                    'quantity': quantity,
+                    'amount': line_total,
+                    'tax': self._tbank_vat_code(line.tax_ids),
+                    'payment_method': 'full_payment',
+                    'payment_object': 'service' if line.product_id.type == 'service' else 'commodity',
+                }
+            )
         items_total = sum(item['amount'] for item in items)
         if not items or items_total != total:
             # A partial payment or refund, or no invoice: one line for the amount itself.
-            items = [{
-                'name': _("Payment %(reference)s", reference=self.reference)[:RECEIPT_NAME_MAX_LENGTH],
-                'price': total, 'quantity': 1, 'amount': total,
-                'tax': self._tbank_vat_code(invoice_lines.tax_ids) if len(invoice_lines.tax_ids) <= 1
-                else const.RECEIPT_NO_VAT,
-                'payment_method': 'full_payment', 'payment_object': 'payment',
-            }]
+            items = [
+                {
+                    'name': _("Payment %(reference)s", reference=self.reference)[:RECEIPT_NAME_MAX_LENGTH],
+                    'price': total,
+                    'quantity': 1,
+                    'amount': total,
+                    'tax': self._tbank_vat_code(invoice_lines.tax_ids)
+                    if len(invoice_lines.tax_ids) <= 1
+                    else const.RECEIPT_NO_VAT,
+                    'payment_method': 'full_payment',
+                    'payment_object': 'payment',
+                }
+            ]
         return Receipt(
             items=[ReceiptItem(**item) for item in items],
             taxation=self.provider_id.tbank_taxation or 'usn_income',
@@ -174,7 +201,7 @@ class PaymentTransaction(models.Model):
         return const.RECEIPT_VAT_CODES.get(int(vat.amount), const.RECEIPT_NO_VAT)
 
     def _send_refund_request(self, amount_to_refund=None):
-        """ Override of `payment`: refund with Cancel (full or partial, bank-apis.md §1.4). """
+        """Override of `payment`: refund with Cancel (full or partial, bank-apis.md §1.4)."""
         refund_tx = super()._send_refund_request(amount_to_refund=amount_to_refund)
         if self.provider_code != 'tbank':
             return refund_tx
@@ -182,7 +209,8 @@ class PaymentTransaction(models.Model):
         refund_amount = -refund_tx.amount
         receipt = self._tbank_prepare_receipt(refund_amount) if provider.tbank_receipt_enabled else None
         response = provider._tbank_call(
-            'cancel', self.provider_reference, amount=to_minor(refund_amount, self.currency_id), receipt=receipt)
+            'cancel', self.provider_reference, amount=to_minor(refund_amount, self.currency_id), receipt=receipt
+        )
         refund_tx.write({'provider_reference': response.payment_id, 'tbank_status': response.status})
         if is_newer_status(response.status, self.tbank_status):
             self.tbank_status = response.status
@@ -191,7 +219,7 @@ class PaymentTransaction(models.Model):
         return refund_tx
 
     def _send_capture_request(self, amount_to_capture=None):
-        """ Override of `payment`: capture a two-stage payment with Confirm. """
+        """Override of `payment`: capture a two-stage payment with Confirm."""
         child_capture_tx = super()._send_capture_request(amount_to_capture=amount_to_capture)
         if self.provider_code != 'tbank':
             return child_capture_tx
@@ -200,7 +228,7 @@ class PaymentTransaction(models.Model):
         return child_capture_tx
 
     def _send_void_request(self, amount_to_void=None):
-        """ Override of `payment`: release a two-stage payment's hold with Cancel. """
+        """Override of `payment`: release a two-stage payment's hold with Cancel."""
         child_void_tx = super()._send_void_request(amount_to_void=amount_to_void)
         if self.provider_code != 'tbank':
             return child_void_tx
@@ -211,8 +239,8 @@ class PaymentTransaction(models.Model):
     # === BUSINESS METHODS - NOTIFICATIONS === #
 
     def _get_tx_from_notification_data(self, provider_code, notification_data):
-        """ Override of `payment`: the transaction is the notification's OrderId, and its
-        PaymentId must be the one Init returned. """
+        """Override of `payment`: the transaction is the notification's OrderId, and its
+        PaymentId must be the one Init returned."""
         tx = super()._get_tx_from_notification_data(provider_code, notification_data)
         if provider_code != 'tbank' or len(tx) == 1:
             return tx
@@ -224,23 +252,33 @@ class PaymentTransaction(models.Model):
             raise ValidationError("T-Bank: " + _("No transaction found matching order %s.", order_id))
         payment_id = str(notification_data.get('PaymentId') or '')
         if tx.provider_reference and payment_id and payment_id != tx.provider_reference:
-            raise ValidationError("T-Bank: " + _(
-                "The notification's PaymentId %(received)s is not the order's payment %(expected)s.",
-                received=payment_id, expected=tx.provider_reference))
+            raise ValidationError(
+                "T-Bank: "
+                + _(
+                    "The notification's PaymentId %(received)s is not the order's payment %(expected)s.",
+                    received=payment_id,
+                    expected=tx.provider_reference,
+                )
+            )
         return tx
 
     def _process_notification_data(self, notification_data):
-        """ Override of `payment`: check the amount, then apply the bank's status
-        (bank-apis.md §1.7). """
+        """Override of `payment`: check the amount, then apply the bank's status
+        (bank-apis.md §1.7)."""
         super()._process_notification_data(notification_data)
         if self.provider_code != 'tbank':
             return
         amount = notification_data.get('Amount')
         expected = to_minor(self.amount, self.currency_id)
         if amount is not None and int(amount) != expected:
-            raise ValidationError("T-Bank: " + _(
-                "The notified amount (%(received)s) does not match the order's (%(expected)s).",
-                received=from_minor(amount, self.currency_id), expected=self.amount))
+            raise ValidationError(
+                "T-Bank: "
+                + _(
+                    "The notified amount (%(received)s) does not match the order's (%(expected)s).",
+                    received=from_minor(amount, self.currency_id),
+                    expected=self.amount,
+                )
+            )
         payment_method = self._tbank_payment_method(notification_data.get('Pan'))
         if payment_method and payment_method != self.payment_method_id:
             self.payment_method_id = payment_method
@@ -269,8 +307,9 @@ class PaymentTransaction(models.Model):
         if not status:
             raise ValidationError("T-Bank: " + _("Received data with missing payment status."))
         if self.tbank_status and not is_newer_status(status, self.tbank_status):
-            _logger.info("T-Bank: status %s for %s ignored, %s already applied",
-                         status, self.reference, self.tbank_status)
+            _logger.info(
+                "T-Bank: status %s for %s ignored, %s already applied", status, self.reference, self.tbank_status
+            )
             return False
         self.tbank_status = status
         if status in const.STATUS_MAPPING['pending']:
@@ -282,8 +321,13 @@ class PaymentTransaction(models.Model):
         elif status in const.STATUS_MAPPING['cancel']:
             self._set_canceled(state_message=message)
         elif status in const.STATUS_MAPPING['error']:
-            self._set_error(_("The bank declined the payment (%(status)s): %(message)s",
-                              status=status, message=message or _("no reason given")))
+            self._set_error(
+                _(
+                    "The bank declined the payment (%(status)s): %(message)s",
+                    status=status,
+                    message=message or _("no reason given"),
+                )
+            )
         elif status in const.REFUND_STATUSES:
             self._tbank_apply_refund(status)
         else:
@@ -297,8 +341,11 @@ class PaymentTransaction(models.Model):
         Cancel answer); a full refund made in the bank's cabinet is recorded here for the
         part not yet refunded; a partial one, whose amount the notification does not carry,
         is left to the accountant with a message on the documents."""
-        refunded = -sum(self.child_transaction_ids.filtered(
-            lambda t: t.operation == 'refund' and t.state == 'done').mapped('amount'))
+        refunded = -sum(
+            self.child_transaction_ids.filtered(lambda t: t.operation == 'refund' and t.state == 'done').mapped(
+                'amount'
+            )
+        )
         remaining = self.currency_id.round(self.amount - refunded)
         if status == 'REFUNDED' and remaining > 0:
             refund_tx = self._create_child_transaction(remaining, is_refund=True)
@@ -306,9 +353,14 @@ class PaymentTransaction(models.Model):
             refund_tx._set_done()
             refund_tx._bank_crm_post_process()
         elif status != 'REFUNDED' and not refunded:
-            self._log_message_on_linked_documents(_(
-                "T-Bank reports a partial refund (%(status)s) of %(reference)s made outside Odoo: "
-                "record the refunded amount.", status=status, reference=self.reference))
+            self._log_message_on_linked_documents(
+                _(
+                    "T-Bank reports a partial refund (%(status)s) of %(reference)s made outside Odoo: "
+                    "record the refunded amount.",
+                    status=status,
+                    reference=self.reference,
+                )
+            )
 
     def _bank_crm_post_process(self):
         """Odoo's own post-processing (payment posted and reconciled with the invoice) as
@@ -329,18 +381,21 @@ class PaymentTransaction(models.Model):
         bank is waiting on: the trigger row inserted directly, and the cron workers woken up
         once the transaction commits on a connection kept open (see `_CronWakeUp`)."""
         cron_id = self.env['ir.model.data']._xmlid_to_res_id(POST_PROCESS_CRON_XMLID)
-        self.env.cr.execute("""
+        self.env.cr.execute(
+            """
             INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
             VALUES (%(cron)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC',
                     %(uid)s, now() AT TIME ZONE 'UTC')
-        """, {'cron': cron_id, 'uid': self.env.uid})
+        """,
+            {'cron': cron_id, 'uid': self.env.uid},
+        )
         dbname = self.env.cr.dbname
         self.env.cr.postcommit.add(lambda: _wake_up_cron_workers(dbname))
 
     def _log_received_message(self):
-        """ Override of `payment`: while the bank waits for the answer to its notification
+        """Override of `payment`: while the bank waits for the answer to its notification
         (context `bank_crm_defer_post_process`), the chatter messages on the invoices are
-        only written down; the post-processing job triggered with it posts them, in order. """
+        only written down; the post-processing job triggered with it posts them, in order."""
         if not self.env.context.get('bank_crm_defer_post_process'):
             self._bank_crm_post_deferred_messages()  # earlier statuses' messages come first
             return super()._log_received_message()
@@ -356,7 +411,7 @@ class PaymentTransaction(models.Model):
                 tx._log_message_on_linked_documents(message)
 
     def _post_process(self):
-        """ Override of `payment`: first the messages a bank's notification deferred. """
+        """Override of `payment`: first the messages a bank's notification deferred."""
         self._bank_crm_post_deferred_messages()
         return super()._post_process()
 
@@ -367,19 +422,26 @@ class PaymentTransaction(models.Model):
         """Ask GetState about payments still unsettled a while after they were registered,
         so a lost notification never leaves a paid order unpaid."""
         now = fields.Datetime.now()
-        delay = int(self.env['ir.config_parameter'].sudo().get_param(
-            'odoo_bank_crm.tbank_pending_check_minutes', const.PENDING_CHECK_AFTER_MINUTES))
-        txs = self.search([
-            ('provider_code', '=', 'tbank'),
-            ('state', 'in', ('draft', 'pending', 'authorized')),
-            ('provider_reference', '!=', False),
-            ('create_date', '<=', now - timedelta(minutes=delay)),
-            ('create_date', '>=', now - timedelta(days=45)),
-        ], limit=limit, order='create_date')
+        delay = int(
+            self.env['ir.config_parameter']
+            .sudo()
+            .get_param('odoo_bank_crm.tbank_pending_check_minutes', const.PENDING_CHECK_AFTER_MINUTES)
+        )
+        txs = self.search(
+            [
+                ('provider_code', '=', 'tbank'),
+                ('state', 'in', ('draft', 'pending', 'authorized')),
+                ('provider_reference', '!=', False),
+                ('create_date', '<=', now - timedelta(minutes=delay)),
+                ('create_date', '>=', now - timedelta(days=45)),
+            ],
+            limit=limit,
+            order='create_date',
+        )
         for tx in txs:
             try:
                 response = tx.provider_id._tbank_call('get_state', tx.provider_reference)
                 with self.env.cr.savepoint():
                     tx._tbank_apply_status(response.status, message=response.message)
-            except Exception as error:  # noqa: BLE001 - one payment's failure must not stop the others
+            except Exception as error:
                 _logger.warning("T-Bank: GetState for %s failed: %s", tx.reference, error)

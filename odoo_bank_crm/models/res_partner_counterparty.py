@@ -19,7 +19,8 @@ class ResPartner(models.Model):
         if inns:
             for partner in self.search([('vat', 'in', list(inns)), ('is_company', '=', True)], order='id'):
                 found.setdefault(('inn', partner.vat), partner)
-            for partner in self.search([('vat', 'in', list(inns - {key[1] for key in found if key[0] == 'inn'}))],
-                                       order='id'):
+            for partner in self.search(
+                [('vat', 'in', list(inns - {key[1] for key in found if key[0] == 'inn'}))], order='id'
+            ):
                 found.setdefault(('inn', partner.vat), partner.commercial_partner_id)
         return found

@@ -7,9 +7,10 @@ rather than silently ignored. Our own checks raise `PydanticCustomError` with a 
 their own (``inn_invalid``, ``url_invalid``...), which the controller turns into a
 message in the integration user's language.
 """
+
 import re
 from decimal import Decimal
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -51,8 +52,9 @@ def _blank_to_none(value):
 
 def _optional_text(max_length, **constraints):
     """Text the shop may leave out, send as null or as blanks (all meaning "none")."""
-    return Annotated[Optional[Annotated[str, Field(max_length=max_length, **constraints)]],
-                     BeforeValidator(_blank_to_none)]
+    return Annotated[
+        Annotated[str, Field(max_length=max_length, **constraints)] | None, BeforeValidator(_blank_to_none)
+    ]
 
 
 class _ShopModel(BaseModel):
@@ -65,7 +67,7 @@ class ShopCustomer(_ShopModel):
     name: Annotated[str, Field(min_length=1, max_length=256)]
     email: _optional_text(240) = None
     phone: _optional_text(64) = None
-    inn: Annotated[Optional[str], BeforeValidator(_number_to_text)] = None
+    inn: Annotated[str | None, BeforeValidator(_number_to_text)] = None
 
     @field_validator("email")
     @classmethod
@@ -77,8 +79,7 @@ class ShopCustomer(_ShopModel):
     @field_validator("phone")
     @classmethod
     def _check_phone(cls, value):
-        if value is not None and not (
-                _PHONE.fullmatch(value) and sum(c.isdigit() for c in value) >= _MIN_PHONE_DIGITS):
+        if value is not None and not (_PHONE.fullmatch(value) and sum(c.isdigit() for c in value) >= _MIN_PHONE_DIGITS):
             raise PydanticCustomError("phone_invalid", "Not a phone number.")
         return value
 
@@ -120,7 +121,9 @@ class ShopOrderItem(_ShopModel):
     @classmethod
     def _no_boolean(cls, value):
         if isinstance(value, bool):
-            raise PydanticCustomError("decimal_type", "Decimal input should be an integer, float, string or Decimal object")
+            raise PydanticCustomError(
+                "decimal_type", "Decimal input should be an integer, float, string or Decimal object"
+            )
         return value
 
     @model_validator(mode="after")
@@ -165,7 +168,9 @@ class ShopOrderRequest(_ShopModel):
     def total(self):
         """The order total as the shop counts it: each line rounded to kopecks, summed."""
         return sum(
-            ((item.quantity * item.unit_price).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
-             for item in self.items),
+            (
+                (item.quantity * item.unit_price).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+                for item in self.items
+            ),
             Decimal("0.00"),
         )

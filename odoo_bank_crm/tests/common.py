@@ -12,9 +12,13 @@ class BankCrmCommon(AccountTestInvoicingCommon):
         super().setUpClass()
         cls.bank_journal = cls.company_data['default_journal_bank']
         cls.cash_journal = cls.company_data['default_journal_cash']
-        cls.bank_journal_2 = cls.env['account.journal'].create({
-            'name': "Second Bank", 'code': 'BNK9', 'type': 'bank',
-        })
+        cls.bank_journal_2 = cls.env['account.journal'].create(
+            {
+                'name': "Second Bank",
+                'code': 'BNK9',
+                'type': 'bank',
+            }
+        )
         cls.partner = cls.env['res.partner'].create({'name': "ООО «Ромашка»", 'vat': '7701234567'})
         groups = {
             'user': 'odoo_bank_crm.group_bank_crm_user',
@@ -22,28 +26,48 @@ class BankCrmCommon(AccountTestInvoicingCommon):
             'director': 'odoo_bank_crm.group_bank_crm_director',
         }
         cls.users = {
-            role: new_test_user(cls.env, login=f'bank_crm_{role}', groups=f'base.group_user,{group}',
-                                name=f"Bank CRM {role.title()}", company_id=cls.env.company.id,
-                                company_ids=[Command.set(cls.env.company.ids)])
+            role: new_test_user(
+                cls.env,
+                login=f'bank_crm_{role}',
+                groups=f'base.group_user,{group}',
+                name=f"Bank CRM {role.title()}",
+                company_id=cls.env.company.id,
+                company_ids=[Command.set(cls.env.company.ids)],
+            )
             for role, group in groups.items()
         }
         cls.outsider = new_test_user(cls.env, login='bank_crm_outsider', groups='base.group_user')
         # Account Users and Managers see the accounts their rights grant: all of them here,
         # with every operation; test_money_rights narrows them.
-        cls.rights = cls.env['bank.crm.money.right'].create([{
-            'user_id': cls.users[role].id,
-            'journal_ids': [Command.set((cls.bank_journal | cls.cash_journal | cls.bank_journal_2).ids)],
-            'can_issue_invoices': True, 'can_refund': True, 'can_pay': role == 'manager',
-            'can_see_balances': True, 'can_download_statements': True,
-            'max_payment_amount': 100000, 'daily_limit': 150000, 'monthly_limit': 1000000,
-        } for role in ('user', 'manager')])
+        cls.rights = cls.env['bank.crm.money.right'].create(
+            [
+                {
+                    'user_id': cls.users[role].id,
+                    'journal_ids': [Command.set((cls.bank_journal | cls.cash_journal | cls.bank_journal_2).ids)],
+                    'can_issue_invoices': True,
+                    'can_refund': True,
+                    'can_pay': role == 'manager',
+                    'can_see_balances': True,
+                    'can_download_statements': True,
+                    'max_payment_amount': 100000,
+                    'daily_limit': 150000,
+                    'monthly_limit': 1000000,
+                }
+                for role in ('user', 'manager')
+            ]
+        )
 
     @classmethod
     def _create_lines(cls, journal, amounts, date='2026-03-10', partner=None):
-        return cls.env['account.bank.statement.line'].create([{
-            'journal_id': journal.id,
-            'date': date,
-            'payment_ref': f"Line {index}",
-            'amount': amount,
-            'partner_id': partner.id if partner else False,
-        } for index, amount in enumerate(amounts)])
+        return cls.env['account.bank.statement.line'].create(
+            [
+                {
+                    'journal_id': journal.id,
+                    'date': date,
+                    'payment_ref': f"Line {index}",
+                    'amount': amount,
+                    'partner_id': partner.id if partner else False,
+                }
+                for index, amount in enumerate(amounts)
+            ]
+        )

@@ -25,40 +25,66 @@ class TBankCommon(AccountPaymentCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.currency_rub = cls._prepare_currency('RUB')
-        cls.tbank = cls._prepare_provider('tbank', update_values={
-            'tbank_terminal_key': TERMINAL_KEY,
-            'tbank_password': PASSWORD,
-            'tbank_api_url': SANDBOX_URL,
-            'available_currency_ids': [Command.set(cls.currency_rub.ids)],
-        })
+        cls.tbank = cls._prepare_provider(
+            'tbank',
+            update_values={
+                'tbank_terminal_key': TERMINAL_KEY,
+                'tbank_password': PASSWORD,
+                'tbank_api_url': SANDBOX_URL,
+                'available_currency_ids': [Command.set(cls.currency_rub.ids)],
+            },
+        )
         cls.provider = cls.tbank
         cls.currency = cls.currency_rub
         cls.payment_method = cls.env.ref('payment.payment_method_card')
         cls.payment_method_id = cls.payment_method.id
         cls.amount = 1234.56
         cls.partner.write({'email': 'buyer@example.com', 'phone': '+79161234567'})
-        cls.salesperson = cls.env['res.users'].create({
-            'name': "Sales Person", 'login': 'tbank_salesperson', 'email': 'sales@example.com',
-            'groups_id': [Command.set([cls.env.ref('sales_team.group_sale_salesman').id,
-                                       cls.env.ref('odoo_bank_crm.group_bank_crm_user').id])],
-        })
-        cls.lead = cls.env['crm.lead'].create({
-            'name': "Warehouse equipment", 'type': 'opportunity', 'partner_id': cls.partner.id,
-            'user_id': cls.salesperson.id, 'expected_revenue': cls.amount,
-        })
+        cls.salesperson = cls.env['res.users'].create(
+            {
+                'name': "Sales Person",
+                'login': 'tbank_salesperson',
+                'email': 'sales@example.com',
+                'groups_id': [
+                    Command.set(
+                        [
+                            cls.env.ref('sales_team.group_sale_salesman').id,
+                            cls.env.ref('odoo_bank_crm.group_bank_crm_user').id,
+                        ]
+                    )
+                ],
+            }
+        )
+        cls.lead = cls.env['crm.lead'].create(
+            {
+                'name': "Warehouse equipment",
+                'type': 'opportunity',
+                'partner_id': cls.partner.id,
+                'user_id': cls.salesperson.id,
+                'expected_revenue': cls.amount,
+            }
+        )
 
     def _create_invoice(self, amount=None, lead=None, **values):
-        invoice = self.env['account.move'].create({
-            'move_type': 'out_invoice',
-            'partner_id': self.partner.id,
-            'currency_id': self.currency_rub.id,
-            'bank_crm_lead_id': (lead or self.lead).id,
-            'invoice_line_ids': [Command.create({
-                'name': "Equipment", 'quantity': 1, 'price_unit': amount or self.amount,
-                'tax_ids': [Command.clear()],
-            })],
-            **values,
-        })
+        invoice = self.env['account.move'].create(
+            {
+                'move_type': 'out_invoice',
+                'partner_id': self.partner.id,
+                'currency_id': self.currency_rub.id,
+                'bank_crm_lead_id': (lead or self.lead).id,
+                'invoice_line_ids': [
+                    Command.create(
+                        {
+                            'name': "Equipment",
+                            'quantity': 1,
+                            'price_unit': amount or self.amount,
+                            'tax_ids': [Command.clear()],
+                        }
+                    )
+                ],
+                **values,
+            }
+        )
         invoice.action_post()
         return invoice
 
@@ -66,8 +92,12 @@ class TBankCommon(AccountPaymentCommon):
         invoice = invoice or self._create_invoice()
         values.setdefault('reference', invoice.name.replace('/', '-') + '-1')
         return self._create_transaction(
-            'redirect', amount=invoice.amount_residual, invoice_ids=[Command.set(invoice.ids)],
-            provider_reference=payment_id, **values)
+            'redirect',
+            amount=invoice.amount_residual,
+            invoice_ids=[Command.set(invoice.ids)],
+            provider_reference=payment_id,
+            **values,
+        )
 
     @staticmethod
     def _notification(tx, status, amount=None, **overrides):
@@ -93,8 +123,11 @@ class TBankCommon(AccountPaymentCommon):
         whose `calls` are the requests made (kept after the block)."""
         recorder = SimpleNamespace(calls=[])
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-            mock.add(responses.POST, f'{SANDBOX_URL}/{method}', json={
-                'TerminalKey': TERMINAL_KEY, 'Success': True, 'ErrorCode': '0', **answer})
+            mock.add(
+                responses.POST,
+                f'{SANDBOX_URL}/{method}',
+                json={'TerminalKey': TERMINAL_KEY, 'Success': True, 'ErrorCode': '0', **answer},
+            )
             try:
                 yield recorder
             finally:

@@ -7,7 +7,6 @@ from .common import BankCrmCommon
 
 @tagged('post_install', '-at_install')
 class TestAccountDashboard(BankCrmCommon):
-
     @freeze_time('2026-03-20')
     def test_balances_and_month_movements(self):
         self._create_lines(self.bank_journal, [1000.10, -250.05], date='2026-02-27')
@@ -39,11 +38,12 @@ class TestAccountDashboard(BankCrmCommon):
 
     def test_figures_are_computed_in_constant_queries(self):
         """The dashboard reads all accounts' figures in a fixed number of queries."""
-        journals = self.env['account.journal'].create([
-            {'name': f"Bank {i}", 'code': f'BQ{i}', 'type': 'bank'} for i in range(6)
-        ])
+        journals = self.env['account.journal'].create(
+            [{'name': f"Bank {i}", 'code': f'BQ{i}', 'type': 'bank'} for i in range(6)]
+        )
         for journal in journals:
             self._create_lines(journal, [100.0, -40.0])
+
         def queries_for(records):
             self.env.flush_all()
             self.env.invalidate_all()

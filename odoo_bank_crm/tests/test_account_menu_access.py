@@ -6,7 +6,6 @@ from .common import BankCrmCommon
 
 @tagged('post_install', '-at_install')
 class TestAccountMenuAccess(BankCrmCommon, HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -29,17 +28,18 @@ class TestAccountMenuAccess(BankCrmCommon, HttpCase):
                 env = self.env(user=user)
                 journals = env['account.journal'].web_search_read(
                     [('type', 'in', ('bank', 'cash'))],
-                    {'name': {}, 'bank_crm_balance': {}, 'bank_crm_month_income': {}, 'bank_crm_currency_id': {}})
+                    {'name': {}, 'bank_crm_balance': {}, 'bank_crm_month_income': {}, 'bank_crm_currency_id': {}},
+                )
                 self.assertIn(self.bank_journal.id, [r['id'] for r in journals['records']])
                 lines = env['account.bank.statement.line'].web_read_group(
-                    [('journal_id', '=', self.bank_journal.id)], ['amount:sum'], ['bank_crm_direction'])
+                    [('journal_id', '=', self.bank_journal.id)], ['amount:sum'], ['bank_crm_direction']
+                )
                 totals = {g['bank_crm_direction']: g['amount'] for g in lines['groups']}
                 self.assertAlmostEqual(totals['inbound'], 1500.0)
                 self.assertAlmostEqual(totals['outbound'], -200.0)
 
     def test_only_managers_record_cash_entries(self):
-        values = {'journal_id': self.cash_journal.id, 'date': '2026-03-01',
-                  'payment_ref': "Cash sale", 'amount': 99.0}
+        values = {'journal_id': self.cash_journal.id, 'date': '2026-03-01', 'payment_ref': "Cash sale", 'amount': 99.0}
         with self.assertRaises(AccessError):
             self.env['account.bank.statement.line'].with_user(self.users['user']).create(values)
         line = self.env['account.bank.statement.line'].with_user(self.users['manager']).create(values)

@@ -58,8 +58,9 @@ class TestAddAccountWizard(BankCrmCommon):
         self.assertGreater(self._line_count(journal), 0)
 
     def test_bad_token_is_refused_clearly(self):
-        wizard = self._wizard(kind='tbank_business', name="Wrong", api_url=f'{SANDBOX}/openapi/api',
-                              api_token='not-the-token')
+        wizard = self._wizard(
+            kind='tbank_business', name="Wrong", api_url=f'{SANDBOX}/openapi/api', api_token='not-the-token'
+        )
         with self.assertRaisesRegex(UserError, 'did not accept') as caught:
             wizard.action_fetch_accounts()
         self.assertNotIn('not-the-token', str(caught.exception))
@@ -70,8 +71,17 @@ class TestAddAccountWizard(BankCrmCommon):
         self.assertEqual(journal.type, 'cash')
 
     def test_only_administrators_connect_banks(self):
-        wizard = self.env['bank.crm.add.account.wizard'].with_user(self.users['director']).create({
-            'kind': 'tbank_business', 'name': "T", 'api_url': f'{SANDBOX}/openapi/api',
-            'api_token': 'TBankSandboxToken'})
+        wizard = (
+            self.env['bank.crm.add.account.wizard']
+            .with_user(self.users['director'])
+            .create(
+                {
+                    'kind': 'tbank_business',
+                    'name': "T",
+                    'api_url': f'{SANDBOX}/openapi/api',
+                    'api_token': 'TBankSandboxToken',
+                }
+            )
+        )
         with self.assertRaisesRegex(UserError, 'administrators'):
             wizard.action_fetch_accounts()

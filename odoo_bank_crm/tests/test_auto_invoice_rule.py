@@ -31,29 +31,54 @@ class AutoInvoiceCommon(BankCrmCommon):
         Partner = cls.env['res.partner']
         cls.russia, cls.kazakhstan = cls.env.ref('base.ru'), cls.env.ref('base.kz')
         cls.vip = cls.env['res.partner.category'].create({'name': "VIP"})
-        cls.moscow = Partner.create({'name': "ООО «Москва»", 'city': "Москва", 'country_id': cls.russia.id,
-                                     'email': 'moscow@example.com', 'category_id': [Command.set(cls.vip.ids)]})
-        cls.kazan = Partner.create({'name': "ООО «Казань»", 'city': "Казань", 'country_id': cls.russia.id,
-                                    'email': 'kazan@example.com'})
-        cls.almaty = Partner.create({'name': "ТОО «Алматы»", 'city': "Алматы", 'country_id': cls.kazakhstan.id,
-                                     'email': 'almaty@example.com'})
+        cls.moscow = Partner.create(
+            {
+                'name': "ООО «Москва»",
+                'city': "Москва",
+                'country_id': cls.russia.id,
+                'email': 'moscow@example.com',
+                'category_id': [Command.set(cls.vip.ids)],
+            }
+        )
+        cls.kazan = Partner.create(
+            {'name': "ООО «Казань»", 'city': "Казань", 'country_id': cls.russia.id, 'email': 'kazan@example.com'}
+        )
+        cls.almaty = Partner.create(
+            {'name': "ТОО «Алматы»", 'city': "Алматы", 'country_id': cls.kazakhstan.id, 'email': 'almaty@example.com'}
+        )
         cls.chair = cls.env['product.product'].create({'name': "Chair", 'lst_price': 1500.0, 'taxes_id': False})
 
     def _rule(self, **values):
-        rule = self.env['bank.crm.auto.invoice.rule'].create({
-            'name': "Prepayment", 'stage_id': self.stage_signed.id, 'invoice_basis': "Предоплата по договору",
-            'send_mode': 'review', **values})
+        rule = self.env['bank.crm.auto.invoice.rule'].create(
+            {
+                'name': "Prepayment",
+                'stage_id': self.stage_signed.id,
+                'invoice_basis': "Предоплата по договору",
+                'send_mode': 'review',
+                **values,
+            }
+        )
         # automations patch the registry's models: remove them before the test's rollback
         self.addCleanup(lambda: rule.with_context(active_test=False).exists().unlink())
         return rule
 
     def _leads(self, *specs, stage=None):
         """Deals in the first stage: (partner, expected revenue, extra values)."""
-        return self.env['crm.lead'].create([{
-            'name': f"Deal {index}", 'type': 'opportunity', 'partner_id': partner.id if partner else False,
-            'expected_revenue': revenue, 'user_id': self.salesperson.id, 'team_id': self.team.id,
-            'stage_id': (stage or self.stage_new).id, **(extra[0] if extra else {}),
-        } for index, (partner, revenue, *extra) in enumerate(specs)])
+        return self.env['crm.lead'].create(
+            [
+                {
+                    'name': f"Deal {index}",
+                    'type': 'opportunity',
+                    'partner_id': partner.id if partner else False,
+                    'expected_revenue': revenue,
+                    'user_id': self.salesperson.id,
+                    'team_id': self.team.id,
+                    'stage_id': (stage or self.stage_new).id,
+                    **(extra[0] if extra else {}),
+                }
+                for index, (partner, revenue, *extra) in enumerate(specs)
+            ]
+        )
 
     def _invoices(self, leads):
         return self.env['account.move'].search([('bank_crm_lead_id', 'in', leads.ids)])
@@ -62,9 +87,14 @@ class AutoInvoiceCommon(BankCrmCommon):
         return self._invoices(leads).bank_crm_lead_id
 
     def _emailed_to_customer(self, invoice):
-        return self.env['mail.message'].search_count([
-            ('model', '=', 'account.move'), ('res_id', '=', invoice.id),
-            ('message_type', '=', 'comment'), ('partner_ids', 'in', invoice.partner_id.ids)])
+        return self.env['mail.message'].search_count(
+            [
+                ('model', '=', 'account.move'),
+                ('res_id', '=', invoice.id),
+                ('message_type', '=', 'comment'),
+                ('partner_ids', 'in', invoice.partner_id.ids),
+            ]
+        )
 
     def _send_queued(self):
         """What the sending job does once the stage change is committed."""
@@ -79,7 +109,6 @@ class AutoInvoiceCommon(BankCrmCommon):
 
 @tagged('post_install', '-at_install')
 class TestAutoInvoiceRule(AutoInvoiceCommon):
-
     # === CONDITIONS === #
 
     def test_condition_min_expected_revenue(self):
@@ -128,10 +157,12 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
         self.assertEqual(self._invoiced(leads), partners)
 
     def test_conditions_combined_and_preview(self):
-        rule = self._rule(min_expected_revenue=500, partner_country_ids=[Command.set(self.russia.ids)],
-                          partner_city="Казань")
+        rule = self._rule(
+            min_expected_revenue=500, partner_country_ids=[Command.set(self.russia.ids)], partner_city="Казань"
+        )
         kazan_big, kazan_small, moscow_big = leads = self._leads(
-            (self.kazan, 700), (self.kazan, 100), (self.moscow, 700))
+            (self.kazan, 700), (self.kazan, 100), (self.moscow, 700)
+        )
         # the preview counts deals that would be invoiced, whatever their stage
         self.assertEqual(rule.matching_lead_count, 1)
         action = rule.action_bank_crm_view_matching_leads()
@@ -146,11 +177,18 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
     # === WHAT THE INVOICE CONTAINS === #
 
     def test_invoice_items_discount_notes_due_date(self):
-        self._rule(invoice_mode='items', discount=10, due_days=5, customer_notes="<p>Спасибо!</p>",
-                   prices_include_tax=False, send_mode='review', line_ids=[
-                       Command.create({'product_id': self.chair.id, 'quantity': 2, 'price_unit': 0}),
-                       Command.create({'product_id': self.chair.id, 'name': "Assembly", 'quantity': 1,
-                                       'price_unit': 300})])
+        self._rule(
+            invoice_mode='items',
+            discount=10,
+            due_days=5,
+            customer_notes="<p>Спасибо!</p>",
+            prices_include_tax=False,
+            send_mode='review',
+            line_ids=[
+                Command.create({'product_id': self.chair.id, 'quantity': 2, 'price_unit': 0}),
+                Command.create({'product_id': self.chair.id, 'name': "Assembly", 'quantity': 1, 'price_unit': 300}),
+            ],
+        )
         lead = self._leads((self.moscow, 1))
         lead.stage_id = self.stage_signed
         invoice = self._invoices(lead)
@@ -174,13 +212,15 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, self.salesperson)
         self.assertEqual(activity.summary, "Review and send the invoice")
-        self.assertEqual(self.env['bank.crm.auto.invoice.firing'].search([('invoice_id', '=', invoice.id)]).send_state,
-                         'review')
+        self.assertEqual(
+            self.env['bank.crm.auto.invoice.firing'].search([('invoice_id', '=', invoice.id)]).send_state, 'review'
+        )
         self.assertTrue(lead.message_ids.filtered(lambda m: invoice.name in str(m.body) and "review" in str(m.body)))
 
     def test_send_mode_emails_with_the_rules_template(self):
         template = self.env.ref('odoo_bank_crm.mail_template_bank_crm_payment_link').copy(
-            {'subject': "Счёт {{ object.name }} по правилу"})
+            {'subject': "Счёт {{ object.name }} по правилу"}
+        )
         rule = self._rule(send_mode='send', payment_link_kind='portal', mail_template_id=template.id)
         lead = self._leads((self.moscow, 2500))
         lead.stage_id = self.stage_signed
@@ -261,8 +301,7 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
     def test_batch_of_500_deals(self):
         """One write moves 500 deals; the rule matches one in five."""
         rule = self._rule(min_expected_revenue=5000)
-        leads = self._leads(*[(self.moscow if i % 2 else self.kazan, 10000 if i % 5 == 0 else 100)
-                              for i in range(500)])
+        leads = self._leads(*[(self.moscow if i % 2 else self.kazan, 10000 if i % 5 == 0 else 100) for i in range(500)])
         matching = leads.filtered(lambda lead: lead.expected_revenue >= 5000)
         self.assertEqual(len(matching), 100)
         leads.write({'stage_id': self.stage_signed.id})
@@ -310,7 +349,8 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
         self._rule(send_mode='send', payment_link_kind='portal')
         no_email = self.env['res.partner'].create({'name': "ИП Без Почты", 'city': "Москва"})
         first, failing, third, fourth = leads = self._leads(
-            (self.moscow, 1000), (no_email, 2000), (self.kazan, 3000), (self.almaty, 4000))
+            (self.moscow, 1000), (no_email, 2000), (self.kazan, 3000), (self.almaty, 4000)
+        )
         leads.write({'stage_id': self.stage_signed.id})
         self.assertTrue(all(lead.stage_id == self.stage_signed for lead in leads))
         invoices = self._invoices(leads)
@@ -358,8 +398,11 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
 
     def test_failures_become_activities(self):
         free = self.env['product.product'].create({'name': "Free sample", 'lst_price': 0})
-        no_price = self._rule(name="No price", invoice_mode='items', line_ids=[
-            Command.create({'product_id': free.id, 'quantity': 1, 'price_unit': 0})])
+        no_price = self._rule(
+            name="No price",
+            invoice_mode='items',
+            line_ids=[Command.create({'product_id': free.id, 'quantity': 1, 'price_unit': 0})],
+        )
         lead, no_customer = leads = self._leads((self.moscow, 100), (None, 100))
         leads.write({'stage_id': self.stage_signed.id})
         self.assertFalse(self._invoices(leads))
@@ -416,8 +459,9 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
         rule.unlink()
         self.assertFalse(automation.exists())
         self.assertFalse(action.exists())
-        self.assertFalse(self.env['ir.model.data'].search([('model', '=', 'base.automation'),
-                                                           ('res_id', '=', automation_id)]))
+        self.assertFalse(
+            self.env['ir.model.data'].search([('model', '=', 'base.automation'), ('res_id', '=', automation_id)])
+        )
 
     def test_automation_recreated_when_missing(self):
         rule = self._rule()
@@ -463,31 +507,37 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
 
     def test_account_managers_manage_rules(self):
         manager = self.users['manager']
-        rule = self.env['bank.crm.auto.invoice.rule'].with_user(manager).create({
-            'name': "Manager's rule", 'stage_id': self.stage_signed.id})
+        rule = (
+            self.env['bank.crm.auto.invoice.rule']
+            .with_user(manager)
+            .create({'name': "Manager's rule", 'stage_id': self.stage_signed.id})
+        )
         self.addCleanup(lambda: rule.exists().sudo().unlink())
         self.assertTrue(rule.sudo().automation_id)
         rule.write({'stage_id': self.stage_other.id})
         self.assertEqual(rule.sudo().automation_id.trg_field_ref, self.stage_other.id)
         with self.assertRaises(AccessError):
-            self.env['bank.crm.auto.invoice.rule'].with_user(self.users['user']).create({
-                'name': "User's rule", 'stage_id': self.stage_signed.id})
+            self.env['bank.crm.auto.invoice.rule'].with_user(self.users['user']).create(
+                {'name': "User's rule", 'stage_id': self.stage_signed.id}
+            )
         menus = self.env['ir.ui.menu'].with_user(manager).load_menus(debug=False)
-        self.assertIn('odoo_bank_crm.menu_bank_crm_auto_invoice_rules',
-                      {menu.get('xmlid') for menu in menus.values() if isinstance(menu, dict)})
+        self.assertIn(
+            'odoo_bank_crm.menu_bank_crm_auto_invoice_rules',
+            {menu.get('xmlid') for menu in menus.values() if isinstance(menu, dict)},
+        )
         rule.unlink()
 
 
 @tagged('post_install', '-at_install')
 class TestAutoInvoiceTour(AutoInvoiceCommon, HttpCase):
-
     def test_tour_drag_deal_to_trigger_stage(self):
         """The salesperson drags a card to the trigger stage in the pipeline and finds the
         invoice on the card and on the deal."""
         self._rule()
         lead = self._leads((self.moscow, 12500, {'name': "Tour deal: office chairs"}))
-        self.start_tour('/odoo/action-crm.crm_lead_action_pipeline', 'odoo_bank_crm_auto_invoice',
-                        login=self.salesperson.login)
+        self.start_tour(
+            '/odoo/action-crm.crm_lead_action_pipeline', 'odoo_bank_crm_auto_invoice', login=self.salesperson.login
+        )
         self.assertEqual(lead.stage_id, self.stage_signed)
         invoice = self._invoices(lead)
         self.assertEqual(len(invoice), 1)

@@ -56,14 +56,19 @@ class FakeStatement:
 
 @tagged('post_install', '-at_install')
 class TestBankSync(BankCrmCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.env['ir.config_parameter'].sudo().set_param('odoo_bank_crm.sync_backoff_seconds', '0')
-        cls.connection = cls.env['bank.connection'].create({
-            'name': "T-Bank", 'provider_code': 'tbank_business', 'api_url': API, 'api_token': 'good-token',
-            'state': 'connected'})
+        cls.connection = cls.env['bank.connection'].create(
+            {
+                'name': "T-Bank",
+                'provider_code': 'tbank_business',
+                'api_url': API,
+                'api_token': 'good-token',
+                'state': 'connected',
+            }
+        )
         cls.bank_journal.write({'bank_crm_connection_id': cls.connection.id, 'bank_crm_bank_account_ref': ACCOUNT})
         cls.currency_name = (cls.bank_journal.currency_id or cls.bank_journal.company_id.currency_id).name
         cls.partner.vat = '7707083893'  # the INN the bank's operations carry
@@ -151,6 +156,7 @@ class TestBankSync(BankCrmCommon):
     def test_garbage_answer_books_nothing(self):
         def garbage(request):
             return 200, {}, '<html>maintenance</html>'
+
         with responses.RequestsMock() as mock:
             mock.add_callback(responses.GET, f'{API}/v1/statement', callback=garbage)
             run = self.bank_journal._bank_crm_sync(date_from='2026-03-01')
@@ -159,6 +165,7 @@ class TestBankSync(BankCrmCommon):
 
     def test_credentials_only_for_administrators(self):
         from odoo.exceptions import AccessError
+
         director = self.users['director']
         connection = self.connection.with_user(director)
         self.assertEqual(connection.name, "T-Bank")

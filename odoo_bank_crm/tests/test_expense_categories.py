@@ -11,7 +11,6 @@ from .common import BankCrmCommon
 
 
 class CategorisationCommon(BankCrmCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -22,21 +21,29 @@ class CategorisationCommon(BankCrmCommon):
         cls.rent = Category.create({'name': "Rent", 'parent_id': cls.office.id})
         cls.taxes = Category.create({'name': "Taxes"})
         cls.other = Category.create({'name': "Other"})
-        cls.landlord = cls.env['res.partner'].create({'name': "ООО «Арендодатель»", 'is_company': True,
-                                                      'vat': '7702000001'})
+        cls.landlord = cls.env['res.partner'].create(
+            {'name': "ООО «Арендодатель»", 'is_company': True, 'vat': '7702000001'}
+        )
         cls.landlord_contact = cls.env['res.partner'].create({'name': "Бухгалтерия", 'parent_id': cls.landlord.id})
         cls.Rule = cls.env['bank.crm.categorisation.rule']
         cls.Line = cls.env['account.bank.statement.line']
 
     def _line(self, amount, purpose="", partner=None, inn=None, **values):
-        return self.Line.create({
-            'journal_id': self.bank_journal.id, 'date': '2026-03-10', 'amount': amount, 'payment_ref': purpose,
-            'partner_id': partner and partner.id, 'bank_crm_counterparty_inn': inn, **values})
+        return self.Line.create(
+            {
+                'journal_id': self.bank_journal.id,
+                'date': '2026-03-10',
+                'amount': amount,
+                'payment_ref': purpose,
+                'partner_id': partner and partner.id,
+                'bank_crm_counterparty_inn': inn,
+                **values,
+            }
+        )
 
 
 @tagged('post_install', '-at_install')
 class TestExpenseCategories(CategorisationCommon):
-
     def test_category_tree(self):
         self.assertEqual(self.rent.complete_name, "Office / Rent")
         self.assertEqual(self.rent.display_name, "Office / Rent")
@@ -50,10 +57,23 @@ class TestExpenseCategories(CategorisationCommon):
 
     def test_first_rule_by_sequence_wins(self):
         """Two rules match the same line: the first by sequence decides, whatever their creation order."""
-        broad = self.Rule.create({'name': "Everything of the landlord", 'sequence': 20,
-                                  'partner_id': self.landlord.id, 'category_id': self.office.id})
-        narrow = self.Rule.create({'name': "Rent", 'sequence': 10, 'direction': 'outbound',
-                                   'purpose_text': "аренд", 'category_id': self.rent.id})
+        broad = self.Rule.create(
+            {
+                'name': "Everything of the landlord",
+                'sequence': 20,
+                'partner_id': self.landlord.id,
+                'category_id': self.office.id,
+            }
+        )
+        narrow = self.Rule.create(
+            {
+                'name': "Rent",
+                'sequence': 10,
+                'direction': 'outbound',
+                'purpose_text': "аренд",
+                'category_id': self.rent.id,
+            }
+        )
         line = self._line(-1000.0, "Оплата аренды за март", partner=self.landlord)
         self.assertEqual((line.bank_crm_category_id, line.bank_crm_category_rule_id), (self.rent, narrow))
         broad.sequence = 5
@@ -80,7 +100,11 @@ class TestExpenseCategories(CategorisationCommon):
             ({'purpose_text': "комисси, налог"}, {'purpose': "НАЛОГ УСН за 1 квартал"}, True),
             ({'purpose_text': "еще"}, {'purpose': "Ещё один платёж"}, True),  # ё and е alike
             ({'purpose_text': "аренд"}, {'purpose': "Оплата по счету 12"}, False),
-            ({'purpose_match': 'regex', 'purpose_text': r"сч[её]т\w*\s*№?\s*\d+"}, {'purpose': "Оплата по счёту №15"}, True),
+            (
+                {'purpose_match': 'regex', 'purpose_text': r"сч[её]т\w*\s*№?\s*\d+"},
+                {'purpose': "Оплата по счёту №15"},
+                True,
+            ),
             ({'purpose_match': 'regex', 'purpose_text': r"^Налог"}, {'purpose': "Оплата налога"}, False),
             ({'amount_min': 100.0, 'amount_max': 200.0}, {'amount': -100.0}, True),
             ({'amount_min': 100.0, 'amount_max': 200.0}, {'amount': 200.0}, True),
@@ -90,11 +114,14 @@ class TestExpenseCategories(CategorisationCommon):
         ]
         for rule_values, line_values, matches in cases:
             with self.subTest(rule=rule_values, line=line_values):
-                rule = self.Rule.create({'name': "Case", 'category_id': self.other.id,
-                                         'analytic_account_id': analytic.id, **rule_values})
+                rule = self.Rule.create(
+                    {'name': "Case", 'category_id': self.other.id, 'analytic_account_id': analytic.id, **rule_values}
+                )
                 line_values = {'amount': -10.0, **line_values}
                 line = self._line(line_values.pop('amount'), line_values.pop('purpose', "Платёж"), **line_values)
-                self.assertEqual(line.bank_crm_category_id, self.other if matches else self.env['bank.crm.expense.category'])
+                self.assertEqual(
+                    line.bank_crm_category_id, self.other if matches else self.env['bank.crm.expense.category']
+                )
                 self.assertEqual(line.bank_crm_analytic_account_id.id, analytic.id if matches else False)
                 rule.active = False
 
@@ -108,28 +135,42 @@ class TestExpenseCategories(CategorisationCommon):
 
     def test_invalid_regex_and_amounts_refused(self):
         with self.assertRaises(Exception), self.env.cr.savepoint():
-            self.Rule.create({'name': "Bad", 'category_id': self.other.id, 'purpose_match': 'regex',
-                              'purpose_text': "(unclosed"})
+            self.Rule.create(
+                {'name': "Bad", 'category_id': self.other.id, 'purpose_match': 'regex', 'purpose_text': "(unclosed"}
+            )
         with self.assertRaises(Exception), self.env.cr.savepoint():
             self.Rule.create({'name': "Bad", 'category_id': self.other.id, 'amount_min': 10, 'amount_max': 5})
 
     def test_rules_applied_in_batch_on_creation(self):
         """Categorising N new lines costs the same queries for 5 lines as for 60."""
-        self.Rule.create([
-            {'name': "Rent", 'sequence': 1, 'purpose_text': "аренд", 'category_id': self.rent.id},
-            {'name': "Taxes", 'sequence': 2, 'counterparty_inn': '7727406020', 'category_id': self.taxes.id},
-            {'name': "Landlord", 'sequence': 3, 'partner_id': self.landlord.id, 'category_id': self.office.id},
-            {'name': "Rest", 'sequence': 4, 'direction': 'outbound', 'category_id': self.other.id},
-        ])
+        self.Rule.create(
+            [
+                {'name': "Rent", 'sequence': 1, 'purpose_text': "аренд", 'category_id': self.rent.id},
+                {'name': "Taxes", 'sequence': 2, 'counterparty_inn': '7727406020', 'category_id': self.taxes.id},
+                {'name': "Landlord", 'sequence': 3, 'partner_id': self.landlord.id, 'category_id': self.office.id},
+                {'name': "Rest", 'sequence': 4, 'direction': 'outbound', 'category_id': self.other.id},
+            ]
+        )
 
         def values(count):
-            kinds = [("Оплата аренды", None, None), ("Налог УСН", None, '7727406020'),
-                     ("Разное", self.landlord_contact, None), ("Комиссия банка", None, None),
-                     ("Оплата от покупателя", self.partner, None)]
-            return [{'journal_id': self.bank_journal.id, 'date': '2026-03-11',
-                     'amount': -100.0 - i if i % 5 != 4 else 100.0 + i,
-                     'payment_ref': kinds[i % 5][0], 'partner_id': kinds[i % 5][1] and kinds[i % 5][1].id,
-                     'bank_crm_counterparty_inn': kinds[i % 5][2]} for i in range(count)]
+            kinds = [
+                ("Оплата аренды", None, None),
+                ("Налог УСН", None, '7727406020'),
+                ("Разное", self.landlord_contact, None),
+                ("Комиссия банка", None, None),
+                ("Оплата от покупателя", self.partner, None),
+            ]
+            return [
+                {
+                    'journal_id': self.bank_journal.id,
+                    'date': '2026-03-11',
+                    'amount': -100.0 - i if i % 5 != 4 else 100.0 + i,
+                    'payment_ref': kinds[i % 5][0],
+                    'partner_id': kinds[i % 5][1] and kinds[i % 5][1].id,
+                    'bank_crm_counterparty_inn': kinds[i % 5][2],
+                }
+                for i in range(count)
+            ]
 
         def categorise_queries(count):
             lines = self.Line.with_context(bank_crm_no_categorisation=True).create(values(count))
@@ -162,8 +203,7 @@ class TestExpenseCategories(CategorisationCommon):
 
         create_queries(40)
         create_queries(40, bank_crm_no_categorisation=True)
-        added = [create_queries(count) - create_queries(count, bank_crm_no_categorisation=True)
-                 for count in (5, 40)]
+        added = [create_queries(count) - create_queries(count, bank_crm_no_categorisation=True) for count in (5, 40)]
         # 35 lines more: a query per line would show as 35; a statement more or less is Odoo's
         # batching (an UPDATE per set of columns flushed, a read per prefetch batch)
         self.assertLessEqual(abs(added[1] - added[0]), 2, f"queries added by the rules: {added}")
@@ -172,12 +212,22 @@ class TestExpenseCategories(CategorisationCommon):
         self.Rule.create({'name': "Suppliers", 'direction': 'outbound', 'category_id': self.other.id})
         self.Rule.create({'name': "Rent", 'sequence': 1, 'purpose_text': "аренд", 'category_id': self.rent.id})
         currency = (self.bank_journal.currency_id or self.bank_journal.company_id.currency_id).name
-        operations = [BankOperation(
-            bank_operation_id=f"op-{i}", date=fields.Date.to_date('2026-03-12'), amount=Decimal(amount),
-            currency=currency, confirmed=True, purpose=purpose, counterparty_name="ООО «Арендодатель»",
-            counterparty_inn='7702000001', document_number=str(i),
-        ) for i, (amount, purpose) in enumerate([("-5000.00", "Аренда офиса"), ("-12.30", "Канцтовары"),
-                                                 ("700.00", "Возврат")])]
+        operations = [
+            BankOperation(
+                bank_operation_id=f"op-{i}",
+                date=fields.Date.to_date('2026-03-12'),
+                amount=Decimal(amount),
+                currency=currency,
+                confirmed=True,
+                purpose=purpose,
+                counterparty_name="ООО «Арендодатель»",
+                counterparty_inn='7702000001',
+                document_number=str(i),
+            )
+            for i, (amount, purpose) in enumerate(
+                [("-5000.00", "Аренда офиса"), ("-12.30", "Канцтовары"), ("700.00", "Возврат")]
+            )
+        ]
         created, _skipped = self.bank_journal._bank_crm_import_operations(operations)
         self.assertEqual(created, 3)
         lines = self.Line.search([('bank_crm_operation_id', 'like', 'op-')], order='bank_crm_document_number')
@@ -207,8 +257,9 @@ class TestExpenseCategories(CategorisationCommon):
             form.purpose_text = "аренд"
             form.category_id = self.rent
         rule = form.record
-        self.assertEqual((rule.partner_id, rule.counterparty_inn, rule.direction),
-                         (self.landlord, '7702000001', 'outbound'))
+        self.assertEqual(
+            (rule.partner_id, rule.counterparty_inn, rule.direction), (self.landlord, '7702000001', 'outbound')
+        )
         # the line it was made from follows it at once, the next ones on arrival
         self.assertEqual((line.bank_crm_category_id, line.bank_crm_category_rule_id), (self.rent, rule))
         self.assertEqual(self._line(-4200.0, "Аренда за апрель", partner=self.landlord).bank_crm_category_id, self.rent)
@@ -234,10 +285,10 @@ class TestExpenseCategories(CategorisationCommon):
 
 @tagged('post_install', '-at_install')
 class TestDealProfitability(CategorisationCommon):
-
     def test_received_expenses_and_margin_per_deal(self):
-        lead = self.env['crm.lead'].create({'name': "Сайт для «Ромашки»", 'type': 'opportunity',
-                                            'partner_id': self.partner.id})
+        lead = self.env['crm.lead'].create(
+            {'name': "Сайт для «Ромашки»", 'type': 'opportunity', 'partner_id': self.partner.id}
+        )
         lead.action_bank_crm_create_analytic_account()
         analytic = lead.bank_crm_analytic_account_id
         self.assertTrue(analytic)
@@ -245,31 +296,47 @@ class TestDealProfitability(CategorisationCommon):
         lead.action_bank_crm_create_analytic_account()
         self.assertEqual(lead.bank_crm_analytic_account_id, analytic, "made once")
 
-        invoice = self.env['account.move'].create({
-            'move_type': 'out_invoice', 'partner_id': self.partner.id, 'bank_crm_lead_id': lead.id,
-            'invoice_line_ids': [Command.create({'name': "Сайт", 'quantity': 1, 'price_unit': 1000.0,
-                                                 'tax_ids': [Command.clear()]})],
-        })
+        invoice = self.env['account.move'].create(
+            {
+                'move_type': 'out_invoice',
+                'partner_id': self.partner.id,
+                'bank_crm_lead_id': lead.id,
+                'invoice_line_ids': [
+                    Command.create({'name': "Сайт", 'quantity': 1, 'price_unit': 1000.0, 'tax_ids': [Command.clear()]})
+                ],
+            }
+        )
         invoice.action_post()
-        self.env['account.payment.register'].with_context(
-            active_model='account.move', active_ids=invoice.ids).create({'amount': 800.0})._create_payments()
+        self.env['account.payment.register'].with_context(active_model='account.move', active_ids=invoice.ids).create(
+            {'amount': 800.0}
+        )._create_payments()
         # expenses: a rule sends the designer's invoices to the deal; another line is put there by hand
         designer = self.env['res.partner'].create({'name': "Дизайнер", 'vat': '500100732259'})
-        self.Rule.create({'name': "Designer", 'partner_id': designer.id, 'direction': 'outbound',
-                          'category_id': self.other.id, 'analytic_account_id': analytic.id})
+        self.Rule.create(
+            {
+                'name': "Designer",
+                'partner_id': designer.id,
+                'direction': 'outbound',
+                'category_id': self.other.id,
+                'analytic_account_id': analytic.id,
+            }
+        )
         self._line(-250.50, "Дизайн макета", partner=designer)
         self._line(-49.50, "Хостинг", bank_crm_analytic_account_id=analytic.id)
         self._line(-1000.0, "Другое", bank_crm_analytic_account_id=False)
         self._line(30.0, "Возврат от дизайнера", partner=designer, bank_crm_analytic_account_id=analytic.id)
 
         lead.invalidate_recordset()
-        self.assertEqual((lead.bank_crm_received_amount, lead.bank_crm_expense_amount, lead.bank_crm_margin),
-                         (800.0, 300.0, 500.0))
+        self.assertEqual(
+            (lead.bank_crm_received_amount, lead.bank_crm_expense_amount, lead.bank_crm_margin), (800.0, 300.0, 500.0)
+        )
         report = self.env['bank.crm.deal.profitability'].search([('lead_id', '=', lead.id)])
-        self.assertEqual((report.received, report.expense, report.margin, report.partner_id),
-                         (800.0, 300.0, 500.0, self.partner))
+        self.assertEqual(
+            (report.received, report.expense, report.margin, report.partner_id), (800.0, 300.0, 500.0, self.partner)
+        )
         by_customer = self.env['bank.crm.deal.profitability']._read_group(
-            [('partner_id', '=', self.partner.id)], ['partner_id'], ['received:sum', 'expense:sum', 'margin:sum'])
+            [('partner_id', '=', self.partner.id)], ['partner_id'], ['received:sum', 'expense:sum', 'margin:sum']
+        )
         self.assertEqual(by_customer, [(self.partner, 800.0, 300.0, 500.0)])
         action = lead.action_bank_crm_view_expenses()
         self.assertEqual(self.Line.search_count(action['domain']), 2)
@@ -277,8 +344,9 @@ class TestDealProfitability(CategorisationCommon):
     def test_salesperson_sees_own_deals_only(self):
         salesman = self.users['user']
         mine = self.env['crm.lead'].create({'name': "Mine", 'type': 'opportunity', 'user_id': salesman.id})
-        theirs = self.env['crm.lead'].create({'name': "Theirs", 'type': 'opportunity',
-                                              'user_id': self.users['manager'].id})
+        theirs = self.env['crm.lead'].create(
+            {'name': "Theirs", 'type': 'opportunity', 'user_id': self.users['manager'].id}
+        )
         (mine | theirs).action_bank_crm_create_analytic_account()
         seen = self.env['bank.crm.deal.profitability'].with_user(salesman).search([]).lead_id
         self.assertIn(mine, seen)
@@ -289,7 +357,6 @@ class TestDealProfitability(CategorisationCommon):
 
 @tagged('post_install', '-at_install')
 class TestDashboardChart(CategorisationCommon):
-
     def test_income_and_expenses_of_six_months_per_card(self):
         today = fields.Date.context_today(self.env.user)
         self._line(1000.25, "in", date=today)

@@ -23,12 +23,19 @@ class TestInvoiceTour(HttpCase):
         self.sandbox_url = self.sandbox_url.rstrip('/')
         self._sandbox('POST', '/_admin/reset', json={})  # its payments of another run are not ours
         provider = self.env.ref('odoo_bank_crm.payment_provider_tbank')
-        provider.write({
-            'tbank_terminal_key': 'TinkoffBankTest', 'tbank_password': 'TinkoffBankTest',
-            'tbank_api_url': f'{self.sandbox_url}/v2', 'state': 'test',
-        })
-        self.assertTrue(provider.journal_id.inbound_payment_method_line_ids.filtered(
-            lambda line: line.payment_provider_id == provider))
+        provider.write(
+            {
+                'tbank_terminal_key': 'TinkoffBankTest',
+                'tbank_password': 'TinkoffBankTest',
+                'tbank_api_url': f'{self.sandbox_url}/v2',
+                'state': 'test',
+            }
+        )
+        self.assertTrue(
+            provider.journal_id.inbound_payment_method_line_ids.filtered(
+                lambda line: line.payment_provider_id == provider
+            )
+        )
         self.company = self.env.ref('base.main_company')
         if self.company.currency_id.name != 'RUB':
             self.skipTest("the bank takes roubles: the demo company works in RUB")
@@ -36,13 +43,19 @@ class TestInvoiceTour(HttpCase):
         # The generic chart's sales tax belongs to another country than the Russian demo
         # company's; amount-only invoices here are without VAT (simplified taxation).
         self.company.bank_crm_amount_product_id.taxes_id = False
-        self.partner = self.env['res.partner'].create({
-            'name': "ООО «Василёк»", 'email': 'buyer@vasilek.example.com', 'lang': 'en_US'})
-        self.lead = self.env['crm.lead'].create({
-            'name': "Office furniture", 'type': 'opportunity', 'partner_id': self.partner.id,
-            'expected_revenue': 1000, 'user_id': self.env.ref('base.user_admin').id,
-            'company_id': self.company.id,
-        })
+        self.partner = self.env['res.partner'].create(
+            {'name': "ООО «Василёк»", 'email': 'buyer@vasilek.example.com', 'lang': 'en_US'}
+        )
+        self.lead = self.env['crm.lead'].create(
+            {
+                'name': "Office furniture",
+                'type': 'opportunity',
+                'partner_id': self.partner.id,
+                'expected_revenue': 1000,
+                'user_id': self.env.ref('base.user_admin').id,
+                'company_id': self.company.id,
+            }
+        )
 
     def _sandbox(self, method, path, **kwargs):
         response = requests.request(method, f'{self.sandbox_url}{path}', timeout=30, **kwargs)
@@ -71,8 +84,12 @@ class TestInvoiceTour(HttpCase):
         self.assertEqual(link.status, 'opened')
         bank_page = self._sandbox('GET', f'/pay/{link.transaction_id.provider_reference}')
         self.assertIn('card_number', bank_page.text)
-        paid = self._sandbox('POST', f'/pay/{link.transaction_id.provider_reference}', allow_redirects=False, data={
-            'action': 'card', 'card_number': TEST_CARD, 'exp_date': '12/30', 'cvv': '123'})
+        paid = self._sandbox(
+            'POST',
+            f'/pay/{link.transaction_id.provider_reference}',
+            allow_redirects=False,
+            data={'action': 'card', 'card_number': TEST_CARD, 'exp_date': '12/30', 'cvv': '123'},
+        )
         self.assertEqual(paid.status_code, 303)
         self.assertTrue(paid.headers['Location'].startswith(link.url), "back to the pay page")
 

@@ -16,7 +16,9 @@ from odoo.tests import Form, tagged
 
 from .tbank_common import SANDBOX_URL, TERMINAL_KEY, TBankCommon
 
-QR_PAYLOAD = 'https://qr.nspk.ru/AD10006M8KH0HIF0ULJSB3TFQD5LM4GL?type=02&bank=100000000004&sum={amount}&cur=RUB&crc=C08B'
+QR_PAYLOAD = (
+    'https://qr.nspk.ru/AD10006M8KH0HIF0ULJSB3TFQD5LM4GL?type=02&bank=100000000004&sum={amount}&cur=RUB&crc=C08B'
+)
 
 
 def kopecks(value):
@@ -35,11 +37,18 @@ class InvoiceLinkCommon(TBankCommon):
         cls.env.user.groups_id += cls.env.ref('odoo_bank_crm.group_bank_crm_user')
         cls.partner.lang = 'en_US'
         cls.lead.company_id = cls.company
-        cls.vat20 = cls.env['account.tax'].create({
-            'name': "VAT 20%", 'amount': 20, 'type_tax_use': 'sale', 'price_include_override': 'tax_excluded',
-            'company_id': cls.company.id})
-        cls.chair = cls.env['product.product'].create({
-            'name': "Office chair", 'lst_price': 1999.99, 'taxes_id': [Command.set(cls.vat20.ids)]})
+        cls.vat20 = cls.env['account.tax'].create(
+            {
+                'name': "VAT 20%",
+                'amount': 20,
+                'type_tax_use': 'sale',
+                'price_include_override': 'tax_excluded',
+                'company_id': cls.company.id,
+            }
+        )
+        cls.chair = cls.env['product.product'].create(
+            {'name': "Office chair", 'lst_price': 1999.99, 'taxes_id': [Command.set(cls.vat20.ids)]}
+        )
         cls.no_price = cls.env['product.product'].create({'name': "Custom work", 'lst_price': 0.0})
         cls.Move = cls.env['account.move']
         cls.Link = cls.env['bank.crm.payment.link']
@@ -62,8 +71,15 @@ class InvoiceLinkCommon(TBankCommon):
                 return answer({'Success': False, 'ErrorCode': '9999', 'Message': init_error})
             body = json.loads(request.body)
             payment_id = str(next(payment_ids))
-            return answer({'Status': 'NEW', 'PaymentId': payment_id, 'OrderId': body['OrderId'],
-                           'Amount': body['Amount'], 'PaymentURL': f'https://securepay.test/new/{payment_id}'})
+            return answer(
+                {
+                    'Status': 'NEW',
+                    'PaymentId': payment_id,
+                    'OrderId': body['OrderId'],
+                    'Amount': body['Amount'],
+                    'PaymentURL': f'https://securepay.test/new/{payment_id}',
+                }
+            )
 
         def get_qr(request):
             body = json.loads(request.body)
@@ -82,8 +98,9 @@ class InvoiceLinkCommon(TBankCommon):
 
     @staticmethod
     def _bank_requests(recorder, method):
-        return [json.loads(call.request.body) for call in recorder.calls
-                if call.request.url == f'{SANDBOX_URL}/{method}']
+        return [
+            json.loads(call.request.body) for call in recorder.calls if call.request.url == f'{SANDBOX_URL}/{method}'
+        ]
 
     def _wizard_form(self, lead=None, partner=None, **values):
         context = {'default_lead_id': lead.id} if lead else {'default_partner_id': partner.id}
@@ -101,8 +118,12 @@ class InvoiceLinkCommon(TBankCommon):
         return link.invoice_id, link
 
     def _counts(self):
-        return (self.Move.search_count([]), self.Link.search_count([]),
-                self.env['payment.transaction'].search_count([]), self.env['mail.mail'].search_count([]))
+        return (
+            self.Move.search_count([]),
+            self.Link.search_count([]),
+            self.env['payment.transaction'].search_count([]),
+            self.env['mail.mail'].search_count([]),
+        )
 
 
 @tagged('post_install', '-at_install')
@@ -130,10 +151,13 @@ class TestInvoiceWizard(InvoiceLinkCommon):
         self.assertEqual(invoice.bank_crm_payer_name, "Иванов Иван")
         self.assertIn("Thank you for your order", str(invoice.narration))
 
-        init, = self._bank_requests(bank, 'Init')
+        (init,) = self._bank_requests(bank, 'Init')
         self.assertEqual(init['Amount'], 123456)
-        self.assertEqual(init['RedirectDueDate'], f'{due.isoformat()}T23:59:59+03:00',
-                         "the link lives until the end of the due date, Moscow time")
+        self.assertEqual(
+            init['RedirectDueDate'],
+            f'{due.isoformat()}T23:59:59+03:00',
+            "the link lives until the end of the due date, Moscow time",
+        )
         pay_page = f"/bank_crm/pay/{invoice.id}?access_token={invoice.access_token}"
         self.assertTrue(init['SuccessURL'].endswith(pay_page))
         self.assertEqual(link.kind, 'tbank')
@@ -142,7 +166,9 @@ class TestInvoiceWizard(InvoiceLinkCommon):
         self.assertEqual(link.transaction_id.provider_reference, '7001')
         self.assertEqual(link.sbp_qr_payload, QR_PAYLOAD.format(amount='7001'))
         self.assertEqual(invoice.bank_crm_sbp_qr_payload, link.sbp_qr_payload)
-        self.assertIn('/report/barcode/?barcode_type=QR&value=https%3A%2F%2Fqr.nspk.ru%2F', invoice.bank_crm_sbp_qr_image_url)
+        self.assertIn(
+            '/report/barcode/?barcode_type=QR&value=https%3A%2F%2Fqr.nspk.ru%2F', invoice.bank_crm_sbp_qr_image_url
+        )
         self.assertEqual(link.status, 'new')
         self.assertEqual((link.lead_id, link.partner_id, link.company_id), (self.lead, self.partner, self.company))
         self.assertEqual(kopecks(link.amount), Decimal('1234.56'))
@@ -213,8 +239,9 @@ class TestInvoiceWizard(InvoiceLinkCommon):
         """A currency without minor units (portal link: the bank takes roubles only)."""
         jpy = self._prepare_currency('JPY')
         self.assertEqual(jpy.rounding, 1.0)
-        self.env['res.currency.rate'].create({'currency_id': jpy.id, 'rate': 1.6, 'name': '2020-01-01',
-                                              'company_id': self.company.id})
+        self.env['res.currency.rate'].create(
+            {'currency_id': jpy.id, 'rate': 1.6, 'name': '2020-01-01', 'company_id': self.company.id}
+        )
         form = self._wizard_form(partner=self.partner, mode='items', link_kind='portal', discount=10)
         form.currency_id = jpy
         with form.line_ids.new() as line:
@@ -260,8 +287,10 @@ class TestInvoiceWizard(InvoiceLinkCommon):
             "zero amount": ({'amount': 0}, "more than zero"),
             "negative amount": ({'amount': -10}, "more than zero"),
             "send now without an email": ({'partner_id': no_email.id, 'send_now': True}, "no email address"),
-            "a product without a price": ({'mode': 'items', 'line_ids': [Command.create({
-                'product_id': self.no_price.id, 'quantity': 1})]}, "has no price"),
+            "a product without a price": (
+                {'mode': 'items', 'line_ids': [Command.create({'product_id': self.no_price.id, 'quantity': 1})]},
+                "has no price",
+            ),
             "a currency the bank does not take": ({'currency_id': usd.id}, "RUB"),
             "a due date in the past": ({'due_date': yesterday}, "already passed"),
             "a discount of 100%": ({'discount': 100}, "between 0 and 100"),
@@ -269,8 +298,11 @@ class TestInvoiceWizard(InvoiceLinkCommon):
         before = self._counts()
         for case, (values, message) in cases.items():
             with self.subTest(case=case), self._mock_bank_link() as bank:
-                wizard = self.Wizard.with_user(self.salesperson).with_context(default_lead_id=self.lead.id).create({
-                    'currency_id': self.currency_rub.id, 'send_now': False, 'amount': 100, **values})
+                wizard = (
+                    self.Wizard.with_user(self.salesperson)
+                    .with_context(default_lead_id=self.lead.id)
+                    .create({'currency_id': self.currency_rub.id, 'send_now': False, 'amount': 100, **values})
+                )
                 with self.assertRaisesRegex(UserError, message):
                     wizard.action_issue()
                 self.assertEqual(self._counts(), before, "nothing is created")
@@ -316,8 +348,12 @@ class TestPaymentLinkSending(InvoiceLinkCommon):
     def _sent_emails(self, invoice):
         """The messages emailed to the invoice's customer, newest first."""
         return invoice.message_ids.filtered(
-            lambda m: m.message_type == 'comment' and invoice.partner_id in m.notification_ids.filtered(
-                lambda n: n.notification_type == 'email').res_partner_id)
+            lambda m: (
+                m.message_type == 'comment'
+                and invoice.partner_id
+                in m.notification_ids.filtered(lambda n: n.notification_type == 'email').res_partner_id
+            )
+        )
 
     def test_send_now_emails_the_link_and_the_qr(self):
         form = self._wizard_form(lead=self.lead)
@@ -362,8 +398,11 @@ class TestPaymentLinkSending(InvoiceLinkCommon):
         template = self.env.ref('odoo_bank_crm.mail_template_bank_crm_payment_link')
         self.assertEqual(template.model, 'account.move')
         invoice = self._create_invoice(amount=500)
-        composer = Form(self.env['mail.compose.message'].with_context(
-            default_model='account.move', default_res_ids=invoice.ids, default_composition_mode='comment'))
+        composer = Form(
+            self.env['mail.compose.message'].with_context(
+                default_model='account.move', default_res_ids=invoice.ids, default_composition_mode='comment'
+            )
+        )
         composer.template_id = template
         self.assertIn(invoice.name, composer.subject)
         self.assertIn(self.partner, composer.partner_ids[:])
@@ -386,8 +425,11 @@ class TestPaymentLinkSending(InvoiceLinkCommon):
         form = self._wizard_form(lead=self.lead, due_date=due)
         with self._mock_bank_link():
             _invoice, link = self._issue(form)
-        self.assertEqual(link.expiry_date, datetime.combine(due, datetime.min.time()) + timedelta(hours=20, minutes=59, seconds=59),
-                         "23:59:59 in Moscow is 20:59:59 UTC")
+        self.assertEqual(
+            link.expiry_date,
+            datetime.combine(due, datetime.min.time()) + timedelta(hours=20, minutes=59, seconds=59),
+            "23:59:59 in Moscow is 20:59:59 UTC",
+        )
         with freeze_time(link.expiry_date + timedelta(minutes=1)):
             self.Link._cron_update_expired()
         self.assertEqual(link.status, 'expired')
@@ -412,12 +454,21 @@ class TestPaymentLinkSending(InvoiceLinkCommon):
         self.assertIn(escape(link.url), html)
         self.assertIn("Иванов Иван", html)
         # an accountant without the Account menu's rights prints it too
-        accountant = self.env['res.users'].create({
-            'name': "Accountant", 'login': 'bank_crm_accountant_only', 'company_id': self.company.id,
-            'company_ids': [Command.set(self.company.ids)],
-            'groups_id': [Command.set([self.env.ref('account.group_account_invoice').id])]})
-        html = self.env['ir.actions.report'].with_user(accountant)._render_qweb_html(
-            'account.account_invoices', invoice.ids)[0].decode()
+        accountant = self.env['res.users'].create(
+            {
+                'name': "Accountant",
+                'login': 'bank_crm_accountant_only',
+                'company_id': self.company.id,
+                'company_ids': [Command.set(self.company.ids)],
+                'groups_id': [Command.set([self.env.ref('account.group_account_invoice').id])],
+            }
+        )
+        html = (
+            self.env['ir.actions.report']
+            .with_user(accountant)
+            ._render_qweb_html('account.account_invoices', invoice.ids)[0]
+            .decode()
+        )
         self.assertIn(escape(link.url), html)
         link.transaction_id._tbank_apply_status('CONFIRMED')
         html = self.env['ir.actions.report']._render_qweb_html('account.account_invoices', invoice.ids)[0].decode()
@@ -427,9 +478,14 @@ class TestPaymentLinkSending(InvoiceLinkCommon):
         form = self._wizard_form(lead=self.lead, link_kind='portal')
         _invoice, link = self._issue(form)
         other_company = self.env['res.company'].create({'name': "Other Co"})
-        outsider = self.env['res.users'].create({
-            'name': "Other Co user", 'login': 'other_co_user', 'company_id': other_company.id,
-            'company_ids': [Command.set(other_company.ids)],
-            'groups_id': [Command.set([self.env.ref('odoo_bank_crm.group_bank_crm_user').id])]})
+        outsider = self.env['res.users'].create(
+            {
+                'name': "Other Co user",
+                'login': 'other_co_user',
+                'company_id': other_company.id,
+                'company_ids': [Command.set(other_company.ids)],
+                'groups_id': [Command.set([self.env.ref('odoo_bank_crm.group_bank_crm_user').id])],
+            }
+        )
         self.assertFalse(self.Link.with_user(outsider).search([('id', '=', link.id)]))
         self.assertTrue(self.Link.with_user(self.salesperson).search([('id', '=', link.id)]))

@@ -27,13 +27,22 @@ class MoneyRightsCommon(BankCrmCommon):
         cls.clerk = cls.users['user']
         cls.manager = cls.users['manager']
         cls.director = cls.users['director']
-        cls.bare = new_test_user(cls.env, login='bank_crm_bare', groups='base.group_user,odoo_bank_crm.group_bank_crm_user',
-                                 company_id=cls.env.company.id, company_ids=[Command.set(cls.env.company.ids)])
+        cls.bare = new_test_user(
+            cls.env,
+            login='bank_crm_bare',
+            groups='base.group_user,odoo_bank_crm.group_bank_crm_user',
+            company_id=cls.env.company.id,
+            company_ids=[Command.set(cls.env.company.ids)],
+        )
         cls.clerk_right, cls.manager_right = cls.rights
-        cls.clerk_right.write({
-            'journal_ids': [Command.set(cls.bank_journal.ids)],
-            'can_see_balances': False, 'can_download_statements': False, 'can_refund': False,
-        })
+        cls.clerk_right.write(
+            {
+                'journal_ids': [Command.set(cls.bank_journal.ids)],
+                'can_see_balances': False,
+                'can_download_statements': False,
+                'can_refund': False,
+            }
+        )
         cls.manager_right.journal_ids = [Command.set((cls.bank_journal | cls.cash_journal).ids)]
         cls.lines = {
             journal: cls._create_lines(journal, [1000.0, -250.0], partner=cls.partner)
@@ -47,7 +56,6 @@ class MoneyRightsCommon(BankCrmCommon):
 
 @tagged('post_install', '-at_install')
 class TestMoneyRightsMatrix(MoneyRightsCommon):
-
     # --- journals ---------------------------------------------------------------------
 
     def test_journals_visibility_per_user(self):
@@ -85,11 +93,14 @@ class TestMoneyRightsMatrix(MoneyRightsCommon):
     def test_statement_lines_visibility(self):
         Line = 'account.bank.statement.line'
         self.assertEqual(self.visible(self.clerk, Line), self.lines[self.bank_journal])
-        self.assertEqual(self.visible(self.manager, Line),
-                         self.lines[self.bank_journal] | self.lines[self.cash_journal])
+        self.assertEqual(
+            self.visible(self.manager, Line), self.lines[self.bank_journal] | self.lines[self.cash_journal]
+        )
         self.assertFalse(self.visible(self.bare, Line))
-        self.assertEqual(self.visible(self.director, Line).filtered(lambda l: l in self.lines[self.bank_journal_2]),
-                         self.lines[self.bank_journal_2])
+        self.assertEqual(
+            self.visible(self.director, Line).filtered(lambda l: l in self.lines[self.bank_journal_2]),
+            self.lines[self.bank_journal_2],
+        )
         # grouped figures (pivot, graph, Balances by Currency) only count the granted lines
         groups = self.env[Line].with_user(self.clerk).read_group([], ['amount:sum'], ['journal_id'])
         self.assertEqual([group['journal_id'][0] for group in groups], self.bank_journal.ids)
@@ -103,16 +114,20 @@ class TestMoneyRightsMatrix(MoneyRightsCommon):
         self.assertFalse(moves)
         items = self.env['account.move.line'].with_user(self.clerk).search([('move_id', 'in', hidden.ids)])
         self.assertFalse(items)
-        statements = self.env['account.bank.statement'].with_user(self.clerk).search(
-            [('journal_id', '=', self.bank_journal_2.id)])
+        statements = (
+            self.env['account.bank.statement']
+            .with_user(self.clerk)
+            .search([('journal_id', '=', self.bank_journal_2.id)])
+        )
         self.assertFalse(statements)
 
     def test_statement_line_create_write_unlink(self):
         Line = self.env['account.bank.statement.line']
         with self.assertRaises(AccessError):  # Account Users record nothing
             Line.with_user(self.clerk).create({'journal_id': self.bank_journal.id, 'payment_ref': "x", 'amount': 1})
-        cash = Line.with_user(self.manager).create({'journal_id': self.cash_journal.id, 'payment_ref': "Касса",
-                                                    'amount': -300})
+        cash = Line.with_user(self.manager).create(
+            {'journal_id': self.cash_journal.id, 'payment_ref': "Касса", 'amount': -300}
+        )
         self.assertEqual(cash.journal_id, self.cash_journal)
         with self.assertRaises(AccessError):  # not granted
             Line.with_user(self.manager).create({'journal_id': self.bank_journal_2.id, 'payment_ref': "x", 'amount': 1})
@@ -129,18 +144,28 @@ class TestMoneyRightsMatrix(MoneyRightsCommon):
         self.assertEqual(len(rows), 2)
 
     def test_statement_wizard_respects_rights(self):
-        wizard = self.env['bank.crm.statement.wizard'].with_user(self.manager).create({
-            'date_from': '2026-03-01', 'date_to': '2026-03-31'})
+        wizard = (
+            self.env['bank.crm.statement.wizard']
+            .with_user(self.manager)
+            .create({'date_from': '2026-03-01', 'date_to': '2026-03-31'})
+        )
         data = wizard._bank_crm_statement_data()
         self.assertEqual({account['journal'] for account in data['accounts']}, {self.bank_journal, self.cash_journal})
-        clerk_wizard = self.env['bank.crm.statement.wizard'].with_user(self.clerk).create({
-            'date_from': '2026-03-01', 'date_to': '2026-03-31'})
+        clerk_wizard = (
+            self.env['bank.crm.statement.wizard']
+            .with_user(self.clerk)
+            .create({'date_from': '2026-03-01', 'date_to': '2026-03-31'})
+        )
         with self.assertRaisesRegex(AccessError, "download statements"):
             clerk_wizard.action_export_xlsx()
         with self.assertRaisesRegex(AccessError, "download statements"):
-            self.env['bank.crm.onec.export.wizard'].with_user(self.clerk).create({
-                'journal_id': self.bank_journal.id, 'date_from': '2026-03-01', 'date_to': '2026-03-31',
-            }).action_export()
+            self.env['bank.crm.onec.export.wizard'].with_user(self.clerk).create(
+                {
+                    'journal_id': self.bank_journal.id,
+                    'date_from': '2026-03-01',
+                    'date_to': '2026-03-31',
+                }
+            ).action_export()
 
     # --- balances ---------------------------------------------------------------------
 
@@ -150,14 +175,25 @@ class TestMoneyRightsMatrix(MoneyRightsCommon):
         self.assertEqual(clerk_view['bank_crm_balance'], 0.0)
         self.assertFalse(clerk_view['bank_crm_can_see_balances'])
         manager_view = self.bank_journal.with_user(self.manager).search_read(
-            [('id', '=', self.bank_journal.id)], fields_)[0]
+            [('id', '=', self.bank_journal.id)], fields_
+        )[0]
         self.assertEqual(manager_view['bank_crm_balance'], 750.0)
         self.assertTrue(manager_view['bank_crm_can_see_balances'])
-        web = self.bank_journal.with_user(self.clerk).web_read({'bank_crm_balance': {}, 'bank_crm_dashboard_graph': {}})[0]
+        web = self.bank_journal.with_user(self.clerk).web_read(
+            {'bank_crm_balance': {}, 'bank_crm_dashboard_graph': {}}
+        )[0]
         self.assertEqual(web['bank_crm_balance'], 0.0)
         self.assertEqual(json.loads(web['bank_crm_dashboard_graph'])[0]['values'], [])
-        self.assertEqual(len(json.loads(self.bank_journal.with_user(self.manager).read(
-            ['bank_crm_dashboard_graph'])[0]['bank_crm_dashboard_graph'])[0]['values']), 12)
+        self.assertEqual(
+            len(
+                json.loads(
+                    self.bank_journal.with_user(self.manager).read(['bank_crm_dashboard_graph'])[0][
+                        'bank_crm_dashboard_graph'
+                    ]
+                )[0]['values']
+            ),
+            12,
+        )
         with self.assertRaisesRegex(AccessError, "see balances"):
             self.bank_journal.with_user(self.clerk).export_data(['name', 'bank_crm_balance'])
         with self.assertRaisesRegex(AccessError, "see balances"):
@@ -187,9 +223,12 @@ class TestMoneyRightsMatrix(MoneyRightsCommon):
 
     def test_credit_notes_need_the_refund_right(self):
         invoice = self.init_invoice('out_invoice', partner=self.partner, amounts=[1000], post=True)
-        reversal = self.env['account.move.reversal'].with_user(self.clerk).with_context(
-            active_model='account.move', active_ids=invoice.ids).create({
-                'journal_id': invoice.journal_id.id, 'reason': "returned"})
+        reversal = (
+            self.env['account.move.reversal']
+            .with_user(self.clerk)
+            .with_context(active_model='account.move', active_ids=invoice.ids)
+            .create({'journal_id': invoice.journal_id.id, 'reason': "returned"})
+        )
         with self.assertRaisesRegex(AccessError, "refund customers"):
             reversal.refund_moves()
         self.clerk_right.can_refund = True
@@ -199,9 +238,14 @@ class TestMoneyRightsMatrix(MoneyRightsCommon):
     # --- connections and rights ---------------------------------------------------------
 
     def test_connections_for_directors_and_administrators_only(self):
-        connection = self.env['bank.connection'].create({
-            'name': "T-Bank", 'provider_code': 'tbank_business', 'api_url': 'http://localhost:8999/tb',
-            'api_token': 'secret-token-1'})
+        connection = self.env['bank.connection'].create(
+            {
+                'name': "T-Bank",
+                'provider_code': 'tbank_business',
+                'api_url': 'http://localhost:8999/tb',
+                'api_token': 'secret-token-1',
+            }
+        )
         for user in (self.clerk, self.manager, self.bare, self.outsider):
             with self.assertRaises(AccessError):
                 connection.with_user(user).read(['name'])
@@ -216,17 +260,19 @@ class TestMoneyRightsMatrix(MoneyRightsCommon):
         self.assertEqual(Right.with_user(self.clerk).search([]), self.clerk_right)
         self.assertEqual(Right.with_user(self.manager).search([]), self.manager_right)
         with self.assertRaises(AccessError):
-            self.clerk_right.with_user(self.clerk).write({'can_pay': True, 'daily_limit': 10 ** 9})
+            self.clerk_right.with_user(self.clerk).write({'can_pay': True, 'daily_limit': 10**9})
         with self.assertRaises(AccessError):
             Right.with_user(self.manager).create({'user_id': self.bare.id})
         with self.assertRaises(AccessError):
             self.manager_right.with_user(self.clerk).read(['daily_limit'])
-        right = Right.with_user(self.director).create({
-            'user_id': self.bare.id, 'journal_ids': [Command.set(self.cash_journal.ids)]})
+        right = Right.with_user(self.director).create(
+            {'user_id': self.bare.id, 'journal_ids': [Command.set(self.cash_journal.ids)]}
+        )
         self.assertEqual(self.visible(self.bare, 'account.journal', [('type', '=', 'cash')]), self.cash_journal)
         right.with_user(self.director).journal_ids = [Command.set(self.bank_journal_2.ids)]
-        self.assertEqual(self.visible(self.bare, 'account.journal', [('type', 'in', ('bank', 'cash'))]),
-                         self.bank_journal_2)
+        self.assertEqual(
+            self.visible(self.bare, 'account.journal', [('type', 'in', ('bank', 'cash'))]), self.bank_journal_2
+        )
         right.with_user(self.director).active = False
         self.assertFalse(self.visible(self.bare, 'account.journal', [('type', 'in', ('bank', 'cash'))]))
 
@@ -244,17 +290,26 @@ class TestMoneyRightsMatrix(MoneyRightsCommon):
             self.env['bank.crm.money.right'].create({'user_id': self.clerk.id})  # one per user and company
 
     def test_accountants_are_not_limited(self):
-        accountant = new_test_user(self.env, login='bank_crm_accountant',
-                                   groups='base.group_user,account.group_account_user,odoo_bank_crm.group_bank_crm_user')
-        self.assertEqual(self.visible(accountant, 'account.journal', [('type', 'in', ('bank', 'cash', 'credit'))]),
-                         self.money_journals)
+        accountant = new_test_user(
+            self.env,
+            login='bank_crm_accountant',
+            groups='base.group_user,account.group_account_user,odoo_bank_crm.group_bank_crm_user',
+        )
+        self.assertEqual(
+            self.visible(accountant, 'account.journal', [('type', 'in', ('bank', 'cash', 'credit'))]),
+            self.money_journals,
+        )
 
     def test_multi_company(self):
         other = self.setup_other_company()['company']
-        other_bank = self.env['account.journal'].create({
-            'name': "Other Bank", 'code': 'OBNK', 'type': 'bank', 'company_id': other.id})
-        payment = self.env['bank.crm.payment.order'].with_company(other).create({
-            'journal_id': other_bank.id, 'partner_id': self.partner.id, 'amount': 10, 'purpose': "x"})
+        other_bank = self.env['account.journal'].create(
+            {'name': "Other Bank", 'code': 'OBNK', 'type': 'bank', 'company_id': other.id}
+        )
+        payment = (
+            self.env['bank.crm.payment.order']
+            .with_company(other)
+            .create({'journal_id': other_bank.id, 'partner_id': self.partner.id, 'amount': 10, 'purpose': "x"})
+        )
         # a director of the first company only sees nothing of the other's
         self.assertFalse(self.env['bank.crm.payment.order'].with_user(self.director).search([('id', '=', payment.id)]))
         self.assertFalse(self.visible(self.director, 'account.journal', [('id', '=', other_bank.id)]))
@@ -269,31 +324,46 @@ class TestCredentialsOverRpc(HttpCase, MoneyRightsCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.connection = cls.env['bank.connection'].create({
-            'name': "Tochka", 'provider_code': 'tochka', 'api_url': 'http://localhost:8999/uapi',
-            'api_token': 'jwt-very-secret'})
+        cls.connection = cls.env['bank.connection'].create(
+            {
+                'name': "Tochka",
+                'provider_code': 'tochka',
+                'api_url': 'http://localhost:8999/uapi',
+                'api_token': 'jwt-very-secret',
+            }
+        )
         cls.provider = cls.env.ref('odoo_bank_crm.payment_provider_tbank')
         cls.provider.sudo().write({'tbank_terminal_key': 'TK', 'tbank_password': 'terminal-secret'})
         cls.director.password = 'director-pass-1'
 
     def _call_kw(self, model, method, args, kwargs=None):
-        response = self.url_open('/web/dataset/call_kw', data=json.dumps({
-            'jsonrpc': '2.0', 'method': 'call', 'id': 1,
-            'params': {'model': model, 'method': method, 'args': args, 'kwargs': kwargs or {}},
-        }), headers={'Content-Type': 'application/json'})
+        response = self.url_open(
+            '/web/dataset/call_kw',
+            data=json.dumps(
+                {
+                    'jsonrpc': '2.0',
+                    'method': 'call',
+                    'id': 1,
+                    'params': {'model': model, 'method': method, 'args': args, 'kwargs': kwargs or {}},
+                }
+            ),
+            headers={'Content-Type': 'application/json'},
+        )
         return response.json()
 
     def test_director_cannot_read_credentials_over_rpc(self):
         self.authenticate('bank_crm_director', 'director-pass-1')
         for model, record, secret_field in (
-                ('bank.connection', self.connection, 'api_token'),
-                ('payment.provider', self.provider, 'tbank_password')):
+            ('bank.connection', self.connection, 'api_token'),
+            ('payment.provider', self.provider, 'tbank_password'),
+        ):
             for method, args, kwargs in (
-                    ('read', [record.ids, [secret_field]], {}),
-                    ('search_read', [[('id', '=', record.id)], [secret_field]], {}),
-                    ('web_read', [record.ids], {'specification': {secret_field: {}}}),
-                    ('export_data', [record.ids, [secret_field]], {}),
-                    ('web_search_read', [[('id', '=', record.id)]], {'specification': {secret_field: {}}})):
+                ('read', [record.ids, [secret_field]], {}),
+                ('search_read', [[('id', '=', record.id)], [secret_field]], {}),
+                ('web_read', [record.ids], {'specification': {secret_field: {}}}),
+                ('export_data', [record.ids, [secret_field]], {}),
+                ('web_search_read', [[('id', '=', record.id)]], {'specification': {secret_field: {}}}),
+            ):
                 answer = self._call_kw(model, method, args, kwargs)
                 self.assertIn('error', answer, f"{model}.{method} gave {secret_field}")
                 self.assertNotIn('secret', json.dumps(answer))
@@ -313,6 +383,5 @@ class TestCredentialsOverRpc(HttpCase, MoneyRightsCommon):
         self.authenticate('bank_crm_user', 'clerk-pass-1')
         answer = self._call_kw('account.bank.statement.line', 'search_read', [[], ['journal_id']])
         self.assertEqual({row['journal_id'][0] for row in answer['result']}, set(self.bank_journal.ids))
-        answer = self._call_kw('account.bank.statement.line', 'read',
-                               [self.lines[self.bank_journal_2].ids, ['amount']])
+        answer = self._call_kw('account.bank.statement.line', 'read', [self.lines[self.bank_journal_2].ids, ['amount']])
         self.assertIn('error', answer)

@@ -7,13 +7,12 @@ from odoo.tests import tagged
 from ..bank_api import onec
 from .common import BankCrmCommon
 
-SAMPLE = 'odoo_bank_crm/tests/data/kl_to_1c.txt'   # a real-shaped bank statement for 1C (cp1251)
+SAMPLE = 'odoo_bank_crm/tests/data/kl_to_1c.txt'  # a real-shaped bank statement for 1C (cp1251)
 ACCOUNT = '40702810000000074935'
 
 
 @tagged('post_install', '-at_install')
 class TestOneCStatements(BankCrmCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -22,14 +21,18 @@ class TestOneCStatements(BankCrmCommon):
             cls.sample = sample.read()
 
     def _import(self, data, journal=None):
-        wizard = self.env['bank.crm.onec.import.wizard'].with_user(self.users['manager']).create({
-            'data_file': base64.b64encode(data), 'journal_id': journal and journal.id})
+        wizard = (
+            self.env['bank.crm.onec.import.wizard']
+            .with_user(self.users['manager'])
+            .create({'data_file': base64.b64encode(data), 'journal_id': journal and journal.id})
+        )
         wizard.action_import()
         return wizard
 
     def _lines(self):
-        return self.env['account.bank.statement.line'].search([('journal_id', '=', self.bank_journal.id)],
-                                                              order='date, id')
+        return self.env['account.bank.statement.line'].search(
+            [('journal_id', '=', self.bank_journal.id)], order='date, id'
+        )
 
     def test_import_finds_the_account_and_books_each_document(self):
         wizard = self._import(self.sample)
@@ -63,7 +66,7 @@ class TestOneCStatements(BankCrmCommon):
             with self.subTest(what), self.assertRaisesRegex(UserError, 'line'):
                 self._import(content.encode('cp1251'), journal=self.bank_journal)
         with self.assertRaisesRegex(UserError, 'nothing'):
-            self._import('not a 1C file at all'.encode(), journal=self.bank_journal)
+            self._import(b'not a 1C file at all', journal=self.bank_journal)
         self.assertFalse(self._lines())
 
     def test_unknown_account(self):
@@ -74,13 +77,18 @@ class TestOneCStatements(BankCrmCommon):
     def test_export_round_trip(self):
         self._create_lines(self.bank_journal, [1000.0], date='2023-12-20')
         self._create_lines(self.bank_journal, [2500.55, -700.10], date='2024-01-05', partner=self.partner)
-        wizard = self.env['bank.crm.onec.export.wizard'].with_user(self.users['user']).create({
-            'journal_id': self.bank_journal.id, 'date_from': '2024-01-01', 'date_to': '2024-01-31'})
+        wizard = (
+            self.env['bank.crm.onec.export.wizard']
+            .with_user(self.users['user'])
+            .create({'journal_id': self.bank_journal.id, 'date_from': '2024-01-01', 'date_to': '2024-01-31'})
+        )
         wizard.action_export()
         parsed = onec.parse(base64.b64decode(wizard.data_file))
         self.assertEqual(parsed.encoding, 'Windows')
         self.assertEqual([str(d.amount) for d in parsed.documents], ['2500.55', '700.10'])
         balance = parsed.balances[0]
-        self.assertEqual((str(balance.opening), str(balance.total_in), str(balance.total_out), str(balance.closing)),
-                         ('1000.00', '2500.55', '700.10', '2800.45'))
+        self.assertEqual(
+            (str(balance.opening), str(balance.total_in), str(balance.total_out), str(balance.closing)),
+            ('1000.00', '2500.55', '700.10', '2800.45'),
+        )
         self.assertEqual([onec.direction(d, {ACCOUNT}) for d in parsed.documents], ['in', 'out'])

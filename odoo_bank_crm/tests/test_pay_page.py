@@ -30,7 +30,9 @@ class TestPayPage(InvoiceLinkCommon, HttpCase):
         self.assertEqual(self._page(token='not-the-token').status_code, 404, "a wrong token")
         self.assertEqual(self._page(token=other._portal_ensure_token()).status_code, 404, "another invoice's token")
         self.assertEqual(self._page(token=other._portal_ensure_token(), suffix='/go').status_code, 404)
-        self.assertEqual(self.url_open(f'/bank_crm/pay/999999?access_token={self.invoice.access_token}').status_code, 404)
+        self.assertEqual(
+            self.url_open(f'/bank_crm/pay/999999?access_token={self.invoice.access_token}').status_code, 404
+        )
         draft = self.env['account.move'].create({'move_type': 'out_invoice', 'partner_id': self.partner.id})
         self.assertEqual(self._page(invoice=draft).status_code, 404, "a draft is not payable")
         self.assertFalse(self.link.opened_date)
@@ -68,7 +70,7 @@ class TestPayPage(InvoiceLinkCommon, HttpCase):
 
         with self._mock_bank_link() as bank:
             go = self._page(suffix='/go')
-        init, = self._bank_requests(bank, 'Init')
+        (init,) = self._bank_requests(bank, 'Init')
         fresh = self.invoice.bank_crm_payment_link_ids - self.link
         self.assertEqual(len(fresh), 1)
         self.assertEqual(go.headers['Location'], fresh.payment_url)
@@ -86,8 +88,9 @@ class TestPayPage(InvoiceLinkCommon, HttpCase):
         self.assertNotIn('o_bank_crm_pay_button', html)
         go = self._page(suffix='/go')
         self.assertEqual(go.status_code, 303)
-        self.assertIn(f'/bank_crm/pay/{self.invoice.id}?access_token=', go.headers['Location'],
-                      "nothing to pay: back to the page")
+        self.assertIn(
+            f'/bank_crm/pay/{self.invoice.id}?access_token=', go.headers['Location'], "nothing to pay: back to the page"
+        )
 
     def test_return_from_the_bank_before_its_notification(self):
         # the bank sends the customer back with its result in the query (SuccessURL)
@@ -104,8 +107,11 @@ class TestPayPage(InvoiceLinkCommon, HttpCase):
     def test_internal_users_preview_without_opening(self):
         self.salesperson.password = 'tbank_salesperson'
         self.authenticate('tbank_salesperson', 'tbank_salesperson')
-        self.assertEqual(self.url_open(f'/bank_crm/pay/{self.invoice.id}').status_code, 200,
-                         "users who may read the invoice need no token")
+        self.assertEqual(
+            self.url_open(f'/bank_crm/pay/{self.invoice.id}').status_code,
+            200,
+            "users who may read the invoice need no token",
+        )
         self.assertFalse(self.link.opened_date, "the salesperson's preview is not the customer's visit")
 
     def test_portal_link_invoice_gets_a_bank_link_from_the_pay_button(self):

@@ -14,36 +14,47 @@ SANDBOX = os.environ.get('BANK_CRM_SANDBOX_URL')
 
 
 class PaymentOrdersCommon(MoneyRightsCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.env.ref('base.main_company').vat = '7707083893'
         cls.bank_ru = cls.env['res.bank'].create({'name': "ПАО Сбербанк", 'bic': '044525225'})
-        cls.supplier = cls.env['res.partner'].create({
-            'name': "ООО «Поставщик»", 'is_company': True, 'vat': '7701107259'})
-        cls.supplier_account = cls.env['res.partner.bank'].create({
-            'partner_id': cls.supplier.id, 'acc_number': '40702810438000012345', 'bank_id': cls.bank_ru.id})
-        cls.other_supplier = cls.env['res.partner'].create({
-            'name': "ИП Сидоров", 'vat': '771234567890',
-            'bank_ids': [Command.create({'acc_number': '40802810438000054321', 'bank_id': cls.bank_ru.id})]})
-        cls.manager_right.write({'can_pay': True, 'max_payment_amount': 100000, 'daily_limit': 150000,
-                                 'monthly_limit': 400000})
+        cls.supplier = cls.env['res.partner'].create(
+            {'name': "ООО «Поставщик»", 'is_company': True, 'vat': '7701107259'}
+        )
+        cls.supplier_account = cls.env['res.partner.bank'].create(
+            {'partner_id': cls.supplier.id, 'acc_number': '40702810438000012345', 'bank_id': cls.bank_ru.id}
+        )
+        cls.other_supplier = cls.env['res.partner'].create(
+            {
+                'name': "ИП Сидоров",
+                'vat': '771234567890',
+                'bank_ids': [Command.create({'acc_number': '40802810438000054321', 'bank_id': cls.bank_ru.id})],
+            }
+        )
+        cls.manager_right.write(
+            {'can_pay': True, 'max_payment_amount': 100000, 'daily_limit': 150000, 'monthly_limit': 400000}
+        )
         cls.director_group = cls.env.ref('odoo_bank_crm.group_bank_crm_director')
 
     def _payment(self, amount, user=None, journal=None, partner=None, **values):
-        return self.env['bank.crm.payment.order'].with_user(user or self.manager).create({
-            'journal_id': (journal or self.bank_journal).id,
-            'partner_id': (partner or self.supplier).id,
-            'amount': amount,
-            'purpose': "Оплата по счету № 15 от 01.03.2026, НДС не облагается",
-            **values,
-        })
+        return (
+            self.env['bank.crm.payment.order']
+            .with_user(user or self.manager)
+            .create(
+                {
+                    'journal_id': (journal or self.bank_journal).id,
+                    'partner_id': (partner or self.supplier).id,
+                    'amount': amount,
+                    'purpose': "Оплата по счету № 15 от 01.03.2026, НДС не облагается",
+                    **values,
+                }
+            )
+        )
 
 
 @tagged('post_install', '-at_install')
 class TestPaymentOrderFlow(PaymentOrdersCommon):
-
     def test_within_limits_is_ready(self):
         payment = self._payment(40000)
         self.assertEqual(payment.name[:4], 'OUT/')
@@ -64,8 +75,9 @@ class TestPaymentOrderFlow(PaymentOrdersCommon):
         self.assertTrue(activity)
         self.assertTrue(set(activity.user_id.ids) <= set(self.director_group.users.ids))
         self.assertIn(self.director, activity.user_id)
-        self.assertEqual(activity[0].activity_type_id,
-                         self.env.ref('odoo_bank_crm.mail_activity_bank_crm_payment_approval'))
+        self.assertEqual(
+            activity[0].activity_type_id, self.env.ref('odoo_bank_crm.mail_activity_bank_crm_payment_approval')
+        )
 
     def test_daily_limit_counts_what_was_paid_today(self):
         first = self._payment(80000)
@@ -83,7 +95,7 @@ class TestPaymentOrderFlow(PaymentOrdersCommon):
         self.assertEqual(third.state, 'ready')
 
     def test_monthly_limit(self):
-        self.manager_right.write({'daily_limit': 10 ** 7, 'max_payment_amount': 10 ** 7})
+        self.manager_right.write({'daily_limit': 10**7, 'max_payment_amount': 10**7})
         amounts = [150000, 150000, 120000, 20000]
         payments = [self._payment(amount) for amount in amounts]
         for payment in payments:
@@ -114,8 +126,9 @@ class TestPaymentOrderFlow(PaymentOrdersCommon):
         payment = self._payment(100)
         payment.action_submit()
         self.assertEqual(payment.state, 'ready')
-        self.manager_right.write({'partner_category_ids': [Command.clear()],
-                                  'partner_ids': [Command.set(self.other_supplier.ids)]})
+        self.manager_right.write(
+            {'partner_category_ids': [Command.clear()], 'partner_ids': [Command.set(self.other_supplier.ids)]}
+        )
         payment = self._payment(100, partner=self.other_supplier)
         payment.action_submit()
         self.assertEqual(payment.state, 'ready')
@@ -142,8 +155,12 @@ class TestPaymentOrderFlow(PaymentOrdersCommon):
         payment = self._payment(120000)
         payment.action_submit()
         action = payment.with_user(self.director).action_open_reject_wizard()
-        wizard = self.env[action['res_model']].with_user(self.director).with_context(action['context']).create(
-            {'reason': "   "})
+        wizard = (
+            self.env[action['res_model']]
+            .with_user(self.director)
+            .with_context(action['context'])
+            .create({'reason': "   "})
+        )
         with self.assertRaisesRegex(UserError, "Say why"):
             wizard.action_reject()
         wizard.reason = "Аренда уже оплачена в этом месяце"
@@ -216,9 +233,13 @@ class TestPaymentOrderFlow(PaymentOrdersCommon):
         self.assertIn("15/А", payment.purpose)
 
     def test_export_as_onec_payment_orders(self):
-        self.bank_journal.bank_account_id = self.env['res.partner.bank'].create({
-            'partner_id': self.env.company.partner_id.id, 'acc_number': '40702810510000000001',
-            'bank_id': self.bank_ru.id})
+        self.bank_journal.bank_account_id = self.env['res.partner.bank'].create(
+            {
+                'partner_id': self.env.company.partner_id.id,
+                'acc_number': '40702810510000000001',
+                'bank_id': self.bank_ru.id,
+            }
+        )
         payments = self._payment(1234.5) | self._payment(99.99, partner=self.other_supplier)
         with self.assertRaises(UserError):  # not submitted yet
             payments.action_export_onec()
@@ -272,21 +293,31 @@ class TestPaymentOrdersInTheBank(PaymentOrdersCommon):
 
     def _connect(self, journal, provider, api_url, token):
         bank = self._sandbox_account(provider)
-        connection = self.env['bank.connection'].create({
-            'name': f"{provider} sandbox", 'provider_code': provider, 'api_url': api_url, 'api_token': token})
+        connection = self.env['bank.connection'].create(
+            {'name': f"{provider} sandbox", 'provider_code': provider, 'api_url': api_url, 'api_token': token}
+        )
         bic = '044525974' if provider == 'tbank_business' else '044525104'
-        journal.write({
-            'bank_crm_connection_id': connection.id,
-            'bank_crm_bank_account_ref': bank['bank_account_id'],
-            'bank_account_id': self.env['res.partner.bank'].create({
-                'partner_id': self.env.company.partner_id.id, 'acc_number': bank['account'],
-                'bank_id': self.env['res.bank'].create({'name': provider, 'bic': bic}).id}).id,
-        })
+        journal.write(
+            {
+                'bank_crm_connection_id': connection.id,
+                'bank_crm_bank_account_ref': bank['bank_account_id'],
+                'bank_account_id': self.env['res.partner.bank']
+                .create(
+                    {
+                        'partner_id': self.env.company.partner_id.id,
+                        'acc_number': bank['account'],
+                        'bank_id': self.env['res.bank'].create({'name': provider, 'bic': bic}).id,
+                    }
+                )
+                .id,
+            }
+        )
         return connection
 
     def _force(self, payment, status):
-        answer = requests.post(f'{SANDBOX}/_admin/business/payments',
-                               json={'id': payment.bank_document_id, 'status': status}, timeout=10)
+        answer = requests.post(
+            f'{SANDBOX}/_admin/business/payments', json={'id': payment.bank_document_id, 'status': status}, timeout=10
+        )
         answer.raise_for_status()
 
     def test_tbank_business_payment_draft_then_executed(self):

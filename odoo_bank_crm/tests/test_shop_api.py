@@ -57,12 +57,23 @@ class FakeTBankAcquiring:
         if body.get('Token') != compute_token(body, PASSWORD):
             return 200, {**common, 'Success': False, 'ErrorCode': '204', 'Message': "Неверный токен"}
         if self.mode == 'refused':
-            return 200, {**common, 'Success': False, 'ErrorCode': '1013', 'Message': "Терминал заблокирован для платежей",
-                         'Details': "Payments are disabled for this terminal"}
+            return 200, {
+                **common,
+                'Success': False,
+                'ErrorCode': '1013',
+                'Message': "Терминал заблокирован для платежей",
+                'Details': "Payments are disabled for this terminal",
+            }
         self._next_payment_id += 1
-        return 200, {**common, 'Success': True, 'ErrorCode': '0', 'Status': 'NEW', 'Amount': body['Amount'],
-                     'PaymentId': str(self._next_payment_id),
-                     'PaymentURL': f'https://securepay.example/new/pay{self._next_payment_id}'}
+        return 200, {
+            **common,
+            'Success': True,
+            'ErrorCode': '0',
+            'Status': 'NEW',
+            'Amount': body['Amount'],
+            'PaymentId': str(self._next_payment_id),
+            'PaymentURL': f'https://securepay.example/new/pay{self._next_payment_id}',
+        }
 
     def inits(self):
         return [body for path, body in self.requests if path.endswith('/Init')]
@@ -80,40 +91,68 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         cls.addClassCleanup(cls.bank.stop)
         cls.company = cls.env.company
         cls.currency_rub = cls._prepare_currency('RUB')
-        cls.tbank = cls._prepare_provider('tbank', update_values={
-            'tbank_terminal_key': TERMINAL_KEY,
-            'tbank_password': PASSWORD,
-            'tbank_api_url': cls.bank.url,
-            'available_currency_ids': [Command.set(cls.currency_rub.ids)],
-        })
+        cls.tbank = cls._prepare_provider(
+            'tbank',
+            update_values={
+                'tbank_terminal_key': TERMINAL_KEY,
+                'tbank_password': PASSWORD,
+                'tbank_api_url': cls.bank.url,
+                'available_currency_ids': [Command.set(cls.currency_rub.ids)],
+            },
+        )
         Tax = cls.env['account.tax']
-        cls.vat20 = Tax.create({'name': "VAT 20% incl.", 'amount': 20, 'type_tax_use': 'sale',
-                                'price_include_override': 'tax_included'})
-        cls.vat0 = Tax.create({'name': "VAT 0%", 'amount': 0, 'type_tax_use': 'sale',
-                               'price_include_override': 'tax_included'})
-        cls.chair = cls.env['product.product'].create({
-            'name': "Office chair", 'default_code': 'CHAIR-1', 'type': 'consu', 'list_price': 1000.0,
-            'taxes_id': [Command.set(cls.tax_sale_a.ids)],
-        })
-        cls.leader = new_test_user(cls.env, login='shop_team_leader', name="Team Leader",
-                                   groups='base.group_user,sales_team.group_sale_salesman',
-                                   company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)])
-        cls.team = cls.env['crm.team'].create({'name': "Online sales", 'user_id': cls.leader.id,
-                                               'company_id': cls.company.id})
+        cls.vat20 = Tax.create(
+            {'name': "VAT 20% incl.", 'amount': 20, 'type_tax_use': 'sale', 'price_include_override': 'tax_included'}
+        )
+        cls.vat0 = Tax.create(
+            {'name': "VAT 0%", 'amount': 0, 'type_tax_use': 'sale', 'price_include_override': 'tax_included'}
+        )
+        cls.chair = cls.env['product.product'].create(
+            {
+                'name': "Office chair",
+                'default_code': 'CHAIR-1',
+                'type': 'consu',
+                'list_price': 1000.0,
+                'taxes_id': [Command.set(cls.tax_sale_a.ids)],
+            }
+        )
+        cls.leader = new_test_user(
+            cls.env,
+            login='shop_team_leader',
+            name="Team Leader",
+            groups='base.group_user,sales_team.group_sale_salesman',
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.team = cls.env['crm.team'].create(
+            {'name': "Online sales", 'user_id': cls.leader.id, 'company_id': cls.company.id}
+        )
         cls.stage = cls.env['crm.stage'].create({'name': "Awaiting payment", 'sequence': 50})
         cls.shop_user = cls._api_user('shop_integration', "Online Shop")
-        cls.company.write({
-            'bank_crm_shop_user_id': cls.shop_user.id,
-            'bank_crm_shop_team_id': cls.team.id,
-            'bank_crm_shop_stage_id': cls.stage.id,
-        })
+        cls.company.write(
+            {
+                'bank_crm_shop_user_id': cls.shop_user.id,
+                'bank_crm_shop_team_id': cls.team.id,
+                'bank_crm_shop_stage_id': cls.stage.id,
+            }
+        )
         cls.api_key = cls._api_key(cls.shop_user)
 
     @classmethod
-    def _api_user(cls, login, name, groups='base.group_user,sales_team.group_sale_salesman_all_leads,'
-                                          'account.group_account_invoice'):
-        return new_test_user(cls.env, login=login, name=name, groups=groups, company_id=cls.company.id,
-                             company_ids=[Command.set(cls.company.ids)])
+    def _api_user(
+        cls,
+        login,
+        name,
+        groups='base.group_user,sales_team.group_sale_salesman_all_leads,account.group_account_invoice',
+    ):
+        return new_test_user(
+            cls.env,
+            login=login,
+            name=name,
+            groups=groups,
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
 
     @classmethod
     def _api_key(cls, user):
@@ -130,8 +169,12 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
     def _order(self, order_id=None, **overrides):
         order = {
             'order_id': order_id or f'SHOP-{uuid.uuid4().hex[:10]}',
-            'customer': {'name': "ООО «Вектор»", 'inn': '7707083893', 'email': 'buyer@vector.example',
-                         'phone': '+7 900 123-45-67'},
+            'customer': {
+                'name': "ООО «Вектор»",
+                'inn': '7707083893',
+                'email': 'buyer@vector.example',
+                'phone': '+7 900 123-45-67',
+            },
             'items': [
                 {'code': 'CHAIR-1', 'quantity': 2, 'unit_price': 1500.00, 'tax': 'vat20'},
                 {'name': "Доставка по Москве", 'quantity': 1, 'unit_price': 350.50, 'tax': 'none'},
@@ -154,8 +197,10 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
 
     def _counts(self):
         env = self.env(su=True)
-        return {model: env[model].with_context(active_test=False).search_count([]) for model in (
-            'crm.lead', 'account.move', 'res.partner', 'payment.transaction', 'bank.crm.shop.order')}
+        return {
+            model: env[model].with_context(active_test=False).search_count([])
+            for model in ('crm.lead', 'account.move', 'res.partner', 'payment.transaction', 'bank.crm.shop.order')
+        }
 
     def _assert_nothing_created(self, response, counts_before, status, error):
         self.assertEqual(response.status_code, status, response.text)
@@ -176,45 +221,98 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         response = self._post(self._order('A-1001'))
         self.assertEqual(response.status_code, 201, response.text)
         answer = response.json()
-        self.assertEqual(set(answer), {'order_id', 'deal_id', 'invoice_id', 'invoice_number', 'amount', 'currency',
-                                       'payment_url'})
+        self.assertEqual(
+            set(answer), {'order_id', 'deal_id', 'invoice_id', 'invoice_number', 'amount', 'currency', 'payment_url'}
+        )
         self.assertEqual(answer['order_id'], 'A-1001')
         self.assertEqual(answer['amount'], 3350.5)  # 2 x 1500.00 + 350.50, prices tax included
         self.assertEqual(answer['currency'], 'RUB')
 
         invoice = self.env['account.move'].browse(answer['invoice_id'])
         lead = self.env['crm.lead'].browse(answer['deal_id'])
-        self.assertRecordValues(invoice, [{
-            'move_type': 'out_invoice', 'state': 'posted', 'name': answer['invoice_number'],
-            'bank_crm_lead_id': lead.id, 'currency_id': self.currency_rub.id, 'amount_total': 3350.5,
-            'invoice_origin': 'A-1001', 'invoice_user_id': self.leader.id,
-        }])
+        self.assertRecordValues(
+            invoice,
+            [
+                {
+                    'move_type': 'out_invoice',
+                    'state': 'posted',
+                    'name': answer['invoice_number'],
+                    'bank_crm_lead_id': lead.id,
+                    'currency_id': self.currency_rub.id,
+                    'amount_total': 3350.5,
+                    'invoice_origin': 'A-1001',
+                    'invoice_user_id': self.leader.id,
+                }
+            ],
+        )
         shop_item = self.env.ref('odoo_bank_crm.product_product_shop_item')
-        self.assertRecordValues(invoice.invoice_line_ids, [
-            {'product_id': self.chair.id, 'name': "[CHAIR-1] Office chair", 'quantity': 2.0, 'price_unit': 1500.0,
-             'tax_ids': self.vat20.ids, 'price_total': 3000.0},
-            {'product_id': shop_item.id, 'name': "Доставка по Москве", 'quantity': 1.0, 'price_unit': 350.5,
-             'tax_ids': [], 'price_total': 350.5},
-        ])
+        self.assertRecordValues(
+            invoice.invoice_line_ids,
+            [
+                {
+                    'product_id': self.chair.id,
+                    'name': "[CHAIR-1] Office chair",
+                    'quantity': 2.0,
+                    'price_unit': 1500.0,
+                    'tax_ids': self.vat20.ids,
+                    'price_total': 3000.0,
+                },
+                {
+                    'product_id': shop_item.id,
+                    'name': "Доставка по Москве",
+                    'quantity': 1.0,
+                    'price_unit': 350.5,
+                    'tax_ids': [],
+                    'price_total': 350.5,
+                },
+            ],
+        )
 
         partner = invoice.partner_id
-        self.assertRecordValues(partner, [{
-            'name': "ООО «Вектор»", 'vat': '7707083893', 'email': 'buyer@vector.example',
-            'phone': '+7 900 123-45-67', 'is_company': True,
-        }])
-        self.assertRecordValues(lead, [{
-            'type': 'opportunity', 'partner_id': partner.id, 'expected_revenue': 3350.5, 'team_id': self.team.id,
-            'stage_id': self.stage.id, 'user_id': self.leader.id, 'company_id': self.company.id,
-        }])
+        self.assertRecordValues(
+            partner,
+            [
+                {
+                    'name': "ООО «Вектор»",
+                    'vat': '7707083893',
+                    'email': 'buyer@vector.example',
+                    'phone': '+7 900 123-45-67',
+                    'is_company': True,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            lead,
+            [
+                {
+                    'type': 'opportunity',
+                    'partner_id': partner.id,
+                    'expected_revenue': 3350.5,
+                    'team_id': self.team.id,
+                    'stage_id': self.stage.id,
+                    'user_id': self.leader.id,
+                    'company_id': self.company.id,
+                }
+            ],
+        )
         self.assertEqual(lead.source_id, self.env.ref('odoo_bank_crm.utm_source_online_shop'))
         self.assertIn("Позвонить перед доставкой", lead.description)
 
         tx = invoice.transaction_ids
         self.assertEqual(len(tx), 1)
-        self.assertRecordValues(tx, [{
-            'provider_id': self.tbank.id, 'amount': 3350.5, 'currency_id': self.currency_rub.id,
-            'partner_id': partner.id, 'tbank_payment_url': answer['payment_url'], 'tbank_status': 'NEW',
-        }])
+        self.assertRecordValues(
+            tx,
+            [
+                {
+                    'provider_id': self.tbank.id,
+                    'amount': 3350.5,
+                    'currency_id': self.currency_rub.id,
+                    'partner_id': partner.id,
+                    'tbank_payment_url': answer['payment_url'],
+                    'tbank_status': 'NEW',
+                }
+            ],
+        )
         self.assertTrue(answer['payment_url'].startswith('https://securepay.example/new/'))
         [init] = self.bank.inits()
         self.assertEqual(init['Amount'], 335050)
@@ -223,18 +321,34 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         self.assertEqual(init['FailURL'], 'https://shop.example/orders/fail')
 
         shop_order = self.env['bank.crm.shop.order'].search([('name', '=', 'A-1001')])
-        self.assertRecordValues(shop_order, [{
-            'company_id': self.company.id, 'partner_id': partner.id, 'lead_id': lead.id, 'invoice_id': invoice.id,
-            'transaction_id': tx.id, 'payment_url': answer['payment_url'], 'amount_total': 3350.5,
-        }])
+        self.assertRecordValues(
+            shop_order,
+            [
+                {
+                    'company_id': self.company.id,
+                    'partner_id': partner.id,
+                    'lead_id': lead.id,
+                    'invoice_id': invoice.id,
+                    'transaction_id': tx.id,
+                    'payment_url': answer['payment_url'],
+                    'amount_total': 3350.5,
+                }
+            ],
+        )
         self.assertEqual(json.loads(shop_order.response_body), answer)
         self.assertEqual(shop_order.create_uid, self.shop_user)
         self.assertEqual(invoice.create_uid, self.shop_user, "created with the integration user's rights")
-        self.assertEqual(self._counts(), {**counts, 'crm.lead': counts['crm.lead'] + 1,
-                                          'account.move': counts['account.move'] + 1,
-                                          'res.partner': counts['res.partner'] + 1,
-                                          'payment.transaction': counts['payment.transaction'] + 1,
-                                          'bank.crm.shop.order': counts['bank.crm.shop.order'] + 1})
+        self.assertEqual(
+            self._counts(),
+            {
+                **counts,
+                'crm.lead': counts['crm.lead'] + 1,
+                'account.move': counts['account.move'] + 1,
+                'res.partner': counts['res.partner'] + 1,
+                'payment.transaction': counts['payment.transaction'] + 1,
+                'bank.crm.shop.order': counts['bank.crm.shop.order'] + 1,
+            },
+        )
 
     def test_same_order_number_again_gets_the_first_answer(self):
         first = self._post(self._order('A-2002'))
@@ -264,12 +378,17 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         self.assertTrue(lead.stage_id)
 
     def test_shop_prices_include_a_tax_the_company_adds_on_top(self):
-        vat10 = self.env['account.tax'].create({'name': "VAT 10%", 'amount': 10, 'type_tax_use': 'sale',
-                                                'price_include_override': 'tax_excluded'})
-        response = self._post(self._order(items=[
-            {'code': 'CHAIR-1', 'quantity': '3', 'unit_price': '33.33', 'tax': 'vat10'},
-            {'name': "Сборка", 'quantity': 1, 'unit_price': 0, 'tax': 'vat0'},
-        ]))
+        vat10 = self.env['account.tax'].create(
+            {'name': "VAT 10%", 'amount': 10, 'type_tax_use': 'sale', 'price_include_override': 'tax_excluded'}
+        )
+        response = self._post(
+            self._order(
+                items=[
+                    {'code': 'CHAIR-1', 'quantity': '3', 'unit_price': '33.33', 'tax': 'vat10'},
+                    {'name': "Сборка", 'quantity': 1, 'unit_price': 0, 'tax': 'vat0'},
+                ]
+            )
+        )
         self.assertEqual(response.status_code, 201, response.text)
         self.assertEqual(response.json()['amount'], 99.99, "exactly what the shop showed")
         invoice = self.env['account.move'].browse(response.json()['invoice_id'])
@@ -306,8 +425,9 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         response = self._post(self._order(customer={'name': "Пётр Сидоров", 'email': 'petr@example.com'}))
         self.assertEqual(response.status_code, 201, response.text)
         partner = self.env['account.move'].browse(response.json()['invoice_id']).partner_id
-        self.assertRecordValues(partner, [{'name': "Пётр Сидоров", 'email': 'petr@example.com', 'vat': False,
-                                           'is_company': False}])
+        self.assertRecordValues(
+            partner, [{'name': "Пётр Сидоров", 'email': 'petr@example.com', 'vat': False, 'is_company': False}]
+        )
 
     # === VALIDATION === #
 
@@ -316,18 +436,30 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         item = order['items'][0]
         customer = order['customer']
         cases = [
-            ("no customer name", {'customer': {k: v for k, v in customer.items() if k != 'name'}},
-             'customer.name', 'missing'),
+            (
+                "no customer name",
+                {'customer': {k: v for k, v in customer.items() if k != 'name'}},
+                'customer.name',
+                'missing',
+            ),
             ("blank customer name", {'customer': {**customer, 'name': "  "}}, 'customer.name', 'string_too_short'),
             ("no items", {'items': []}, 'items', 'too_short'),
             ("negative quantity", {'items': [{**item, 'quantity': -1}]}, 'items.0.quantity', 'greater_than'),
             ("zero quantity", {'items': [{**item, 'quantity': 0}]}, 'items.0.quantity', 'greater_than'),
             ("negative price", {'items': [{**item, 'unit_price': -5}]}, 'items.0.unit_price', 'greater_than_equal'),
-            ("fractions of a kopeck", {'items': [{**item, 'unit_price': 10.005}]}, 'items.0.unit_price',
-             'decimal_max_places'),
+            (
+                "fractions of a kopeck",
+                {'items': [{**item, 'unit_price': 10.005}]},
+                'items.0.unit_price',
+                'decimal_max_places',
+            ),
             ("INN of 9 digits", {'customer': {**customer, 'inn': '770708389'}}, 'customer.inn', 'inn_invalid'),
-            ("INN with a wrong check digit", {'customer': {**customer, 'inn': '7707083894'}}, 'customer.inn',
-             'inn_checksum'),
+            (
+                "INN with a wrong check digit",
+                {'customer': {**customer, 'inn': '7707083894'}},
+                'customer.inn',
+                'inn_checksum',
+            ),
             ("bad email", {'customer': {**customer, 'email': 'buyer-at-vector'}}, 'customer.email', 'email_invalid'),
             ("URL not http", {'success_url': 'javascript:alert(1)'}, 'success_url', 'url_invalid'),
             ("URL without host", {'fail_url': 'https://'}, 'fail_url', 'url_invalid'),
@@ -361,8 +493,9 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
 
     def test_body_must_be_a_json_object(self):
         counts = self._counts()
-        self._assert_nothing_created(self._post(b'order_id=1', headers={'Content-Type': 'text/plain'}),
-                                     counts, 415, 'unsupported_media_type')
+        self._assert_nothing_created(
+            self._post(b'order_id=1', headers={'Content-Type': 'text/plain'}), counts, 415, 'unsupported_media_type'
+        )
         self._assert_nothing_created(self._post(b'{"order_id": "1",'), counts, 400, 'invalid_json')
         self._assert_nothing_created(self._post(b''), counts, 400, 'invalid_json')
         self._assert_nothing_created(self._post(b'\xff\xfe'), counts, 400, 'invalid_json')
@@ -407,9 +540,13 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
 
     def test_unknown_product_code_refused_and_nothing_created(self):
         counts = self._counts()
-        order = self._order(customer={'name': "Новый клиент", 'email': 'new.customer@example.com'},
-                            items=[{'code': 'CHAIR-1', 'quantity': 1, 'unit_price': 10},
-                                   {'code': 'NO-SUCH-CODE', 'quantity': 1, 'unit_price': 10}])
+        order = self._order(
+            customer={'name': "Новый клиент", 'email': 'new.customer@example.com'},
+            items=[
+                {'code': 'CHAIR-1', 'quantity': 1, 'unit_price': 10},
+                {'code': 'NO-SUCH-CODE', 'quantity': 1, 'unit_price': 10},
+            ],
+        )
         response = self._post(order)
         self._assert_nothing_created(response, counts, 422, 'unknown_product')
         self.assertIn('NO-SUCH-CODE', response.json()['message'])
@@ -420,10 +557,16 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         counts = self._counts()
         cases = [
             ("currency", self._order(currency='USD'), 'currency_not_supported'),
-            ("no such VAT rate in the company", self._order(
-                items=[{'name': "Книга", 'quantity': 1, 'unit_price': 500, 'tax': 'vat10'}]), 'tax_not_found'),
-            ("nothing to pay", self._order(items=[{'name': "Подарок", 'quantity': 1, 'unit_price': 0}]),
-             'nothing_to_pay'),
+            (
+                "no such VAT rate in the company",
+                self._order(items=[{'name': "Книга", 'quantity': 1, 'unit_price': 500, 'tax': 'vat10'}]),
+                'tax_not_found',
+            ),
+            (
+                "nothing to pay",
+                self._order(items=[{'name': "Подарок", 'quantity': 1, 'unit_price': 0}]),
+                'nothing_to_pay',
+            ),
         ]
         for label, order, code in cases:
             with self.subTest(label):
@@ -472,8 +615,9 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         """Until the session of `cr` waits for a lock held by another transaction."""
         with closing(sql_db.db_connect(self.env.cr.dbname).cursor()) as watcher:
             for _attempt in range(100):
-                watcher.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
-                                [cr._cnx.get_backend_pid()])
+                watcher.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [cr._cnx.get_backend_pid()]
+                )
                 if (watcher.fetchone() or [None])[0] == 'Lock' or not thread.is_alive():
                     return
                 watcher.rollback()
@@ -488,9 +632,11 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         order_id = f'RACE-{uuid.uuid4().hex[:8]}'
         try:
             for first_outcome in ('rollback', 'commit'):
-                with self.subTest(first=first_outcome), \
-                        closing(sql_db.db_connect(dbname).cursor()) as cr_first, \
-                        closing(sql_db.db_connect(dbname).cursor()) as cr_second:
+                with (
+                    self.subTest(first=first_outcome),
+                    closing(sql_db.db_connect(dbname).cursor()) as cr_first,
+                    closing(sql_db.db_connect(dbname).cursor()) as cr_second,
+                ):
                     for cr in (cr_first, cr_second):
                         cr.execute("SET lock_timeout = '10s'")
                     cr_second.execute("SELECT 1")  # its snapshot: before the first one commits

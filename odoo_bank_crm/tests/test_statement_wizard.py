@@ -42,40 +42,52 @@ class TestStatementWizard(BankCrmCommon):
         cls.rent = Category.create({'name': "Rent", 'parent_id': cls.office.id})
         cls.taxes = Category.create({'name': "Taxes"})
         cls.suppliers = cls.env['res.partner.category'].create({'name': "Suppliers"})
-        cls.supplier = cls.env['res.partner'].create({'name': "ИП Петров", 'is_company': True, 'vat': '500100732259',
-                                                     'category_id': [(6, 0, cls.suppliers.ids)]})
+        cls.supplier = cls.env['res.partner'].create(
+            {'name': "ИП Петров", 'is_company': True, 'vat': '500100732259', 'category_id': [(6, 0, cls.suppliers.ids)]}
+        )
         cls.contact = cls.env['res.partner'].create({'name': "Иван (Ромашка)", 'parent_id': cls.partner.id})
         cls.customer = cls.env['res.partner'].create({'name': "ООО «Вектор»", 'is_company': True})
 
         def line(journal, date, amount, partner=None, purpose="Платёж", category=None):
-            return {'journal_id': journal.id, 'date': date, 'amount': amount, 'payment_ref': purpose,
-                    'partner_id': partner and partner.id, 'bank_crm_category_id': category and category.id,
-                    'bank_crm_document_number': str(abs(int(amount)))}
+            return {
+                'journal_id': journal.id,
+                'date': date,
+                'amount': amount,
+                'payment_ref': purpose,
+                'partner_id': partner and partner.id,
+                'bank_crm_category_id': category and category.id,
+                'bank_crm_document_number': str(abs(int(amount))),
+            }
 
-        cls.env['account.bank.statement.line'].with_context(bank_crm_no_matching=True).create([
-            line(cls.bank_journal, '2026-02-20', 10000.00, purpose="Входящий остаток"),
-            line(cls.bank_journal, '2026-02-25', -1234.56, cls.supplier, "Аренда за февраль", cls.rent),
-            line(cls.bank_journal, '2026-03-01', 5000.55, cls.partner, "Оплата по счету № 7"),
-            line(cls.bank_journal, '2026-03-05', -700.10, cls.supplier, "Аренда за март", cls.rent),
-            line(cls.bank_journal, '2026-03-10', -300.00, cls.contact, "Возврат аванса"),
-            line(cls.bank_journal, '2026-03-15', -99.99, None, "Налог УСН", cls.taxes),
-            line(cls.bank_journal, '2026-04-01', 777.00, cls.partner, "Оплата по счету № 8"),
-            line(cls.bank_journal_2, '2026-01-10', 2000.00, purpose="Входящий остаток"),
-            line(cls.bank_journal_2, '2026-03-12', 1500.25, cls.customer, "Оплата по договору 3"),
-            line(cls.bank_journal_2, '2026-03-20', -250.75, cls.supplier, "Канцтовары", cls.office),
-            line(cls.cash_journal, '2026-03-03', 100.00, cls.partner, "Наличные"),
-        ])
+        cls.env['account.bank.statement.line'].with_context(bank_crm_no_matching=True).create(
+            [
+                line(cls.bank_journal, '2026-02-20', 10000.00, purpose="Входящий остаток"),
+                line(cls.bank_journal, '2026-02-25', -1234.56, cls.supplier, "Аренда за февраль", cls.rent),
+                line(cls.bank_journal, '2026-03-01', 5000.55, cls.partner, "Оплата по счету № 7"),
+                line(cls.bank_journal, '2026-03-05', -700.10, cls.supplier, "Аренда за март", cls.rent),
+                line(cls.bank_journal, '2026-03-10', -300.00, cls.contact, "Возврат аванса"),
+                line(cls.bank_journal, '2026-03-15', -99.99, None, "Налог УСН", cls.taxes),
+                line(cls.bank_journal, '2026-04-01', 777.00, cls.partner, "Оплата по счету № 8"),
+                line(cls.bank_journal_2, '2026-01-10', 2000.00, purpose="Входящий остаток"),
+                line(cls.bank_journal_2, '2026-03-12', 1500.25, cls.customer, "Оплата по договору 3"),
+                line(cls.bank_journal_2, '2026-03-20', -250.75, cls.supplier, "Канцтовары", cls.office),
+                line(cls.cash_journal, '2026-03-03', 100.00, cls.partner, "Наличные"),
+            ]
+        )
 
     def _wizard(self, **values):
-        return self.env['bank.crm.statement.wizard'].create({'date_from': '2026-03-01', 'date_to': '2026-03-31',
-                                                             **values})
+        return self.env['bank.crm.statement.wizard'].create(
+            {'date_from': '2026-03-01', 'date_to': '2026-03-31', **values}
+        )
 
     def _accounts(self, data):
         return {account['journal']: account for account in data['accounts']}
 
     def _figures(self, account):
-        return tuple(account[key] for key in ('opening', 'income', 'expense', 'closing',
-                                              'selected_income', 'selected_expense', 'count'))
+        return tuple(
+            account[key]
+            for key in ('opening', 'income', 'expense', 'closing', 'selected_income', 'selected_expense', 'count')
+        )
 
     def _totals(self, data):
         [total] = data['totals']  # one currency
@@ -84,54 +96,113 @@ class TestStatementWizard(BankCrmCommon):
     def test_balances_of_every_account(self):
         data = self._wizard()._bank_crm_statement_data()
         accounts = self._accounts(data)
-        self.assertEqual(set(accounts), {self.bank_journal, self.bank_journal_2, self.cash_journal},
-                         "accounts without anything to show are left out when none is chosen")
-        self.assertEqual(self._figures(accounts[self.bank_journal]),
-                         (8765.44, 5000.55, 1100.09, 12665.90, 5000.55, 1100.09, 4))
-        self.assertEqual(self._figures(accounts[self.bank_journal_2]),
-                         (2000.00, 1500.25, 250.75, 3249.50, 1500.25, 250.75, 2))
+        self.assertEqual(
+            set(accounts),
+            {self.bank_journal, self.bank_journal_2, self.cash_journal},
+            "accounts without anything to show are left out when none is chosen",
+        )
+        self.assertEqual(
+            self._figures(accounts[self.bank_journal]), (8765.44, 5000.55, 1100.09, 12665.90, 5000.55, 1100.09, 4)
+        )
+        self.assertEqual(
+            self._figures(accounts[self.bank_journal_2]), (2000.00, 1500.25, 250.75, 3249.50, 1500.25, 250.75, 2)
+        )
         self.assertEqual(self._figures(accounts[self.cash_journal]), (0.0, 100.0, 0.0, 100.0, 100.0, 0.0, 1))
         self.assertEqual(self._totals(data), (6600.80, 1350.84, 7))
         self.assertFalse(data['filtered'])
         rows = accounts[self.bank_journal]['lines']
         self.assertEqual([row['amount'] for row in rows], [5000.55, -700.10, -300.00, -99.99])
-        self.assertEqual((rows[1]['partner'], rows[1]['inn'], rows[1]['category'], rows[1]['expense']),
-                         ("ИП Петров", '500100732259', "Office / Rent", 700.10))
+        self.assertEqual(
+            (rows[1]['partner'], rows[1]['inn'], rows[1]['category'], rows[1]['expense']),
+            ("ИП Петров", '500100732259', "Office / Rent", 700.10),
+        )
         categories = {(row['name'], row['income'], row['expense'], row['net']) for row in data['categories']}
-        self.assertEqual(categories, {("Office", 0.0, 250.75, -250.75), ("Office / Rent", 0.0, 700.10, -700.10),
-                                      ("Taxes", 0.0, 99.99, -99.99), ("Uncategorised", 6600.80, 300.00, 6300.80)})
+        self.assertEqual(
+            categories,
+            {
+                ("Office", 0.0, 250.75, -250.75),
+                ("Office / Rent", 0.0, 700.10, -700.10),
+                ("Taxes", 0.0, 99.99, -99.99),
+                ("Uncategorised", 6600.80, 300.00, 6300.80),
+            },
+        )
 
     def test_filters(self):
         cases = [
             # (wizard values, {journal: (selected in, selected out, count)}, totals in/out/count)
-            ({'journal_ids': [(6, 0, self.bank_journal_2.ids)]},
-             {self.bank_journal_2: (1500.25, 250.75, 2)}, (1500.25, 250.75, 2)),
-            ({'date_from': '2026-02-01', 'date_to': '2026-02-28', 'journal_ids': [(6, 0, self.bank_journal.ids)]},
-             {self.bank_journal: (10000.00, 1234.56, 2)}, (10000.00, 1234.56, 2)),
-            ({'partner_filter': 'include', 'partner_ids': [(6, 0, self.partner.ids)]},  # its contact included
-             {self.bank_journal: (5000.55, 300.00, 2), self.bank_journal_2: (0.0, 0.0, 0),
-              self.cash_journal: (100.00, 0.0, 1)}, (5100.55, 300.00, 3)),
-            ({'partner_filter': 'exclude', 'partner_ids': [(6, 0, self.partner.ids)]},  # lines without partner kept
-             {self.bank_journal: (0.0, 800.09, 2), self.bank_journal_2: (1500.25, 250.75, 2),
-              self.cash_journal: (0.0, 0.0, 0)}, (1500.25, 1050.84, 4)),
-            ({'partner_filter': 'include', 'partner_category_ids': [(6, 0, self.suppliers.ids)]},
-             {self.bank_journal: (0.0, 700.10, 1), self.bank_journal_2: (0.0, 250.75, 1)}, (0.0, 950.85, 2)),
-            ({'partner_filter': 'exclude', 'partner_category_ids': [(6, 0, self.suppliers.ids)]},
-             {self.bank_journal: (5000.55, 399.99, 3)}, (6600.80, 399.99, 5)),
-            ({'partner_filter': 'include', 'partner_ids': [(6, 0, self.customer.ids)],
-              'partner_category_ids': [(6, 0, self.suppliers.ids)]},
-             {self.bank_journal_2: (1500.25, 250.75, 2)}, (1500.25, 950.85, 3)),
-            ({'category_ids': [(6, 0, self.office.ids)]},  # subcategories included
-             {self.bank_journal: (0.0, 700.10, 1), self.bank_journal_2: (0.0, 250.75, 1)}, (0.0, 950.85, 2)),
-            ({'category_ids': [(6, 0, (self.taxes | self.rent).ids)]},
-             {self.bank_journal: (0.0, 800.09, 2)}, (0.0, 800.09, 2)),
-            ({'direction': 'outbound'},
-             {self.bank_journal: (0.0, 1100.09, 3), self.cash_journal: (0.0, 0.0, 0)}, (0.0, 1350.84, 4)),
-            ({'direction': 'inbound', 'journal_ids': [(6, 0, (self.bank_journal | self.cash_journal).ids)]},
-             {self.bank_journal: (5000.55, 0.0, 1), self.cash_journal: (100.0, 0.0, 1)}, (5100.55, 0.0, 2)),
+            (
+                {'journal_ids': [(6, 0, self.bank_journal_2.ids)]},
+                {self.bank_journal_2: (1500.25, 250.75, 2)},
+                (1500.25, 250.75, 2),
+            ),
+            (
+                {'date_from': '2026-02-01', 'date_to': '2026-02-28', 'journal_ids': [(6, 0, self.bank_journal.ids)]},
+                {self.bank_journal: (10000.00, 1234.56, 2)},
+                (10000.00, 1234.56, 2),
+            ),
+            (
+                {'partner_filter': 'include', 'partner_ids': [(6, 0, self.partner.ids)]},  # its contact included
+                {
+                    self.bank_journal: (5000.55, 300.00, 2),
+                    self.bank_journal_2: (0.0, 0.0, 0),
+                    self.cash_journal: (100.00, 0.0, 1),
+                },
+                (5100.55, 300.00, 3),
+            ),
+            (
+                {'partner_filter': 'exclude', 'partner_ids': [(6, 0, self.partner.ids)]},  # lines without partner kept
+                {
+                    self.bank_journal: (0.0, 800.09, 2),
+                    self.bank_journal_2: (1500.25, 250.75, 2),
+                    self.cash_journal: (0.0, 0.0, 0),
+                },
+                (1500.25, 1050.84, 4),
+            ),
+            (
+                {'partner_filter': 'include', 'partner_category_ids': [(6, 0, self.suppliers.ids)]},
+                {self.bank_journal: (0.0, 700.10, 1), self.bank_journal_2: (0.0, 250.75, 1)},
+                (0.0, 950.85, 2),
+            ),
+            (
+                {'partner_filter': 'exclude', 'partner_category_ids': [(6, 0, self.suppliers.ids)]},
+                {self.bank_journal: (5000.55, 399.99, 3)},
+                (6600.80, 399.99, 5),
+            ),
+            (
+                {
+                    'partner_filter': 'include',
+                    'partner_ids': [(6, 0, self.customer.ids)],
+                    'partner_category_ids': [(6, 0, self.suppliers.ids)],
+                },
+                {self.bank_journal_2: (1500.25, 250.75, 2)},
+                (1500.25, 950.85, 3),
+            ),
+            (
+                {'category_ids': [(6, 0, self.office.ids)]},  # subcategories included
+                {self.bank_journal: (0.0, 700.10, 1), self.bank_journal_2: (0.0, 250.75, 1)},
+                (0.0, 950.85, 2),
+            ),
+            (
+                {'category_ids': [(6, 0, (self.taxes | self.rent).ids)]},
+                {self.bank_journal: (0.0, 800.09, 2)},
+                (0.0, 800.09, 2),
+            ),
+            (
+                {'direction': 'outbound'},
+                {self.bank_journal: (0.0, 1100.09, 3), self.cash_journal: (0.0, 0.0, 0)},
+                (0.0, 1350.84, 4),
+            ),
+            (
+                {'direction': 'inbound', 'journal_ids': [(6, 0, (self.bank_journal | self.cash_journal).ids)]},
+                {self.bank_journal: (5000.55, 0.0, 1), self.cash_journal: (100.0, 0.0, 1)},
+                (5100.55, 0.0, 2),
+            ),
         ]
-        expected_balances = {self.bank_journal: (8765.44, 12665.90), self.bank_journal_2: (2000.00, 3249.50),
-                             self.cash_journal: (0.0, 100.00)}
+        expected_balances = {
+            self.bank_journal: (8765.44, 12665.90),
+            self.bank_journal_2: (2000.00, 3249.50),
+            self.cash_journal: (0.0, 100.00),
+        }
         for values, per_account, totals in cases:
             with self.subTest(filters=values):
                 wizard = self._wizard(**values)
@@ -139,8 +210,10 @@ class TestStatementWizard(BankCrmCommon):
                 accounts = self._accounts(data)
                 for journal, (income, expense, count) in per_account.items():
                     account = accounts[journal]
-                    self.assertEqual((account['selected_income'], account['selected_expense'], account['count']),
-                                     (income, expense, count))
+                    self.assertEqual(
+                        (account['selected_income'], account['selected_expense'], account['count']),
+                        (income, expense, count),
+                    )
                     self.assertEqual(len(account['lines']), count)
                     if 'date_from' not in values:  # narrowing never changes an account's balances
                         self.assertEqual((account['opening'], account['closing']), expected_balances[journal])
@@ -192,16 +265,27 @@ class TestStatementWizard(BankCrmCommon):
         self.assertEqual(report.paperformat_id.format, 'A4')
         html, _kind = report._render_qweb_html(report.report_name, wizard.ids)
         text = self._text(html)
-        for expected in ("Opening balance", "Closing balance", "Totals by category", "Office / Rent",
-                         "Аренда за март", "ИП Петров", "Uncategorised", ACCOUNT_1):
+        for expected in (
+            "Opening balance",
+            "Closing balance",
+            "Totals by category",
+            "Office / Rent",
+            "Аренда за март",
+            "ИП Петров",
+            "Uncategorised",
+            ACCOUNT_1,
+        ):
             self.assertIn(expected, text)
         for amount in (8765.44, 12665.90, 5000.55, 1100.09, 2000.00, 3249.50, 700.10, 6600.80, 1350.84, 6300.80):
             self.assertIn(self._amount(amount), text)
         self.assertIn("03/05/2026", text)  # dates as the user's language writes them
         self.assertNotIn("Аренда за февраль", text)
         # a narrowed statement says so, and shows the account's movements too
-        narrowed = self._text(report._render_qweb_html(report.report_name, self._wizard(
-            partner_filter='include', partner_ids=[(6, 0, self.supplier.ids)]).ids)[0])
+        narrowed = self._text(
+            report._render_qweb_html(
+                report.report_name, self._wizard(partner_filter='include', partner_ids=[(6, 0, self.supplier.ids)]).ids
+            )[0]
+        )
         self.assertIn("Only: ИП Петров", narrowed)
         self.assertIn("All movements of the account", narrowed)
         self.assertIn(self._amount(8765.44), narrowed)
@@ -211,6 +295,7 @@ class TestStatementWizard(BankCrmCommon):
         self.assertEqual(kind, 'pdf')
         self.assertTrue(pdf.startswith(b'%PDF'))
         from odoo.tools.pdf import PdfFileReader
+
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         pdf_text = ' '.join(' '.join(page.extract_text().split()) for page in reader.pages)
         pdf_text = pdf_text.replace('\xa0', ' ')
@@ -239,25 +324,37 @@ class TestStatementWizard(BankCrmCommon):
         sheet = book["Statement"]
         rows = list(sheet.iter_rows())
         header = next(index for index, row in enumerate(rows) if row[0].value == "Date")
-        lines = [row for row in rows[header + 1:] if row[0].is_date]
+        lines = [row for row in rows[header + 1 :] if row[0].is_date]
         self.assertEqual(len(lines), 7)
         first = lines[0]
         self.assertEqual(first[0].value.date(), fields.Date.to_date('2026-03-01'))
         self.assertEqual(first[0].number_format, 'mm/dd/yyyy')
-        self.assertEqual((first[1].value, first[2].value, first[4].value, first[7].value),
-                         (self.bank_journal.display_name, "ООО «Ромашка»", "Оплата по счету № 7", 5000.55))
+        self.assertEqual(
+            (first[1].value, first[2].value, first[4].value, first[7].value),
+            (self.bank_journal.display_name, "ООО «Ромашка»", "Оплата по счету № 7", 5000.55),
+        )
         self.assertEqual(first[7].number_format, '#,##0.00')
         rent = next(row for row in lines if row[4].value == "Аренда за март")
-        self.assertEqual((rent[3].value, rent[5].value, rent[7].value, rent[8].value),
-                         ('500100732259', "Office / Rent", None, 700.10))
+        self.assertEqual(
+            (rent[3].value, rent[5].value, rent[7].value, rent[8].value),
+            ('500100732259', "Office / Rent", None, 700.10),
+        )
         self.assertIsInstance(rent[8].value, float)
         [total] = [row for row in rows if row[0].value == "Total"]
         self.assertEqual((total[7].value, total[8].value), (6600.80, 1350.84))
 
         accounts = {row[0].value: [cell.value for cell in row] for row in book["Accounts"].iter_rows(min_row=5)}
-        self.assertEqual(accounts[self.bank_journal.display_name][1:7],
-                         [ACCOUNT_1, self.bank_journal.currency_id.name or self.env.company.currency_id.name,
-                          8765.44, 5000.55, 1100.09, 12665.90])
+        self.assertEqual(
+            accounts[self.bank_journal.display_name][1:7],
+            [
+                ACCOUNT_1,
+                self.bank_journal.currency_id.name or self.env.company.currency_id.name,
+                8765.44,
+                5000.55,
+                1100.09,
+                12665.90,
+            ],
+        )
         self.assertEqual(accounts[self.bank_journal_2.display_name][3:7], [2000.00, 1500.25, 250.75, 3249.50])
         categories = {row[0].value: [cell.value for cell in row][2:] for row in book["Categories"].iter_rows(min_row=5)}
         self.assertEqual(categories["Office / Rent"], [0, 700.10, -700.10])
@@ -270,17 +367,28 @@ class TestStatementWizard(BankCrmCommon):
         parsed = onec.parse(base64.b64decode(wizard.data_file))
         self.assertEqual(parsed.encoding, 'Windows')
         self.assertEqual(parsed.accounts, [ACCOUNT_1, ACCOUNT_2], "a cash desk has no place in a 1C file")
-        balances = {b.account: (str(b.opening), str(b.total_in), str(b.total_out), str(b.closing))
-                    for b in parsed.balances}
-        self.assertEqual(balances, {ACCOUNT_1: ('8765.44', '5000.55', '1100.09', '12665.90'),
-                                    ACCOUNT_2: ('2000.00', '1500.25', '250.75', '3249.50')})
-        self.assertEqual([str(d.amount) for d in parsed.documents],
-                         ['5000.55', '700.10', '300.00', '99.99', '1500.25', '250.75'])
+        balances = {
+            b.account: (str(b.opening), str(b.total_in), str(b.total_out), str(b.closing)) for b in parsed.balances
+        }
+        self.assertEqual(
+            balances,
+            {
+                ACCOUNT_1: ('8765.44', '5000.55', '1100.09', '12665.90'),
+                ACCOUNT_2: ('2000.00', '1500.25', '250.75', '3249.50'),
+            },
+        )
+        self.assertEqual(
+            [str(d.amount) for d in parsed.documents], ['5000.55', '700.10', '300.00', '99.99', '1500.25', '250.75']
+        )
         rent = parsed.documents[1]
-        self.assertEqual((rent.purpose, rent.recipient.inn, rent.payer.account, rent.payer.inn),
-                         ("Аренда за март", '500100732259', ACCOUNT_1, '7700000001'))
-        self.assertEqual([onec.direction(d, {ACCOUNT_1, ACCOUNT_2}) for d in parsed.documents],
-                         ['in', 'out', 'out', 'out', 'in', 'out'])
+        self.assertEqual(
+            (rent.purpose, rent.recipient.inn, rent.payer.account, rent.payer.inn),
+            ("Аренда за март", '500100732259', ACCOUNT_1, '7700000001'),
+        )
+        self.assertEqual(
+            [onec.direction(d, {ACCOUNT_1, ACCOUNT_2}) for d in parsed.documents],
+            ['in', 'out', 'out', 'out', 'in', 'out'],
+        )
 
         # narrowed: the documents shown, the accounts' own balances
         narrowed = self._wizard(journal_ids=[(6, 0, self.bank_journal.ids)], direction='outbound', encoding='DOS')
@@ -295,8 +403,9 @@ class TestStatementWizard(BankCrmCommon):
 
     def test_pdf_action(self):
         action = self._wizard().with_context(discard_logo_check=True).action_print_pdf()
-        self.assertEqual((action['type'], action['report_name']),
-                         ('ir.actions.report', 'odoo_bank_crm.report_bank_crm_statement'))
+        self.assertEqual(
+            (action['type'], action['report_name']), ('ir.actions.report', 'odoo_bank_crm.report_bank_crm_statement')
+        )
 
     def test_queries_do_not_grow_with_the_lines(self):
         wizard = self._wizard()
@@ -310,12 +419,19 @@ class TestStatementWizard(BankCrmCommon):
 
         queries()
         small, small_lines = queries()
-        self.env['account.bank.statement.line'].with_context(bank_crm_no_matching=True).create([{
-            'journal_id': (self.bank_journal, self.bank_journal_2)[i % 2].id, 'date': '2026-03-%02d' % (1 + i % 28),
-            'amount': (-1) ** i * (10 + i), 'payment_ref': f"Line {i}",
-            'partner_id': (self.partner, self.supplier, self.customer)[i % 3].id,
-            'bank_crm_category_id': (self.rent, self.taxes)[i % 2].id,
-        } for i in range(150)])
+        self.env['account.bank.statement.line'].with_context(bank_crm_no_matching=True).create(
+            [
+                {
+                    'journal_id': (self.bank_journal, self.bank_journal_2)[i % 2].id,
+                    'date': '2026-03-%02d' % (1 + i % 28),
+                    'amount': (-1) ** i * (10 + i),
+                    'payment_ref': f"Line {i}",
+                    'partner_id': (self.partner, self.supplier, self.customer)[i % 3].id,
+                    'bank_crm_category_id': (self.rent, self.taxes)[i % 2].id,
+                }
+                for i in range(150)
+            ]
+        )
         big, big_lines = queries()
         self.assertEqual(big_lines, small_lines + 150)
         self.assertEqual(small, big, "the statement's queries grow with its lines")

@@ -12,19 +12,25 @@ from .tbank_common import PASSWORD, SANDBOX_URL, TBankCommon
 
 @tagged('post_install', '-at_install')
 class TestTBankProvider(TBankCommon):
-
     def test_provider_defaults(self):
         self.assertEqual(self.tbank.support_refund, 'partial')
         self.assertEqual(self.tbank.support_manual_capture, 'full_only')
         self.assertEqual(self.tbank._get_supported_currencies(), self.currency_rub)
         self.assertIn('sbp', self.tbank.payment_method_ids.mapped('code'))
-        self.assertEqual(self.tbank._tbank_webhook_url()[-len('/payment/tbank/webhook'):], '/payment/tbank/webhook')
+        self.assertEqual(self.tbank._tbank_webhook_url()[-len('/payment/tbank/webhook') :], '/payment/tbank/webhook')
 
     def test_rendering_values_register_the_payment_with_init(self):
         tx = self._create_transaction('redirect', reference='INV-2026-00001-1')
-        with self._mock_bank('Init', {'PaymentId': '3093639567', 'Status': 'NEW', 'Amount': 123456,
-                                      'OrderId': tx.reference,
-                                      'PaymentURL': 'https://securepay.test/new/AbCdEf'}) as mock:
+        with self._mock_bank(
+            'Init',
+            {
+                'PaymentId': '3093639567',
+                'Status': 'NEW',
+                'Amount': 123456,
+                'OrderId': tx.reference,
+                'PaymentURL': 'https://securepay.test/new/AbCdEf',
+            },
+        ) as mock:
             processing_values = tx._get_processing_values()
         sent = self._sent(mock)
         self.assertEqual(sent['Amount'], 123456)
@@ -49,15 +55,24 @@ class TestTBankProvider(TBankCommon):
 
     def test_receipt_adds_up_to_the_amount_paid(self):
         self.tbank.tbank_receipt_enabled = True
-        vat20 = self.env['account.tax'].create({
-            'name': "VAT 20% incl.", 'amount': 20, 'price_include_override': 'tax_included',
-            'type_tax_use': 'sale'})
-        invoice = self.env['account.move'].create({
-            'move_type': 'out_invoice', 'partner_id': self.partner.id, 'currency_id': self.currency_rub.id,
-            'invoice_line_ids': [
-                Command.create({'name': "Chair", 'quantity': 3, 'price_unit': 333.33, 'tax_ids': [Command.set(vat20.ids)]}),
-                Command.create({'name': "Delivery", 'quantity': 1, 'price_unit': 500.01, 'tax_ids': [Command.clear()]}),
-            ]})
+        vat20 = self.env['account.tax'].create(
+            {'name': "VAT 20% incl.", 'amount': 20, 'price_include_override': 'tax_included', 'type_tax_use': 'sale'}
+        )
+        invoice = self.env['account.move'].create(
+            {
+                'move_type': 'out_invoice',
+                'partner_id': self.partner.id,
+                'currency_id': self.currency_rub.id,
+                'invoice_line_ids': [
+                    Command.create(
+                        {'name': "Chair", 'quantity': 3, 'price_unit': 333.33, 'tax_ids': [Command.set(vat20.ids)]}
+                    ),
+                    Command.create(
+                        {'name': "Delivery", 'quantity': 1, 'price_unit': 500.01, 'tax_ids': [Command.clear()]}
+                    ),
+                ],
+            }
+        )
         invoice.action_post()
         tx = self._create_invoice_tx(invoice, payment_id=False)
         with self._mock_bank('Init', {'PaymentId': '7', 'Status': 'NEW', 'PaymentURL': 'https://p.test/7'}) as mock:
@@ -81,13 +96,23 @@ class TestTBankProvider(TBankCommon):
 
     def test_every_status(self):
         expected = {
-            'NEW': 'pending', 'FORM_SHOWED': 'pending', 'AUTHORIZING': 'pending', '3DS_CHECKING': 'pending',
-            'AUTHORIZED': 'authorized', 'CONFIRMED': 'done', 'REJECTED': 'error', 'AUTH_FAIL': 'error',
-            'CANCELED': 'cancel', 'DEADLINE_EXPIRED': 'cancel', 'REVERSED': 'cancel',
+            'NEW': 'pending',
+            'FORM_SHOWED': 'pending',
+            'AUTHORIZING': 'pending',
+            '3DS_CHECKING': 'pending',
+            'AUTHORIZED': 'authorized',
+            'CONFIRMED': 'done',
+            'REJECTED': 'error',
+            'AUTH_FAIL': 'error',
+            'CANCELED': 'cancel',
+            'DEADLINE_EXPIRED': 'cancel',
+            'REVERSED': 'cancel',
         }
         for index, (status, state) in enumerate(expected.items()):
             with self.subTest(status=status):
-                tx = self._create_transaction('redirect', reference=f'STATUS-{index}', provider_reference=str(index + 1))
+                tx = self._create_transaction(
+                    'redirect', reference=f'STATUS-{index}', provider_reference=str(index + 1)
+                )
                 tx._handle_notification_data('tbank', self._notification(tx, status))
                 self.assertEqual(tx.state, state)
                 self.assertEqual(tx.tbank_status, status)
@@ -100,7 +125,7 @@ class TestTBankProvider(TBankCommon):
     def test_paid_once_and_never_taken_back(self):
         invoice = self._create_invoice()
         tx = self._create_invoice_tx(invoice)
-        tx._handle_notification_data('tbank', self._notification(tx, 'CONFIRMED'))   # before AUTHORIZED
+        tx._handle_notification_data('tbank', self._notification(tx, 'CONFIRMED'))  # before AUTHORIZED
         payment = tx.payment_id
         self.assertTrue(payment)
         self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
@@ -140,16 +165,19 @@ class TestTBankProvider(TBankCommon):
         self.assertTrue(self.lead.message_ids.filtered(lambda m: 'paid in full' in (m.body or '')))
         sent = self.env.cr.precommit.data.get('bus.bus.values', [])
         channel = f'"res.partner",{self.salesperson.partner_id.id}]'
-        self.assertTrue([v for v in sent if v['channel'].endswith(channel) and 'simple_notification' in v['message']],
-                        "the salesperson gets a live notification")
+        self.assertTrue(
+            [v for v in sent if v['channel'].endswith(channel) and 'simple_notification' in v['message']],
+            "the salesperson gets a live notification",
+        )
         # a redelivery tells nobody twice
         tx._handle_notification_data('tbank', self._notification(tx, 'CONFIRMED'))
         self.assertEqual(len(self.lead.activity_ids.filtered(lambda a: a.user_id == self.salesperson)), 1)
 
     def test_partial_payment_leaves_the_deal_partially_paid(self):
         invoice = self._create_invoice(amount=1000.0)
-        self.env['account.payment.register'].with_context(active_model='account.move', active_ids=invoice.ids)\
-            .create({'amount': 400.0})._create_payments()
+        self.env['account.payment.register'].with_context(active_model='account.move', active_ids=invoice.ids).create(
+            {'amount': 400.0}
+        )._create_payments()
         self.assertEqual(self.lead.bank_crm_payment_state, 'partial')
         self.assertAlmostEqual(self.lead.bank_crm_amount_due, 600.0)
         self.assertTrue(self.lead.message_ids.filtered(lambda m: '600' in (m.body or '')))
@@ -157,8 +185,10 @@ class TestTBankProvider(TBankCommon):
     def test_deal_payment_states(self):
         self.assertEqual(self.lead.bank_crm_payment_state, 'not_invoiced')
         with freeze_time(fields.Date.today() + timedelta(days=40)):
-            invoice = self._create_invoice(invoice_date=fields.Date.today() - timedelta(days=40),
-                                           invoice_date_due=fields.Date.today() - timedelta(days=30))
+            invoice = self._create_invoice(
+                invoice_date=fields.Date.today() - timedelta(days=40),
+                invoice_date_due=fields.Date.today() - timedelta(days=30),
+            )
             self.lead._cron_bank_crm_update_overdue()
         self.lead.invalidate_recordset()
         self.assertEqual(self.lead.bank_crm_payment_state, 'overdue')
@@ -170,8 +200,9 @@ class TestTBankProvider(TBankCommon):
         invoice = self._create_invoice(amount=1000.0)
         tx = self._create_invoice_tx(invoice)
         tx._handle_notification_data('tbank', self._notification(tx, 'CONFIRMED'))
-        with self._mock_bank('Cancel', {'PaymentId': 100500, 'Status': 'PARTIAL_REFUNDED',
-                                        'OriginalAmount': 100000, 'NewAmount': 70000}) as mock:
+        with self._mock_bank(
+            'Cancel', {'PaymentId': 100500, 'Status': 'PARTIAL_REFUNDED', 'OriginalAmount': 100000, 'NewAmount': 70000}
+        ) as mock:
             refund_tx = tx._send_refund_request(amount_to_refund=300.0)
         sent = self._sent(mock)
         self.assertEqual((sent['PaymentId'], sent['Amount']), ('100500', 30000))
@@ -179,8 +210,9 @@ class TestTBankProvider(TBankCommon):
         self.assertEqual(refund_tx.amount, -300.0)
         self.assertTrue(refund_tx.payment_id)
         self.assertEqual(tx.tbank_status, 'PARTIAL_REFUNDED')
-        with self._mock_bank('Cancel', {'PaymentId': 100500, 'Status': 'REFUNDED',
-                                        'OriginalAmount': 100000, 'NewAmount': 0}):
+        with self._mock_bank(
+            'Cancel', {'PaymentId': 100500, 'Status': 'REFUNDED', 'OriginalAmount': 100000, 'NewAmount': 0}
+        ):
             last = tx._send_refund_request(amount_to_refund=700.0)
         self.assertEqual(last.state, 'done')
         # the bank's REFUNDED notification that follows records nothing more
@@ -223,11 +255,14 @@ class TestTBankProvider(TBankCommon):
         invoice = self._create_invoice()
         tx = self._create_invoice_tx(invoice, tbank_payment_url='https://p.test/x')
         tx._set_pending()
-        self.env.cr.execute("UPDATE payment_transaction SET create_date = %s WHERE id = %s",
-                            [fields.Datetime.now() - timedelta(hours=1), tx.id])
+        self.env.cr.execute(
+            "UPDATE payment_transaction SET create_date = %s WHERE id = %s",
+            [fields.Datetime.now() - timedelta(hours=1), tx.id],
+        )
         tx.invalidate_recordset()
-        with self._mock_bank('GetState', {'PaymentId': '100500', 'Status': 'CONFIRMED', 'Amount': 123456,
-                                          'OrderId': tx.reference}) as mock:
+        with self._mock_bank(
+            'GetState', {'PaymentId': '100500', 'Status': 'CONFIRMED', 'Amount': 123456, 'OrderId': tx.reference}
+        ) as mock:
             self.env['payment.transaction']._cron_tbank_check_pending()
         self.assertEqual(self._sent(mock)['PaymentId'], '100500')
         self.assertEqual(tx.state, 'done')

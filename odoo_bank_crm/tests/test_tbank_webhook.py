@@ -13,16 +13,18 @@ class TestTBankWebhook(TBankCommon, HttpCase):
 
     def _post(self, body, content_type='application/json'):
         data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        response = self.opener.post(self.base_url() + WEBHOOK, data=data, headers={'Content-Type': content_type},
-                                    timeout=30)
+        response = self.opener.post(
+            self.base_url() + WEBHOOK, data=data, headers={'Content-Type': content_type}, timeout=30
+        )
         self._run_triggered_post_processing()
         return response
 
     def _run_triggered_post_processing(self):
         """What Odoo's post-processing job, triggered by the webhook, does right after."""
         self.env.invalidate_all()
-        self.env['payment.transaction'].search([
-            ('is_post_processed', '=', False), ('state', 'in', ('done', 'cancel'))])._post_process()
+        self.env['payment.transaction'].search(
+            [('is_post_processed', '=', False), ('state', 'in', ('done', 'cancel'))]
+        )._post_process()
 
     def _events(self):
         return self.env['bank.webhook.event'].search([], order='id')
@@ -32,13 +34,20 @@ class TestTBankWebhook(TBankCommon, HttpCase):
         tx = self._create_invoice_tx(invoice)
         cron = self.env.ref('payment.cron_post_process_payment_tx')
         triggers = self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)])
-        response = self.opener.post(self.base_url() + WEBHOOK, data=json.dumps(self._notification(tx, 'CONFIRMED')),
-                                    headers={'Content-Type': 'application/json'}, timeout=30)
+        response = self.opener.post(
+            self.base_url() + WEBHOOK,
+            data=json.dumps(self._notification(tx, 'CONFIRMED')),
+            headers={'Content-Type': 'application/json'},
+            timeout=30,
+        )
         self.assertEqual((response.status_code, response.text), (200, 'OK'))
         self.env.invalidate_all()
         self.assertEqual(tx.state, 'done', "the transaction's state is committed before the bank is answered")
-        self.assertGreater(self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)]), triggers,
-                           "the post-processing job is triggered at once")
+        self.assertGreater(
+            self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)]),
+            triggers,
+            "the post-processing job is triggered at once",
+        )
         self._run_triggered_post_processing()
         self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
         event = self._events()[-1]
@@ -53,8 +62,12 @@ class TestTBankWebhook(TBankCommon, HttpCase):
         tx = self._create_invoice_tx(invoice)
         before = invoice.message_ids
         for status in ('AUTHORIZED', 'CONFIRMED', 'CONFIRMED'):
-            response = self.opener.post(self.base_url() + WEBHOOK, data=json.dumps(self._notification(tx, status)),
-                                        headers={'Content-Type': 'application/json'}, timeout=30)
+            response = self.opener.post(
+                self.base_url() + WEBHOOK,
+                data=json.dumps(self._notification(tx, status)),
+                headers={'Content-Type': 'application/json'},
+                timeout=30,
+            )
             self.assertEqual(response.text, 'OK')
         self.env.invalidate_all()
         self.assertEqual(self._events().mapped('state')[-3:], ['processed', 'processed', 'duplicate'])
@@ -116,8 +129,12 @@ class TestTBankWebhook(TBankCommon, HttpCase):
 
     def test_unknown_order_waits_then_is_processed(self):
         invoice = self._create_invoice()
-        payload = self._notification(self.env['payment.transaction'].new({
-            'reference': 'INV-LATER-1', 'amount': invoice.amount_residual, 'provider_reference': '777'}), 'CONFIRMED')
+        payload = self._notification(
+            self.env['payment.transaction'].new(
+                {'reference': 'INV-LATER-1', 'amount': invoice.amount_residual, 'provider_reference': '777'}
+            ),
+            'CONFIRMED',
+        )
         self.assertEqual(self._post(payload).text, 'OK')
         event = self._events()[-1]
         self.assertEqual(event.state, 'waiting')
@@ -140,5 +157,6 @@ class TestTBankWebhook(TBankCommon, HttpCase):
         self._post(self._notification(tx, 'CONFIRMED'))
         self.assertTrue(self.env['bank.webhook.event'].with_user(self.admin_user).search_count([]))
         from odoo.exceptions import AccessError
+
         with self.assertRaises(AccessError):
             self.env['bank.webhook.event'].with_user(self.salesperson).search([])

@@ -7,17 +7,21 @@ from odoo.tools.translate import TranslationModuleReader
 
 @tagged('post_install', '-at_install')
 class TestTranslations(TransactionCase):
-
     def test_every_term_has_a_russian_translation(self):
         """ru.po translates every term Odoo exports for the addon, as installed
         (code, views, fields, menus, data), so a new string cannot ship in English only."""
-        terms = {source for _module, _type, _name, _res_id, source, _value, _comments
-                 in TranslationModuleReader(self.env.cr, modules=['odoo_bank_crm'])}
+        terms = {
+            source
+            for _module, _type, _name, _res_id, source, _value, _comments in TranslationModuleReader(
+                self.env.cr, modules=['odoo_bank_crm']
+            )
+        }
         po = polib.pofile(get_resource_path('odoo_bank_crm', 'i18n', 'ru.po'))
         translated = {entry.msgid for entry in po.translated_entries()}
         missing = sorted(terms - translated)
-        self.assertFalse(missing, "Terms without a Russian translation (run `make i18n`, then translate):\n"
-                         + "\n".join(missing))
+        self.assertFalse(
+            missing, "Terms without a Russian translation (run `make i18n`, then translate):\n" + "\n".join(missing)
+        )
 
     def test_menu_in_russian(self):
         self.env['res.lang']._activate_lang('ru_RU')

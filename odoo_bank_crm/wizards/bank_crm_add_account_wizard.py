@@ -12,24 +12,29 @@ from ..models.bank_connection_providers import adapter_for
 class BankCrmAddAccountWizard(models.TransientModel):
     """Account > Add account: pick a bank → credentials → test → the bank's accounts with
     their balances → pick → journals created or linked → the first sync."""
+
     _name = 'bank.crm.add.account.wizard'
     _description = "Add a Bank Account"
 
     step = fields.Selection([('bank', "Bank"), ('accounts', "Accounts")], default='bank', required=True)
     kind = fields.Selection(
-        selection=PROVIDERS + [('cash', "Cash Account")], string="Bank", required=True, default='tbank_business')
-    connection_id = fields.Many2one('bank.connection', string="Existing Connection",
-                                    domain="[('provider_code', '=', kind)]")
+        selection=PROVIDERS + [('cash', "Cash Account")], string="Bank", required=True, default='tbank_business'
+    )
+    connection_id = fields.Many2one(
+        'bank.connection', string="Existing Connection", domain="[('provider_code', '=', kind)]"
+    )
     name = fields.Char(string="Connection Name")
     api_url = fields.Char(string="API URL")
     api_token = fields.Char(string="API Token")
     sync_start_date = fields.Date(
-        string="Sync From", default=lambda self: fields.Date.context_today(self) - timedelta(
-            days=const.SYNC_DEFAULT_HISTORY_DAYS))
+        string="Sync From",
+        default=lambda self: fields.Date.context_today(self) - timedelta(days=const.SYNC_DEFAULT_HISTORY_DAYS),
+    )
     line_ids = fields.One2many('bank.crm.add.account.wizard.line', 'wizard_id', string="Accounts Found")
     cash_name = fields.Char(string="Cash Account Name")
-    cash_currency_id = fields.Many2one('res.currency', string="Currency",
-                                       default=lambda self: self.env.company.currency_id)
+    cash_currency_id = fields.Many2one(
+        'res.currency', string="Currency", default=lambda self: self.env.company.currency_id
+    )
 
     @api.onchange('kind')
     def _onchange_kind(self):
@@ -38,8 +43,14 @@ class BankCrmAddAccountWizard(models.TransientModel):
             self.name = dict(self._fields['kind']._description_selection(self.env))[self.kind]
 
     def _reopen(self):
-        return {'type': 'ir.actions.act_window', 'res_model': self._name, 'res_id': self.id,
-                'view_mode': 'form', 'target': 'new', 'name': _("Add an Account")}
+        return {
+            'type': 'ir.actions.act_window',
+            'res_model': self._name,
+            'res_id': self.id,
+            'view_mode': 'form',
+            'target': 'new',
+            'name': _("Add an Account"),
+        }
 
     def action_fetch_accounts(self):
         """Test the credentials and list the bank's accounts with their balances."""
@@ -47,38 +58,62 @@ class BankCrmAddAccountWizard(models.TransientModel):
         if self.kind == 'cash':
             return self.action_create_cash()
         if not self.env.user.has_group('base.group_system'):
-            raise UserError(_("Only administrators connect banks: the bank's token gives access to the "
-                              "company's money."))
+            raise UserError(
+                _("Only administrators connect banks: the bank's token gives access to the company's money.")
+            )
         connection = self.connection_id
         if not connection:
             if not (self.api_token and self.api_url):
                 raise UserError(_("Enter the API token the bank issued for this integration."))
-            connection = self.env['bank.connection'].create({
-                'name': self.name or dict(PROVIDERS)[self.kind], 'provider_code': self.kind,
-                'api_url': self.api_url, 'api_token': self.api_token,
-            })
+            connection = self.env['bank.connection'].create(
+                {
+                    'name': self.name or dict(PROVIDERS)[self.kind],
+                    'provider_code': self.kind,
+                    'api_url': self.api_url,
+                    'api_token': self.api_token,
+                }
+            )
             # the token now lives on the connection only (administrators); not in this wizard's row
             self.write({'connection_id': connection.id, 'api_token': False})
         try:
             accounts = connection._fetch_accounts()
         except BankError as error:
             raise UserError(_("The bank did not accept the connection: %(error)s", error=error)) from None
-        journals = self.env['account.journal'].search([
-            ('type', '=', 'bank'), ('company_id', '=', self.env.company.id),
-            ('bank_acc_number', 'in', [account.account_number for account in accounts])])
+        journals = self.env['account.journal'].search(
+            [
+                ('type', '=', 'bank'),
+                ('company_id', '=', self.env.company.id),
+                ('bank_acc_number', 'in', [account.account_number for account in accounts]),
+            ]
+        )
         by_number = {journal.bank_acc_number: journal for journal in journals}
-        currencies = {c.name: c for c in self.env['res.currency'].with_context(active_test=False).search(
-            [('name', 'in', list({account.currency for account in accounts}))])}
-        self.write({'step': 'accounts', 'line_ids': [Command.clear()] + [Command.create({
-            'selected': True,
-            'account_ref': account.bank_account_id,
-            'account_number': account.account_number,
-            'bic': account.bic,
-            'account_name': account.name,
-            'currency_id': currencies.get(account.currency, self.env.company.currency_id).id,
-            'balance': float(account.balance) if account.balance is not None else 0.0,
-            'journal_id': by_number.get(account.account_number, self.env['account.journal']).id,
-        }) for account in accounts]})
+        currencies = {
+            c.name: c
+            for c in self.env['res.currency']
+            .with_context(active_test=False)
+            .search([('name', 'in', list({account.currency for account in accounts}))])
+        }
+        self.write(
+            {
+                'step': 'accounts',
+                'line_ids': [Command.clear()]
+                + [
+                    Command.create(
+                        {
+                            'selected': True,
+                            'account_ref': account.bank_account_id,
+                            'account_number': account.account_number,
+                            'bic': account.bic,
+                            'account_name': account.name,
+                            'currency_id': currencies.get(account.currency, self.env.company.currency_id).id,
+                            'balance': float(account.balance) if account.balance is not None else 0.0,
+                            'journal_id': by_number.get(account.account_number, self.env['account.journal']).id,
+                        }
+                    )
+                    for account in accounts
+                ],
+            }
+        )
         return self._reopen()
 
     def action_connect(self):
@@ -99,10 +134,13 @@ class BankCrmAddAccountWizard(models.TransientModel):
         self.ensure_one()
         if not self.cash_name:
             raise UserError(_("Name the cash account, e.g. \"Office cash desk\"."))
-        journal = self.env['account.journal'].create({
-            'name': self.cash_name, 'type': 'cash',
-            'currency_id': self.cash_currency_id != self.env.company.currency_id and self.cash_currency_id.id,
-        })
+        journal = self.env['account.journal'].create(
+            {
+                'name': self.cash_name,
+                'type': 'cash',
+                'currency_id': self.cash_currency_id != self.env.company.currency_id and self.cash_currency_id.id,
+            }
+        )
         action = self.env['ir.actions.act_window']._for_xml_id('odoo_bank_crm.account_journal_action')
         action['domain'] = [('id', '=', journal.id)]
         return action
@@ -120,8 +158,11 @@ class BankCrmAddAccountWizardLine(models.TransientModel):
     account_name = fields.Char(string="Name at the Bank")
     currency_id = fields.Many2one('res.currency', string="Currency", required=True)
     balance = fields.Monetary(string="Balance")
-    journal_id = fields.Many2one('account.journal', string="Existing Journal",
-                                 help="An Odoo bank journal of this account number, linked instead of creating one.")
+    journal_id = fields.Many2one(
+        'account.journal',
+        string="Existing Journal",
+        help="An Odoo bank journal of this account number, linked instead of creating one.",
+    )
 
     def _link_or_create_journal(self, connection, sync_start_date):
         self.ensure_one()
@@ -135,18 +176,25 @@ class BankCrmAddAccountWizardLine(models.TransientModel):
             return self.journal_id
         bank = self.env['res.bank'].search([('bic', '=', self.bic)], limit=1) if self.bic else self.env['res.bank']
         company = self.env.company
-        partner_bank = self.env['res.partner.bank'].search([
-            ('acc_number', '=', self.account_number), ('partner_id', '=', company.partner_id.id)], limit=1)
+        partner_bank = self.env['res.partner.bank'].search(
+            [('acc_number', '=', self.account_number), ('partner_id', '=', company.partner_id.id)], limit=1
+        )
         if not partner_bank:
-            partner_bank = self.env['res.partner.bank'].create({
-                'acc_number': self.account_number, 'partner_id': company.partner_id.id,
-                'bank_id': bank.id, 'currency_id': self.currency_id.id,
-            })
+            partner_bank = self.env['res.partner.bank'].create(
+                {
+                    'acc_number': self.account_number,
+                    'partner_id': company.partner_id.id,
+                    'bank_id': bank.id,
+                    'currency_id': self.currency_id.id,
+                }
+            )
         self.currency_id.active = True
-        return self.env['account.journal'].create({
-            'name': f"{connection.name}: {self.account_name or self.account_number[-4:]}",
-            'type': 'bank',
-            'bank_account_id': partner_bank.id,
-            'currency_id': self.currency_id.id if self.currency_id != company.currency_id else False,
-            **values,
-        })
+        return self.env['account.journal'].create(
+            {
+                'name': f"{connection.name}: {self.account_name or self.account_number[-4:]}",
+                'type': 'bank',
+                'bank_account_id': partner_bank.id,
+                'currency_id': self.currency_id.id if self.currency_id != company.currency_id else False,
+                **values,
+            }
+        )

@@ -10,38 +10,69 @@ DEFAULT_DUE_DAYS = 5
 class BankCrmInvoiceWizard(models.TransientModel):
     """ "Issue invoice" from a customer or a deal: describes the invoice, hands it to the one
     invoice builder (`account.move._bank_crm_create_invoice`), issues its payment link and,
-    if asked, sends it. """
+    if asked, sends it."""
+
     _name = 'bank.crm.invoice.wizard'
     _description = "Issue Invoice"
     _check_company_auto = True
 
     lead_id = fields.Many2one('crm.lead', string="Deal", readonly=True)
     partner_id = fields.Many2one(
-        'res.partner', string="Customer", required=True, check_company=True,
-        compute='_compute_partner_id', store=True, readonly=False, precompute=True)
+        'res.partner',
+        string="Customer",
+        required=True,
+        check_company=True,
+        compute='_compute_partner_id',
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
     partner_email = fields.Char(related='partner_id.email', string="Email")
     company_id = fields.Many2one(
-        'res.company', string="Company", required=True, readonly=True,
-        compute='_compute_company_id', store=True, precompute=True)
+        'res.company',
+        string="Company",
+        required=True,
+        readonly=True,
+        compute='_compute_company_id',
+        store=True,
+        precompute=True,
+    )
     currency_id = fields.Many2one(
-        'res.currency', string="Currency", required=True,
-        compute='_compute_currency_id', store=True, readonly=False, precompute=True)
+        'res.currency',
+        string="Currency",
+        required=True,
+        compute='_compute_currency_id',
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
     mode = fields.Selection(
-        selection=[('amount', "Amount only"), ('items', "Itemised")],
-        string="Invoice", required=True, default='amount')
+        selection=[('amount', "Amount only"), ('items', "Itemised")], string="Invoice", required=True, default='amount'
+    )
 
     # Amount only
     amount = fields.Monetary(
-        string="Amount", compute='_compute_amount', store=True, readonly=False, precompute=True,
-        help="What the customer pays, taxes included.")
+        string="Amount",
+        compute='_compute_amount',
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="What the customer pays, taxes included.",
+    )
     description = fields.Char(
-        string="Wording", compute='_compute_description', store=True, readonly=False, precompute=True,
-        help="What the invoice's single line says; the default is set in Settings.")
+        string="Wording",
+        compute='_compute_description',
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="What the invoice's single line says; the default is set in Settings.",
+    )
 
     # Itemised
     line_ids = fields.One2many('bank.crm.invoice.wizard.line', 'wizard_id', string="Items")
     prices_include_tax = fields.Boolean(
-        string="Prices Include Taxes", help="The prices typed already contain their taxes.")
+        string="Prices Include Taxes", help="The prices typed already contain their taxes."
+    )
 
     discount = fields.Float(string="Discount on the Invoice (%)", digits='Discount')
     amount_untaxed = fields.Monetary(string="Untaxed Amount", compute='_compute_totals')
@@ -51,16 +82,27 @@ class BankCrmInvoiceWizard(models.TransientModel):
     payer_name = fields.Char(string="Payer Name", help="The person who pays, when not the customer.")
     payer_company = fields.Char(string="Payer Company", help="The company that pays, as it should read on the invoice.")
     order_status = fields.Char(string="Order Status", help="As the customer should see it, e.g. \"Ready to ship\".")
-    customer_notes = fields.Text(string="Notes for the Customer", help="Printed on the invoice and shown on its pay page.")
+    customer_notes = fields.Text(
+        string="Notes for the Customer", help="Printed on the invoice and shown on its pay page."
+    )
     due_date = fields.Date(
-        string="Due Date", required=True,
+        string="Due Date",
+        required=True,
         default=lambda self: fields.Date.add(fields.Date.context_today(self), days=DEFAULT_DUE_DAYS),
-        help="The customer pays by this date; a bank payment link lasts until its end (Moscow time).")
+        help="The customer pays by this date; a bank payment link lasts until its end (Moscow time).",
+    )
     link_kind = fields.Selection(
-        PAYMENT_LINK_KINDS, string="Payment Link", required=True,
-        compute='_compute_link_kind', store=True, readonly=False, precompute=True)
+        PAYMENT_LINK_KINDS,
+        string="Payment Link",
+        required=True,
+        compute='_compute_link_kind',
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
     send_now = fields.Boolean(
-        string="Send by Email Now", compute='_compute_send_now', store=True, readonly=False, precompute=True)
+        string="Send by Email Now", compute='_compute_send_now', store=True, readonly=False, precompute=True
+    )
     send_sms = fields.Boolean(string="Send by SMS Now")
     sms_available = fields.Boolean(compute='_compute_sms_available')
 
@@ -110,8 +152,17 @@ class BankCrmInvoiceWizard(models.TransientModel):
     def _compute_sms_available(self):
         self.sms_available = 'sms.sms' in self.env
 
-    @api.depends('mode', 'amount', 'discount', 'prices_include_tax', 'currency_id',
-                 'line_ids.quantity', 'line_ids.price_unit', 'line_ids.discount', 'line_ids.tax_ids')
+    @api.depends(
+        'mode',
+        'amount',
+        'discount',
+        'prices_include_tax',
+        'currency_id',
+        'line_ids.quantity',
+        'line_ids.price_unit',
+        'line_ids.discount',
+        'line_ids.tax_ids',
+    )
     def _compute_totals(self):
         """A preview of the invoice's totals, computed as the invoice will compute them."""
         AccountTax = self.env['account.tax']
@@ -136,11 +187,13 @@ class BankCrmInvoiceWizard(models.TransientModel):
             AccountTax._add_tax_details_in_base_lines(base_lines, wizard.company_id)
             AccountTax._round_base_lines_tax_details(base_lines, wizard.company_id)
             totals = AccountTax._get_tax_totals_summary(base_lines, wizard.currency_id, wizard.company_id)
-            wizard.update({
-                'amount_untaxed': totals['base_amount_currency'],
-                'amount_tax': totals['tax_amount_currency'],
-                'amount_total': totals['total_amount_currency'],
-            })
+            wizard.update(
+                {
+                    'amount_untaxed': totals['base_amount_currency'],
+                    'amount_tax': totals['tax_amount_currency'],
+                    'amount_total': totals['total_amount_currency'],
+                }
+            )
 
     # === ACTIONS === #
 
@@ -167,8 +220,9 @@ class BankCrmInvoiceWizard(models.TransientModel):
         self.env['bank.crm.money.right']._bank_crm_check('can_issue_invoices')
         self._check_input()
         with self.env.cr.savepoint():
-            invoice = self.env['account.move'].with_company(self.company_id)._bank_crm_create_invoice(
-                self._invoice_spec())
+            invoice = (
+                self.env['account.move'].with_company(self.company_id)._bank_crm_create_invoice(self._invoice_spec())
+            )
             link = invoice._bank_crm_ensure_payment_link(kind=self.link_kind)
             if self.send_now:
                 invoice._bank_crm_send_payment_link()
@@ -211,30 +265,58 @@ class BankCrmInvoiceWizard(models.TransientModel):
         if not 0 <= self.discount < 100:
             raise UserError(_("The discount on the invoice must be between 0 and 100%."))
         if self.due_date < fields.Date.context_today(self):
-            raise UserError(_("The due date %(date)s has already passed: choose today or a later day.",
-                              date=fields.Date.to_string(self.due_date)))
+            raise UserError(
+                _(
+                    "The due date %(date)s has already passed: choose today or a later day.",
+                    date=fields.Date.to_string(self.due_date),
+                )
+            )
         if self.send_now and not self.partner_id.email:
-            raise UserError(_("%(customer)s has no email address: add one, or untick \"Send by Email Now\".",
-                              customer=self.partner_id.display_name))
+            raise UserError(
+                _(
+                    "%(customer)s has no email address: add one, or untick \"Send by Email Now\".",
+                    customer=self.partner_id.display_name,
+                )
+            )
         if self.send_sms and not (self.partner_id.mobile or self.partner_id.phone):
-            raise UserError(_("%(customer)s has no phone number: add one, or untick \"Send by SMS Now\".",
-                              customer=self.partner_id.display_name))
+            raise UserError(
+                _(
+                    "%(customer)s has no phone number: add one, or untick \"Send by SMS Now\".",
+                    customer=self.partner_id.display_name,
+                )
+            )
         if self.link_kind == 'tbank':
             provider = self._tbank_provider()
             if not provider:
-                raise UserError(_("T-Bank acquiring is not set up: enable the T-Bank payment provider, "
-                                  "or choose the customer portal link."))
+                raise UserError(
+                    _(
+                        "T-Bank acquiring is not set up: enable the T-Bank payment provider, "
+                        "or choose the customer portal link."
+                    )
+                )
             if currency not in provider._get_supported_currencies():
-                raise UserError(_("T-Bank takes payments in %(currencies)s only, not in %(currency)s: "
-                                  "change the currency or choose the customer portal link.",
-                                  currencies=", ".join(provider._get_supported_currencies().mapped('name')),
-                                  currency=currency.name))
+                raise UserError(
+                    _(
+                        "T-Bank takes payments in %(currencies)s only, not in %(currency)s: "
+                        "change the currency or choose the customer portal link.",
+                        currencies=", ".join(provider._get_supported_currencies().mapped('name')),
+                        currency=currency.name,
+                    )
+                )
 
     def _tbank_provider(self):
-        return self.env['payment.provider'].sudo().search([
-            ('code', '=', 'tbank'), ('state', 'in', ('enabled', 'test')),
-            *self.env['payment.provider']._check_company_domain(self.company_id),
-        ], limit=1)
+        return (
+            self.env['payment.provider']
+            .sudo()
+            .search(
+                [
+                    ('code', '=', 'tbank'),
+                    ('state', 'in', ('enabled', 'test')),
+                    *self.env['payment.provider']._check_company_domain(self.company_id),
+                ],
+                limit=1,
+            )
+        )
 
     def _invoice_spec(self):
         """The wizard as a spec of `account.move._bank_crm_create_invoice`."""
@@ -254,14 +336,20 @@ class BankCrmInvoiceWizard(models.TransientModel):
         if self.mode == 'amount':
             spec.update(amount=self.amount, description=self.description)
         else:
-            spec.update(prices_include_tax=self.prices_include_tax, lines=[{
-                'product': line.product_id or None,
-                'name': line.name,
-                'quantity': line.quantity,
-                'price_unit': line.price_unit,
-                'discount': line.discount,
-                'tax_ids': line.tax_ids,
-            } for line in self.line_ids])
+            spec.update(
+                prices_include_tax=self.prices_include_tax,
+                lines=[
+                    {
+                        'product': line.product_id or None,
+                        'name': line.name,
+                        'quantity': line.quantity,
+                        'price_unit': line.price_unit,
+                        'discount': line.discount,
+                        'tax_ids': line.tax_ids,
+                    }
+                    for line in self.line_ids
+                ],
+            )
         return spec
 
     def _send_sms(self, link):
@@ -281,15 +369,27 @@ class BankCrmInvoiceWizardLine(models.TransientModel):
     currency_id = fields.Many2one(related='wizard_id.currency_id')
     product_id = fields.Many2one('product.product', string="Product", domain=[('sale_ok', '=', True)])
     name = fields.Char(
-        string="Description", compute='_compute_from_product', store=True, readonly=False, precompute=True)
+        string="Description", compute='_compute_from_product', store=True, readonly=False, precompute=True
+    )
     quantity = fields.Float(string="Quantity", digits='Product Unit of Measure', default=1.0)
     price_unit = fields.Float(
-        string="Price", digits='Product Price', compute='_compute_from_product', store=True, readonly=False,
-        precompute=True)
+        string="Price",
+        digits='Product Price',
+        compute='_compute_from_product',
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
     discount = fields.Float(string="Discount (%)", digits='Discount')
     tax_ids = fields.Many2many(
-        'account.tax', string="Taxes", domain="[('type_tax_use', '=', 'sale'), ('company_id', 'parent_of', company_id)]",
-        compute='_compute_from_product', store=True, readonly=False, precompute=True)
+        'account.tax',
+        string="Taxes",
+        domain="[('type_tax_use', '=', 'sale'), ('company_id', 'parent_of', company_id)]",
+        compute='_compute_from_product',
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
 
     @api.depends('product_id')
     def _compute_from_product(self):

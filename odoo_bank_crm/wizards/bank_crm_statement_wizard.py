@@ -7,6 +7,7 @@ direction, the balances stay the account's own and the totals are those of the l
 shown. Every figure comes from a grouped query (one per kind of figure, whatever the
 number of lines) and is rounded with the account currency's rounding.
 """
+
 import base64
 import io
 import re
@@ -18,13 +19,35 @@ from odoo.exceptions import UserError
 from odoo.tools.misc import get_lang
 
 # what the statement's rows and its 1C documents read, fetched with the lines in one query
-_LINE_FIELDS = ['id', 'journal_id', 'date', 'amount', 'partner_id', 'partner_name', 'payment_ref', 'account_number',
-                'bank_crm_counterparty_inn', 'bank_crm_counterparty_kpp', 'bank_crm_counterparty_bic',
-                'bank_crm_document_number', 'bank_crm_category_id']
+_LINE_FIELDS = [
+    'id',
+    'journal_id',
+    'date',
+    'amount',
+    'partner_id',
+    'partner_name',
+    'payment_ref',
+    'account_number',
+    'bank_crm_counterparty_inn',
+    'bank_crm_counterparty_kpp',
+    'bank_crm_counterparty_bic',
+    'bank_crm_document_number',
+    'bank_crm_category_id',
+]
 
 # strftime directives of a language's date format, as Excel number formats
-_EXCEL_DATE_CODES = {'%d': 'dd', '%m': 'mm', '%Y': 'yyyy', '%y': 'yy', '%b': 'mmm', '%B': 'mmmm',
-                     '%a': 'ddd', '%A': 'dddd', '%e': 'd', '%j': 'dd'}
+_EXCEL_DATE_CODES = {
+    '%d': 'dd',
+    '%m': 'mm',
+    '%Y': 'yyyy',
+    '%y': 'yy',
+    '%b': 'mmm',
+    '%B': 'mmmm',
+    '%a': 'ddd',
+    '%A': 'dddd',
+    '%e': 'd',
+    '%j': 'dd',
+}
 
 
 def excel_date_format(strftime_format):
@@ -37,31 +60,61 @@ class BankCrmStatementWizard(models.TransientModel):
     _description = "Bank Statement"
 
     company_id = fields.Many2one('res.company', required=True, default=lambda self: self.env.company)
-    date_from = fields.Date(string="From", required=True,
-                            default=lambda self: fields.Date.context_today(self).replace(day=1))
+    date_from = fields.Date(
+        string="From", required=True, default=lambda self: fields.Date.context_today(self).replace(day=1)
+    )
     date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
     journal_ids = fields.Many2many(
-        'account.journal', 'bank_crm_statement_wizard_journal_rel', 'wizard_id', 'journal_id',
-        string="Accounts", domain="[('type', 'in', ('bank', 'cash'))]",
-        help="Leave empty for every bank and cash account.")
+        'account.journal',
+        'bank_crm_statement_wizard_journal_rel',
+        'wizard_id',
+        'journal_id',
+        string="Accounts",
+        domain="[('type', 'in', ('bank', 'cash'))]",
+        help="Leave empty for every bank and cash account.",
+    )
     partner_filter = fields.Selection(
         [('all', "All"), ('include', "Only these"), ('exclude', "All but these")],
-        string="Counterparties", default='all', required=True)
+        string="Counterparties",
+        default='all',
+        required=True,
+    )
     partner_ids = fields.Many2many(
-        'res.partner', 'bank_crm_statement_wizard_partner_rel', 'wizard_id', 'partner_id',
-        string="Partners", help="Their contacts count as them.")
+        'res.partner',
+        'bank_crm_statement_wizard_partner_rel',
+        'wizard_id',
+        'partner_id',
+        string="Partners",
+        help="Their contacts count as them.",
+    )
     partner_category_ids = fields.Many2many(
-        'res.partner.category', 'bank_crm_statement_wizard_partner_category_rel', 'wizard_id', 'category_id',
-        string="Partner Tags", help="Partners with one of these tags (or a tag under them).")
+        'res.partner.category',
+        'bank_crm_statement_wizard_partner_category_rel',
+        'wizard_id',
+        'category_id',
+        string="Partner Tags",
+        help="Partners with one of these tags (or a tag under them).",
+    )
     category_ids = fields.Many2many(
-        'bank.crm.expense.category', 'bank_crm_statement_wizard_category_rel', 'wizard_id', 'category_id',
-        string="Categories", help="Transactions of these categories and of their subcategories. Leave empty "
-                                  "for all, categorised or not.")
+        'bank.crm.expense.category',
+        'bank_crm_statement_wizard_category_rel',
+        'wizard_id',
+        'category_id',
+        string="Categories",
+        help="Transactions of these categories and of their subcategories. Leave empty for all, categorised or not.",
+    )
     direction = fields.Selection(
         [('all', "Incoming and outgoing"), ('inbound', "Incoming only"), ('outbound', "Outgoing only")],
-        string="Direction", default='all', required=True)
-    encoding = fields.Selection([('Windows', "Windows (cp1251)"), ('DOS', "DOS (cp866)")], string="1C Encoding",
-                                default='Windows', required=True)
+        string="Direction",
+        default='all',
+        required=True,
+    )
+    encoding = fields.Selection(
+        [('Windows', "Windows (cp1251)"), ('DOS', "DOS (cp866)")],
+        string="1C Encoding",
+        default='Windows',
+        required=True,
+    )
     data_file = fields.Binary(string="File", readonly=True, attachment=False)
     filename = fields.Char(readonly=True)
 
@@ -84,13 +137,16 @@ class BankCrmStatementWizard(models.TransientModel):
         if self.journal_ids:
             return self.journal_ids.sorted(lambda j: (j.sequence, j.name, j.id))
         return self.env['account.journal'].search(
-            [('type', 'in', ('bank', 'cash')), ('company_id', 'in', self.env.companies.ids)],
-            order='sequence, name, id')
+            [('type', 'in', ('bank', 'cash')), ('company_id', 'in', self.env.companies.ids)], order='sequence, name, id'
+        )
 
     def _bank_crm_is_filtered(self):
         """Whether lines of the accounts' period are left out (then totals ≠ movements)."""
-        return bool((self.partner_filter != 'all' and (self.partner_ids or self.partner_category_ids))
-                    or self.category_ids or self.direction != 'all')
+        return bool(
+            (self.partner_filter != 'all' and (self.partner_ids or self.partner_category_ids))
+            or self.category_ids
+            or self.direction != 'all'
+        )
 
     def _bank_crm_filter_domain(self):
         """The counterparty, category and direction filters, as a domain on statement lines."""
@@ -102,8 +158,13 @@ class BankCrmStatementWizard(models.TransientModel):
             if self.partner_category_ids:
                 partner_domain.append([('category_id', 'child_of', self.partner_category_ids.ids)])
             # explicit ids: "not in" then keeps the lines without partner, as "all but" means
-            partners = self.env['res.partner'].with_context(active_test=False).search(
-                ['|', *partner_domain[0], *partner_domain[1]] if len(partner_domain) == 2 else partner_domain[0])
+            partners = (
+                self.env['res.partner']
+                .with_context(active_test=False)
+                .search(
+                    ['|', *partner_domain[0], *partner_domain[1]] if len(partner_domain) == 2 else partner_domain[0]
+                )
+            )
             domain.append(('partner_id', 'in' if self.partner_filter == 'include' else 'not in', partners.ids))
         if self.category_ids:
             domain.append(('bank_crm_category_id', 'child_of', self.category_ids.ids))
@@ -112,8 +173,12 @@ class BankCrmStatementWizard(models.TransientModel):
         return domain
 
     def _bank_crm_period_domain(self, journals):
-        return [('journal_id', 'in', journals.ids), ('state', '!=', 'cancel'),
-                ('date', '>=', self.date_from), ('date', '<=', self.date_to)]
+        return [
+            ('journal_id', 'in', journals.ids),
+            ('state', '!=', 'cancel'),
+            ('date', '>=', self.date_from),
+            ('date', '<=', self.date_to),
+        ]
 
     def _bank_crm_line_domain(self):
         """Every filter of the wizard as a domain on statement lines (the "on screen" list)."""
@@ -126,13 +191,19 @@ class BankCrmStatementWizard(models.TransientModel):
         if self.journal_ids:
             summary.append(_("Accounts: %(accounts)s", accounts=", ".join(self.journal_ids.mapped('display_name'))))
         if self.partner_filter != 'all':
-            names = ", ".join(self.partner_ids.mapped('display_name') + self.partner_category_ids.mapped('display_name'))
+            names = ", ".join(
+                self.partner_ids.mapped('display_name') + self.partner_category_ids.mapped('display_name')
+            )
             if names:
-                summary.append(_("Only: %(counterparties)s", counterparties=names) if self.partner_filter == 'include'
-                               else _("All but: %(counterparties)s", counterparties=names))
+                summary.append(
+                    _("Only: %(counterparties)s", counterparties=names)
+                    if self.partner_filter == 'include'
+                    else _("All but: %(counterparties)s", counterparties=names)
+                )
         if self.category_ids:
-            summary.append(_("Categories: %(categories)s",
-                             categories=", ".join(self.category_ids.mapped('complete_name'))))
+            summary.append(
+                _("Categories: %(categories)s", categories=", ".join(self.category_ids.mapped('complete_name')))
+            )
         if self.direction != 'all':
             summary.append(dict(self._fields['direction']._description_selection(self.env))[self.direction])
         return summary
@@ -159,14 +230,29 @@ class BankCrmStatementWizard(models.TransientModel):
         filtered = self._bank_crm_is_filtered()
         selected_domain = period + self._bank_crm_filter_domain()
 
-        opening = dict(Line._read_group(
-            [('journal_id', 'in', journals.ids), ('state', '!=', 'cancel'), ('date', '<', self.date_from)],
-            ['journal_id'], ['amount:sum']))
-        movements = {(journal, direction): (amount, count) for journal, direction, amount, count in Line._read_group(
-            period, ['journal_id', 'bank_crm_direction'], ['amount:sum', '__count'])}
-        selected = movements if not filtered else {
-            (journal, direction): (amount, count) for journal, direction, amount, count in Line._read_group(
-                selected_domain, ['journal_id', 'bank_crm_direction'], ['amount:sum', '__count'])}
+        opening = dict(
+            Line._read_group(
+                [('journal_id', 'in', journals.ids), ('state', '!=', 'cancel'), ('date', '<', self.date_from)],
+                ['journal_id'],
+                ['amount:sum'],
+            )
+        )
+        movements = {
+            (journal, direction): (amount, count)
+            for journal, direction, amount, count in Line._read_group(
+                period, ['journal_id', 'bank_crm_direction'], ['amount:sum', '__count']
+            )
+        }
+        selected = (
+            movements
+            if not filtered
+            else {
+                (journal, direction): (amount, count)
+                for journal, direction, amount, count in Line._read_group(
+                    selected_domain, ['journal_id', 'bank_crm_direction'], ['amount:sum', '__count']
+                )
+            }
+        )
 
         rows_by_journal = self._bank_crm_rows(selected_domain, journals) if with_lines else {}
 
@@ -180,7 +266,9 @@ class BankCrmStatementWizard(models.TransientModel):
             if not self.journal_ids and journal not in opening and not (in_count or out_count):
                 continue  # an account with nothing to show, not asked for
             account = {
-                'journal': journal, 'name': journal.display_name, 'number': journal.bank_acc_number or '',
+                'journal': journal,
+                'name': journal.display_name,
+                'number': journal.bank_acc_number or '',
                 'currency': currency,
                 'opening': currency.round(opening.get(journal, 0.0)),
                 'income': currency.round(income),
@@ -201,17 +289,25 @@ class BankCrmStatementWizard(models.TransientModel):
 
         by_category, uncategorised = {}, _("Uncategorised")
         for currency, category, direction, amount in Line._read_group(
-                selected_domain, ['currency_id', 'bank_crm_category_id', 'bank_crm_direction'], ['amount:sum']):
-            row = by_category.setdefault((category, currency), {
-                'name': category.complete_name or uncategorised, 'currency': currency,
-                'income': 0.0, 'expense': 0.0})
+            selected_domain, ['currency_id', 'bank_crm_category_id', 'bank_crm_direction'], ['amount:sum']
+        ):
+            row = by_category.setdefault(
+                (category, currency),
+                {'name': category.complete_name or uncategorised, 'currency': currency, 'income': 0.0, 'expense': 0.0},
+            )
             row['income' if direction == 'inbound' else 'expense'] = currency.round(abs(amount))
-        categories = sorted(by_category.values(), key=lambda row: (row['name'] == uncategorised, row['name'],
-                                                                   row['currency'].name))
+        categories = sorted(
+            by_category.values(), key=lambda row: (row['name'] == uncategorised, row['name'], row['currency'].name)
+        )
         for row in categories:
             row['net'] = row['currency'].round(row['income'] - row['expense'])
-        return {'accounts': accounts, 'totals': list(totals.values()), 'categories': categories,
-                'filtered': filtered, 'filters': self._bank_crm_filter_summary()}
+        return {
+            'accounts': accounts,
+            'totals': list(totals.values()),
+            'categories': categories,
+            'filtered': filtered,
+            'filters': self._bank_crm_filter_summary(),
+        }
 
     @api.model
     def _bank_crm_rows(self, domain, journals):
@@ -221,27 +317,55 @@ class BankCrmStatementWizard(models.TransientModel):
         would cost the time."""
         Line = self.env['account.bank.statement.line']
         query = Line._search(domain, order='date, id')
-        selected = self.env.execute_query(query.select(*(
-            Line._field_to_sql(query.table, fname, query) for fname in _LINE_FIELDS)))
+        selected = self.env.execute_query(
+            query.select(*(Line._field_to_sql(query.table, fname, query) for fname in _LINE_FIELDS))
+        )
         partners = self.env['res.partner'].browse({row[4] for row in selected if row[4]})
-        partner_values = {partner.id: (partner.display_name, partner.name, partner.vat or '')
-                          for partner in partners.with_context(active_test=False)}
+        partner_values = {
+            partner.id: (partner.display_name, partner.name, partner.vat or '')
+            for partner in partners.with_context(active_test=False)
+        }
         categories = self.env['bank.crm.expense.category'].browse({row[12] for row in selected if row[12]})
-        category_names = {category.id: category.complete_name
-                          for category in categories.with_context(active_test=False)}
+        category_names = {
+            category.id: category.complete_name for category in categories.with_context(active_test=False)
+        }
         currencies = {journal.id: journal.currency_id or journal.company_id.currency_id for journal in journals}
         rows = {}
-        for (line_id, journal_id, day, amount, partner_id, partner_name, purpose, account, inn, kpp, bic,
-             number, category_id) in selected:
+        for (
+            line_id,
+            journal_id,
+            day,
+            amount,
+            partner_id,
+            partner_name,
+            purpose,
+            account,
+            inn,
+            kpp,
+            bic,
+            number,
+            category_id,
+        ) in selected:
             amount = currencies[journal_id].round(amount)
             display_name, name, vat = partner_values.get(partner_id, ('', '', ''))
-            rows.setdefault(journal_id, []).append({
-                'id': line_id, 'date': day, 'amount': amount,
-                'income': amount if amount > 0 else 0.0, 'expense': -amount if amount < 0 else 0.0,
-                'partner': display_name or partner_name or '', 'category': category_names.get(category_id, ''),
-                'purpose': purpose or '', 'number': number or '', 'inn': inn or vat,
-                'kpp': kpp or '', 'name': partner_name or name, 'account': account or '', 'bic': bic or '',
-            })
+            rows.setdefault(journal_id, []).append(
+                {
+                    'id': line_id,
+                    'date': day,
+                    'amount': amount,
+                    'income': amount if amount > 0 else 0.0,
+                    'expense': -amount if amount < 0 else 0.0,
+                    'partner': display_name or partner_name or '',
+                    'category': category_names.get(category_id, ''),
+                    'purpose': purpose or '',
+                    'number': number or '',
+                    'inn': inn or vat,
+                    'kpp': kpp or '',
+                    'name': partner_name or name,
+                    'account': account or '',
+                    'bic': bic or '',
+                }
+            )
         return rows
 
     def _bank_crm_file_stem(self):
@@ -250,9 +374,10 @@ class BankCrmStatementWizard(models.TransientModel):
     def _bank_crm_download(self, content, filename):
         self.write({'data_file': base64.b64encode(content), 'filename': filename})
         return {
-            'type': 'ir.actions.act_url', 'target': 'download',
+            'type': 'ir.actions.act_url',
+            'target': 'download',
             'url': f'/web/content/?model={self._name}&id={self.id}&field=data_file'
-                   f'&filename_field=filename&download=true',
+            f'&filename_field=filename&download=true',
         }
 
     # === OUTPUTS === #
@@ -263,9 +388,11 @@ class BankCrmStatementWizard(models.TransientModel):
         action = self.env['ir.actions.act_window']._for_xml_id('odoo_bank_crm.account_bank_statement_line_action')
         action['domain'] = domain
         action['context'] = {'search_default_group_by_journal': 1}
-        action['display_name'] = _("Statement %(date_from)s – %(date_to)s",
-                                   date_from=fields.Date.to_string(self.date_from),
-                                   date_to=fields.Date.to_string(self.date_to))
+        action['display_name'] = _(
+            "Statement %(date_from)s – %(date_to)s",
+            date_from=fields.Date.to_string(self.date_from),
+            date_to=fields.Date.to_string(self.date_to),
+        )
         return action
 
     def action_print_pdf(self):
@@ -287,10 +414,19 @@ class BankCrmStatementWizard(models.TransientModel):
         Export = self.env['bank.crm.onec.export.wizard']
         statements = [
             Export._bank_crm_onec_statement(
-                account['journal'], self.date_from, self.date_to, account['lines'], account['opening'],
-                encoding=self.encoding, total_in=account['income'], total_out=account['expense'],
-                closing=account['closing'])
-            for account in data['accounts'] if account['journal'].type == 'bank']
+                account['journal'],
+                self.date_from,
+                self.date_to,
+                account['lines'],
+                account['opening'],
+                encoding=self.encoding,
+                total_in=account['income'],
+                total_out=account['expense'],
+                closing=account['closing'],
+            )
+            for account in data['accounts']
+            if account['journal'].type == 'bank'
+        ]
         if not statements:
             raise UserError(_("The 1C format holds bank accounts only: choose at least one."))
         return Export._bank_crm_onec_write(statements, self.encoding)
@@ -308,9 +444,11 @@ class BankCrmStatementWizard(models.TransientModel):
         money_bold = book.add_format({'num_format': '#,##0.00', 'bold': True, 'top': 1})
         label_bold = book.add_format({'bold': True, 'top': 1})
         date = book.add_format({'num_format': excel_date_format(get_lang(self.env).date_format), 'align': 'left'})
-        period = _("%(date_from)s – %(date_to)s",
-                   date_from=self.date_from.strftime(get_lang(self.env).date_format),
-                   date_to=self.date_to.strftime(get_lang(self.env).date_format))
+        period = _(
+            "%(date_from)s – %(date_to)s",
+            date_from=self.date_from.strftime(get_lang(self.env).date_format),
+            date_to=self.date_to.strftime(get_lang(self.env).date_format),
+        )
 
         sheet = book.add_worksheet(_("Statement"))
         sheet.write(0, 0, _("Bank statement"), title)
@@ -320,9 +458,18 @@ class BankCrmStatementWizard(models.TransientModel):
             sheet.write(row, 0, text)
             row += 1
         row += 1
-        columns = [(_("Date"), 11), (_("Account"), 24), (_("Counterparty"), 30), (_("INN"), 13),
-                   (_("Purpose"), 50), (_("Category"), 22), (_("Document"), 10), (_("Incoming"), 15),
-                   (_("Outgoing"), 15), (_("Currency"), 8)]
+        columns = [
+            (_("Date"), 11),
+            (_("Account"), 24),
+            (_("Counterparty"), 30),
+            (_("INN"), 13),
+            (_("Purpose"), 50),
+            (_("Category"), 22),
+            (_("Document"), 10),
+            (_("Incoming"), 15),
+            (_("Outgoing"), 15),
+            (_("Currency"), 8),
+        ]
         for col, (name, width) in enumerate(columns):
             sheet.set_column(col, col, width)
             sheet.write(row, col, name, head)
@@ -358,8 +505,15 @@ class BankCrmStatementWizard(models.TransientModel):
         balances = book.add_worksheet(_("Accounts"))
         balances.write(0, 0, _("Balances of the accounts"), title)
         balances.write(1, 0, period)
-        headers = [(_("Account"), 30), (_("Account Number"), 24), (_("Currency"), 9), (_("Opening Balance"), 16),
-                   (_("Incoming"), 16), (_("Outgoing"), 16), (_("Closing Balance"), 16)]
+        headers = [
+            (_("Account"), 30),
+            (_("Account Number"), 24),
+            (_("Currency"), 9),
+            (_("Opening Balance"), 16),
+            (_("Incoming"), 16),
+            (_("Outgoing"), 16),
+            (_("Closing Balance"), 16),
+        ]
         if data['filtered']:
             headers += [(_("Incoming (Lines Shown)"), 16), (_("Outgoing (Lines Shown)"), 16)]
         for col, (name, width) in enumerate(headers):
@@ -378,8 +532,9 @@ class BankCrmStatementWizard(models.TransientModel):
         categories = book.add_worksheet(_("Categories"))
         categories.write(0, 0, _("Totals by category"), title)
         categories.write(1, 0, period)
-        for col, (name, width) in enumerate([(_("Category"), 36), (_("Currency"), 9), (_("Incoming"), 16),
-                                             (_("Outgoing"), 16), (_("Net"), 16)]):
+        for col, (name, width) in enumerate(
+            [(_("Category"), 36), (_("Currency"), 9), (_("Incoming"), 16), (_("Outgoing"), 16), (_("Net"), 16)]
+        ):
             categories.set_column(col, col, width)
             categories.write(3, col, name, head)
         for index, category in enumerate(data['categories'], start=4):

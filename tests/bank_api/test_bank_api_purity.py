@@ -1,5 +1,6 @@
 """bank_api is pure Python: never imports odoo, only relative imports of itself
 (it is imported as `bank_api` here and as `odoo.addons.odoo_bank_crm.bank_api` in Odoo)."""
+
 import ast
 from pathlib import Path
 
@@ -46,6 +47,5 @@ def test_imports_under_the_odoo_addon_name(tmp_path):
         "assert b.TBankAcquiringClient.__module__.startswith('odoo.addons.odoo_bank_crm.bank_api'); "
         "print(b.compute_token({'Amount': 1}, 'p'))"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

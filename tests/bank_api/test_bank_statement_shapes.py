@@ -1,5 +1,6 @@
 """The bank-neutral shapes (`bank_api.statement`) and the JSON wire helpers
 (`bank_api.wire`) the business-API clients share."""
+
 import dataclasses
 import datetime as dt
 from decimal import Decimal
@@ -16,10 +17,21 @@ from bank_api.wire import (
 )
 
 
-@pytest.mark.parametrize("code, expected", [
-    ("643", "RUB"), (643, "RUB"), ("810", "RUB"), ("840", "USD"), ("978", "EUR"), ("156", "CNY"),
-    ("51", "AMD"), ("rub", "RUB"), (" usd ", "USD"), ("999", "999"),
-])
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        ("643", "RUB"),
+        (643, "RUB"),
+        ("810", "RUB"),
+        ("840", "USD"),
+        ("978", "EUR"),
+        ("156", "CNY"),
+        ("51", "AMD"),
+        ("rub", "RUB"),
+        (" usd ", "USD"),
+        ("999", "999"),
+    ],
+)
 def test_normalize_currency(code, expected):
     assert normalize_currency(code) == expected
 
@@ -38,9 +50,17 @@ def test_money_places_only_adds_zeros():
 
 
 def operation(**overrides):
-    values = dict(bank_operation_id="op-1", date=dt.date(2026, 1, 15), amount=Decimal("15000.00"), currency="RUB",
-                  confirmed=True, purpose="Оплата по счету № INV/2026/00012", counterparty_inn="7701000001",
-                  document_number="12", raw={"operationId": "op-1"})
+    values = dict(
+        bank_operation_id="op-1",
+        date=dt.date(2026, 1, 15),
+        amount=Decimal("15000.00"),
+        currency="RUB",
+        confirmed=True,
+        purpose="Оплата по счету № INV/2026/00012",
+        counterparty_inn="7701000001",
+        document_number="12",
+        raw={"operationId": "op-1"},
+    )
     values.update(overrides)
     return BankOperation(**values)
 
@@ -65,10 +85,17 @@ def test_bank_tz_is_moscow():
     assert BANK_TZ.utcoffset(None) == dt.timedelta(hours=3)
 
 
-@pytest.mark.parametrize("value, text", [
-    (Decimal("1234.50"), "1234.5"), (Decimal("0.10"), "0.1"), (Decimal("100"), "100"), (Decimal("100.00"), "100"),
-    (Decimal("9999999999999.99"), "9999999999999.99"), (Decimal("-0.01"), "-0.01"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (Decimal("1234.50"), "1234.5"),
+        (Decimal("0.10"), "0.1"),
+        (Decimal("100"), "100"),
+        (Decimal("100.00"), "100"),
+        (Decimal("9999999999999.99"), "9999999999999.99"),
+        (Decimal("-0.01"), "-0.01"),
+    ],
+)
 def test_decimals_go_out_as_exact_json_numbers(value, text):
     assert dumps_json({"a": value}) == f'{{"a":{text}}}'.encode()
     assert loads_json(dumps_json({"a": value}))["a"] == value
@@ -89,7 +116,7 @@ def test_dumps_keeps_cyrillic_and_dates():
 
 
 def test_loads_never_makes_floats():
-    data = loads_json('{"a": 0.1, "b": [1.10, 2], "c": 1e2}'.encode())
+    data = loads_json(b'{"a": 0.1, "b": [1.10, 2], "c": 1e2}')
     assert data == {"a": Decimal("0.1"), "b": [Decimal("1.10"), 2], "c": Decimal("1E+2")}
     assert loads_json(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}  # a BOM is tolerated
 

@@ -1,4 +1,5 @@
 """bank_api.money: exact conversions, refusals (bank-apis.md §6.1)."""
+
 from decimal import Decimal
 
 import pytest

@@ -5,6 +5,7 @@ Fixtures in data/onec/ are copies of /work/shared/samples/1c/ (from dronm/clbnk,
 exported by 1C; cp1251, but its first line ends with a bare LF and its final
 `КонецФайла` is UTF-8 encoded: a real-world untidy file).
 """
+
 import ast
 import dataclasses
 import datetime as dt
@@ -223,7 +224,11 @@ def test_empty_main_purpose_falls_back_to_numbered_lines(kl_lines):
 
 
 def test_combined_party_used_when_split_keys_missing(kl_lines):
-    lines = [l for l in kl_lines[:85] if not l.startswith(("ПлательщикИНН=", "Плательщик1=", "ПолучательИНН=", "Получатель1="))]
+    lines = [
+        l
+        for l in kl_lines[:85]
+        if not l.startswith(("ПлательщикИНН=", "Плательщик1=", "ПолучательИНН=", "Получатель1="))
+    ]
     lines += ["КонецФайла"]
     d = parse(build(lines)).documents[0]
     assert d.payer.inn == "7777777777"
@@ -243,12 +248,21 @@ def test_combined_party_used_when_split_keys_missing(kl_lines):
     ],
 )
 def test_combined_party_forms(combined, inn, kpp, name):
-    data = build([
-        "1CClientBankExchange", "ВерсияФормата=1.03", "Кодировка=Windows",
-        "СекцияДокумент=Платежное поручение", "Сумма=1.00", f"Плательщик={combined}",
-        "ПлательщикИНН=", "Получатель=ИНН 7702070139 Банк", "ПолучательИНН=7702070138",
-        "КонецДокумента", "КонецФайла",
-    ])
+    data = build(
+        [
+            "1CClientBankExchange",
+            "ВерсияФормата=1.03",
+            "Кодировка=Windows",
+            "СекцияДокумент=Платежное поручение",
+            "Сумма=1.00",
+            f"Плательщик={combined}",
+            "ПлательщикИНН=",
+            "Получатель=ИНН 7702070139 Банк",
+            "ПолучательИНН=7702070138",
+            "КонецДокумента",
+            "КонецФайла",
+        ]
+    )
     d = parse(data).documents[0]
     assert (d.payer.inn, d.payer.kpp, d.payer.name) == (inn, kpp, name)
     # The split form wins when both are present.
@@ -257,11 +271,18 @@ def test_combined_party_forms(combined, inn, kpp, name):
 
 
 def test_payer_account_prefers_schet_over_raschschet():
-    data = build([
-        "1CClientBankExchange", "Кодировка=Windows", "СекцияДокумент", "Сумма=1",
-        "ПлательщикРасчСчет=40702810000000000002", "ПлательщикСчет=40702810000000000001",
-        "КонецДокумента", "КонецФайла",
-    ])
+    data = build(
+        [
+            "1CClientBankExchange",
+            "Кодировка=Windows",
+            "СекцияДокумент",
+            "Сумма=1",
+            "ПлательщикРасчСчет=40702810000000000002",
+            "ПлательщикСчет=40702810000000000001",
+            "КонецДокумента",
+            "КонецФайла",
+        ]
+    )
     assert parse(data).documents[0].payer.account == "40702810000000000001"
 
 
@@ -585,8 +606,11 @@ def _simple_file(**doc_changes):
         recipient=OneCParty(inn="7702070139", name="ИП Иванов", account="40702810267020000630"),
         purpose="Оплата",
     )
-    return OneCFile(date_from=dt.date(2024, 6, 10), date_to=dt.date(2024, 6, 10),
-                    documents=[dataclasses.replace(doc, **doc_changes)])
+    return OneCFile(
+        date_from=dt.date(2024, 6, 10),
+        date_to=dt.date(2024, 6, 10),
+        documents=[dataclasses.replace(doc, **doc_changes)],
+    )
 
 
 def test_unrepresentable_character_names_document_and_field():
@@ -665,22 +689,46 @@ def test_direction_account_spaces_ignored():
 
 def test_statement_file_builder():
     incoming = OneCDocument(
-        kind="Платежное поручение", number="15", date=dt.date(2024, 6, 3), amount=Decimal("1500.00"),
-        payer=OneCParty(inn="7702070139", kpp="770201001", name="ООО «Клиент»", account=THEIRS,
-                        bank_name="ПАО СБЕРБАНК", bank_city="г. Москва", bic="044525225",
-                        corr_account="30101810400000000225"),
+        kind="Платежное поручение",
+        number="15",
+        date=dt.date(2024, 6, 3),
+        amount=Decimal("1500.00"),
+        payer=OneCParty(
+            inn="7702070139",
+            kpp="770201001",
+            name="ООО «Клиент»",
+            account=THEIRS,
+            bank_name="ПАО СБЕРБАНК",
+            bank_city="г. Москва",
+            bic="044525225",
+            corr_account="30101810400000000225",
+        ),
         recipient=OneCParty(inn="7707083893", name="ООО Ромашка", account=OWN),
-        purpose="Оплата по счёту №42 от 01.06.2024, без НДС", date_credited=dt.date(2024, 6, 3),
-        operation_type="01", priority="5",
+        purpose="Оплата по счёту №42 от 01.06.2024, без НДС",
+        date_credited=dt.date(2024, 6, 3),
+        operation_type="01",
+        priority="5",
     )
     outgoing = OneCDocument(
-        kind="Банковский ордер", number="9", date=dt.date(2024, 6, 4), amount=Decimal("99.90"),
+        kind="Банковский ордер",
+        number="9",
+        date=dt.date(2024, 6, 4),
+        amount=Decimal("99.90"),
         payer=OneCParty(inn="7707083893", name="ООО Ромашка", account=OWN),
         recipient=OneCParty(name="Банк", account="47423810000000000001"),
-        purpose="Комиссия", date_debited=dt.date(2024, 6, 4), operation_type="17",
+        purpose="Комиссия",
+        date_debited=dt.date(2024, 6, 4),
+        operation_type="17",
     )
-    f = statement_file(OWN, dt.date(2024, 6, 1), dt.date(2024, 6, 30), [incoming, outgoing],
-                       opening=Decimal("1000.00"), sender="Банк", created=dt.datetime(2024, 7, 1, 9, 0, 5))
+    f = statement_file(
+        OWN,
+        dt.date(2024, 6, 1),
+        dt.date(2024, 6, 30),
+        [incoming, outgoing],
+        opening=Decimal("1000.00"),
+        sender="Банк",
+        created=dt.datetime(2024, 7, 1, 9, 0, 5),
+    )
     b = f.balances[0]
     assert (b.total_in, b.total_out, b.closing) == (Decimal("1500.00"), Decimal("99.90"), Decimal("2400.10"))
     out = write(f)
@@ -703,7 +751,11 @@ def test_statement_file_builder():
     assert [direction(d, {OWN}) for d in g.documents] == ["in", "out"]
     gb = g.balances[0]
     assert (gb.opening, gb.total_in, gb.total_out, gb.closing) == (
-        Decimal("1000.00"), Decimal("1500.00"), Decimal("99.90"), Decimal("2400.10"))
+        Decimal("1000.00"),
+        Decimal("1500.00"),
+        Decimal("99.90"),
+        Decimal("2400.10"),
+    )
     assert g.created == dt.datetime(2024, 7, 1, 9, 0, 5)
     # Written again from the parsed form, identical bytes.
     assert write(g) == out
@@ -719,10 +771,19 @@ def test_statement_file_refuses_to_guess_totals():
 
 def test_payment_orders_file_builder():
     order = OneCDocument(
-        number="101", date=dt.date(2024, 6, 10), amount=Decimal("175000"),
-        payer=OneCParty(inn="1234567891", kpp="770401001", name='ООО "Рога и Копыта"', account=OWN,
-                        bank_name="Объёббанк ОАО", bank_city="г. Москва", bic="044525411",
-                        corr_account="30101810145250000411"),
+        number="101",
+        date=dt.date(2024, 6, 10),
+        amount=Decimal("175000"),
+        payer=OneCParty(
+            inn="1234567891",
+            kpp="770401001",
+            name='ООО "Рога и Копыта"',
+            account=OWN,
+            bank_name="Объёббанк ОАО",
+            bank_city="г. Москва",
+            bic="044525411",
+            corr_account="30101810145250000411",
+        ),
         recipient=OneCParty(inn="111122223344", name="ИП Иванов А.А.", account=THEIRS, bic="047102651"),
         purpose="За товары, по счету №125 на сумму 175000-00, без НДС",
         fields={"ПоказательКБК": "", "СтатусСоставителя": ""},
@@ -771,7 +832,14 @@ def test_module_is_self_contained_and_never_imports_odoo():
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, "onec.py must not depend on the rest of bank_api"
             imported.add(node.module.split(".")[0])
-    assert imported <= {"__future__", "dataclasses", "datetime", "re", "decimal", "typing"}
+    assert imported <= {"__future__", "collections", "dataclasses", "datetime", "re", "decimal", "typing"}
     assert issubclass(OneCFormatError, ValueError)
     assert {f.name for f in dataclasses.fields(OneCAccountBalance)} >= {
-        "account", "date_from", "date_to", "opening", "total_in", "total_out", "closing"}
+        "account",
+        "date_from",
+        "date_to",
+        "opening",
+        "total_in",
+        "total_out",
+        "closing",
+    }

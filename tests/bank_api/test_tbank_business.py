@@ -1,5 +1,6 @@
 """TBankBusinessClient against a mocked bank (`responses`): bank-apis.md §2 accounts,
 cursor-paged statement, payment drafts, error mapping, exact decimals, no secrets."""
+
 import datetime as dt
 import json
 import logging
@@ -59,14 +60,31 @@ def query(call):
 
 def operation(op_id="op-1", kind="Credit", amount="1500.00", status="Transaction", **extra):
     body = {
-        "operationId": op_id, "operationDate": "2026-01-15T09:30:00Z", "operationStatus": status,
-        "typeOfOperation": kind, "category": "incomeCustomer", "accountAmount": Decimal(amount),
-        "rubleAmount": Decimal(amount), "payPurpose": "Оплата по счету № INV/2026/00012",
+        "operationId": op_id,
+        "operationDate": "2026-01-15T09:30:00Z",
+        "operationStatus": status,
+        "typeOfOperation": kind,
+        "category": "incomeCustomer",
+        "accountAmount": Decimal(amount),
+        "rubleAmount": Decimal(amount),
+        "payPurpose": "Оплата по счету № INV/2026/00012",
         "docNumber": "77",
-        "payer": {"account": "40702810938000001000", "inn": "7701000001", "kpp": "770101001",
-                  "name": "ООО «Ромашка»", "bankName": "ПАО Сбербанк", "bicRu": "044525225"},
-        "receiver": {"account": ACCOUNT, "inn": "7709550014", "kpp": "770901001",
-                     "name": "ООО «Демо Торг»", "bankName": "АО «ТБанк»", "bicRu": "044525974"},
+        "payer": {
+            "account": "40702810938000001000",
+            "inn": "7701000001",
+            "kpp": "770101001",
+            "name": "ООО «Ромашка»",
+            "bankName": "ПАО Сбербанк",
+            "bicRu": "044525225",
+        },
+        "receiver": {
+            "account": ACCOUNT,
+            "inn": "7709550014",
+            "kpp": "770901001",
+            "name": "ООО «Демо Торг»",
+            "bankName": "АО «ТБанк»",
+            "bicRu": "044525974",
+        },
     }
     body.update(extra)
     return body
@@ -100,17 +118,38 @@ def test_defaults_and_repr():
 
 
 def test_list_accounts_v3_and_v2_shapes(bank, client):
-    bank.get(ACCOUNTS, body=dumps([
-        {"accountNumber": ACCOUNT, "name": "Основной", "currency": "643", "bankBik": "044525974",
-         "accountType": "Current",
-         "balance": {"otb": Decimal("1234567.89"), "authorized": Decimal("100.10"),
-                     "pendingPayments": 0, "pendingRequisitions": Decimal("0.5")}},
-        {"accountNumber": "40702840510000000003", "name": "Валютный", "currency": 840,
-         "bankBik": "044525974", "accountType": "Current",
-         "balance": {"otb": Decimal("36339.96")},
-         "transitAccount": {"accountNumber": "40702840810000000004"}, "extraField": "kept"},
-        {"accountNumber": "40702978000000000005", "currency": "EUR"},
-    ]), content_type="application/json")
+    bank.get(
+        ACCOUNTS,
+        body=dumps(
+            [
+                {
+                    "accountNumber": ACCOUNT,
+                    "name": "Основной",
+                    "currency": "643",
+                    "bankBik": "044525974",
+                    "accountType": "Current",
+                    "balance": {
+                        "otb": Decimal("1234567.89"),
+                        "authorized": Decimal("100.10"),
+                        "pendingPayments": 0,
+                        "pendingRequisitions": Decimal("0.5"),
+                    },
+                },
+                {
+                    "accountNumber": "40702840510000000003",
+                    "name": "Валютный",
+                    "currency": 840,
+                    "bankBik": "044525974",
+                    "accountType": "Current",
+                    "balance": {"otb": Decimal("36339.96")},
+                    "transitAccount": {"accountNumber": "40702840810000000004"},
+                    "extraField": "kept",
+                },
+                {"accountNumber": "40702978000000000005", "currency": "EUR"},
+            ]
+        ),
+        content_type="application/json",
+    )
     accounts = client.list_accounts()
     assert [a.currency for a in accounts] == ["RUB", "USD", "EUR"]
     first, second, third = accounts
@@ -127,7 +166,12 @@ def test_list_accounts_v3_and_v2_shapes(bank, client):
     info = to_account_info(first)
     assert isinstance(info, BankAccountInfo)
     assert (info.bank_account_id, info.account_number, info.currency, info.bic, info.balance) == (
-        ACCOUNT, ACCOUNT, "RUB", "044525974", Decimal("1234567.89"))
+        ACCOUNT,
+        ACCOUNT,
+        "RUB",
+        "044525974",
+        Decimal("1234567.89"),
+    )
     assert to_account_info(third).balance is None
     assert str(to_account_info(second).balance) == "36339.96"
 
@@ -137,9 +181,16 @@ def test_list_accounts_whole_balance_gets_two_places(bank, client):
     assert str(to_account_info(client.list_accounts()[0]).balance) == "15000.00"
 
 
-@pytest.mark.parametrize("body", ['{"accounts": "x"}', '"text"', '[{"name": "no number"}]',
-                                  '[{"accountNumber": "123", "currency": "643"}]',
-                                  '[{"accountNumber": "40702810110000000001", "currency": "RUBLES"}]'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"accounts": "x"}',
+        '"text"',
+        '[{"name": "no number"}]',
+        '[{"accountNumber": "123", "currency": "643"}]',
+        '[{"accountNumber": "40702810110000000001", "currency": "RUBLES"}]',
+    ],
+)
 def test_list_accounts_unexpected_answers(bank, client, body):
     bank.get(ACCOUNTS, body=body, content_type="application/json")
     with pytest.raises(BankProtocolError):
@@ -150,15 +201,26 @@ def test_list_accounts_unexpected_answers(bank, client, body):
 
 
 def test_statement_first_page_parameters_and_balances(bank, client):
-    bank.get(STATEMENT, body=page([operation()], balances={
-        "balanceBegin": Decimal("100.00"), "balanceEnd": Decimal("1600.00"),
-        "credit": Decimal("1500.00"), "debit": 0}))
+    bank.get(
+        STATEMENT,
+        body=page(
+            [operation()],
+            balances={
+                "balanceBegin": Decimal("100.00"),
+                "balanceEnd": Decimal("1600.00"),
+                "credit": Decimal("1500.00"),
+                "debit": 0,
+            },
+        ),
+    )
     result = client.get_statement_page(ACCOUNT, dt.date(2026, 1, 1), dt.date(2026, 1, 31), limit=500)
     assert query(bank.calls[0]) == {
         "accountNumber": ACCOUNT,
         "from": "2025-12-31T21:00:00Z",  # 1 January, 00:00 Moscow time
         "to": "2026-01-31T21:00:00Z",  # the whole of 31 January (exclusive end)
-        "limit": "500", "operationStatus": "Transaction", "withBalances": "true",
+        "limit": "500",
+        "operationStatus": "Transaction",
+        "withBalances": "true",
     }
     assert result.balances.balance_end == Decimal("1600.00") and result.balances.debit == 0
     assert result.next_cursor is None and len(result.operations) == 1
@@ -167,8 +229,13 @@ def test_statement_first_page_parameters_and_balances(bank, client):
 def test_statement_datetimes_sent_as_utc(bank, client):
     bank.get(STATEMENT, body=page([]))
     start = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))
-    client.get_statement_page(ACCOUNT, start, dt.datetime(2026, 3, 2, 9, 15, 30, 250000, tzinfo=dt.timezone.utc),
-                              operation_status=None, categories=["incomeCustomer", "fee"])
+    client.get_statement_page(
+        ACCOUNT,
+        start,
+        dt.datetime(2026, 3, 2, 9, 15, 30, 250000, tzinfo=dt.timezone.utc),
+        operation_status=None,
+        categories=["incomeCustomer", "fee"],
+    )
     sent = query(bank.calls[0])
     assert sent["from"] == "2026-03-01T09:00:00Z" and sent["to"] == "2026-03-02T09:15:30.250000Z"
     assert "operationStatus" not in sent and sent["categories"] == ["incomeCustomer", "fee"]
@@ -191,8 +258,12 @@ def test_statement_refuses_bad_arguments_before_sending(bank, client):
 
 
 def test_iter_statement_follows_cursors(bank, client):
-    bank.get(STATEMENT, body=page([operation("a"), operation("b")], "cur-1",
-                                  balances={"balanceBegin": 0, "balanceEnd": Decimal("4500.00")}))
+    bank.get(
+        STATEMENT,
+        body=page(
+            [operation("a"), operation("b")], "cur-1", balances={"balanceBegin": 0, "balanceEnd": Decimal("4500.00")}
+        ),
+    )
     bank.get(STATEMENT, body=page([operation("c"), operation("d")], "cur-2"))
     bank.get(STATEMENT, body=page([operation("e")]))
     pages = list(client.iter_statement(ACCOUNT, dt.date(2026, 1, 1), page_size=2))
@@ -237,16 +308,21 @@ def test_decimal_amounts_are_exact(bank, client):
     assert [op.account_amount for op in result.operations] == [Decimal(a) for a in amounts]
     assert all(isinstance(op.ruble_amount, Decimal) for op in result.operations)
     mapped = to_operations(result)
-    assert [str(op.amount) for op in mapped] == ["0.10", "0.01", "12345678901234.56",
-                                                 "999999999999999999.99", "100.00"]
+    assert [str(op.amount) for op in mapped] == ["0.10", "0.01", "12345678901234.56", "999999999999999999.99", "100.00"]
     assert sum(op.amount for op in mapped[:2]) == Decimal("0.11")
 
 
 def test_operations_map_to_the_common_shape(bank, client):
     night = operation("n1", operationDate="2026-01-31T22:30:00Z")  # 1 February in Moscow
     debit = operation("d1", kind="Debit", amount="250.50", status="Authorization", docNumber=12)
-    debit["counterParty"] = {"name": "ООО «Вектор»", "inn": "7701010137", "account": "40702810938010001037",
-                             "bicRu": "044525187", "bankName": "Банк ВТБ (ПАО)", "kpp": ""}
+    debit["counterParty"] = {
+        "name": "ООО «Вектор»",
+        "inn": "7701010137",
+        "account": "40702810938010001037",
+        "bicRu": "044525187",
+        "bankName": "Банк ВТБ (ПАО)",
+        "kpp": "",
+    }
     naive = operation("x1", operationDate="2026-01-15T09:30:00")
     only_rubles = operation("r1")
     del only_rubles["accountAmount"]
@@ -257,9 +333,14 @@ def test_operations_map_to_the_common_shape(bank, client):
     first, second, third, fourth = ops
     assert first.date == dt.date(2026, 2, 1) and first.timestamp.utcoffset() == dt.timedelta(0)
     assert (first.amount, first.currency, first.confirmed) == (Decimal("1500.00"), "RUB", True)
-    assert (first.counterparty_name, first.counterparty_inn, first.counterparty_account, first.counterparty_bic,
-            first.counterparty_bank_name, first.counterparty_kpp) == (
-        "ООО «Ромашка»", "7701000001", "40702810938000001000", "044525225", "ПАО Сбербанк", "770101001")
+    assert (
+        first.counterparty_name,
+        first.counterparty_inn,
+        first.counterparty_account,
+        first.counterparty_bic,
+        first.counterparty_bank_name,
+        first.counterparty_kpp,
+    ) == ("ООО «Ромашка»", "7701000001", "40702810938000001000", "044525225", "ПАО Сбербанк", "770101001")
     assert first.purpose == "Оплата по счету № INV/2026/00012" and first.document_number == "77"
     assert first.account_number == ACCOUNT and first.is_incoming
     assert first.raw["operationId"] == "n1" and first.raw["payer"]["bankName"] == "ПАО Сбербанк"
@@ -274,21 +355,36 @@ def test_operations_map_to_the_common_shape(bank, client):
 
 
 def test_operation_model_in_python_has_a_raw_dump():
-    op = TBankOperation(operation_id="p1", operation_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
-                        type_of_operation="Debit", account_amount=Decimal("10.00"))
+    op = TBankOperation(
+        operation_id="p1",
+        operation_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+        type_of_operation="Debit",
+        account_amount=Decimal("10.00"),
+    )
     assert op.raw["operationId"] == "p1" and op.raw["accountAmount"] == Decimal("10.00")
     assert "__raw__" not in op.model_dump() and to_operation(op).amount == Decimal("-10.00")
 
 
-@pytest.mark.parametrize("bad", [
-    {"operationDate": "2026-01-15T09:30:00Z", "typeOfOperation": "Credit", "accountAmount": 1},  # no id
-    {"operationId": "x", "operationDate": "2026-01-15T09:30:00Z", "typeOfOperation": "Sideways",
-     "accountAmount": 1},
-    {"operationId": "x", "operationDate": "yesterday", "typeOfOperation": "Credit", "accountAmount": 1},
-    {"operationId": "x", "operationDate": "2026-01-15T09:30:00Z", "typeOfOperation": "Credit"},  # no amount
-    {"operationId": "x", "operationDate": "2026-01-15T09:30:00Z", "typeOfOperation": "Credit",
-     "accountAmount": "lots"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"operationDate": "2026-01-15T09:30:00Z", "typeOfOperation": "Credit", "accountAmount": 1},  # no id
+        {
+            "operationId": "x",
+            "operationDate": "2026-01-15T09:30:00Z",
+            "typeOfOperation": "Sideways",
+            "accountAmount": 1,
+        },
+        {"operationId": "x", "operationDate": "yesterday", "typeOfOperation": "Credit", "accountAmount": 1},
+        {"operationId": "x", "operationDate": "2026-01-15T09:30:00Z", "typeOfOperation": "Credit"},  # no amount
+        {
+            "operationId": "x",
+            "operationDate": "2026-01-15T09:30:00Z",
+            "typeOfOperation": "Credit",
+            "accountAmount": "lots",
+        },
+    ],
+)
 def test_malformed_operations_are_protocol_errors(bank, client, bad):
     bank.get(STATEMENT, body=dumps({"operations": [bad]}))
     with pytest.raises(BankProtocolError) as caught:
@@ -310,12 +406,21 @@ def test_page_model_parses_by_alias():
 
 
 def draft_kwargs(**overrides):
-    kwargs = dict(from_account=ACCOUNT, recipient_name="ООО «Вектор»", recipient_inn="7701010137",
-                  recipient_kpp="770201001", recipient_account="40702810938010001037",
-                  recipient_bik="044525187", recipient_bank_name="Банк ВТБ (ПАО)",
-                  recipient_corr_account="30101810700000000187", amount=Decimal("1234.50"),
-                  purpose="Оплата по счету № 5 от 01.02.2026. НДС не облагается", document_number="15",
-                  due_date=dt.date(2026, 2, 10), idempotency_key="key-1")
+    kwargs = dict(
+        from_account=ACCOUNT,
+        recipient_name="ООО «Вектор»",
+        recipient_inn="7701010137",
+        recipient_kpp="770201001",
+        recipient_account="40702810938010001037",
+        recipient_bik="044525187",
+        recipient_bank_name="Банк ВТБ (ПАО)",
+        recipient_corr_account="30101810700000000187",
+        amount=Decimal("1234.50"),
+        purpose="Оплата по счету № 5 от 01.02.2026. НДС не облагается",
+        document_number="15",
+        due_date=dt.date(2026, 2, 10),
+        idempotency_key="key-1",
+    )
     kwargs.update(overrides)
     return kwargs
 
@@ -327,12 +432,22 @@ def test_create_payment_draft_body_and_answer(bank, client):
     raw = bank.calls[0].request.body.decode("utf-8")
     assert '"amount":1234.5' in raw and "Вектор" in raw  # exact number, Cyrillic as is
     assert json.loads(raw) == {
-        "id": "key-1", "from": {"accountNumber": ACCOUNT},
-        "to": {"name": "ООО «Вектор»", "inn": "7701010137", "kpp": "770201001",
-               "accountNumber": "40702810938010001037", "bik": "044525187", "bankName": "Банк ВТБ (ПАО)",
-               "corrAccountNumber": "30101810700000000187"},
-        "purpose": "Оплата по счету № 5 от 01.02.2026. НДС не облагается", "amount": 1234.5,
-        "documentNumber": "15", "executionOrder": 5, "dueDate": "2026-02-10",
+        "id": "key-1",
+        "from": {"accountNumber": ACCOUNT},
+        "to": {
+            "name": "ООО «Вектор»",
+            "inn": "7701010137",
+            "kpp": "770201001",
+            "accountNumber": "40702810938010001037",
+            "bik": "044525187",
+            "bankName": "Банк ВТБ (ПАО)",
+            "corrAccountNumber": "30101810700000000187",
+        },
+        "purpose": "Оплата по счету № 5 от 01.02.2026. НДС не облагается",
+        "amount": 1234.5,
+        "documentNumber": "15",
+        "executionOrder": 5,
+        "dueDate": "2026-02-10",
     }
     assert bank.calls[0].request.headers["Content-Type"].startswith("application/json")
 
@@ -345,20 +460,23 @@ def test_create_payment_draft_generates_a_key(bank, client):
     assert sent["amount"] == 10 and "documentNumber" not in sent
 
 
-@pytest.mark.parametrize("overrides", [
-    {"amount": 12.5},  # float: inexact by nature
-    {"amount": Decimal("1.005")},
-    {"amount": Decimal("0")},
-    {"amount": "abc"},
-    {"recipient_inn": "12345"},
-    {"recipient_kpp": "12"},
-    {"recipient_account": "4070281093801000103"},
-    {"recipient_bik": "04452518"},
-    {"from_account": "123"},
-    {"document_number": "1234567"},
-    {"purpose": ""},
-    {"recipient_corr_account": "301"},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"amount": 12.5},  # float: inexact by nature
+        {"amount": Decimal("1.005")},
+        {"amount": Decimal("0")},
+        {"amount": "abc"},
+        {"recipient_inn": "12345"},
+        {"recipient_kpp": "12"},
+        {"recipient_account": "4070281093801000103"},
+        {"recipient_bik": "04452518"},
+        {"from_account": "123"},
+        {"document_number": "1234567"},
+        {"purpose": ""},
+        {"recipient_corr_account": "301"},
+    ],
+)
 def test_create_payment_draft_refuses_bad_arguments_before_sending(bank, client, overrides):
     with pytest.raises(ValueError):
         client.create_payment_draft(**draft_kwargs(**overrides))
@@ -366,9 +484,15 @@ def test_create_payment_draft_refuses_bad_arguments_before_sending(bank, client,
 
 
 def test_payment_statuses(bank, client):
-    bank.post(STATUS, json={"documents": [{"documentId": "doc-1", "status": "EXECUTED"},
-                                          {"documentId": "doc-2", "status": "FAILED",
-                                           "errorMessage": "Недостаточно средств"}]})
+    bank.post(
+        STATUS,
+        json={
+            "documents": [
+                {"documentId": "doc-1", "status": "EXECUTED"},
+                {"documentId": "doc-2", "status": "FAILED", "errorMessage": "Недостаточно средств"},
+            ]
+        },
+    )
     bank.post(STATUS, json=[{"documentId": "doc-1", "status": "IN_PROGRESS"}])
     statuses = client.get_payment_statuses(["doc-1", "doc-2"])
     assert json.loads(bank.calls[0].request.body) == {"documentIds": ["doc-1", "doc-2"]}
@@ -464,8 +588,15 @@ def test_500_with_bank_error_body(bank, client):
     assert caught.value.error_id == "e-1"
 
 
-@pytest.mark.parametrize("failure", [requests.ConnectTimeout("slow"), requests.ReadTimeout("slow"),
-                                     requests.ConnectionError("refused"), requests.TooManyRedirects("loop")])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        requests.ConnectTimeout("slow"),
+        requests.ReadTimeout("slow"),
+        requests.ConnectionError("refused"),
+        requests.TooManyRedirects("loop"),
+    ],
+)
 def test_network_failures_are_unavailable(bank, client, failure):
     bank.get(ACCOUNTS, body=failure)
     with pytest.raises(BankUnavailable):

@@ -1,4 +1,5 @@
 """TBankAcquiringClient against a mocked bank (`responses`), bank-apis.md §1.3-§1.8."""
+
 import hashlib
 import json
 import logging
@@ -63,9 +64,18 @@ def refusal(code, message="Ошибка", details=None):
 
 def receipt_for(*amounts):
     return Receipt(
-        items=[ReceiptItem(name=f"Товар {n}", price=a, quantity=1, amount=a, tax="vat20",
-                           payment_method="full_payment", payment_object="service")
-               for n, a in enumerate(amounts)],
+        items=[
+            ReceiptItem(
+                name=f"Товар {n}",
+                price=a,
+                quantity=1,
+                amount=a,
+                tax="vat20",
+                payment_method="full_payment",
+                payment_object="service",
+            )
+            for n, a in enumerate(amounts)
+        ],
         taxation="osn",
         email="buyer@example.ru",
     )
@@ -77,12 +87,22 @@ def receipt_for(*amounts):
 def test_init_body_token_and_parsing(bank):
     # bank-apis.md §7 row 1: Receipt and DATA present in the body, absent from the token.
     client = TBankAcquiringClient("MerchantTerminalKey", "usaf8fw8fsw21g", base_url=BASE)
-    bank.post(f"{BASE}/Init", json=ok(Amount=19200, OrderId="21090", Status="NEW",
-                                       PaymentId="3093639567",
-                                       PaymentURL="https://securepay.tinkoff.ru/new/fU1ppgqa"))
+    bank.post(
+        f"{BASE}/Init",
+        json=ok(
+            Amount=19200,
+            OrderId="21090",
+            Status="NEW",
+            PaymentId="3093639567",
+            PaymentURL="https://securepay.tinkoff.ru/new/fU1ppgqa",
+        ),
+    )
     answer = client.init(
-        19200, "21090", description="Подарочная карта на 1000 рублей",
-        receipt=receipt_for(15000, 4200), data={"Phone": "+71234567890"},
+        19200,
+        "21090",
+        description="Подарочная карта на 1000 рублей",
+        receipt=receipt_for(15000, 4200),
+        data={"Phone": "+71234567890"},
     )
     body = sent(bank)
     assert bank.calls[0].request.url == f"{BASE}/Init"
@@ -103,13 +123,32 @@ def test_init_body_token_and_parsing(bank):
 def test_init_all_options(bank, client):
     bank.post(f"{BASE}/Init", json=ok(Amount=1000, OrderId="A-1", Status="NEW", PaymentId=13660))
     due = datetime(2030, 5, 1, 12, 0, 30, 999, tzinfo=timezone(timedelta(hours=3)))
-    answer = client.init(1000, "A-1", pay_type="T", notification_url="https://crm/n",
-                         success_url="https://crm/s", fail_url="https://crm/f",
-                         redirect_due_date=due, language="en", customer_key="cust-7")
+    answer = client.init(
+        1000,
+        "A-1",
+        pay_type="T",
+        notification_url="https://crm/n",
+        success_url="https://crm/s",
+        fail_url="https://crm/f",
+        redirect_due_date=due,
+        language="en",
+        customer_key="cust-7",
+    )
     body = sent(bank)
     assert body["RedirectDueDate"] == "2030-05-01T12:00:30+03:00"
-    expected = sha("1000" + "cust-7" + "https://crm/f" + "en" + "https://crm/n" + "A-1"
-                   + PASSWORD + "T" + "2030-05-01T12:00:30+03:00" + "https://crm/s" + TERMINAL)
+    expected = sha(
+        "1000"
+        + "cust-7"
+        + "https://crm/f"
+        + "en"
+        + "https://crm/n"
+        + "A-1"
+        + PASSWORD
+        + "T"
+        + "2030-05-01T12:00:30+03:00"
+        + "https://crm/s"
+        + TERMINAL
+    )
     assert body["Token"] == expected
     assert answer.payment_id == "13660"  # number in, text out
 
@@ -128,8 +167,16 @@ def test_init_refuses_bad_arguments_before_sending(bank, client):
 
 
 def test_get_state(bank, client):
-    bank.post(f"{BASE}/GetState", json=ok(Amount=100000, OrderId="21050", Status="CONFIRMED",
-                                           PaymentId=13660, Params=[{"Key": "Route", "Value": "ACQ"}]))
+    bank.post(
+        f"{BASE}/GetState",
+        json=ok(
+            Amount=100000,
+            OrderId="21050",
+            Status="CONFIRMED",
+            PaymentId=13660,
+            Params=[{"Key": "Route", "Value": "ACQ"}],
+        ),
+    )
     answer = client.get_state(13660)
     body = sent(bank)
     assert set(body) == {"TerminalKey", "PaymentId", "Token"}
@@ -157,8 +204,10 @@ def test_confirm_receipt_must_match_amount(bank, client):
 
 
 def test_cancel_partial_refund(bank, client):
-    bank.post(f"{BASE}/Cancel", json=ok(OrderId="21050", Status="PARTIAL_REFUNDED", PaymentId=13660,
-                                         OriginalAmount=100000, NewAmount=70000))
+    bank.post(
+        f"{BASE}/Cancel",
+        json=ok(OrderId="21050", Status="PARTIAL_REFUNDED", PaymentId=13660, OriginalAmount=100000, NewAmount=70000),
+    )
     answer = client.cancel(13660, amount=30000, receipt=receipt_for(30000))
     body = sent(bank)
     assert body["Amount"] == 30000 and body["Receipt"]["Items"][0]["Amount"] == 30000
@@ -168,19 +217,37 @@ def test_cancel_partial_refund(bank, client):
 
 
 def test_cancel_full_sends_no_amount(bank, client):
-    bank.post(f"{BASE}/Cancel", json=ok(Status="CANCELED", PaymentId=1, OriginalAmount=100,
-                                         NewAmount=0))
+    bank.post(f"{BASE}/Cancel", json=ok(Status="CANCELED", PaymentId=1, OriginalAmount=100, NewAmount=0))
     client.cancel("1")
     assert set(sent(bank)) == {"TerminalKey", "PaymentId", "Token"}
 
 
 def test_check_order(bank, client):
-    bank.post(f"{BASE}/CheckOrder", json=ok(OrderId="21050", Payments=[
-        {"PaymentId": 13660, "Amount": 100000, "Status": "REJECTED", "Success": False,
-         "ErrorCode": "1051", "Message": "Недостаточно средств", "RRN": 123456789012},
-        {"PaymentId": "13661", "Amount": 100000, "Status": "CONFIRMED", "Success": True,
-         "ErrorCode": "0", "SbpPaymentId": "A1"},
-    ]))
+    bank.post(
+        f"{BASE}/CheckOrder",
+        json=ok(
+            OrderId="21050",
+            Payments=[
+                {
+                    "PaymentId": 13660,
+                    "Amount": 100000,
+                    "Status": "REJECTED",
+                    "Success": False,
+                    "ErrorCode": "1051",
+                    "Message": "Недостаточно средств",
+                    "RRN": 123456789012,
+                },
+                {
+                    "PaymentId": "13661",
+                    "Amount": 100000,
+                    "Status": "CONFIRMED",
+                    "Success": True,
+                    "ErrorCode": "0",
+                    "SbpPaymentId": "A1",
+                },
+            ],
+        ),
+    )
     answer = client.check_order("21050")
     assert sent(bank)["Token"] == sha("21050" + PASSWORD + TERMINAL)
     assert isinstance(answer, CheckOrderResponse)
@@ -215,9 +282,18 @@ def test_uses_given_session_and_timeout(bank):
 
 @pytest.mark.parametrize(
     "code, error_class",
-    [("204", BankAuthError), (205, BankAuthError), ("202", BankAuthError),
-     ("8", BankRejected), ("255", BankRejected), ("308", BankRejected), ("3002", BankRejected),
-     ("1051", BankRejected), ("3", BankUnavailable), (9999, BankUnavailable)],
+    [
+        ("204", BankAuthError),
+        (205, BankAuthError),
+        ("202", BankAuthError),
+        ("8", BankRejected),
+        ("255", BankRejected),
+        ("308", BankRejected),
+        ("3002", BankRejected),
+        ("1051", BankRejected),
+        ("3", BankUnavailable),
+        (9999, BankUnavailable),
+    ],
 )
 def test_error_codes_map_to_classes(bank, client, code, error_class):
     bank.post(f"{BASE}/GetState", json=refusal(code, "Неверный статус транзакции", "Подробности"))
@@ -272,9 +348,14 @@ def test_http_401_403_is_auth_error(bank, client, status):
     assert not caught.value.retryable
 
 
-@pytest.mark.parametrize("failure", [requests.exceptions.ConnectTimeout(),
-                                     requests.exceptions.ReadTimeout(),
-                                     requests.exceptions.ConnectionError("refused")])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        requests.exceptions.ConnectTimeout(),
+        requests.exceptions.ReadTimeout(),
+        requests.exceptions.ConnectionError("refused"),
+    ],
+)
 def test_timeouts_and_connection_errors_are_unavailable(bank, client, failure):
     bank.post(f"{BASE}/Init", body=failure)
     with pytest.raises(BankUnavailable) as caught:
@@ -319,14 +400,12 @@ def test_success_with_missing_fields_is_protocol_error(bank, client):
 
 
 def test_success_as_text_is_understood(bank, client):
-    bank.post(f"{BASE}/GetState", json={"Success": "true", "ErrorCode": "0", "Status": "NEW",
-                                         "PaymentId": "1"})
+    bank.post(f"{BASE}/GetState", json={"Success": "true", "ErrorCode": "0", "Status": "NEW", "PaymentId": "1"})
     assert client.get_state("1").status == "NEW"
 
 
 def test_all_errors_share_the_base_class():
-    for error_class in (BankAuthError, BankRateLimited, BankUnavailable, BankRejected,
-                        BankProtocolError):
+    for error_class in (BankAuthError, BankRateLimited, BankUnavailable, BankRejected, BankProtocolError):
         assert issubclass(error_class, BankError)
     assert BankRateLimited("x").retry_after is None
 
@@ -335,8 +414,7 @@ def test_all_errors_share_the_base_class():
 
 
 def _error_texts(error):
-    return [str(error), repr(error), "".join(traceback.format_exception(error)),
-            str(error.details)]
+    return [str(error), repr(error), "".join(traceback.format_exception(error)), str(error.details)]
 
 
 ERROR_SCENARIOS = [
@@ -359,8 +437,7 @@ def test_secrets_never_in_errors_or_logs(bank, client, caplog, scenario):
     token = sha(PASSWORD + "13660" + TERMINAL)
     scenario = dict(scenario)
     if "json" in scenario and "Details" in scenario["json"]:
-        scenario["json"] = {**scenario["json"],
-                            "Details": scenario["json"]["Details"].format(token=token)}
+        scenario["json"] = {**scenario["json"], "Details": scenario["json"]["Details"].format(token=token)}
     bank.post(f"{BASE}/GetState", **scenario)
     with pytest.raises(BankError) as caught:
         client.get_state("13660")
@@ -397,14 +474,34 @@ def test_client_needs_credentials():
 
 
 def notification_payload(**changes):
-    payload = {"TerminalKey": TERMINAL, "Amount": 100000, "OrderId": "21050", "Success": True,
-               "Status": "CONFIRMED", "PaymentId": 13660, "ErrorCode": "0",
-               "Pan": "430000******0777", "ExpDate": "0229", "CardId": 322264,
-               "DATA": {"Route": "TCB", "Source": "Installment"}}
+    payload = {
+        "TerminalKey": TERMINAL,
+        "Amount": 100000,
+        "OrderId": "21050",
+        "Success": True,
+        "Status": "CONFIRMED",
+        "PaymentId": 13660,
+        "ErrorCode": "0",
+        "Pan": "430000******0777",
+        "ExpDate": "0229",
+        "CardId": 322264,
+        "DATA": {"Route": "TCB", "Source": "Installment"},
+    }
     payload.update(changes)
     # Independent of compute_token: the §1.6 recipe by hand (booleans as "true").
-    concatenated = ("100000" + str(payload["CardId"]) + "0" + "0229" + "21050" + "430000******0777"
-                    + PASSWORD + str(payload["PaymentId"]) + "CONFIRMED" + "true" + TERMINAL)
+    concatenated = (
+        "100000"
+        + str(payload["CardId"])
+        + "0"
+        + "0229"
+        + "21050"
+        + "430000******0777"
+        + PASSWORD
+        + str(payload["PaymentId"])
+        + "CONFIRMED"
+        + "true"
+        + TERMINAL
+    )
     payload["Token"] = sha(concatenated)
     return payload
 

@@ -1,4 +1,5 @@
 """T-Bank acquiring pydantic models (bank-apis.md §1.3, §1.4, §1.7)."""
+
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -18,14 +19,21 @@ MSK = timezone(timedelta(hours=3))
 
 
 def item(amount=10000, quantity=1, **extra):
-    return ReceiptItem(name="Подарочная карта", price=amount, quantity=quantity, amount=amount,
-                       tax="vat20", **extra)
+    return ReceiptItem(name="Подарочная карта", price=amount, quantity=quantity, amount=amount, tax="vat20", **extra)
 
 
 def test_receipt_item_aliases_and_quantity_numbers():
     line = ReceiptItem.model_validate(
-        {"Name": "Сыр", "Price": 50000, "Quantity": "1.5", "Amount": 75000, "Tax": "vat10",
-         "PaymentMethod": "full_payment", "PaymentObject": "commodity", "Ean13": "0123"}
+        {
+            "Name": "Сыр",
+            "Price": 50000,
+            "Quantity": "1.5",
+            "Amount": 75000,
+            "Tax": "vat10",
+            "PaymentMethod": "full_payment",
+            "PaymentObject": "commodity",
+            "Ean13": "0123",
+        }
     )
     assert line.quantity == Decimal("1.5")
     payload = line.to_payload()
@@ -47,8 +55,7 @@ def test_receipt_needs_contact_and_items():
         Receipt(items=[item()], taxation="osn")
     with pytest.raises(ValueError):
         Receipt(items=[], taxation="osn", email="a@b.ru")
-    receipt = Receipt(items=[item(10000), item(2500)], taxation="usn_income", phone="+79990000000",
-                      ffd_version="1.2")
+    receipt = Receipt(items=[item(10000), item(2500)], taxation="usn_income", phone="+79990000000", ffd_version="1.2")
     assert receipt.total == 12500
     payload = receipt.to_payload()
     assert payload["Taxation"] == "usn_income" and payload["FfdVersion"] == "1.2"
@@ -58,8 +65,15 @@ def test_receipt_needs_contact_and_items():
 def test_init_request_payload_and_checks():
     receipt = Receipt(items=[item(15000), item(4200)], taxation="osn", email="a@b.ru")
     due = datetime(2016, 8, 31, 12, 28, 0, 123456, tzinfo=MSK)
-    request = InitRequest(amount=19200, order_id="21090", description="Описание", pay_type="T",
-                          redirect_due_date=due, receipt=receipt, data={"Phone": "+7999"})
+    request = InitRequest(
+        amount=19200,
+        order_id="21090",
+        description="Описание",
+        pay_type="T",
+        redirect_due_date=due,
+        receipt=receipt,
+        data={"Phone": "+7999"},
+    )
     payload = request.to_payload()
     assert payload["Amount"] == 19200
     assert payload["OrderId"] == "21090"
@@ -86,26 +100,41 @@ def test_init_request_payload_and_checks():
 
 def test_redirect_due_date_keeps_utc_offset():
     due = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    assert InitRequest(amount=1, order_id="1", redirect_due_date=due).to_payload()[
-        "RedirectDueDate"] == "2030-01-02T03:04:05+00:00"
+    assert (
+        InitRequest(amount=1, order_id="1", redirect_due_date=due).to_payload()["RedirectDueDate"]
+        == "2030-01-02T03:04:05+00:00"
+    )
 
 
 @pytest.mark.parametrize("payment_id", [13660, "13660", 13660.0])
 def test_payment_id_is_always_text(payment_id):
     answer = InitResponse.model_validate(
-        {"Success": True, "ErrorCode": "0", "Status": "NEW", "PaymentId": payment_id,
-         "Amount": 100, "OrderId": "1", "PaymentURL": "https://pay/x"}
+        {
+            "Success": True,
+            "ErrorCode": "0",
+            "Status": "NEW",
+            "PaymentId": payment_id,
+            "Amount": 100,
+            "OrderId": "1",
+            "PaymentURL": "https://pay/x",
+        }
     )
     assert answer.payment_id == "13660"
 
 
 def test_response_by_alias_or_name_and_extras_kept():
-    answer = CancelResponse(success=True, status="PARTIAL_REFUNDED", payment_id=5,
-                            original_amount=1000, new_amount=400)
+    answer = CancelResponse(success=True, status="PARTIAL_REFUNDED", payment_id=5, original_amount=1000, new_amount=400)
     assert answer.new_amount == 400 and answer.payment_id == "5"
     parsed = CancelResponse.model_validate(
-        {"Success": True, "Status": "REFUNDED", "PaymentId": "5", "OriginalAmount": 1000,
-         "NewAmount": 0, "ErrorCode": 0, "SomethingNew": "kept"}
+        {
+            "Success": True,
+            "Status": "REFUNDED",
+            "PaymentId": "5",
+            "OriginalAmount": 1000,
+            "NewAmount": 0,
+            "ErrorCode": 0,
+            "SomethingNew": "kept",
+        }
     )
     assert parsed.error_code == "0"
     assert parsed.model_extra == {"SomethingNew": "kept"}
@@ -113,10 +142,22 @@ def test_response_by_alias_or_name_and_extras_kept():
 
 def test_notification_fields_and_repr_hides_token():
     notification = Notification.model_validate(
-        {"TerminalKey": "TinkoffBankTest", "Amount": 100000, "OrderId": "21050", "Success": True,
-         "Status": "CONFIRMED", "PaymentId": 13660, "ErrorCode": "0", "Pan": "430000******0777",
-         "ExpDate": "0229", "CardId": 322264, "RebillId": 145919, "Token": "deadbeef" * 8,
-         "DATA": {"Route": "TCB"}, "NewField": 1}
+        {
+            "TerminalKey": "TinkoffBankTest",
+            "Amount": 100000,
+            "OrderId": "21050",
+            "Success": True,
+            "Status": "CONFIRMED",
+            "PaymentId": 13660,
+            "ErrorCode": "0",
+            "Pan": "430000******0777",
+            "ExpDate": "0229",
+            "CardId": 322264,
+            "RebillId": 145919,
+            "Token": "deadbeef" * 8,
+            "DATA": {"Route": "TCB"},
+            "NewField": 1,
+        }
     )
     assert notification.payment_id == "13660"
     assert notification.card_id == "322264" and notification.rebill_id == "145919"

@@ -1,4 +1,5 @@
 """T-Bank payment status vocabulary and order (bank-apis.md §1.5)."""
+
 import pytest
 
 from bank_api.tbank_acquiring import (
@@ -12,8 +13,16 @@ from bank_api.tbank_acquiring import (
     status_rank,
 )
 
-HAPPY_PATH = ["NEW", "FORM_SHOWED", "AUTHORIZING", "3DS_CHECKING", "3DS_CHECKED", "AUTHORIZED",
-              "CONFIRMING", "CONFIRMED"]
+HAPPY_PATH = [
+    "NEW",
+    "FORM_SHOWED",
+    "AUTHORIZING",
+    "3DS_CHECKING",
+    "3DS_CHECKED",
+    "AUTHORIZED",
+    "CONFIRMING",
+    "CONFIRMED",
+]
 
 
 def test_happy_path_is_strictly_increasing():
@@ -43,7 +52,7 @@ def test_failures_end_the_attempt_but_never_override_money(failure):
 
 
 def test_vocabulary():
-    assert SUCCESS_STATUSES == {"AUTHORIZED", "CONFIRMED"}
+    assert {"AUTHORIZED", "CONFIRMED"} == SUCCESS_STATUSES
     assert NOTIFICATION_STATUSES <= PAYMENT_STATUSES
     assert SUCCESS_STATUSES.isdisjoint(FAILURE_STATUSES)
     assert not SUCCESS_STATUSES & FINAL_STATUSES

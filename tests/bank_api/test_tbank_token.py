@@ -1,4 +1,5 @@
 """T-Bank Token, bank-apis.md §1.6 and the public vectors of §7."""
+
 import hashlib
 
 import pytest
@@ -17,10 +18,7 @@ def test_vector_1_init_with_cyrillic_description():
         "OrderId": "21090",
         "Description": "Подарочная карта на 1000 рублей",
     }
-    assert (
-        compute_token(params, "usaf8fw8fsw21g")
-        == "0024a00af7c350a3a67ca168ce06502aa72772456662e38696d48b56ee9c97d9"
-    )
+    assert compute_token(params, "usaf8fw8fsw21g") == "0024a00af7c350a3a67ca168ce06502aa72772456662e38696d48b56ee9c97d9"
 
 
 def test_vector_2_nested_data_and_receipt_ignored():
@@ -33,23 +31,17 @@ def test_vector_2_nested_data_and_receipt_ignored():
         "Receipt": {
             "Email": "a@test.ru",
             "Taxation": "osn",
-            "Items": [{"Name": "Наименование товара 1", "Price": 10000, "Quantity": 1.00,
-                       "Amount": 10000, "Tax": "vat10"}],
+            "Items": [
+                {"Name": "Наименование товара 1", "Price": 10000, "Quantity": 1.00, "Amount": 10000, "Tax": "vat10"}
+            ],
         },
     }
-    assert (
-        compute_token(params, "123456")
-        == "597c160c8c348fb14c63c820c54b712468923a74fd111ac6b0ecda01fb5f4716"
-    )
+    assert compute_token(params, "123456") == "597c160c8c348fb14c63c820c54b712468923a74fd111ac6b0ecda01fb5f4716"
 
 
 def test_vector_3_integer_order_id():
-    params = {"TerminalKey": "TinkoffBankTest", "Amount": 100000, "OrderId": 100500,
-              "Description": "test"}
-    assert (
-        compute_token(params, "123456")
-        == "2f182d493f0488bde0750d1bdb8b1de3a10bbe0a38358a89c8ea93972a55f453"
-    )
+    params = {"TerminalKey": "TinkoffBankTest", "Amount": 100000, "OrderId": 100500, "Description": "test"}
+    assert compute_token(params, "123456") == "2f182d493f0488bde0750d1bdb8b1de3a10bbe0a38358a89c8ea93972a55f453"
 
 
 def test_booleans_are_lowercase_words():
@@ -87,8 +79,14 @@ def test_unsignable_value_is_refused():
 
 
 def test_verify_token_true_false_tampered():
-    payload = {"TerminalKey": "TinkoffBankTest", "Amount": 100000, "OrderId": "21050",
-               "Success": True, "Status": "CONFIRMED", "PaymentId": 13660}
+    payload = {
+        "TerminalKey": "TinkoffBankTest",
+        "Amount": 100000,
+        "OrderId": "21050",
+        "Success": True,
+        "Status": "CONFIRMED",
+        "PaymentId": 13660,
+    }
     payload["Token"] = compute_token(payload, "secret-pw")
     assert verify_token(payload, "secret-pw") is True
     assert verify_token(payload, "other-pw") is False

@@ -1,6 +1,7 @@
 """TochkaClient against a mocked bank (`responses`): bank-apis.md §3 customers, accounts,
 balances, asynchronous statements (polling with an injected sleep), payments for
 signing, the Data envelope, error mapping, exact decimals, no secrets."""
+
 import datetime as dt
 import json
 import logging
@@ -61,36 +62,63 @@ def wrapped(data):
 
 
 def tochka_error(status, error_code="Validation Error", message="Ошибка валидации", detail="field required"):
-    return {"code": str(status), "id": "c397b21a-d998-4c4d-9471-e60eaf816b87", "message": message,
-            "Errors": [{"errorCode": error_code, "message": detail, "url": "https://enter.tochka.com/doc/v2/redoc"}]}
+    return {
+        "code": str(status),
+        "id": "c397b21a-d998-4c4d-9471-e60eaf816b87",
+        "message": message,
+        "Errors": [{"errorCode": error_code, "message": detail, "url": "https://enter.tochka.com/doc/v2/redoc"}],
+    }
 
 
 def transaction(tid="t-1", indicator="Credit", amount="15000.00", status="Booked", **extra):
     body = {
-        "transactionId": tid, "paymentId": f"p-{tid}", "creditDebitIndicator": indicator, "status": status,
-        "documentNumber": "12", "transactionTypeCode": "Платежное поручение", "documentProcessDate": "2026-01-15",
+        "transactionId": tid,
+        "paymentId": f"p-{tid}",
+        "creditDebitIndicator": indicator,
+        "status": status,
+        "documentNumber": "12",
+        "transactionTypeCode": "Платежное поручение",
+        "documentProcessDate": "2026-01-15",
         "description": "Оплата по счету № INV/2026/00012",
         "Amount": {"amount": Decimal(amount), "amountNat": Decimal(amount), "currency": "RUB"},
         "DebtorParty": {"inn": "7701000001", "name": "ООО «Ромашка»", "kpp": "770101001"},
         "DebtorAccount": {"schemeName": "RU.CBR.BBAN", "identification": "40702810938000001000"},
-        "DebtorAgent": {"schemeName": "RU.CBR.BIK", "identification": "044525225",
-                        "accountIdentification": "30101810400000000225", "name": "ПАО Сбербанк"},
+        "DebtorAgent": {
+            "schemeName": "RU.CBR.BIK",
+            "identification": "044525225",
+            "accountIdentification": "30101810400000000225",
+            "name": "ПАО Сбербанк",
+        },
         "CreditorParty": {"inn": "7709550014", "name": "ООО «Демо Торг»", "kpp": "770901001"},
         "CreditorAccount": {"schemeName": "RU.CBR.BBAN", "identification": "40702810302000000011"},
-        "CreditorAgent": {"schemeName": "RU.CBR.BIK", "identification": "044525104",
-                          "accountIdentification": "30101810745374525104", "name": "ООО «Банк Точка»"},
+        "CreditorAgent": {
+            "schemeName": "RU.CBR.BIK",
+            "identification": "044525104",
+            "accountIdentification": "30101810745374525104",
+            "name": "ООО «Банк Точка»",
+        },
     }
     body.update(extra)
     return body
 
 
 def statement(status="Ready", transactions=None, statement_id="100000001"):
-    body = {"accountId": ACCOUNT_ID, "statementId": statement_id, "status": status,
-            "startDateTime": "2026-01-01", "endDateTime": "2026-01-31",
-            "creationDateTime": "2026-02-01T10:00:00+03:00"}
+    body = {
+        "accountId": ACCOUNT_ID,
+        "statementId": statement_id,
+        "status": status,
+        "startDateTime": "2026-01-01",
+        "endDateTime": "2026-01-31",
+        "creationDateTime": "2026-02-01T10:00:00+03:00",
+    }
     if status == "Ready":
-        body.update({"startDateBalance": Decimal("100000.00"), "endDateBalance": Decimal("114749.50"),
-                     "Transaction": transactions if transactions is not None else [transaction()]})
+        body.update(
+            {
+                "startDateBalance": Decimal("100000.00"),
+                "endDateBalance": Decimal("114749.50"),
+                "Transaction": transactions if transactions is not None else [transaction()],
+            }
+        )
     return body
 
 
@@ -106,48 +134,127 @@ def test_defaults_and_repr():
 
 
 def test_list_customers(bank, client):
-    bank.get(f"{OB}/customers", body=wrapped({"Customer": [
-        {"customerCode": "300123456", "customerType": "Business", "isResident": True, "taxCode": "7709550014",
-         "fullName": "ООО «Демо Торг»", "kpp": "770901001", "customerOgrn": "1237700000015"},
-        {"customerCode": 300123457, "customerType": "Personal", "isResident": True, "fullName": "Иванов И. И."},
-    ]}))
+    bank.get(
+        f"{OB}/customers",
+        body=wrapped(
+            {
+                "Customer": [
+                    {
+                        "customerCode": "300123456",
+                        "customerType": "Business",
+                        "isResident": True,
+                        "taxCode": "7709550014",
+                        "fullName": "ООО «Демо Торг»",
+                        "kpp": "770901001",
+                        "customerOgrn": "1237700000015",
+                    },
+                    {
+                        "customerCode": 300123457,
+                        "customerType": "Personal",
+                        "isResident": True,
+                        "fullName": "Иванов И. И.",
+                    },
+                ]
+            }
+        ),
+    )
     business, person = client.list_customers()
-    assert (business.customer_code, business.customer_type, business.tax_code) == ("300123456", "Business",
-                                                                                    "7709550014")
+    assert (business.customer_code, business.customer_type, business.tax_code) == (
+        "300123456",
+        "Business",
+        "7709550014",
+    )
     assert person.customer_code == "300123457" and person.kpp is None
     assert bank.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
 def test_list_accounts_and_account_info(bank, client):
-    bank.get(f"{OB}/accounts", body=wrapped({"Account": [
-        {"customerCode": "300123456", "accountId": ACCOUNT_ID, "status": "Enabled",
-         "statusUpdateDateTime": "2023-09-01T00:00:00+03:00", "currency": "RUB", "accountType": "Business",
-         "accountSubType": "CurrentAccount", "registrationDate": "2023-09-01",
-         "accountDetails": [{"schemeName": "RU.CBR.AccountNumber", "identification": "40702810302000000011",
-                             "name": "Расчетный счет"}]},
-        {"customerCode": "300123456", "accountId": "40702840202000000013/044525104", "status": "Enabled",
-         "currency": "840", "accountType": "Business", "accountSubType": "CurrentAccount",
-         "registrationDate": "2024-06-03T00:00:00+03:00"},
-    ]}))
+    bank.get(
+        f"{OB}/accounts",
+        body=wrapped(
+            {
+                "Account": [
+                    {
+                        "customerCode": "300123456",
+                        "accountId": ACCOUNT_ID,
+                        "status": "Enabled",
+                        "statusUpdateDateTime": "2023-09-01T00:00:00+03:00",
+                        "currency": "RUB",
+                        "accountType": "Business",
+                        "accountSubType": "CurrentAccount",
+                        "registrationDate": "2023-09-01",
+                        "accountDetails": [
+                            {
+                                "schemeName": "RU.CBR.AccountNumber",
+                                "identification": "40702810302000000011",
+                                "name": "Расчетный счет",
+                            }
+                        ],
+                    },
+                    {
+                        "customerCode": "300123456",
+                        "accountId": "40702840202000000013/044525104",
+                        "status": "Enabled",
+                        "currency": "840",
+                        "accountType": "Business",
+                        "accountSubType": "CurrentAccount",
+                        "registrationDate": "2024-06-03T00:00:00+03:00",
+                    },
+                ]
+            }
+        ),
+    )
     rub, usd = client.list_accounts()
     assert (rub.account_number, rub.bic, rub.name, rub.registration_date) == (
-        "40702810302000000011", "044525104", "Расчетный счет", dt.date(2023, 9, 1))
+        "40702810302000000011",
+        "044525104",
+        "Расчетный счет",
+        dt.date(2023, 9, 1),
+    )
     assert usd.currency == "USD" and usd.name is None and usd.registration_date == dt.date(2024, 6, 3)
     info = to_account_info(rub)
-    assert (info.bank_account_id, info.account_number, info.bic, info.currency, info.balance,
-            info.account_type) == (ACCOUNT_ID, "40702810302000000011", "044525104", "RUB", None, "CurrentAccount")
+    assert (info.bank_account_id, info.account_number, info.bic, info.currency, info.balance, info.account_type) == (
+        ACCOUNT_ID,
+        "40702810302000000011",
+        "044525104",
+        "RUB",
+        None,
+        "CurrentAccount",
+    )
     assert info.raw["accountId"] == ACCOUNT_ID
 
 
 def test_balances_exact_signed_and_preferred(bank, client):
-    bank.get(f"{OB}/accounts/{ACCOUNT_ID}/balances", body=wrapped({"Balance": [
-        {"accountId": ACCOUNT_ID, "creditDebitIndicator": "Credit", "type": "OpeningAvailable",
-         "dateTime": "2026-02-01T10:00:00+03:00", "Amount": {"amount": Decimal("8642549.01"), "currency": "RUB"}},
-        {"accountId": ACCOUNT_ID, "creditDebitIndicator": "Debit", "type": "ClosingAvailable",
-         "dateTime": "2026-02-01T10:00:00+03:00", "Amount": {"amount": Decimal("0.10"), "currency": "RUB"}},
-        {"accountId": ACCOUNT_ID, "creditDebitIndicator": "Credit", "type": "Expected",
-         "dateTime": "2026-02-01T10:00:00+03:00", "Amount": {"amount": 5, "currency": "RUB"}},
-    ]}))
+    bank.get(
+        f"{OB}/accounts/{ACCOUNT_ID}/balances",
+        body=wrapped(
+            {
+                "Balance": [
+                    {
+                        "accountId": ACCOUNT_ID,
+                        "creditDebitIndicator": "Credit",
+                        "type": "OpeningAvailable",
+                        "dateTime": "2026-02-01T10:00:00+03:00",
+                        "Amount": {"amount": Decimal("8642549.01"), "currency": "RUB"},
+                    },
+                    {
+                        "accountId": ACCOUNT_ID,
+                        "creditDebitIndicator": "Debit",
+                        "type": "ClosingAvailable",
+                        "dateTime": "2026-02-01T10:00:00+03:00",
+                        "Amount": {"amount": Decimal("0.10"), "currency": "RUB"},
+                    },
+                    {
+                        "accountId": ACCOUNT_ID,
+                        "creditDebitIndicator": "Credit",
+                        "type": "Expected",
+                        "dateTime": "2026-02-01T10:00:00+03:00",
+                        "Amount": {"amount": 5, "currency": "RUB"},
+                    },
+                ]
+            }
+        ),
+    )
     balances = client.get_balances(ACCOUNT_ID)
     assert bank.calls[0].request.url == f"{OB}/accounts/40702810302000000011/044525104/balances"
     assert [b.signed_amount for b in balances] == [Decimal("8642549.01"), Decimal("-0.10"), Decimal("5")]
@@ -172,8 +279,9 @@ def test_init_statement_body_and_id(bank, client):
     bank.post(f"{OB}/statements", body=wrapped({"Statement": statement("Created")}))
     start = dt.datetime(2026, 1, 1, 1, 0, tzinfo=dt.timezone.utc)  # 04:00 Moscow, 1 January
     assert client.init_statement(ACCOUNT_ID, start, dt.date(2026, 1, 31)) == "100000001"
-    assert json.loads(bank.calls[0].request.body) == {"Data": {"Statement": {
-        "accountId": ACCOUNT_ID, "startDateTime": "2026-01-01", "endDateTime": "2026-01-31"}}}
+    assert json.loads(bank.calls[0].request.body) == {
+        "Data": {"Statement": {"accountId": ACCOUNT_ID, "startDateTime": "2026-01-01", "endDateTime": "2026-01-31"}}
+    }
     with pytest.raises(ValueError):
         client.init_statement(ACCOUNT_ID, dt.date(2026, 2, 1), dt.date(2026, 1, 1))
     with pytest.raises(TypeError):
@@ -190,8 +298,10 @@ def test_get_statement_and_operations(bank, client):
     debit = transaction("t-2", "Debit", "250.50", documentNumber=None, transactionTypeCode="Мемориальный ордер")
     pending = transaction("t-3", status="Pending", amount="1")
     no_ids = transaction(None, paymentId=None, amount="0.01")
-    bank.get(f"{OB}/accounts/{ACCOUNT_ID}/statements/100000001",
-             body=wrapped({"Statement": [statement(transactions=[transaction(), debit, pending, no_ids])]}))
+    bank.get(
+        f"{OB}/accounts/{ACCOUNT_ID}/statements/100000001",
+        body=wrapped({"Statement": [statement(transactions=[transaction(), debit, pending, no_ids])]}),
+    )
     result = client.get_statement(ACCOUNT_ID, "100000001")
     assert result.status == "Ready" and result.end_date_balance == Decimal("114749.50")
     assert result.transactions[0].amount.amount_nat == Decimal("15000.00")
@@ -199,16 +309,29 @@ def test_get_statement_and_operations(bank, client):
     assert all(isinstance(op, BankOperation) for op in ops)
     credit, out, held, anonymous = ops
     assert (credit.bank_operation_id, credit.amount, credit.currency, credit.confirmed, credit.date) == (
-        "t-1", Decimal("15000.00"), "RUB", True, dt.date(2026, 1, 15))
-    assert (credit.counterparty_name, credit.counterparty_inn, credit.counterparty_kpp, credit.counterparty_account,
-            credit.counterparty_bic, credit.counterparty_bank_name) == (
-        "ООО «Ромашка»", "7701000001", "770101001", "40702810938000001000", "044525225", "ПАО Сбербанк")
+        "t-1",
+        Decimal("15000.00"),
+        "RUB",
+        True,
+        dt.date(2026, 1, 15),
+    )
+    assert (
+        credit.counterparty_name,
+        credit.counterparty_inn,
+        credit.counterparty_kpp,
+        credit.counterparty_account,
+        credit.counterparty_bic,
+        credit.counterparty_bank_name,
+    ) == ("ООО «Ромашка»", "7701000001", "770101001", "40702810938000001000", "044525225", "ПАО Сбербанк")
     assert credit.purpose == "Оплата по счету № INV/2026/00012" and credit.document_number == "12"
     assert credit.account_number == "40702810302000000011" and credit.timestamp is None
     assert credit.raw["Amount"]["amount"] == Decimal("15000.00")
     # outgoing: negative, the creditor is the counterparty
-    assert (out.amount, out.counterparty_name, out.counterparty_bic) == (Decimal("-250.50"), "ООО «Демо Торг»",
-                                                                        "044525104")
+    assert (out.amount, out.counterparty_name, out.counterparty_bic) == (
+        Decimal("-250.50"),
+        "ООО «Демо Торг»",
+        "044525104",
+    )
     assert out.document_number is None and out.raw["transactionTypeCode"] == "Мемориальный ордер"
     assert held.confirmed is False and str(held.amount) == "1.00"
     assert anonymous.bank_operation_id.startswith("sha1:") and anonymous.amount == Decimal("0.01")
@@ -217,7 +340,8 @@ def test_get_statement_and_operations(bank, client):
 
 def test_statement_dates_may_come_as_datetimes():
     parsed = TochkaStatement.model_validate(
-        {"status": "Ready", "startDateTime": "2026-01-01T00:00:00+03:00", "Transaction": None})
+        {"status": "Ready", "startDateTime": "2026-01-01T00:00:00+03:00", "Transaction": None}
+    )
     assert parsed.start_date_time == dt.date(2026, 1, 1) and parsed.transactions == []
     txn = TochkaTransaction.model_validate(transaction(documentProcessDate="2026-01-15T00:00:00+03:00"))
     assert to_operation(txn).date == dt.date(2026, 1, 15)
@@ -246,8 +370,9 @@ def test_fetch_statement_polls_until_ready(bank, client):
     bank.get(url, body=wrapped({"Statement": [statement("Processing")]}))
     bank.get(url, body=wrapped({"Statement": [statement("Ready")]}))
     sleep = FakeSleep()
-    result = client.fetch_statement(ACCOUNT_ID, dt.date(2026, 1, 1), dt.date(2026, 1, 31), poll_interval=0.5,
-                                    sleep=sleep)
+    result = client.fetch_statement(
+        ACCOUNT_ID, dt.date(2026, 1, 1), dt.date(2026, 1, 31), poll_interval=0.5, sleep=sleep
+    )
     assert result.status == "Ready" and len(result.transactions) == 1
     assert sleep.calls == [0.5, 0.5] and len(bank.calls) == 4
 
@@ -265,12 +390,12 @@ def test_fetch_statement_error_is_a_rejection(bank, client):
 
 def test_fetch_statement_times_out(bank, client):
     bank.post(f"{OB}/statements", body=wrapped({"Statement": statement("Created")}))
-    bank.get(f"{OB}/accounts/{ACCOUNT_ID}/statements/100000001",
-             body=wrapped({"Statement": [statement("Processing")]}))
+    bank.get(f"{OB}/accounts/{ACCOUNT_ID}/statements/100000001", body=wrapped({"Statement": [statement("Processing")]}))
     sleep = FakeSleep()
     with pytest.raises(BankUnavailable) as caught:
-        client.fetch_statement(ACCOUNT_ID, dt.date(2026, 1, 1), dt.date(2026, 1, 31), poll_interval=2, timeout=10,
-                               sleep=sleep)
+        client.fetch_statement(
+            ACCOUNT_ID, dt.date(2026, 1, 1), dt.date(2026, 1, 31), poll_interval=2, timeout=10, sleep=sleep
+        )
     assert sleep.calls == [2, 2, 2, 2, 2] and sum(sleep.calls) <= 10
     assert caught.value.statement_id == "100000001" and caught.value.retryable
     assert len(bank.calls) == 1 + 6  # init + a poll before each sleep and one after the last
@@ -280,29 +405,49 @@ def test_fetch_statement_times_out(bank, client):
 
 
 def payment_kwargs(**overrides):
-    kwargs = dict(account_code="40702810302000000011", bank_code="044525104",
-                  counterparty_name="ООО «Вектор»", counterparty_account_number="40702810938010001037",
-                  counterparty_bank_bic="044525187", amount=Decimal("1234.56"),
-                  purpose="Оплата по счету № 5. НДС не облагается", counterparty_inn="7701010137",
-                  counterparty_kpp="770201001", counterparty_bank_corr_account="30101810700000000187",
-                  payment_date=dt.date(2026, 2, 10), payment_number=17)
+    kwargs = dict(
+        account_code="40702810302000000011",
+        bank_code="044525104",
+        counterparty_name="ООО «Вектор»",
+        counterparty_account_number="40702810938010001037",
+        counterparty_bank_bic="044525187",
+        amount=Decimal("1234.56"),
+        purpose="Оплата по счету № 5. НДС не облагается",
+        counterparty_inn="7701010137",
+        counterparty_kpp="770201001",
+        counterparty_bank_corr_account="30101810700000000187",
+        payment_date=dt.date(2026, 2, 10),
+        payment_number=17,
+    )
     kwargs.update(overrides)
     return kwargs
 
 
 def test_create_payment_for_sign(bank, client):
-    bank.post(f"{BASE}/payment/v1.0/for-sign", body=wrapped(
-        {"requestId": "openapi-b96d770e", "redirectURL": "https://enter.tochka.com/sign/b96d770e"}))
+    bank.post(
+        f"{BASE}/payment/v1.0/for-sign",
+        body=wrapped({"requestId": "openapi-b96d770e", "redirectURL": "https://enter.tochka.com/sign/b96d770e"}),
+    )
     result = client.create_payment_for_sign(**payment_kwargs())
     assert (result.request_id, result.redirect_url) == ("openapi-b96d770e", "https://enter.tochka.com/sign/b96d770e")
     raw = bank.calls[0].request.body.decode("utf-8")
     assert '"paymentAmount":1234.56' in raw
-    assert json.loads(raw) == {"Data": {
-        "accountCode": "40702810302000000011", "bankCode": "044525104", "counterpartyBankBic": "044525187",
-        "counterpartyAccountNumber": "40702810938010001037", "counterpartyName": "ООО «Вектор»",
-        "paymentAmount": 1234.56, "paymentDate": "2026-02-10", "paymentPurpose": "Оплата по счету № 5. НДС не облагается",
-        "counterpartyINN": "7701010137", "counterpartyKPP": "770201001",
-        "counterpartyBankCorrAccount": "30101810700000000187", "paymentNumber": 17}}
+    assert json.loads(raw) == {
+        "Data": {
+            "accountCode": "40702810302000000011",
+            "bankCode": "044525104",
+            "counterpartyBankBic": "044525187",
+            "counterpartyAccountNumber": "40702810938010001037",
+            "counterpartyName": "ООО «Вектор»",
+            "paymentAmount": 1234.56,
+            "paymentDate": "2026-02-10",
+            "paymentPurpose": "Оплата по счету № 5. НДС не облагается",
+            "counterpartyINN": "7701010137",
+            "counterpartyKPP": "770201001",
+            "counterpartyBankCorrAccount": "30101810700000000187",
+            "paymentNumber": 17,
+        }
+    }
 
 
 def test_create_payment_for_sign_defaults_to_today_in_moscow(bank, client):
@@ -313,11 +458,21 @@ def test_create_payment_for_sign_defaults_to_today_in_moscow(bank, client):
     assert sent["paymentDate"] == moscow_today and sent["paymentAmount"] == 100
 
 
-@pytest.mark.parametrize("overrides", [
-    {"amount": 1.5}, {"amount": Decimal("0.001")}, {"amount": -1}, {"account_code": "123"},
-    {"bank_code": "12345678"}, {"counterparty_inn": "123"}, {"counterparty_kpp": "1"},
-    {"counterparty_account_number": "x" * 20}, {"purpose": ""}, {"payment_priority": "9"},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"amount": 1.5},
+        {"amount": Decimal("0.001")},
+        {"amount": -1},
+        {"account_code": "123"},
+        {"bank_code": "12345678"},
+        {"counterparty_inn": "123"},
+        {"counterparty_kpp": "1"},
+        {"counterparty_account_number": "x" * 20},
+        {"purpose": ""},
+        {"payment_priority": "9"},
+    ],
+)
 def test_create_payment_for_sign_refuses_bad_arguments(bank, client, overrides):
     with pytest.raises(ValueError):
         client.create_payment_for_sign(**payment_kwargs(**overrides))
@@ -326,8 +481,10 @@ def test_create_payment_for_sign_refuses_bad_arguments(bank, client, overrides):
 
 def test_get_payment_status(bank, client):
     bank.get(f"{BASE}/payment/v1.0/status/openapi-1", body=wrapped({"requestId": "openapi-1", "status": "Paid"}))
-    bank.get(f"{BASE}/payment/v1.0/status/openapi-2", body=wrapped(
-        {"requestId": "openapi-2", "status": "Rejected", "errors": [{"message": "Недостаточно средств"}]}))
+    bank.get(
+        f"{BASE}/payment/v1.0/status/openapi-2",
+        body=wrapped({"requestId": "openapi-2", "status": "Rejected", "errors": [{"message": "Недостаточно средств"}]}),
+    )
     paid = client.get_payment_status("openapi-1")
     rejected = client.get_payment_status("openapi-2")
     assert (paid.status, paid.is_final) == ("Paid", True)
@@ -341,13 +498,19 @@ def test_get_payment_status(bank, client):
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_401_403_are_auth_errors(bank, client, status):
-    bank.get(f"{OB}/accounts", status=status, json=tochka_error(status, "Unauthorized", "Ошибка авторизации",
-                                                                 "The token has been revoked"))
+    bank.get(
+        f"{OB}/accounts",
+        status=status,
+        json=tochka_error(status, "Unauthorized", "Ошибка авторизации", "The token has been revoked"),
+    )
     with pytest.raises(BankAuthError) as caught:
         client.list_accounts()
     error = caught.value
-    assert (error.http_status, error.code, error.error_id) == (status, "Unauthorized",
-                                                               "c397b21a-d998-4c4d-9471-e60eaf816b87")
+    assert (error.http_status, error.code, error.error_id) == (
+        status,
+        "Unauthorized",
+        "c397b21a-d998-4c4d-9471-e60eaf816b87",
+    )
     assert "Ошибка авторизации; The token has been revoked" in error.message
 
 

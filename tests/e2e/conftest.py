@@ -1,5 +1,6 @@
 """End-to-end: one Odoo server (2 workers) with the addon, the bank sandbox as the
 bank, both started once for the session and talked to over HTTP only."""
+
 import pytest
 
 import harness

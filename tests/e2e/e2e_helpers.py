@@ -1,6 +1,7 @@
 """What the end-to-end tests do to Odoo and the bank sandbox, over HTTP only:
 a deal with an invoice, its payment link, paying like a customer on the bank's page,
 signed notifications built like the bank's, and polling with a deadline."""
+
 from __future__ import annotations
 
 import json
@@ -59,12 +60,18 @@ class Sandbox:
 
     def deliveries(self, payment_id):
         """The delivery log entries of one payment's notifications, oldest first."""
-        return [entry for entry in self.state()["delivery_log"]
-                if str((entry.get("meta") or {}).get("PaymentId")) == str(payment_id)]
+        return [
+            entry
+            for entry in self.state()["delivery_log"]
+            if str((entry.get("meta") or {}).get("PaymentId")) == str(payment_id)
+        ]
 
     def pending(self, payment_id):
-        return [item for item in self.state()["pending_notifications"]
-                if str((item.get("meta") or {}).get("PaymentId")) == str(payment_id)]
+        return [
+            item
+            for item in self.state()["pending_notifications"]
+            if str((item.get("meta") or {}).get("PaymentId")) == str(payment_id)
+        ]
 
 
 class Shop:
@@ -77,24 +84,45 @@ class Shop:
         self.salesperson_id = self._salesperson()
 
     def _salesperson(self):
-        group = self.rpc.call("ir.model.data", "search_read",
-                              [("module", "=", "sales_team"), ("name", "=", "group_sale_salesman")], ["res_id"])
-        return self.rpc.call("res.users", "create", {
-            "name": "Продавец Петров", "login": f"seller-{uuid.uuid4().hex[:8]}",
-            "groups_id": [(6, 0, [group[0]["res_id"]])]})
+        group = self.rpc.call(
+            "ir.model.data",
+            "search_read",
+            [("module", "=", "sales_team"), ("name", "=", "group_sale_salesman")],
+            ["res_id"],
+        )
+        return self.rpc.call(
+            "res.users",
+            "create",
+            {
+                "name": "Продавец Петров",
+                "login": f"seller-{uuid.uuid4().hex[:8]}",
+                "groups_id": [(6, 0, [group[0]["res_id"]])],
+            },
+        )
 
     def deal_with_invoice(self, amount=1500.50, name="Сайт под ключ"):
         """A customer, a deal of the salesperson and a posted invoice for it: {partner, lead, invoice}."""
         suffix = uuid.uuid4().hex[:6]
-        partner = self.rpc.call("res.partner", "create", {
-            "name": f"ООО «Ромашка» {suffix}", "email": f"buyer-{suffix}@example.com"})
-        lead = self.rpc.call("crm.lead", "create", {
-            "name": f"{name} {suffix}", "type": "opportunity", "partner_id": partner,
-            "user_id": self.salesperson_id})
-        invoice = self.rpc.call("account.move", "create", {
-            "move_type": "out_invoice", "partner_id": partner, "bank_crm_lead_id": lead,
-            "invoice_line_ids": [(0, 0, {"name": name, "quantity": 1, "price_unit": amount,
-                                         "tax_ids": [(6, 0, [])]})]})
+        partner = self.rpc.call(
+            "res.partner", "create", {"name": f"ООО «Ромашка» {suffix}", "email": f"buyer-{suffix}@example.com"}
+        )
+        lead = self.rpc.call(
+            "crm.lead",
+            "create",
+            {"name": f"{name} {suffix}", "type": "opportunity", "partner_id": partner, "user_id": self.salesperson_id},
+        )
+        invoice = self.rpc.call(
+            "account.move",
+            "create",
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner,
+                "bank_crm_lead_id": lead,
+                "invoice_line_ids": [
+                    (0, 0, {"name": name, "quantity": 1, "price_unit": amount, "tax_ids": [(6, 0, [])]})
+                ],
+            },
+        )
         self.rpc.call("account.move", "action_post", [invoice])
         return {"partner": partner, "lead": lead, "invoice": invoice}
 
@@ -108,7 +136,8 @@ class Shop:
             f"for _ in range({times:d}):\n"
             f"    tx, url = invoice._bank_crm_tbank_payment_link()\n"
             f"    env.cr.commit()\n"
-            f"    result.append([tx.reference, url])\n")
+            f"    result.append([tx.reference, url])\n"
+        )
         return [tuple(link) for link in links]
 
     def link_from_portal(self, invoice_id):
@@ -117,11 +146,26 @@ class Shop:
         portal_url = self.rpc.call("account.move", "get_portal_url", [invoice_id])
         token = re.search(r"access_token=([\w-]+)", portal_url).group(1)
         amount = self.rpc.read_one("account.move", invoice_id, ["amount_residual"])["amount_residual"]
-        response = requests.post(f"{self.acq.odoo_url}/invoice/transaction/{invoice_id}", timeout=60, json={
-            "jsonrpc": "2.0", "method": "call", "id": 1, "params": {
-                "access_token": token, "provider_id": self.provider_id, "payment_method_id": self.card_method_id,
-                "token_id": None, "amount": amount, "flow": "redirect", "tokenization_requested": False,
-                "landing_route": portal_url, "is_validation": False}})
+        response = requests.post(
+            f"{self.acq.odoo_url}/invoice/transaction/{invoice_id}",
+            timeout=60,
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {
+                    "access_token": token,
+                    "provider_id": self.provider_id,
+                    "payment_method_id": self.card_method_id,
+                    "token_id": None,
+                    "amount": amount,
+                    "flow": "redirect",
+                    "tokenization_requested": False,
+                    "landing_route": portal_url,
+                    "is_validation": False,
+                },
+            },
+        )
         response.raise_for_status()
         answer = response.json()
         assert "result" in answer, answer.get("error")
@@ -137,28 +181,43 @@ class Shop:
         return self.rpc.read_one("account.move", invoice_id, ["payment_state", "amount_residual"])
 
     def deal(self, lead_id):
-        return self.rpc.read_one("crm.lead", lead_id, ["bank_crm_payment_state", "bank_crm_amount_paid",
-                                                       "bank_crm_paid_date"])
+        return self.rpc.read_one(
+            "crm.lead", lead_id, ["bank_crm_payment_state", "bank_crm_amount_paid", "bank_crm_paid_date"]
+        )
 
     def is_paid(self, deal):
         invoice = self.invoice_state(deal["invoice"])
         lead = self.deal(deal["lead"])
-        return (invoice["payment_state"] in PAID_INVOICE_STATES and lead["bank_crm_payment_state"] == "paid"
-                and (invoice, lead))
+        return (
+            invoice["payment_state"] in PAID_INVOICE_STATES
+            and lead["bank_crm_payment_state"] == "paid"
+            and (invoice, lead)
+        )
 
     def payments_of(self, reference):
-        return self.rpc.call("account.payment", "search_read",
-                             [("payment_transaction_id.reference", "=", reference)], ["amount", "state"])
+        return self.rpc.call(
+            "account.payment",
+            "search_read",
+            [("payment_transaction_id.reference", "=", reference)],
+            ["amount", "state"],
+        )
 
     def payment_messages(self, lead_id):
-        messages = self.rpc.call("mail.message", "search_read",
-                                 [("model", "=", "crm.lead"), ("res_id", "=", lead_id),
-                                  ("message_type", "!=", "user_notification")], ["body"])
+        messages = self.rpc.call(
+            "mail.message",
+            "search_read",
+            [("model", "=", "crm.lead"), ("res_id", "=", lead_id), ("message_type", "!=", "user_notification")],
+            ["body"],
+        )
         return [m["body"] for m in messages if "received for invoice" in (m["body"] or "")]
 
     def activities(self, lead_id):
-        return self.rpc.call("mail.activity", "search_read",
-                             [("res_model", "=", "crm.lead"), ("res_id", "=", lead_id)], ["summary", "user_id"])
+        return self.rpc.call(
+            "mail.activity",
+            "search_read",
+            [("res_model", "=", "crm.lead"), ("res_id", "=", lead_id)],
+            ["summary", "user_id"],
+        )
 
     def last_event_id(self):
         found = self.rpc.call("bank.webhook.event", "search", [], limit=1, order="id desc")
@@ -167,9 +226,13 @@ class Shop:
     def events(self, after_id, order_id=None):
         """Notifications stored since event `after_id`, oldest first, optionally only those
         whose raw body names `order_id` (duplicates may not have their fields parsed)."""
-        events = self.rpc.call("bank.webhook.event", "search_read", [("id", ">", after_id)],
-                               ["state", "bank_status", "order_id", "raw_body", "result", "transaction_id"],
-                               order="id")
+        events = self.rpc.call(
+            "bank.webhook.event",
+            "search_read",
+            [("id", ">", after_id)],
+            ["state", "bank_status", "order_id", "raw_body", "result", "transaction_id"],
+            order="id",
+        )
         if order_id is None:
             return events
         return [e for e in events if _raw_order_id(e["raw_body"]) == order_id]
@@ -191,8 +254,9 @@ def pay_on_page(payment_url, card=SUCCESS_CARD):
     form = re.search(r'<form method="post" action="([^"]+)"', page.text)
     assert form, f"no card form on {payment_url}"
     action = requests.compat.urljoin(payment_url, form.group(1))
-    result = browser.post(action, timeout=30, data={
-        "action": "card", "card_number": card, "exp_date": "12/30", "cvv": "123"})
+    result = browser.post(
+        action, timeout=30, data={"action": "card", "card_number": card, "exp_date": "12/30", "cvv": "123"}
+    )
     assert result.history and result.history[0].status_code == 303, (result.status_code, result.text[:300])
     return result
 
@@ -201,13 +265,21 @@ def payment_id_of(payment_url):
     return re.search(r"/pay/(\d+)", payment_url).group(1)
 
 
-def notification(reference, payment_id, amount_minor, status="CONFIRMED", password=harness.TBANK_PASSWORD,
-                 **extra):
+def notification(reference, payment_id, amount_minor, status="CONFIRMED", password=harness.TBANK_PASSWORD, **extra):
     """A notification as T-Bank signs it (bank-apis.md §1.7)."""
-    payload = {"TerminalKey": harness.TBANK_TERMINAL_KEY, "OrderId": reference,
-               "Success": status not in ("REJECTED", "AUTH_FAIL", "CANCELED", "DEADLINE_EXPIRED"),
-               "Status": status, "PaymentId": int(payment_id), "ErrorCode": "0", "Amount": amount_minor,
-               "CardId": 881900, "Pan": "220077******7761", "ExpDate": "1230", **extra}
+    payload = {
+        "TerminalKey": harness.TBANK_TERMINAL_KEY,
+        "OrderId": reference,
+        "Success": status not in ("REJECTED", "AUTH_FAIL", "CANCELED", "DEADLINE_EXPIRED"),
+        "Status": status,
+        "PaymentId": int(payment_id),
+        "ErrorCode": "0",
+        "Amount": amount_minor,
+        "CardId": 881900,
+        "Pan": "220077******7761",
+        "ExpDate": "1230",
+        **extra,
+    }
     payload["Token"] = compute_token(payload, password)
     return payload
 
@@ -215,5 +287,6 @@ def notification(reference, payment_id, amount_minor, status="CONFIRMED", passwo
 def post_webhook(odoo_url, body, session=None):
     """POST a notification body (dict → JSON, or raw bytes) to the webhook like the bank."""
     data = json.dumps(body, ensure_ascii=False).encode() if isinstance(body, dict) else body
-    return (session or requests).post(f"{odoo_url}{WEBHOOK_PATH}", data=data, timeout=60,
-                                      headers={"Content-Type": "application/json"})
+    return (session or requests).post(
+        f"{odoo_url}{WEBHOOK_PATH}", data=data, timeout=60, headers={"Content-Type": "application/json"}
+    )

@@ -1,5 +1,6 @@
 """A customer pays an invoice of a deal by card on the bank's page; the bank's
 notifications (or, when they are lost, the GetState check) settle it in Odoo."""
+
 from e2e_helpers import PAID_INVOICE_STATES, pay_on_page, payment_id_of, wait_until
 
 
@@ -48,12 +49,16 @@ def test_card_payment_reaches_the_deal(shop, sandbox):
     assert "1,500.50" in messages[0] and "paid in full" in messages[0]
     events = wait_until(lambda: settled(shop.events(marker, reference), 2), "both notifications processed")
     assert sorted((e["bank_status"], e["state"]) for e in events) == [
-        ("AUTHORIZED", "processed"), ("CONFIRMED", "processed")]
+        ("AUTHORIZED", "processed"),
+        ("CONFIRMED", "processed"),
+    ]
     assert all(e["order_id"] == reference for e in events)
     # the bank saw exactly `OK` each time and has nothing left to send
     deliveries = [e for e in sandbox.deliveries(payment_id) if e["event"] == "attempt"]
     assert [(e["meta"]["Status"], e["http_status"], e["body"]) for e in deliveries] == [
-        ("AUTHORIZED", 200, "OK"), ("CONFIRMED", 200, "OK")]
+        ("AUTHORIZED", 200, "OK"),
+        ("CONFIRMED", 200, "OK"),
+    ]
 
 
 def test_redelivered_notifications_are_applied_once(shop, sandbox):
@@ -66,8 +71,10 @@ def test_redelivered_notifications_are_applied_once(shop, sandbox):
     marker = shop.last_event_id()
     pay_on_page(payment_url)
 
-    wait_until(lambda: not sandbox.pending(payment_id) and len(sandbox.deliveries(payment_id)) >= 6,
-               "the sandbox to deliver 3 copies of each notification")
+    wait_until(
+        lambda: not sandbox.pending(payment_id) and len(sandbox.deliveries(payment_id)) >= 6,
+        "the sandbox to deliver 3 copies of each notification",
+    )
     assert_paid_once(shop, deal, reference)
     deliveries = sandbox.deliveries(payment_id)
     assert all((e["http_status"], e["body"]) == (200, "OK") for e in deliveries), deliveries
@@ -89,16 +96,22 @@ def test_lost_notification_is_found_by_getstate(shop, sandbox, acq):
     pay_on_page(payment_url)
 
     assert sandbox.payment(payment_id)["Status"] == "CONFIRMED"
-    wait_until(lambda: len([e for e in sandbox.deliveries(payment_id) if e["event"] == "dropped"]) == 2,
-               "the sandbox to drop both notifications")
+    wait_until(
+        lambda: len([e for e in sandbox.deliveries(payment_id) if e["event"] == "dropped"]) == 2,
+        "the sandbox to drop both notifications",
+    )
     assert not [e for e in sandbox.deliveries(payment_id) if e["event"] == "attempt"]
     assert shop.invoice_state(deal["invoice"])["payment_state"] not in PAID_INVOICE_STATES
     assert shop.deal(deal["lead"])["bank_crm_payment_state"] == "unpaid"
     assert shop.transaction(reference)["state"] in ("draft", "pending")
     assert shop.events(marker, reference) == []
 
-    cron = acq.rpc.call("ir.model.data", "search_read", [("module", "=", "odoo_bank_crm"),
-                                                         ("name", "=", "cron_tbank_check_pending")], ["res_id"])
+    cron = acq.rpc.call(
+        "ir.model.data",
+        "search_read",
+        [("module", "=", "odoo_bank_crm"), ("name", "=", "cron_tbank_check_pending")],
+        ["res_id"],
+    )
 
     def check_pending():
         """One run of the cron, as the scheduler would do it every few minutes. The
@@ -123,8 +136,13 @@ def test_notifications_out_of_order(shop, sandbox):
     pay_on_page(payment_url)
 
     deliveries = wait_until(
-        lambda: not sandbox.pending(payment_id) and len(sandbox.deliveries(payment_id)) >= 2
-        and sandbox.deliveries(payment_id), "the sandbox to deliver both notifications")
+        lambda: (
+            not sandbox.pending(payment_id)
+            and len(sandbox.deliveries(payment_id)) >= 2
+            and sandbox.deliveries(payment_id)
+        ),
+        "the sandbox to deliver both notifications",
+    )
     assert [(e["meta"]["Status"], e["body"]) for e in deliveries] == [("CONFIRMED", "OK"), ("AUTHORIZED", "OK")]
     tx = assert_paid_once(shop, deal, reference)
     assert tx["tbank_status"] == "CONFIRMED"

@@ -1,4 +1,5 @@
 """The same notification delivered 20 times at once to Odoo running 2 workers."""
+
 import threading
 import time
 
@@ -29,8 +30,10 @@ def test_concurrent_redeliveries_apply_once(shop, sandbox, acq):
     marker = shop.last_event_id()
 
     start, answers = threading.Barrier(DELIVERIES), []
-    threads = [threading.Thread(target=deliver_until_ok, args=(acq.odoo_url, payload, start, answers))
-               for _ in range(DELIVERIES)]
+    threads = [
+        threading.Thread(target=deliver_until_ok, args=(acq.odoo_url, payload, start, answers))
+        for _ in range(DELIVERIES)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -65,13 +68,17 @@ def test_concurrent_statuses_of_one_payment(shop, sandbox, acq):
     deal = shop.deal_with_invoice(3100.00)
     reference, payment_url = shop.link_from_portal(deal["invoice"])
     payment_id = payment_id_of(payment_url)
-    payloads = [notification(reference, payment_id, 310000, status=status)
-                for status in ("AUTHORIZED", "CONFIRMED") for _ in range(5)]
+    payloads = [
+        notification(reference, payment_id, 310000, status=status)
+        for status in ("AUTHORIZED", "CONFIRMED")
+        for _ in range(5)
+    ]
     marker = shop.last_event_id()
 
     start, answers = threading.Barrier(len(payloads)), []
-    threads = [threading.Thread(target=deliver_until_ok, args=(acq.odoo_url, payload, start, answers))
-               for payload in payloads]
+    threads = [
+        threading.Thread(target=deliver_until_ok, args=(acq.odoo_url, payload, start, answers)) for payload in payloads
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -88,4 +95,5 @@ def test_concurrent_statuses_of_one_payment(shop, sandbox, acq):
     processed = sorted(e["bank_status"] for e in events if e["state"] == "processed")
     assert processed == ["AUTHORIZED", "CONFIRMED"], events
     assert sorted(e["state"] for e in events if e["state"] != "processed") == (
-        ["duplicate"] * 8 + ["failed"] * sum(1 for a in answers if a[0] >= 500)), events
+        ["duplicate"] * 8 + ["failed"] * sum(1 for a in answers if a[0] >= 500)
+    ), events

@@ -1,4 +1,5 @@
 """What the webhook answers to notifications it must not apply, and what it keeps of them."""
+
 from e2e_helpers import PAID_INVOICE_STATES, notification, payment_id_of, post_webhook
 
 

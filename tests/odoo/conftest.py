@@ -9,6 +9,7 @@ and post_install tests both run), reads Odoo's log and reports every test with
 its own outcome and traceback, plus one item for the run as a whole (install
 errors, errors logged outside tests, Odoo's exit code and its tally).
 """
+
 import ast
 import re
 from pathlib import Path
@@ -18,8 +19,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ADDON_TESTS = ROOT / "odoo_bank_crm" / "tests"
 
-RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) "
-                    r"(?P<logger>[\w.]+): (?P<message>.*)$")
+RECORD = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) "
+    r"(?P<logger>[\w.]+): (?P<message>.*)$"
+)
 STARTING = re.compile(r"^Starting (?P<test>[\w.]+) \.\.\.")
 OUTCOME = re.compile(r"^(?P<flavour>FAIL|ERROR): (?:Subtest )?(?P<test>\w+\.\w+)")
 SKIPPED = re.compile(r"^skipped (?:Subtest )?(?P<test>\w+\.\w+)[^:]* : (?P<reason>.*)")
@@ -34,8 +37,11 @@ def discover_tests():
         tree = ast.parse(path.read_text(), str(path))
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
-                methods = [n.name for n in node.body
-                           if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
+                methods = [
+                    n.name
+                    for n in node.body
+                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")
+                ]
                 bases = [b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases]
                 classes[node.name] = (path, methods, bases)
 
@@ -104,8 +110,11 @@ class OdooSuiteRun:
 
 class OdooSuiteFile(pytest.File):
     def collect(self):
-        config = dict(line.split(":", 1) for line in self.path.read_text().splitlines()
-                      if ":" in line and not line.startswith("#"))
+        config = dict(
+            line.split(":", 1)
+            for line in self.path.read_text().splitlines()
+            if ":" in line and not line.startswith("#")
+        )
         run = OdooSuiteRun(self.path.stem, config["test-tags"].strip())
         for test, path in sorted(discover_tests().items()):
             yield OdooTestItem.from_parent(self, name=test, run=run, source=path)
@@ -126,8 +135,10 @@ class OdooTestItem(pytest.Item):
         if outcome == "skipped":
             pytest.skip(detail)
         if outcome == "missing":
-            raise OdooTestFailure(f"{self.name} did not run in Odoo's test run (not tagged for it, "
-                                  f"or the run stopped early); see {self.run.log_path}")
+            raise OdooTestFailure(
+                f"{self.name} did not run in Odoo's test run (not tagged for it, "
+                f"or the run stopped early); see {self.run.log_path}"
+            )
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, OdooTestFailure):
@@ -151,8 +162,10 @@ class OdooRunItem(OdooTestItem):
         if self.run.tally is None:
             problems.append("Odoo's test tally line is missing: the run did not reach the tests")
         elif self.run.tally["failed"] or self.run.tally["errors"]:
-            problems.append(f"Odoo reports {self.run.tally['failed']} failed, "
-                            f"{self.run.tally['errors']} error(s) of {self.run.tally['total']} tests")
+            problems.append(
+                f"Odoo reports {self.run.tally['failed']} failed, "
+                f"{self.run.tally['errors']} error(s) of {self.run.tally['total']} tests"
+            )
         if self.run.stray:
             problems.append("errors logged during the run:\n" + "\n".join(self.run.stray))
         if self.run.returncode != 0:

@@ -1,5 +1,6 @@
 """Fixtures for the bank sandbox tests: an in-process sandbox on a free port, a signed API
 client and a small HTTP receiver standing in for the merchant."""
+
 from __future__ import annotations
 
 import pytest

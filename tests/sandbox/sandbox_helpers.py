@@ -1,5 +1,6 @@
 """Helpers for the bank sandbox tests: a signed API client, a merchant stand-in that
 records notifications and redirects, and polling with a deadline."""
+
 from __future__ import annotations
 
 import json
@@ -130,8 +131,7 @@ class Receiver:
 
     def statuses(self, payment_id=None) -> list[str]:
         with self.lock:
-            return [n["Status"] for n in self.notifications
-                    if payment_id is None or n["PaymentId"] == int(payment_id)]
+            return [n["Status"] for n in self.notifications if payment_id is None or n["PaymentId"] == int(payment_id)]
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[dict]:
         wait_until(lambda: len(self.notifications) >= count, timeout)
@@ -141,5 +141,3 @@ class Receiver:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
-
-

@@ -1,4 +1,5 @@
 """Admin API: health, state, reset, pay without the form, terminals, clock."""
+
 from sandbox_helpers import Api
 
 
@@ -57,8 +58,9 @@ def test_reset_clears_everything(api):
 
 
 def test_terminals_can_be_added_at_runtime(api, receiver):
-    response = api.admin("POST", "terminals", {"TerminalKey": "Shop2", "Password": "pw2",
-                                               "NotificationURL": receiver.notify_url})
+    response = api.admin(
+        "POST", "terminals", {"TerminalKey": "Shop2", "Password": "pw2", "NotificationURL": receiver.notify_url}
+    )
     assert {"TerminalKey": "Shop2", "notification_url": receiver.notify_url} in response.json()["terminals"]
     shop = Api(api.base, "Shop2", "pw2")
     shop.admin_pay(shop.init(PayType="T")["PaymentId"])

@@ -1,4 +1,5 @@
 """T-Bank acquiring API v2 of the sandbox: methods, validation, authentication, errors."""
+
 import re
 
 import pytest
@@ -19,7 +20,8 @@ def assert_error(answer: dict, code: str, mentions: str | None = None):
 
 def params_for(method: str, payment_id: str) -> dict:
     return {"Init": {"Amount": 1000, "OrderId": "A-1"}, "CheckOrder": {"OrderId": "ORDER-1"}}.get(
-        method, {"PaymentId": payment_id})
+        method, {"PaymentId": payment_id}
+    )
 
 
 # -- authentication on every method --------------------------------------------------------------------
@@ -94,9 +96,14 @@ def test_public_url_is_used_in_payment_url(make_sandbox):
 
 
 def test_init_accepts_integer_order_id_and_nested_objects_outside_the_token(api):
-    receipt = {"Email": "a@example.com", "Taxation": "usn_income",
-               "Items": [{"Name": "A", "Price": 1000, "Quantity": 1, "Amount": 1000, "Tax": "none"},
-                         {"Name": "B", "Price": 250, "Quantity": 2, "Amount": 500, "Tax": "vat20"}]}
+    receipt = {
+        "Email": "a@example.com",
+        "Taxation": "usn_income",
+        "Items": [
+            {"Name": "A", "Price": 1000, "Quantity": 1, "Amount": 1000, "Tax": "none"},
+            {"Name": "B", "Price": 250, "Quantity": 2, "Amount": 500, "Tax": "vat20"},
+        ],
+    }
     answer = api.init(1500, 100500, DATA={"Phone": "+79990000000"}, Receipt=receipt)
     assert answer["OrderId"] == "100500"
 
@@ -108,20 +115,38 @@ def test_init_missing_required_field(api, field):
     assert_error(api.call("Init", **params), "2", field)
 
 
-@pytest.mark.parametrize("field,value", [
-    ("Amount", 0), ("Amount", -100), ("Amount", "1000"), ("Amount", 10.5), ("Amount", True),
-    ("Amount", 12345678901), ("OrderId", "x" * 37), ("OrderId", 1.5), ("Description", "d" * 141),
-    ("PayType", "X"), ("Language", "de"), ("NotificationURL", "ftp://x"), ("SuccessURL", 5),
-    ("Recurrent", "N"), ("DATA", "notanobject"), ("Receipt", []),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("Amount", 0),
+        ("Amount", -100),
+        ("Amount", "1000"),
+        ("Amount", 10.5),
+        ("Amount", True),
+        ("Amount", 12345678901),
+        ("OrderId", "x" * 37),
+        ("OrderId", 1.5),
+        ("Description", "d" * 141),
+        ("PayType", "X"),
+        ("Language", "de"),
+        ("NotificationURL", "ftp://x"),
+        ("SuccessURL", 5),
+        ("Recurrent", "N"),
+        ("DATA", "notanobject"),
+        ("Receipt", []),
+    ],
+)
 def test_init_rejects_bad_types_and_lengths(api, field, value):
     params = {"Amount": 1000, "OrderId": "A-1", field: value}
     assert_error(api.call("Init", **params), "1", field)
 
 
 def test_init_receipt_must_add_up(api):
-    receipt = {"Email": "a@example.com", "Taxation": "osn",
-               "Items": [{"Name": "A", "Price": 900, "Quantity": 1, "Amount": 900, "Tax": "none"}]}
+    receipt = {
+        "Email": "a@example.com",
+        "Taxation": "osn",
+        "Items": [{"Name": "A", "Price": 900, "Quantity": 1, "Amount": 900, "Tax": "none"}],
+    }
     assert_error(api.call("Init", Amount=1000, OrderId="A-1", Receipt=receipt), "308")
     assert_error(api.call("Init", Amount=1000, OrderId="A-1", Receipt={"Taxation": "osn", "Items": []}), "309")
 
@@ -132,8 +157,15 @@ def test_init_data_limits(api):
     assert_error(api.call("Init", Amount=1000, OrderId="A", DATA={"k": "v" * 101}), "207")
 
 
-@pytest.mark.parametrize("value,code", [("tomorrow", "12"), ("2030-01-01T00:00:00", "12"),
-                                        ("2001-01-01T00:00:00+03:00", "3017"), ("2999-01-01T00:00:00+03:00", "3017")])
+@pytest.mark.parametrize(
+    "value,code",
+    [
+        ("tomorrow", "12"),
+        ("2030-01-01T00:00:00", "12"),
+        ("2001-01-01T00:00:00+03:00", "3017"),
+        ("2999-01-01T00:00:00+03:00", "3017"),
+    ],
+)
 def test_init_redirect_due_date(api, value, code):
     assert_error(api.call("Init", Amount=1000, OrderId="A", RedirectDueDate=value), code, "RedirectDueDate")
 
@@ -170,7 +202,9 @@ def test_check_order_lists_every_payment_of_the_order(api):
     answer = api.call("CheckOrder", OrderId="ORD")
     assert answer["OrderId"] == "ORD"
     assert [(p["PaymentId"], p["Status"], p["Amount"]) for p in answer["Payments"]] == [
-        (first, "NEW", 150050), (second, "CONFIRMED", 2000)]
+        (first, "NEW", 150050),
+        (second, "CONFIRMED", 2000),
+    ]
     assert answer["Payments"][1]["RRN"]
     assert_error(api.call("CheckOrder", OrderId="NOPE"), "255")
     assert_error(api.call("CheckOrder"), "2", "OrderId")
@@ -218,7 +252,12 @@ def test_cancel_confirmed_refunds_and_tracks_the_total(api):
     api.admin_pay(payment_id)
     a = api.call("Cancel", PaymentId=payment_id, Amount=2500)
     b = api.call("Cancel", PaymentId=payment_id, Amount=2500)
-    assert (a["Status"], a["NewAmount"], b["Status"], b["NewAmount"]) == ("PARTIAL_REFUNDED", 7500, "PARTIAL_REFUNDED", 5000)
+    assert (a["Status"], a["NewAmount"], b["Status"], b["NewAmount"]) == (
+        "PARTIAL_REFUNDED",
+        7500,
+        "PARTIAL_REFUNDED",
+        5000,
+    )
     assert_error(api.call("Cancel", PaymentId=payment_id, Amount=5001), "1")
     c = api.call("Cancel", PaymentId=payment_id)
     assert (c["Status"], c["OriginalAmount"], c["NewAmount"]) == ("REFUNDED", 5000, 0)
@@ -238,8 +277,11 @@ def test_cancel_with_external_request_id_is_idempotent(api):
 def test_cancel_refund_receipt_must_match_the_refund(api):
     payment_id = api.init(10000)["PaymentId"]
     api.admin_pay(payment_id)
-    receipt = {"Email": "a@example.com", "Taxation": "osn",
-               "Items": [{"Name": "A", "Price": 1000, "Quantity": 1, "Amount": 1000, "Tax": "none"}]}
+    receipt = {
+        "Email": "a@example.com",
+        "Taxation": "osn",
+        "Items": [{"Name": "A", "Price": 1000, "Quantity": 1, "Amount": 1000, "Tax": "none"}],
+    }
     assert_error(api.call("Cancel", PaymentId=payment_id, Amount=2000, Receipt=receipt), "308")
     assert api.call("Cancel", PaymentId=payment_id, Amount=1000, Receipt=receipt)["Status"] == "PARTIAL_REFUNDED"
 
@@ -248,8 +290,10 @@ def test_cancel_refund_receipt_must_match_the_refund(api):
 def test_get_qr_payload(api):
     payment_id = api.init(150050)["PaymentId"]
     answer = api.call("GetQr", PaymentId=payment_id)
-    match = re.fullmatch(r"https://qr\.nspk\.ru/([A-Z0-9]{32})\?type=02&bank=100000000004&sum=150050&cur=RUB&crc=([0-9A-F]{4})",
-                         answer["Data"])
+    match = re.fullmatch(
+        r"https://qr\.nspk\.ru/([A-Z0-9]{32})\?type=02&bank=100000000004&sum=150050&cur=RUB&crc=([0-9A-F]{4})",
+        answer["Data"],
+    )
     assert match, answer["Data"]
     assert answer["PaymentId"] == int(payment_id) and answer["OrderId"] == "ORDER-1" and answer["RequestKey"]
     assert api.call("GetQr", PaymentId=payment_id, DataType="PAYLOAD")["Data"] == answer["Data"]  # same QR
@@ -271,8 +315,10 @@ def test_get_qr_errors(api):
     assert_error(api.call("GetQr", PaymentId=paid), "4")
 
 
-@pytest.mark.parametrize("flags,status", [({}, "CONFIRMED"), ({"IsRejected": True}, "REJECTED"),
-                                          ({"IsDeadlineExpired": True}, "DEADLINE_EXPIRED")])
+@pytest.mark.parametrize(
+    "flags,status",
+    [({}, "CONFIRMED"), ({"IsRejected": True}, "REJECTED"), ({"IsDeadlineExpired": True}, "DEADLINE_EXPIRED")],
+)
 def test_sbp_pay_test(api, flags, status):
     payment_id = api.init()["PaymentId"]
     assert_error(api.call("SbpPayTest", PaymentId=payment_id), "4", "GetQr")
@@ -290,14 +336,17 @@ def test_sbp_pay_test_rejects_non_boolean_flags(api):
 
 
 # -- malformed requests -------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("body,headers", [
-    (b"not json", {"Content-Type": "application/json"}),
-    (b"[1, 2]", {"Content-Type": "application/json"}),
-    (b'"just a string"', {}),
-    (b"", {"Content-Type": "application/json"}),
-    (b"{\"TerminalKey\": ", {"Content-Type": "application/json"}),
-    (b"\xff\xfe\x00garbage", {"Content-Type": "application/octet-stream"}),
-])
+@pytest.mark.parametrize(
+    "body,headers",
+    [
+        (b"not json", {"Content-Type": "application/json"}),
+        (b"[1, 2]", {"Content-Type": "application/json"}),
+        (b'"just a string"', {}),
+        (b"", {"Content-Type": "application/json"}),
+        (b"{\"TerminalKey\": ", {"Content-Type": "application/json"}),
+        (b"\xff\xfe\x00garbage", {"Content-Type": "application/octet-stream"}),
+    ],
+)
 def test_malformed_bodies_get_a_bank_error(api, body, headers):
     response = api.http.post(f"{api.base}/v2/Init", data=body, headers=headers, timeout=5)
     assert response.status_code == 200
@@ -309,6 +358,7 @@ def test_malformed_bodies_get_a_bank_error(api, body, headers):
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
 def test_wrong_content_type_is_tolerated(api, content_type):
     import json
+
     body = json.dumps(api.signed({"Amount": 1000, "OrderId": "CT"})).encode()
     headers = {"Content-Type": content_type} if content_type else {}
     answer = api.http.post(f"{api.base}/v2/Init", data=body, headers=headers, timeout=5).json()
@@ -341,6 +391,7 @@ def test_unknown_path_is_json_404(api):
 
 def test_get_qr_image_without_qrcode_package(api, monkeypatch):
     import bank_sandbox.tbank_acquiring as acquiring
+
     monkeypatch.setattr(acquiring, "qr_svg", lambda text: None)
     answer = api.call("GetQr", PaymentId=api.init()["PaymentId"], DataType="IMAGE")
     assert_error(answer, "3", "qrcode")

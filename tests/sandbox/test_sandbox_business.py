@@ -2,6 +2,7 @@
 clients (`bank_api.tbank_business`, `bank_api.tochka`) over real HTTP: accounts,
 100 000 generated operations paged quickly, resuming from a cursor, Tochka's asynchronous
 statements, payment drafts, revoked tokens, faults, the admin API."""
+
 import datetime as dt
 import json
 import time
@@ -128,8 +129,15 @@ def test_tbank_operations_look_like_the_bank(tbank):
     assert with_party and all(account_is_valid(op.counterparty_bic, op.counterparty_account) for op in with_party)
     assert all(op.amount.as_tuple().exponent == -2 for op in ops)
     raw = page.operations[0].raw
-    assert {"operationId", "operationDate", "typeOfOperation", "accountAmount", "rubleAmount", "payer",
-            "receiver"} <= set(raw)
+    assert {
+        "operationId",
+        "operationDate",
+        "typeOfOperation",
+        "accountAmount",
+        "rubleAmount",
+        "payer",
+        "receiver",
+    } <= set(raw)
 
 
 def test_usd_account_has_ruble_equivalents(tbank):
@@ -172,8 +180,9 @@ def test_statement_filters_by_status(tbank, admin):
     since = today_msk() - dt.timedelta(days=3)
 
     def count(status):
-        return sum(len(p.operations) for p in tbank.iter_statement(volume, since, page_size=5000,
-                                                                   operation_status=status))
+        return sum(
+            len(p.operations) for p in tbank.iter_statement(volume, since, page_size=5000, operation_status=status)
+        )
 
     every, confirmed, holds = count("All"), count("Transaction"), count("Authorization")
     assert holds > 0 and confirmed > 0 and every == confirmed + holds
@@ -189,8 +198,11 @@ def test_resume_from_a_saved_cursor_even_after_a_restart(make_sandbox, tmp_path)
     first_sandbox = make_sandbox(state)
     client = tbank_client(first_sandbox)
     account = client.list_accounts()[0].account_number
-    everything = [op.operation_id for p in client.iter_statement(account, LONG_AGO, page_size=50,
-                                                                 operation_status="All") for op in p.operations]
+    everything = [
+        op.operation_id
+        for p in client.iter_statement(account, LONG_AGO, page_size=50, operation_status="All")
+        for op in p.operations
+    ]
     assert len(everything) == 240
 
     seen, saved_cursor = [], None
@@ -202,8 +214,9 @@ def test_resume_from_a_saved_cursor_even_after_a_restart(make_sandbox, tmp_path)
     first_sandbox.stop()
 
     second_sandbox = make_sandbox(state)  # same state, another port
-    resumed = tbank_client(second_sandbox).iter_statement(account, LONG_AGO, page_size=50, cursor=saved_cursor,
-                                                          operation_status="All")
+    resumed = tbank_client(second_sandbox).iter_statement(
+        account, LONG_AGO, page_size=50, cursor=saved_cursor, operation_status="All"
+    )
     rest = [op.operation_id for p in resumed for op in p.operations]
     assert seen + rest == everything and len(set(seen + rest)) == 240
 
@@ -236,12 +249,15 @@ def test_generated_data_is_deterministic(make_sandbox, tmp_path):
     listings = []
     for name in ("a", "b"):
         sandbox = make_sandbox(tmp_path / name)
-        created = Admin(sandbox)("POST", "business/accounts", {"bank": "tbank_business", "generated": spec,
-                                                               "opening_balance": "1000.00"})
+        created = Admin(sandbox)(
+            "POST", "business/accounts", {"bank": "tbank_business", "generated": spec, "opening_balance": "1000.00"}
+        )
         client = tbank_client(sandbox)
-        ops = [(op.operation_id, op.account_amount, op.pay_purpose, op.operation_date)
-               for p in client.iter_statement(created["account"], LONG_AGO, page_size=1000, operation_status="All")
-               for op in p.operations]
+        ops = [
+            (op.operation_id, op.account_amount, op.pay_purpose, op.operation_date)
+            for p in client.iter_statement(created["account"], LONG_AGO, page_size=1000, operation_status="All")
+            for op in p.operations
+        ]
         listings.append((created["account"], ops))
     assert listings[0] == listings[1] and len(listings[0][1]) == 300
     other = Admin(sandbox)("POST", "business/accounts", {"bank": "tbank_business", "generated": {**spec, "seed": 43}})
@@ -255,22 +271,47 @@ def test_generated_data_is_deterministic(make_sandbox, tmp_path):
 def test_incoming_transfer_added_by_admin_is_synced(tbank, admin):
     account = tbank.list_accounts()[0]
     before = account.balance.otb
-    created = admin("POST", "business/operations", {
-        "account": account.account_number, "amount": "15000.00", "direction": "credit",
-        "purpose": "Оплата по счету № INV/2026/00012", "document_number": "845",
-        "counterparty": {"name": "ООО «Ромашка»", "inn": "7701000001", "kpp": "770101001",
-                         "account": "40702810938000001000", "bic": "044525225", "bank_name": "ПАО Сбербанк"},
-    }, expect=201)
+    created = admin(
+        "POST",
+        "business/operations",
+        {
+            "account": account.account_number,
+            "amount": "15000.00",
+            "direction": "credit",
+            "purpose": "Оплата по счету № INV/2026/00012",
+            "document_number": "845",
+            "counterparty": {
+                "name": "ООО «Ромашка»",
+                "inn": "7701000001",
+                "kpp": "770101001",
+                "account": "40702810938000001000",
+                "bic": "044525225",
+                "bank_name": "ПАО Сбербанк",
+            },
+        },
+        expect=201,
+    )
     assert created["bank"] == "tbank_business" and created["amount"] == "15000.00"
     page = tbank.get_statement_page(account.account_number, today_msk())
-    ours = [op for op in to_operations(page, "RUB", account.account_number)
-            if op.purpose == "Оплата по счету № INV/2026/00012"]
+    ours = [
+        op
+        for op in to_operations(page, "RUB", account.account_number)
+        if op.purpose == "Оплата по счету № INV/2026/00012"
+    ]
     assert len(ours) == 1
     op = ours[0]
-    assert (op.bank_operation_id, op.amount, op.confirmed, op.document_number) == (created["id"], Decimal("15000.00"),
-                                                                                  True, "845")
+    assert (op.bank_operation_id, op.amount, op.confirmed, op.document_number) == (
+        created["id"],
+        Decimal("15000.00"),
+        True,
+        "845",
+    )
     assert (op.counterparty_name, op.counterparty_inn, op.counterparty_account, op.counterparty_bic) == (
-        "ООО «Ромашка»", "7701000001", "40702810938000001000", "044525225")
+        "ООО «Ромашка»",
+        "7701000001",
+        "40702810938000001000",
+        "044525225",
+    )
     assert op.date == today_msk()
     assert tbank.list_accounts()[0].balance.otb == before + Decimal("15000.00")
 
@@ -278,10 +319,17 @@ def test_incoming_transfer_added_by_admin_is_synced(tbank, admin):
 def test_admin_operations_in_batch_and_errors(admin, tbank, tochka):
     tbank_account = tbank.list_accounts()[0].account_number
     tochka_account = tochka.list_accounts()[0].account_id
-    answer = admin("POST", "business/operations", {"operations": [
-        {"account": tbank_account, "amount": 100, "direction": "debit", "purpose": "Комиссия"},
-        {"account": tochka_account, "amount": "1.05", "date": "2026-01-10", "status": "Booked"},
-    ]}, expect=201)
+    answer = admin(
+        "POST",
+        "business/operations",
+        {
+            "operations": [
+                {"account": tbank_account, "amount": 100, "direction": "debit", "purpose": "Комиссия"},
+                {"account": tochka_account, "amount": "1.05", "date": "2026-01-10", "status": "Booked"},
+            ]
+        },
+        expect=201,
+    )
     assert [o["bank"] for o in answer["operations"]] == ["tbank_business", "tochka"]
     admin("POST", "business/operations", {"account": "40702810000000000000", "amount": 1}, expect=404)
     admin("POST", "business/operations", {"account": tbank_account, "amount": "1.001"}, expect=400)
@@ -368,8 +416,11 @@ def test_faults_apply_to_business_apis(tbank, tochka, admin, sandbox):
 
 
 def test_request_id_is_echoed(sandbox):
-    response = requests.get(sandbox.url + "/openapi/api/v4/bank-accounts", timeout=10,
-                            headers={"Authorization": f"Bearer {TBANK_TOKEN}", "X-Request-Id": "abc-123"})
+    response = requests.get(
+        sandbox.url + "/openapi/api/v4/bank-accounts",
+        timeout=10,
+        headers={"Authorization": f"Bearer {TBANK_TOKEN}", "X-Request-Id": "abc-123"},
+    )
     assert response.headers["X-Request-Id"] == "abc-123"
     missing = requests.get(sandbox.url + "/openapi/api/v9/nothing", timeout=10)
     assert missing.status_code == 404 and missing.json()["errorCode"] == "NOT_FOUND"
@@ -380,10 +431,19 @@ def test_request_id_is_echoed(sandbox):
 
 def draft(client, account, amount="1234.50", key="pay-1", **kwargs):
     return client.create_payment_draft(
-        from_account=account, recipient_name="ООО «Вектор»", recipient_inn="7701010137", recipient_kpp="770201001",
-        recipient_account="40702810938010001037", recipient_bik="044525187", recipient_bank_name="Банк ВТБ (ПАО)",
-        amount=Decimal(amount), purpose="Оплата по счету № 5 за товары. НДС не облагается", document_number="321",
-        idempotency_key=key, **kwargs)
+        from_account=account,
+        recipient_name="ООО «Вектор»",
+        recipient_inn="7701010137",
+        recipient_kpp="770201001",
+        recipient_account="40702810938010001037",
+        recipient_bik="044525187",
+        recipient_bank_name="Банк ВТБ (ПАО)",
+        amount=Decimal(amount),
+        purpose="Оплата по счету № 5 за товары. НДС не облагается",
+        document_number="321",
+        idempotency_key=key,
+        **kwargs,
+    )
 
 
 def test_payment_draft_lifecycle(tbank):
@@ -453,12 +513,18 @@ def test_tochka_account_id_may_be_encoded(sandbox, tochka):
     account_id = tochka.list_accounts()[0].account_id
     encoded = account_id.replace("/", "%2F")
     for path in (f"accounts/{encoded}/balances", f"accounts/{encoded}", f"accounts/{account_id}"):
-        response = requests.get(f"{sandbox.url}/uapi/open-banking/v1.0/{path}", timeout=10,
-                                headers={"Authorization": f"Bearer {TOCHKA_TOKEN}"})
+        response = requests.get(
+            f"{sandbox.url}/uapi/open-banking/v1.0/{path}",
+            timeout=10,
+            headers={"Authorization": f"Bearer {TOCHKA_TOKEN}"},
+        )
         assert response.status_code == 200, path
         assert set(response.json()) == {"Data", "Links", "Meta"}
-    unknown = requests.get(f"{sandbox.url}/uapi/open-banking/v1.0/accounts/40702810000000000000/044525104/balances",
-                           timeout=10, headers={"Authorization": f"Bearer {TOCHKA_TOKEN}"})
+    unknown = requests.get(
+        f"{sandbox.url}/uapi/open-banking/v1.0/accounts/40702810000000000000/044525104/balances",
+        timeout=10,
+        headers={"Authorization": f"Bearer {TOCHKA_TOKEN}"},
+    )
     assert unknown.status_code == 404 and unknown.json()["Errors"][0]["errorCode"] == "HTTPNotFound"
 
 
@@ -466,8 +532,9 @@ def test_tochka_asynchronous_statement(tochka, admin):
     admin("POST", "business/config", {"bank": "tochka", "statement_ready_polls": 3})
     account = tochka.list_accounts()[0]
     sleep = FakeSleep()
-    statement = tochka.fetch_statement(account.account_id, today_msk() - dt.timedelta(days=120), today_msk(),
-                                       poll_interval=0.25, sleep=sleep)
+    statement = tochka.fetch_statement(
+        account.account_id, today_msk() - dt.timedelta(days=120), today_msk(), poll_interval=0.25, sleep=sleep
+    )
     assert statement.status == "Ready" and sleep.calls == [0.25, 0.25]  # Processing, Processing, Ready
     ops = tochka_operations(statement)
     assert len(ops) > 100 and all(op.confirmed for op in ops)
@@ -516,13 +583,28 @@ def test_tochka_statement_validation(tochka):
 
 def test_tochka_incoming_transfer_and_payment_for_sign(sandbox, tochka, admin):
     account = tochka.list_accounts()[0]
-    admin("POST", "business/operations", {"account": account.account_id, "amount": "15000.00",
-                                          "purpose": "Оплата по счету № INV/2026/00012",
-                                          "counterparty": {"name": "ООО «Ромашка»", "inn": "7701000001"}}, expect=201)
+    admin(
+        "POST",
+        "business/operations",
+        {
+            "account": account.account_id,
+            "amount": "15000.00",
+            "purpose": "Оплата по счету № INV/2026/00012",
+            "counterparty": {"name": "ООО «Ромашка»", "inn": "7701000001"},
+        },
+        expect=201,
+    )
     created = tochka.create_payment_for_sign(
-        account_code=account.account_number, bank_code=account.bic, counterparty_name="ООО «Вектор»",
-        counterparty_account_number="40702810938010001037", counterparty_bank_bic="044525187",
-        amount=Decimal("2500.75"), purpose="Оплата по счету № 7", counterparty_inn="7701010137", payment_number=42)
+        account_code=account.account_number,
+        bank_code=account.bic,
+        counterparty_name="ООО «Вектор»",
+        counterparty_account_number="40702810938010001037",
+        counterparty_bank_bic="044525187",
+        amount=Decimal("2500.75"),
+        purpose="Оплата по счету № 7",
+        counterparty_inn="7701010137",
+        payment_number=42,
+    )
     assert created.request_id.startswith("openapi-") and created.redirect_url.startswith(sandbox.public_url)
     page = requests.get(created.redirect_url, timeout=10)
     assert page.status_code == 200 and "2500.75" in page.text and "ООО «Вектор»" in page.text
@@ -538,15 +620,22 @@ def test_tochka_incoming_transfer_and_payment_for_sign(sandbox, tochka, admin):
 
 def test_tochka_signing_page_and_rejections(sandbox, tochka, admin):
     account = tochka.list_accounts()[0]
-    kwargs = dict(account_code=account.account_number, bank_code=account.bic, counterparty_name="ООО «Вектор»",
-                  counterparty_account_number="40702810938010001037", counterparty_bank_bic="044525187",
-                  purpose="Оплата")
+    kwargs = dict(
+        account_code=account.account_number,
+        bank_code=account.bic,
+        counterparty_name="ООО «Вектор»",
+        counterparty_account_number="40702810938010001037",
+        counterparty_bank_bic="044525187",
+        purpose="Оплата",
+    )
     signed = tochka.create_payment_for_sign(amount=Decimal("10.00"), **kwargs)
     form = requests.post(signed.redirect_url, data={"action": "sign"}, timeout=10)
     assert form.status_code == 200 and "Paid" in form.text
     assert tochka.get_payment_status(signed.request_id).status == "Paid"
     cancelled = tochka.create_payment_for_sign(amount=Decimal("10.00"), **kwargs)
-    assert admin("POST", "business/payments", {"id": cancelled.request_id, "status": "Canceled"})["status"] == "Canceled"
+    assert (
+        admin("POST", "business/payments", {"id": cancelled.request_id, "status": "Canceled"})["status"] == "Canceled"
+    )
     assert tochka.get_payment_status(cancelled.request_id).status == "Canceled"
     huge = tochka.create_payment_for_sign(amount=Decimal("999999999.00"), **kwargs)
     tochka.get_payment_status(huge.request_id)
@@ -565,9 +654,17 @@ def test_tochka_signing_page_and_rejections(sandbox, tochka, admin):
 
 
 def test_admin_accounts_config_and_state(admin, tbank):
-    created = admin("POST", "business/accounts", {"bank": "tbank_business", "currency": "EUR", "name": "Евро",
-                                                  "opening_balance": "500.00",
-                                                  "generated": {"count": 1000, "seed": 5}})
+    created = admin(
+        "POST",
+        "business/accounts",
+        {
+            "bank": "tbank_business",
+            "currency": "EUR",
+            "name": "Евро",
+            "opening_balance": "500.00",
+            "generated": {"count": 1000, "seed": 5},
+        },
+    )
     assert created["currency"] == "EUR" and created["generated"] == 1000 and created["balance"]
     numbers = [a.account_number for a in tbank.list_accounts()]
     assert created["account"] in numbers and account_is_valid("044525974", created["account"])
@@ -575,8 +672,12 @@ def test_admin_accounts_config_and_state(admin, tbank):
     assert renamed["generated"] == 0 and renamed["balance"] == "500.00"
     admin("POST", "business/accounts", {"bank": "tbank_business", "currency": "XAU"}, expect=400)
     admin("POST", "business/accounts", {"bank": "nobank"}, expect=404)
-    admin("POST", "business/accounts", {"bank": "tbank_business", "generated": {"count": 10 ** 9, "start": "2026-01-01",
-                                                                                "end": "2026-01-02"}}, expect=400)
+    admin(
+        "POST",
+        "business/accounts",
+        {"bank": "tbank_business", "generated": {"count": 10**9, "start": "2026-01-01", "end": "2026-01-02"}},
+        expect=400,
+    )
     config = admin("POST", "business/config", {"payment_sign_polls": 3})["config"]
     assert config["tbank_business"]["payment_sign_polls"] == 3 and config["tochka"]["payment_sign_polls"] == 3
     admin("POST", "business/config", {"statement_ready_polls": -1}, expect=400)
@@ -601,8 +702,12 @@ def test_added_operations_survive_a_restart(make_sandbox, tmp_path):
     state = tmp_path / "persist"
     sandbox = make_sandbox(state)
     account = tbank_client(sandbox).list_accounts()[0].account_number
-    created = Admin(sandbox)("POST", "business/operations", {"account": account, "amount": "42.00",
-                                                             "purpose": "Оплата по счету № INV/2026/00099"}, expect=201)
+    created = Admin(sandbox)(
+        "POST",
+        "business/operations",
+        {"account": account, "amount": "42.00", "purpose": "Оплата по счету № INV/2026/00099"},
+        expect=201,
+    )
     sandbox.stop()
     restarted = make_sandbox(state)
     page = tbank_client(restarted).get_statement_page(account, today_msk())

@@ -1,5 +1,6 @@
 """bank_sandbox.business_data: valid requisites, the index-computed operation generator,
 and the merge of generated and added operations (no HTTP)."""
+
 import random
 
 import pytest
@@ -59,7 +60,9 @@ def test_generator_is_deterministic_and_seeded():
     first, again, other = generator(), generator(), generator(seed=2)
     assert [first.operation(i) for i in range(50)] == [again.operation(i) for i in range(50)]
     assert first.operation(0).id != other.operation(0).id
-    assert first.operation(0).id != generator(account=account_number("40702", "810", "1000", 2, TBANK.bic)).operation(0).id
+    assert (
+        first.operation(0).id != generator(account=account_number("40702", "810", "1000", 2, TBANK.bic)).operation(0).id
+    )
 
 
 def test_generator_times_increase_and_stay_in_the_period():
@@ -93,8 +96,10 @@ def test_prefix_sums_agree_with_the_operations():
     credit = sum(op.amount for op in ops[300:1700] if op.confirmed and op.credit)
     debit = sum(op.amount for op in ops[300:1700] if op.confirmed and not op.credit)
     assert gen.confirmed_sum(lo, hi) == (credit, debit)
-    assert gen.confirmed_sum(None, None) == (sum(o.amount for o in ops if o.confirmed and o.credit),
-                                             sum(o.amount for o in ops if o.confirmed and not o.credit))
+    assert gen.confirmed_sum(None, None) == (
+        sum(o.amount for o in ops if o.confirmed and o.credit),
+        sum(o.amount for o in ops if o.confirmed and not o.credit),
+    )
     assert gen.holds() == sum(o.amount for o in ops if not o.confirmed and not o.credit)
 
 
@@ -111,8 +116,12 @@ def added(op_id, ts_s, amount=100, credit=True, confirmed=True):
 def test_feed_merges_added_operations_in_order_and_pages_by_key():
     gen = generator(count=100, days=1)
     middle = gen.ts_s(50)
-    extras = [added("zz-same-second", middle), added("aa-same-second", middle), added("late", END + 10),
-              added("early", END - 2 * DAY)]
+    extras = [
+        added("zz-same-second", middle),
+        added("aa-same-second", middle),
+        added("late", END + 10),
+        added("early", END - 2 * DAY),
+    ]
     feed = AccountFeed(gen, extras)
     everything = list(feed.iter(0, (END + DAY) * US))
     assert len(everything) == 104
@@ -120,15 +129,21 @@ def test_feed_merges_added_operations_in_order_and_pages_by_key():
     # paging by key: resume after any operation gives exactly the rest
     for cut in (0, 1, 49, 50, 51, 52, 99, 103):
         after = everything[cut].key()
-        assert list(feed.iter(0, (END + DAY) * US, after)) == everything[cut + 1:]
+        assert list(feed.iter(0, (END + DAY) * US, after)) == everything[cut + 1 :]
     window = list(feed.iter(middle * US, END * US))
     assert window[0].ts == middle * US and all(op.ts < END * US for op in window)
 
 
 def test_feed_totals_include_added_operations():
     gen = generator(count=100, days=1)
-    feed = AccountFeed(gen, [added("in", END - 100, 1000), added("out", END - 50, 300, credit=False),
-                             added("hold", END - 10, 7, credit=False, confirmed=False)])
+    feed = AccountFeed(
+        gen,
+        [
+            added("in", END - 100, 1000),
+            added("out", END - 50, 300, credit=False),
+            added("hold", END - 10, 7, credit=False, confirmed=False),
+        ],
+    )
     base_credit, base_debit = gen.confirmed_sum(None, None)
     assert feed.confirmed_totals(None, None) == (base_credit + 1000, base_debit + 300)
     assert feed.net_before(None) == base_credit + 1000 - base_debit - 300
@@ -137,8 +152,18 @@ def test_feed_totals_include_added_operations():
 
 
 def test_records_round_trip():
-    op = Operation("id", 1_700_000_000_123_456, False, 12345, True, "Назначение", "7", "fee",
-                   {"name": "Банк", "inn": ""}, "Банковский ордер")
+    op = Operation(
+        "id",
+        1_700_000_000_123_456,
+        False,
+        12345,
+        True,
+        "Назначение",
+        "7",
+        "fee",
+        {"name": "Банк", "inn": ""},
+        "Банковский ордер",
+    )
     assert record_to_operation(operation_to_record(op, ACCOUNT)) == op
 
 

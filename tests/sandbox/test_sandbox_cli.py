@@ -1,4 +1,5 @@
 """`python -m bank_sandbox` as a process: start, serve, stop; port in use; bad arguments."""
+
 import signal
 import socket
 import subprocess
@@ -13,8 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args, timeout=20):
-    return subprocess.run([sys.executable, "-m", "bank_sandbox", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bank_sandbox", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def free_port() -> int:
@@ -44,9 +46,26 @@ def test_bad_fault_argument_is_a_usage_error(tmp_path):
 def test_serves_and_stops_on_sigterm(tmp_path):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bank_sandbox", "--port", str(port), "--state", str(tmp_path / "state"),
-         "--terminal", "Cli:secret", "--fault", "latency=1", "--notify-interval", "0.1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "bank_sandbox",
+            "--port",
+            str(port),
+            "--state",
+            str(tmp_path / "state"),
+            "--terminal",
+            "Cli:secret",
+            "--fault",
+            "latency=1",
+            "--notify-interval",
+            "0.1",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         http = requests.Session()
         http.trust_env = False
@@ -60,6 +79,7 @@ def test_serves_and_stops_on_sigterm(tmp_path):
         answer = wait_until(health, timeout=10, interval=0.05)
         assert answer["faults"]["latency"] == 1
         from sandbox_helpers import Api
+
         api = Api(f"http://127.0.0.1:{port}", "Cli", "secret")
         payment_id = api.init(Description="secret-description")["PaymentId"]
         token = api.signed({"PaymentId": payment_id})["Token"]

@@ -1,4 +1,5 @@
 """Fault injection: latency, HTTP 500/429, duplicate, out-of-order and dropped notifications."""
+
 import time
 
 import pytest
@@ -9,8 +10,14 @@ from sandbox_helpers import PASSWORD, Api, wait_until
 
 def test_faults_default_off_and_listed(api):
     answer = api.admin("GET", "faults").json()
-    assert answer["faults"] == {"latency": 0, "http500": 0, "http429": 0, "duplicate": 0,
-                                "out_of_order": False, "drop": False}
+    assert answer["faults"] == {
+        "latency": 0,
+        "http500": 0,
+        "http429": 0,
+        "duplicate": 0,
+        "out_of_order": False,
+        "drop": False,
+    }
     assert set(answer["known"]) == set(answer["faults"])
 
 
@@ -18,7 +25,13 @@ def test_set_and_clear_faults_at_runtime(api):
     assert api.admin("POST", "faults", {"latency": "5", "drop": "true"}).json()["faults"]["drop"] is True
     assert api.admin("GET", "faults").json()["faults"]["latency"] == 5
     assert api.admin("POST", "faults", {"clear": ["drop"]}).json()["faults"] == {
-        "latency": 5, "http500": 0, "http429": 0, "duplicate": 0, "out_of_order": False, "drop": False}
+        "latency": 5,
+        "http500": 0,
+        "http429": 0,
+        "duplicate": 0,
+        "out_of_order": False,
+        "drop": False,
+    }
     assert api.admin("DELETE", "faults").json()["faults"]["latency"] == 0
     assert api.admin("POST", "faults", {"nonsense": 1}).status_code == 400
     assert api.admin("POST", "faults", {"latency": -1}).status_code == 400

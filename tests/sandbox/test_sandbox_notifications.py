@@ -1,4 +1,5 @@
 """Notifications to the merchant: payload, token, retries until `OK`, delivery log, restart."""
+
 from bank_sandbox.tokens import check_token, make_token
 from sandbox_helpers import PASSWORD, Api, wait_until
 
@@ -54,7 +55,11 @@ def test_retries_until_the_merchant_answers_ok(api, receiver):
     wait_until(lambda: not api.state()["pending_notifications"])
     attempts = [e for e in api.state()["delivery_log"] if e["event"] == "attempt"]
     assert [(e["attempt"], e["http_status"], e["body"], e["ok"]) for e in attempts] == [
-        (1, 500, "error", False), (2, 200, "ok", False), (3, 200, "<p>OK</p>", False), (4, 200, "OK", True)]
+        (1, 500, "error", False),
+        (2, 200, "ok", False),
+        (3, 200, "<p>OK</p>", False),
+        (4, 200, "OK", True),
+    ]
     assert all(e["time"] and e["meta"]["Status"] == "AUTHORIZED" for e in attempts)
     assert len(receiver.notifications) == 4
 
@@ -144,6 +149,7 @@ def test_every_change_is_on_disk_before_the_answer(sandbox, api):
     """No clean stop needed: a fresh reader of the state dir sees the latest status."""
     from bank_sandbox.state import StateStore
     from bank_sandbox.tbank_acquiring import PAYMENTS
+
     payment_id = api.init()["PaymentId"]
     api.admin_pay(payment_id)
     reader = StateStore(sandbox.state_dir, read_only=True)
@@ -153,6 +159,7 @@ def test_every_change_is_on_disk_before_the_answer(sandbox, api):
 
 def test_torn_journal_line_is_ignored(make_sandbox, tmp_path):
     from bank_sandbox.tbank_acquiring import PAYMENTS
+
     state_dir = tmp_path / "torn"
     first = make_sandbox(state_dir)
     payment_id = Api(first.url).init()["PaymentId"]
@@ -164,4 +171,5 @@ def test_torn_journal_line_is_ignored(make_sandbox, tmp_path):
     assert list(api.state()["payments"]) == [payment_id]
     api.admin_pay(payment_id)  # appended after the repaired journal, readable without a clean stop
     from bank_sandbox.state import StateStore
+
     assert StateStore(state_dir, read_only=True).collection(PAYMENTS)[payment_id]["Status"] == "CONFIRMED"

@@ -1,4 +1,5 @@
 """Hosted payment page, ACS page and redirects, driven like a browser (real form POSTs)."""
+
 import urllib.parse
 
 import pytest
@@ -6,8 +7,12 @@ import pytest
 from sandbox_helpers import wait_until
 
 SUCCESS_CARDS = ["2200770239097761", "2201382000000013", "2201382000000039"]
-DECLINED = [("2201382000000021", "REJECTED", "1005"), ("2201382000000831", "REJECTED", "1051"),
-            ("2201382000000005", "AUTH_FAIL", "101"), ("4111111111111111", "REJECTED", "1014")]
+DECLINED = [
+    ("2201382000000021", "REJECTED", "1005"),
+    ("2201382000000831", "REJECTED", "1051"),
+    ("2201382000000005", "AUTH_FAIL", "101"),
+    ("4111111111111111", "REJECTED", "1014"),
+]
 
 
 def pay_form(api, payment_id, card, **extra):
@@ -32,8 +37,13 @@ def test_page_shows_amount_description_order_and_moves_to_form_showed(api):
     assert "1\u00a0500,50\u00a0₽" in page
     assert "Консультация &lt;b&gt;юриста&lt;/b&gt;" in page  # escaped
     assert "ORDER-7" in page
-    for label in ("Оплата картой / Card payment", 'name="card_number"', 'name="exp_date"', 'name="cvv"',
-                  "Оплатить через СБП / Pay by SBP"):
+    for label in (
+        "Оплата картой / Card payment",
+        'name="card_number"',
+        'name="exp_date"',
+        'name="cvv"',
+        "Оплатить через СБП / Pay by SBP",
+    ):
         assert label in page
     assert api.status(payment_id) == "FORM_SHOWED"
 
@@ -51,8 +61,14 @@ def test_success_cards_one_stage(api, receiver, card):
     assert response.history and response.history[0].status_code == 303
     path, query = landed(response)
     assert path == "/shop/success"
-    assert query == {"Success": "true", "ErrorCode": "0", "Message": "None", "PaymentId": payment_id,
-                     "OrderId": "ORDER-1", "Amount": "150050"}
+    assert query == {
+        "Success": "true",
+        "ErrorCode": "0",
+        "Message": "None",
+        "PaymentId": payment_id,
+        "OrderId": "ORDER-1",
+        "Amount": "150050",
+    }
     assert api.status(payment_id) == "CONFIRMED"
     receiver.wait_for(2)
     assert receiver.statuses(payment_id) == ["AUTHORIZED", "CONFIRMED"]
@@ -94,8 +110,9 @@ def test_declined_card_without_fail_url_shows_result_page(api):
     assert "Платёж отклонён / Payment declined" in response.text and "1051" in response.text
 
 
-@pytest.mark.parametrize("password,status,target", [("1qwezxc", "CONFIRMED", "/shop/success"),
-                                                    ("wrong", "AUTH_FAIL", "/shop/fail")])
+@pytest.mark.parametrize(
+    "password,status,target", [("1qwezxc", "CONFIRMED", "/shop/success"), ("wrong", "AUTH_FAIL", "/shop/fail")]
+)
 def test_challenge_card_goes_through_the_acs_page(api, receiver, password, status, target):
     payment_id = api.init(**shop_urls(receiver))["PaymentId"]
     response = pay_form(api, payment_id, "2201382000000047")
@@ -117,7 +134,9 @@ def test_acs_page_without_pending_challenge_redirects_to_payment(api):
 
 def test_sbp_button_confirms_with_masked_phone(api, receiver):
     payment_id = api.init(NotificationURL=receiver.notify_url, **shop_urls(receiver))["PaymentId"]
-    response = api.http.post(f"{api.base}/pay/{payment_id}", data={"action": "sbp", "phone": "+7 916 123-45-42"}, timeout=5)
+    response = api.http.post(
+        f"{api.base}/pay/{payment_id}", data={"action": "sbp", "phone": "+7 916 123-45-42"}, timeout=5
+    )
     assert landed(response)[0] == "/shop/success"
     assert api.status(payment_id) == "CONFIRMED"
     note = receiver.wait_for(1)[0]
@@ -141,8 +160,7 @@ def test_paying_twice_shows_the_current_status(api):
 
 
 def test_expired_link(api, receiver):
-    payment_id = api.init(NotificationURL=receiver.notify_url,
-                          RedirectDueDate=_in_minutes(api, 2))["PaymentId"]
+    payment_id = api.init(NotificationURL=receiver.notify_url, RedirectDueDate=_in_minutes(api, 2))["PaymentId"]
     assert api.http.get(f"{api.base}/pay/{payment_id}", timeout=5).status_code == 200
     api.admin("POST", "clock", {"advance_seconds": 180})
     page = api.http.get(f"{api.base}/pay/{payment_id}", timeout=5).text
@@ -163,6 +181,7 @@ def test_expiry_happens_without_anyone_looking(api, receiver):
 
 def _in_minutes(api, minutes):
     from datetime import datetime, timedelta
+
     now = datetime.fromisoformat(api.admin("GET", "clock").json()["now"])
     return (now + timedelta(minutes=minutes)).astimezone().isoformat(timespec="seconds")
 

@@ -1,4 +1,5 @@
 """Every user-facing string of the addon ships with its Russian translation."""
+
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ def test_template_covers_the_addon_views():
     """A cheap guard that the template was regenerated after views changed:
     every string= and name= label of our menus is in the template."""
     import re
+
     template = i18n.POT.read_text()
     menus = (ROOT / "odoo_bank_crm" / "views" / "bank_crm_menus.xml").read_text()
     for label in re.findall(r'<menuitem [^>]*name="([^"]+)"', menus):

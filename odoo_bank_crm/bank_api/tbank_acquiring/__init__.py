@@ -5,6 +5,7 @@
 - `const`: statuses and their order (§1.5), ErrorCode → error class (§1.8), URLs (§1.1);
 - `client`: `TBankAcquiringClient`, every HTTP call through one ``_request``.
 """
+
 from .client import TBankAcquiringClient
 from .const import (
     DEFAULT_TIMEOUT,

@@ -1,10 +1,11 @@
 """HTTP client of the T-Bank Internet Acquiring API v2 (bank-apis.md §1)."""
+
 import json
 import logging
 import time
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Optional, Union
+from typing import Any
 
 import pydantic
 import requests
@@ -68,8 +69,8 @@ class TBankAcquiringClient:
         terminal_key: str,
         password: str,
         base_url: str = PRODUCTION_URL,
-        timeout: Union[float, tuple] = DEFAULT_TIMEOUT,
-        session: Optional[requests.Session] = None,
+        timeout: float | tuple = DEFAULT_TIMEOUT,
+        session: requests.Session | None = None,
     ):
         if not terminal_key or not password:
             raise ValueError("T-Bank acquiring needs a TerminalKey and a password")
@@ -80,10 +81,7 @@ class TBankAcquiringClient:
         self.session = session or requests.Session()
 
     def __repr__(self):
-        return (
-            f"{type(self).__name__}(terminal_key={self.terminal_key!r}, "
-            f"base_url={self.base_url!r})"
-        )
+        return f"{type(self).__name__}(terminal_key={self.terminal_key!r}, base_url={self.base_url!r})"
 
     # ------------------------------------------------------------------ operations
 
@@ -91,16 +89,16 @@ class TBankAcquiringClient:
         self,
         amount: int,
         order_id: str,
-        description: Optional[str] = None,
-        pay_type: Optional[str] = None,
-        notification_url: Optional[str] = None,
-        success_url: Optional[str] = None,
-        fail_url: Optional[str] = None,
-        redirect_due_date: Optional[datetime] = None,
-        data: Optional[dict[str, Any]] = None,
-        receipt: Optional[Receipt] = None,
-        language: Optional[str] = None,
-        customer_key: Optional[str] = None,
+        description: str | None = None,
+        pay_type: str | None = None,
+        notification_url: str | None = None,
+        success_url: str | None = None,
+        fail_url: str | None = None,
+        redirect_due_date: datetime | None = None,
+        data: dict[str, Any] | None = None,
+        receipt: Receipt | None = None,
+        language: str | None = None,
+        customer_key: str | None = None,
     ) -> InitResponse:
         """Create a payment and get its ``PaymentURL`` (bank-apis.md §1.3 Init).
 
@@ -130,16 +128,16 @@ class TBankAcquiringClient:
         )
         return self._call("Init", request.to_payload(), InitResponse)
 
-    def get_state(self, payment_id: Union[str, int]) -> GetStateResponse:
+    def get_state(self, payment_id: str | int) -> GetStateResponse:
         """Current status of one payment (bank-apis.md §1.4 GetState)."""
         payload = {"PaymentId": self._payment_id(payment_id)}
         return self._call("GetState", payload, GetStateResponse)
 
     def confirm(
         self,
-        payment_id: Union[str, int],
-        amount: Optional[int] = None,
-        receipt: Optional[Receipt] = None,
+        payment_id: str | int,
+        amount: int | None = None,
+        receipt: Receipt | None = None,
     ) -> ConfirmResponse:
         """Capture a two-stage (``AUTHORIZED``) payment, fully or for ``amount`` kopecks
         (bank-apis.md §1.4 Confirm; within 7 days of authorisation). A receipt given here
@@ -149,9 +147,9 @@ class TBankAcquiringClient:
 
     def cancel(
         self,
-        payment_id: Union[str, int],
-        amount: Optional[int] = None,
-        receipt: Optional[Receipt] = None,
+        payment_id: str | int,
+        amount: int | None = None,
+        receipt: Receipt | None = None,
     ) -> CancelResponse:
         """Void (NEW/AUTHORIZED) or refund (CONFIRMED) a payment, fully or partially for
         ``amount`` kopecks (bank-apis.md §1.4 Cancel). ``receipt`` is the refund receipt;
@@ -165,9 +163,7 @@ class TBankAcquiringClient:
             raise ValueError("OrderId is required")
         return self._call("CheckOrder", {"OrderId": str(order_id)}, CheckOrderResponse)
 
-    def get_qr(
-        self, payment_id: Union[str, int], data_type: str = "PAYLOAD"
-    ) -> GetQrResponse:
+    def get_qr(self, payment_id: str | int, data_type: str = "PAYLOAD") -> GetQrResponse:
         """SBP QR of a payment created by Init (bank-apis.md §1.4 GetQr, §5):
         ``data_type="PAYLOAD"`` gives the ``https://qr.nspk.ru/...`` link, ``"IMAGE"`` an SVG."""
         if data_type not in ("PAYLOAD", "IMAGE"):
@@ -191,9 +187,7 @@ class TBankAcquiringClient:
         if not isinstance(payload, dict):
             raise BankProtocolError("T-Bank notification is not a JSON object")
         if not verify_token(payload, self._password):
-            _logger.warning(
-                "T-Bank notification rejected: bad or missing Token [%s]", self._ids(payload)
-            )
+            _logger.warning("T-Bank notification rejected: bad or missing Token [%s]", self._ids(payload))
             raise BankAuthError("T-Bank notification has a missing or invalid Token")
         if payload.get("TerminalKey") != self.terminal_key:
             _logger.warning("T-Bank notification for another terminal [%s]", self._ids(payload))
@@ -201,12 +195,8 @@ class TBankAcquiringClient:
         try:
             notification = Notification.model_validate(payload)
         except pydantic.ValidationError as exc:
-            raise BankProtocolError(
-                f"T-Bank notification is malformed: {_describe_validation_error(exc)}"
-            ) from None
-        _logger.info(
-            "T-Bank notification verified [%s] Status=%s", self._ids(payload), notification.status
-        )
+            raise BankProtocolError(f"T-Bank notification is malformed: {_describe_validation_error(exc)}") from None
+        _logger.info("T-Bank notification verified [%s] Status=%s", self._ids(payload), notification.status)
         return notification
 
     # --------------------------------------------------------------------- plumbing
@@ -279,7 +269,10 @@ class TBankAcquiringClient:
             error = error_class(f"T-Bank {method}: {message}", **kwargs)
             _logger.warning(
                 "%s [%s; %s; %.0f ms]",
-                error, type(error).__name__, ids, (time.monotonic() - started) * 1000,
+                error,
+                type(error).__name__,
+                ids,
+                (time.monotonic() - started) * 1000,
             )
             return error
 
@@ -289,9 +282,7 @@ class TBankAcquiringClient:
         if status == 429:
             retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             wait = f", retry after {retry_after} s" if retry_after is not None else ""
-            raise fail(
-                BankRateLimited, f"too many requests (HTTP 429{wait})", retry_after=retry_after
-            )
+            raise fail(BankRateLimited, f"too many requests (HTTP 429{wait})", retry_after=retry_after)
         if status in (401, 403):
             raise fail(
                 BankAuthError,
@@ -307,7 +298,8 @@ class TBankAcquiringClient:
             data = None
         if not isinstance(data, dict):
             raise fail(
-                BankProtocolError, f"answer is not a JSON object (HTTP {status})",
+                BankProtocolError,
+                f"answer is not a JSON object (HTTP {status})",
                 http_status=status,
             )
 
@@ -319,7 +311,9 @@ class TBankAcquiringClient:
         if success is True and status < 400:
             _logger.info(
                 "T-Bank %s: Success [%s; %.0f ms]%s",
-                method, ids, (time.monotonic() - started) * 1000,
+                method,
+                ids,
+                (time.monotonic() - started) * 1000,
                 "".join(f" {key}={data[key]}" for key in ("PaymentId", "Status") if key in data),
             )
             return data

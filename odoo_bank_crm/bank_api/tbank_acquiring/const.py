@@ -2,6 +2,7 @@
 order, and the ErrorCode → error-class table. Behaviour reads these tables; nothing else
 in the addon should compare status strings or error codes by hand.
 """
+
 from ..errors import BankAuthError, BankRejected, BankUnavailable
 
 # bank-apis.md §1.1 Endpoints / environments. DEMO terminals talk to production;
@@ -22,23 +23,23 @@ DEFAULT_TIMEOUT = (5, 30)  # (connect, read) seconds
 # a repeated PARTIAL_REFUNDED with a new amount is a new event the caller recognises
 # by the amount, not by the rank.
 STATUS_RANK = {
-    "NEW": 0,                # after Init
-    "FORM_SHOWED": 10,       # the payment form was opened
+    "NEW": 0,  # after Init
+    "FORM_SHOWED": 10,  # the payment form was opened
     "AUTHORIZING": 20,
-    "PAY_CHECKING": 20,      # being processed (SBP)
+    "PAY_CHECKING": 20,  # being processed (SBP)
     "3DS_CHECKING": 30,
     "3DS_CHECKED": 40,
-    "REJECTED": 50,          # declined by the bank
-    "AUTH_FAIL": 50,         # error or 3DS failed
-    "CANCELED": 50,          # cancelled before any money was held
+    "REJECTED": 50,  # declined by the bank
+    "AUTH_FAIL": 50,  # error or 3DS failed
+    "CANCELED": 50,  # cancelled before any money was held
     "DEADLINE_EXPIRED": 50,  # RedirectDueDate passed / 3DS not completed in time
     "ATTEMPTS_EXPIRED": 50,  # SBP: too many form openings
-    "AUTHORIZED": 60,        # money held (two-stage): Confirm within 7 days
+    "AUTHORIZED": 60,  # money held (two-stage): Confirm within 7 days
     "CONFIRMING": 70,
-    "CONFIRMED": 80,         # money debited
-    "REVERSING": 90,         # cancel of an AUTHORIZED, unconfirmed payment
-    "REFUNDING": 90,         # refund of a CONFIRMED payment
-    "ASYNC_REFUNDING": 90,   # SBP refund in progress
+    "CONFIRMED": 80,  # money debited
+    "REVERSING": 90,  # cancel of an AUTHORIZED, unconfirmed payment
+    "REFUNDING": 90,  # refund of a CONFIRMED payment
+    "ASYNC_REFUNDING": 90,  # SBP refund in progress
     "PARTIAL_REVERSED": 100,
     "PARTIAL_REFUNDED": 100,
     "REVERSED": 110,
@@ -50,9 +51,7 @@ PAYMENT_STATUSES = frozenset(STATUS_RANK)
 # "Successful" = money held or debited (§1.5).
 SUCCESS_STATUSES = frozenset({"AUTHORIZED", "CONFIRMED"})
 # The attempt ended without the customer's money moving.
-FAILURE_STATUSES = frozenset(
-    {"REJECTED", "AUTH_FAIL", "CANCELED", "DEADLINE_EXPIRED", "ATTEMPTS_EXPIRED"}
-)
+FAILURE_STATUSES = frozenset({"REJECTED", "AUTH_FAIL", "CANCELED", "DEADLINE_EXPIRED", "ATTEMPTS_EXPIRED"})
 # Money (all or part) went back to the customer.
 REFUND_STATUSES = frozenset({"PARTIAL_REVERSED", "REVERSED", "PARTIAL_REFUNDED", "REFUNDED"})
 # Nothing will happen to the payment any more.
@@ -60,8 +59,15 @@ FINAL_STATUSES = FAILURE_STATUSES | {"REVERSED", "REFUNDED"}
 # Statuses the bank sends to NotificationURL (§1.5, last paragraph).
 NOTIFICATION_STATUSES = frozenset(
     {
-        "AUTHORIZED", "CONFIRMED", "PARTIAL_REVERSED", "REVERSED", "CANCELED",
-        "PARTIAL_REFUNDED", "REFUNDED", "REJECTED", "DEADLINE_EXPIRED",
+        "AUTHORIZED",
+        "CONFIRMED",
+        "PARTIAL_REVERSED",
+        "REVERSED",
+        "CANCELED",
+        "PARTIAL_REFUNDED",
+        "REFUNDED",
+        "REJECTED",
+        "DEADLINE_EXPIRED",
     }
 )
 
@@ -85,10 +91,10 @@ def is_newer_status(new: str, current: "str | None") -> bool:
 # bank-apis.md §1.8 Error codes. Codes not listed here are business refusals
 # (`BankRejected`), which is the right default for the ~330 other codes.
 ERROR_CODE_CLASSES = {
-    "202": BankAuthError,    # terminal blocked
-    "204": BankAuthError,    # wrong token: check TerminalKey / password
-    "205": BankAuthError,    # terminal not found
-    "3": BankUnavailable,    # internal error
-    "9999": BankUnavailable, # internal error
+    "202": BankAuthError,  # terminal blocked
+    "204": BankAuthError,  # wrong token: check TerminalKey / password
+    "205": BankAuthError,  # terminal not found
+    "3": BankUnavailable,  # internal error
+    "9999": BankUnavailable,  # internal error
 }
 DEFAULT_ERROR_CLASS = BankRejected

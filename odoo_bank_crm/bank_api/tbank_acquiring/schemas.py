@@ -6,10 +6,11 @@ snake_case (``terminal_key``, ``payment_id``); both are accepted on input
 fractional part is refused, never rounded. Identifiers the bank sends sometimes as a
 number and sometimes as a string (``PaymentId``, §6.4) are always exposed as ``str``.
 """
+
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from annotated_types import Ge
 from pydantic import (
@@ -113,8 +114,8 @@ class ReceiptItem(_BankModel):
     quantity: Decimal = Field(alias="Quantity", gt=0)
     amount: Kopecks = Field(alias="Amount")
     tax: str = Field(alias="Tax")  # none, vat0, vat5, vat7, vat10, vat20, vat105, ...
-    payment_method: Optional[str] = Field(None, alias="PaymentMethod")
-    payment_object: Optional[str] = Field(None, alias="PaymentObject")
+    payment_method: str | None = Field(None, alias="PaymentMethod")
+    payment_object: str | None = Field(None, alias="PaymentObject")
 
     @field_serializer("quantity")
     def _quantity_as_number(self, quantity):
@@ -137,9 +138,9 @@ class Receipt(_BankModel):
 
     items: list[ReceiptItem] = Field(alias="Items", min_length=1, max_length=100)
     taxation: str = Field(alias="Taxation")  # osn, usn_income, usn_income_outcome, esn, patent
-    email: Optional[str] = Field(None, alias="Email")
-    phone: Optional[str] = Field(None, alias="Phone")
-    ffd_version: Optional[str] = Field(None, alias="FfdVersion")  # "1.2" for FFD 1.2
+    email: str | None = Field(None, alias="Email")
+    phone: str | None = Field(None, alias="Phone")
+    ffd_version: str | None = Field(None, alias="FfdVersion")  # "1.2" for FFD 1.2
 
     @model_validator(mode="after")
     def _needs_a_contact(self):
@@ -175,24 +176,22 @@ class InitRequest(_BankModel):
 
     amount: Kopecks = Field(alias="Amount", gt=0)
     order_id: str = Field(alias="OrderId", min_length=1, max_length=36)
-    description: Optional[str] = Field(None, alias="Description", max_length=140)
-    pay_type: Optional[Literal["O", "T"]] = Field(None, alias="PayType")
-    notification_url: Optional[str] = Field(None, alias="NotificationURL")
-    success_url: Optional[str] = Field(None, alias="SuccessURL")
-    fail_url: Optional[str] = Field(None, alias="FailURL")
-    redirect_due_date: Optional[datetime] = Field(None, alias="RedirectDueDate")
-    data: Optional[dict[str, Any]] = Field(None, alias="DATA")
-    receipt: Optional[Receipt] = Field(None, alias="Receipt")
-    language: Optional[str] = Field(None, alias="Language")
-    customer_key: Optional[str] = Field(None, alias="CustomerKey", max_length=36)
+    description: str | None = Field(None, alias="Description", max_length=140)
+    pay_type: Literal["O", "T"] | None = Field(None, alias="PayType")
+    notification_url: str | None = Field(None, alias="NotificationURL")
+    success_url: str | None = Field(None, alias="SuccessURL")
+    fail_url: str | None = Field(None, alias="FailURL")
+    redirect_due_date: datetime | None = Field(None, alias="RedirectDueDate")
+    data: dict[str, Any] | None = Field(None, alias="DATA")
+    receipt: Receipt | None = Field(None, alias="Receipt")
+    language: str | None = Field(None, alias="Language")
+    customer_key: str | None = Field(None, alias="CustomerKey", max_length=36)
 
     @field_validator("redirect_due_date")
     @classmethod
     def _aware(cls, value):
         if value is not None and value.utcoffset() is None:
-            raise ValueError(
-                "RedirectDueDate needs a timezone (e.g. +03:00), got a naive datetime"
-            )
+            raise ValueError("RedirectDueDate needs a timezone (e.g. +03:00), got a naive datetime")
         return value
 
     @field_serializer("redirect_due_date")
@@ -213,9 +212,9 @@ class _Response(_BankModel):
 
     success: bool = Field(alias="Success")
     error_code: ErrorCode = Field("0", alias="ErrorCode")
-    terminal_key: Optional[str] = Field(None, alias="TerminalKey")
-    message: Optional[str] = Field(None, alias="Message")
-    details: Optional[str] = Field(None, alias="Details")
+    terminal_key: str | None = Field(None, alias="TerminalKey")
+    message: str | None = Field(None, alias="Message")
+    details: str | None = Field(None, alias="Details")
 
 
 class InitResponse(_Response):
@@ -223,9 +222,9 @@ class InitResponse(_Response):
 
     payment_id: BankId = Field(alias="PaymentId")
     status: str = Field(alias="Status")
-    amount: Optional[Kopecks] = Field(None, alias="Amount")
-    order_id: Optional[str] = Field(None, alias="OrderId")
-    payment_url: Optional[str] = Field(None, alias="PaymentURL")
+    amount: Kopecks | None = Field(None, alias="Amount")
+    order_id: str | None = Field(None, alias="OrderId")
+    payment_url: str | None = Field(None, alias="PaymentURL")
 
 
 class GetStateResponse(_Response):
@@ -233,9 +232,9 @@ class GetStateResponse(_Response):
 
     payment_id: BankId = Field(alias="PaymentId")
     status: str = Field(alias="Status")
-    amount: Optional[Kopecks] = Field(None, alias="Amount")
-    order_id: Optional[str] = Field(None, alias="OrderId")
-    params: Optional[list[dict[str, Any]]] = Field(None, alias="Params")
+    amount: Kopecks | None = Field(None, alias="Amount")
+    order_id: str | None = Field(None, alias="OrderId")
+    params: list[dict[str, Any]] | None = Field(None, alias="Params")
 
 
 class ConfirmResponse(_Response):
@@ -243,8 +242,8 @@ class ConfirmResponse(_Response):
 
     payment_id: BankId = Field(alias="PaymentId")
     status: str = Field(alias="Status")
-    order_id: Optional[str] = Field(None, alias="OrderId")
-    params: Optional[list[dict[str, Any]]] = Field(None, alias="Params")
+    order_id: str | None = Field(None, alias="OrderId")
+    params: list[dict[str, Any]] | None = Field(None, alias="Params")
 
 
 class CancelResponse(_Response):
@@ -253,10 +252,10 @@ class CancelResponse(_Response):
 
     payment_id: BankId = Field(alias="PaymentId")
     status: str = Field(alias="Status")
-    order_id: Optional[str] = Field(None, alias="OrderId")
-    original_amount: Optional[Kopecks] = Field(None, alias="OriginalAmount")
-    new_amount: Optional[Kopecks] = Field(None, alias="NewAmount")
-    external_request_id: Optional[str] = Field(None, alias="ExternalRequestId")
+    order_id: str | None = Field(None, alias="OrderId")
+    original_amount: Kopecks | None = Field(None, alias="OriginalAmount")
+    new_amount: Kopecks | None = Field(None, alias="NewAmount")
+    external_request_id: str | None = Field(None, alias="ExternalRequestId")
 
 
 class CheckOrderPayment(_BankModel):
@@ -264,19 +263,19 @@ class CheckOrderPayment(_BankModel):
 
     payment_id: BankId = Field(alias="PaymentId")
     status: str = Field(alias="Status")
-    amount: Optional[Kopecks] = Field(None, alias="Amount")
-    rrn: Optional[BankId] = Field(None, alias="RRN")
-    success: Optional[bool] = Field(None, alias="Success")
-    error_code: Optional[ErrorCode] = Field(None, alias="ErrorCode")
-    message: Optional[str] = Field(None, alias="Message")
-    sbp_payment_id: Optional[BankId] = Field(None, alias="SbpPaymentId")
-    sbp_customer_id: Optional[BankId] = Field(None, alias="SbpCustomerId")
+    amount: Kopecks | None = Field(None, alias="Amount")
+    rrn: BankId | None = Field(None, alias="RRN")
+    success: bool | None = Field(None, alias="Success")
+    error_code: ErrorCode | None = Field(None, alias="ErrorCode")
+    message: str | None = Field(None, alias="Message")
+    sbp_payment_id: BankId | None = Field(None, alias="SbpPaymentId")
+    sbp_customer_id: BankId | None = Field(None, alias="SbpCustomerId")
 
 
 class CheckOrderResponse(_Response):
     """CheckOrder answer: every payment attempt of an OrderId, bank-apis.md §1.4/§6.6."""
 
-    order_id: Optional[str] = Field(None, alias="OrderId")
+    order_id: str | None = Field(None, alias="OrderId")
     payments: list[CheckOrderPayment] = Field(default_factory=list, alias="Payments")
 
 
@@ -285,9 +284,9 @@ class GetQrResponse(_Response):
     link (DataType PAYLOAD) or an SVG image (IMAGE)."""
 
     data: str = Field(alias="Data")
-    payment_id: Optional[BankId] = Field(None, alias="PaymentId")
-    order_id: Optional[str] = Field(None, alias="OrderId")
-    request_key: Optional[str] = Field(None, alias="RequestKey")
+    payment_id: BankId | None = Field(None, alias="PaymentId")
+    order_id: str | None = Field(None, alias="OrderId")
+    request_key: str | None = Field(None, alias="RequestKey")
 
 
 class Notification(_BankModel):
@@ -303,13 +302,11 @@ class Notification(_BankModel):
     payment_id: BankId = Field(alias="PaymentId")
     error_code: ErrorCode = Field("0", alias="ErrorCode")
     amount: Kopecks = Field(alias="Amount")
-    card_id: Optional[BankId] = Field(None, alias="CardId")
-    pan: Optional[str] = Field(None, alias="Pan")  # masked card, or phone for SBP
-    exp_date: Optional[str] = Field(None, alias="ExpDate")  # MMYY
-    rebill_id: Optional[BankId] = Field(None, alias="RebillId")
-    message: Optional[str] = Field(None, alias="Message")
-    details: Optional[str] = Field(None, alias="Details")
-    data: Optional[dict[str, Any]] = Field(
-        None, alias="DATA", validation_alias=AliasChoices("DATA", "Data")
-    )
+    card_id: BankId | None = Field(None, alias="CardId")
+    pan: str | None = Field(None, alias="Pan")  # masked card, or phone for SBP
+    exp_date: str | None = Field(None, alias="ExpDate")  # MMYY
+    rebill_id: BankId | None = Field(None, alias="RebillId")
+    message: str | None = Field(None, alias="Message")
+    details: str | None = Field(None, alias="Details")
+    data: dict[str, Any] | None = Field(None, alias="DATA", validation_alias=AliasChoices("DATA", "Data"))
     token: str = Field(alias="Token", repr=False)

@@ -1,4 +1,5 @@
 """Request and notification signature (bank-apis.md §1.6 Token, §1.7 Notifications)."""
+
 import hashlib
 import hmac
 from decimal import Decimal
