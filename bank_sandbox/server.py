@@ -149,6 +149,7 @@ class Sandbox:
                 )
             else:
                 return Response.json({"error": "not found", "path": request.path}, 404)
+        latency = 0
         if kind == "api":
             latency = self.faults.get("latency")
             if latency:
@@ -160,7 +161,11 @@ class Sandbox:
                 response.headers.append(("Retry-After", "1"))
                 return response
         try:
-            return handler(request)
+            response = handler(request)
+            if latency:
+                # says what was injected, so a test need not time the call to know
+                response.headers.append(("X-Sandbox-Latency-Ms", str(latency)))
+            return response
         except Exception:
             self.log(
                 f"internal error in {request.method} {request.path}: "

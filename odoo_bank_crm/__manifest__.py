@@ -5,7 +5,6 @@
     'sequence': 60,
     'summary': "Bank accounts and live balances of several banks, T-Bank acquiring, "
     "invoices with payment links, payments matched to deals",
-    'description': " ",  # Non-empty string to avoid loading README.md; see static/description/index.html.
     'author': "odoo_bank_crm developers",
     'website': "https://github.com/odoo-bank-crm/odoo_bank_crm",
     'depends': ['crm', 'account', 'account_payment', 'payment', 'base_automation', 'mail'],
@@ -64,6 +63,5 @@
     'post_init_hook': 'post_init_hook',
     'uninstall_hook': 'uninstall_hook',
     'application': True,
-    'installable': True,
     'license': 'LGPL-3',
 }

@@ -86,15 +86,16 @@ class Stack:
             ]
         )
         LOGS.mkdir(parents=True, exist_ok=True)
-        log = open(LOGS / log_name, "ab")
-        process = subprocess.Popen(
-            argv,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
-            start_new_session=True,
-        )
+        # the child keeps its own copy of the log's descriptor; ours closes at once
+        with open(LOGS / log_name, "ab") as log:
+            process = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env={**os.environ, **(env or {})},
+                start_new_session=True,
+            )
         wait_http(f"http://127.0.0.1:{http_port}/web/health", process=process)
         return process
 
@@ -109,14 +110,14 @@ class Stack:
 def start_sandbox(port, state_dir, log_name, extra=()):
     """The bank sandbox as a subprocess, like the demo runs it."""
     LOGS.mkdir(parents=True, exist_ok=True)
-    log = open(LOGS / log_name, "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bank_sandbox", "--port", str(port), "--state", str(state_dir), *extra],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-        start_new_session=True,
-    )
+    with open(LOGS / log_name, "ab") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bank_sandbox", "--port", str(port), "--state", str(state_dir), *extra],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
     wait_http(f"http://127.0.0.1:{port}/_admin/health", timeout=30, process=process)
     return process
 
@@ -153,49 +154,6 @@ params.set_param('web.base.url.freeze', 'True')
 params.set_param('odoo_bank_crm.tbank_pending_check_minutes', '0')
 env.cr.commit()
 """
-
-
-def run_addon_tests(stack, tags, label):
-    """Odoo's own test runner for `tags` on a fresh database (the addon installed, so
-    at_install and post_install tests both run), with a bank sandbox whose URL the
-    tests find in BANK_CRM_SANDBOX_URL. Returns (Odoo's exit code, its log's path)."""
-    import shutil
-
-    pid = os.getpid()
-    db = stack.fresh_db(f"bank_crm_{label}_{pid}")
-    log_name = f"odoo-{label}-{pid}.log"
-    log_path = LOGS / log_name
-    log_path.unlink(missing_ok=True)
-    sandbox_port = free_port()
-    state = ROOT / ".state" / f"sandbox-{label}-{pid}"
-    shutil.rmtree(state, ignore_errors=True)
-    sandbox = start_sandbox(sandbox_port, state, f"sandbox-{label}.log", extra=["--notify-interval", "0.5"])
-    try:
-        result = stack.odoo(
-            [
-                "-d",
-                db,
-                "-i",
-                odoo_db.ADDON,
-                "--test-tags",
-                tags,
-                "--stop-after-init",
-                "--http-port",
-                str(free_port()),
-                "--gevent-port",
-                str(free_port()),
-                "--log-level",
-                "info",
-            ],
-            log_name,
-            check=False,
-            env={"BANK_CRM_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}"},
-        )
-    finally:
-        stop(sandbox)
-        shutil.rmtree(state, ignore_errors=True)
-        odoo_db.drop(stack.port, db, stack.cluster)
-    return result.returncode, log_path
 
 
 def odoo_shell_json(stack, db, script, log_name):

@@ -2,7 +2,7 @@
 
 Looked for, in this order:
 1. ``ODOO_SRC``: an Odoo 18.0 source tree (the folder holding ``odoo/`` and ``addons/``);
-2. ``.state/odoo-src``: the official source fetched by ``make odoo-src`` where the network allows;
+2. ``.state/odoo-src``: the source tools/setup.py unpacked or cloned;
 3. an importable ``odoo`` package (pip install, Debian package, ``.pth`` file).
 
     python3 tools/odoo_env.py check          # one line: where Odoo is, or what is missing
@@ -16,7 +16,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SERIES = "18.0"
-OFFICIAL_SOURCE = "git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo.git"
 
 
 class OdooNotFound(Exception):
@@ -66,7 +65,7 @@ def locate():
     raise OdooNotFound(
         f"Odoo {SERIES} not found: {sys.executable} cannot import `odoo` and ODOO_SRC is not set. "
         f"Install Odoo 18.0 (pip install -e <odoo-src> or a .pth file), set ODOO_SRC=<odoo-src>, "
-        f"or run `make odoo-src` ({OFFICIAL_SOURCE}) where the network allows"
+        f"or let `python3 tools/setup.py` (run by `make test` and `make demo`) set it up"
     )
 
 

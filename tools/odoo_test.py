@@ -1,37 +1,37 @@
 """Run some of the addon's Odoo tests quickly, while developing.
 
-    python3 tools/odoo_test.py /odoo_bank_crm:TestMoneyRights [/odoo_bank_crm:TestOther ...]
+    python3 tools/odoo_test.py TestMoneyRights [TestOther ...] [PYTEST ARGS]
+    python3 tools/odoo_test.py odoo_bank_crm/tests/test_money_rights.py -x
 
-A fresh database from the test template, the bank sandbox (its URL in
-BANK_CRM_SANDBOX_URL, as in `make test`), Odoo's own runner with the given
-test tags; prints the failures and Odoo's tally, exits non-zero on any failure.
+The same as `make test` for the addon's Odoo tests only (pytest-odoo, a fresh
+database, the bank sandbox beside it): bare test class names become a `-k`
+selection (`/odoo_bank_crm:TestX`, Odoo's tag form, is understood too).
 `make test` remains the reference: it runs every test of every layer.
 """
 
-import re
 import sys
 
 import harness
+import pgcluster
+import run_tests
 
-FAILURE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (ERROR|CRITICAL) ")
+
+def pytest_args(argv):
+    names, rest = [], []
+    for arg in argv:
+        name = arg.split(":", 1)[1] if arg.startswith("/odoo_bank_crm:") else arg
+        (names if name.isidentifier() and name[:1].isupper() else rest).append(name)
+    if not any(a.startswith(run_tests.ODOO_TESTS) for a in rest):
+        rest.insert(0, run_tests.ODOO_TESTS)
+    return rest + (["-k", " or ".join(names)] if names else [])
 
 
 def main(argv):
     if not argv:
         print(__doc__)
         return 2
-    returncode, log_path = harness.run_addon_tests(harness.Stack(), ",".join(argv), "dev")
-    log = log_path.read_text(errors="replace").splitlines()
-    printing = False
-    for line in log:
-        if FAILURE.match(line):
-            printing = True
-        elif re.match(r"^\d{4}-\d\d-\d\d ", line):
-            printing = False
-        if printing or " tests in " in line or "failed, " in line:
-            print(line)
-    print(f"log: {log_path}; exit code {returncode}")
-    return returncode
+    pgcluster.start(harness.TEST_CLUSTER, harness.TEST_PG_PORT)
+    return run_tests.run_pytest(pytest_args(argv), label="dev")
 
 
 if __name__ == "__main__":

@@ -60,11 +60,11 @@ def _run_as():
         return None
     try:
         pwd.getpwnam("postgres")
-    except KeyError:
+    except KeyError as exc:
         raise ClusterError(
             "running as root but there is no `postgres` system user to run PostgreSQL as: "
             "create one (useradd postgres) or run as a normal user"
-        )
+        ) from exc
     return "postgres"
 
 

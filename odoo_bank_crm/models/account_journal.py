@@ -7,7 +7,8 @@ from odoo.tools import date_utils
 
 from .. import const
 from ..bank_api import BankError
-from .bank_connection import can_commit, sleep_before_retry
+from .bank_connection import sleep_before_retry
+from .odoo_compat import can_commit
 from .bank_connection_providers import adapter_for
 
 _logger = logging.getLogger(__name__)

@@ -2,12 +2,12 @@ import logging
 import time
 
 from odoo import _, api, fields, models
-from odoo.modules import module
 from odoo.exceptions import UserError
 
 from .. import const
 from ..bank_api import BankAuthError, BankError, BankRateLimited
 from .bank_connection_providers import ADAPTERS, adapter_for
+from .odoo_compat import can_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -207,11 +207,6 @@ class BankSyncRun(models.Model):
     manual = fields.Boolean(readonly=True)
 
 
-def can_commit(env):
-    """Long jobs commit as they go, except inside tests (which must stay one transaction)."""
-    return not (module.current_test or env.registry.in_test_mode())
-
-
 def sleep_before_retry(env, attempt, error):
     """Back off before retrying a bank call: the bank's Retry-After, else exponential."""
     base = float(
@@ -221,4 +216,4 @@ def sleep_before_retry(env, attempt, error):
     time.sleep(min(delay, 60))
 
 
-__all__ = ['ADAPTERS', 'BankConnection', 'BankSyncRun', 'PROVIDERS', 'can_commit', 'sleep_before_retry']
+__all__ = ['ADAPTERS', 'BankConnection', 'BankSyncRun', 'PROVIDERS', 'sleep_before_retry']

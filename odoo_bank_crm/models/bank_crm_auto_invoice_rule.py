@@ -6,12 +6,13 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 from psycopg2 import OperationalError, errors as pg_errors
 
-from odoo import Command, _, api, fields, models, modules
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import is_html_empty, safe_eval
 
 from .ir_actions_server import AUTO_INVOICE_STATE
+from .odoo_compat import can_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -733,7 +734,6 @@ class BankCrmAutoInvoiceFiring(models.Model):
         (`FOR UPDATE SKIP LOCKED`, so that two workers never send the same one), sent with
         `account.move._bank_crm_send_payment_link`, and committed. An invoice that cannot be
         sent stays posted; its deal gets a note and its salesperson an activity."""
-        testing = modules.module.current_test
         done = 0
         while done < limit:
             self.env.cr.execute("""
@@ -748,7 +748,7 @@ class BankCrmAutoInvoiceFiring(models.Model):
                 break
             self.browse(row[0])._bank_crm_send()
             done += 1
-            if not testing:
+            if can_commit(self.env):
                 self.env.cr.commit()
         remaining = self.search_count([('send_state', '=', 'to_send')]) if done == limit else 0
         self.env['ir.cron']._notify_progress(done=done, remaining=remaining)

