@@ -55,6 +55,19 @@ load_http = _odoo_fixture("load_http", "session")
 enable_odoo_test_flag = _odoo_fixture("enable_odoo_test_flag", "module")
 
 
+def pytest_configure(config):
+    if odoo_session(config):
+        return
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
+        if path.is_relative_to(ODOO_TESTS):
+            raise pytest.UsageError(
+                f"{arg}: the addon's Odoo tests need an Odoo database: run them with "
+                f"`make test ARGS=...` or `.venv/bin/python tools/odoo_test.py ...`, or give pytest-odoo "
+                f"one with --odoo-database (and --odoo-config, --odoo-http)"
+            )
+
+
 def pytest_ignore_collect(collection_path, config):
     """The addon's Odoo tests are Odoo modules: collected only with an Odoo database."""
     if collection_path.is_relative_to(ODOO_TESTS) and not odoo_session(config):

@@ -142,7 +142,6 @@ class TestBankMatching(BankCrmCommon):
 
         # 30 more transactions: not a query each, nor one for every three
         few, many = self._match_queries(lines[:10]), self._match_queries(lines)
-        print("QCOUNT proposals", few, many)
         self.assertLess(many - few, 10, f"10 lines: {few} queries, 40 lines: {many}")
 
     def _incoming_batch(self, values):
@@ -172,7 +171,6 @@ class TestBankMatching(BankCrmCommon):
         few, many = self._match_queries(lines[:3]), self._match_queries(lines[3:])
         self.assertTrue(all(lines.mapped('is_reconciled')))
         self.assertEqual(set(invoices.mapped('payment_state')), {'paid'})
-        print("QCOUNT sure", few, many)
         self.assertLess(many - few, 9, f"3 lines: {few} queries, 30 lines: {many}")
 
     def test_batch_writes_the_chatter_odoo_would(self):
@@ -239,7 +237,6 @@ class TestBankMatching(BankCrmCommon):
             ]
         )
         few, many = self._match_queries(lines[:3]), self._match_queries(lines[3:])
-        print("QCOUNT payouts", few, many)
         self.assertLess(many - few, 9, f"3 payouts: {few} queries, 30 payouts: {many}")
         self.assertEqual(set(lines.mapped('bank_crm_match_state')), {'payout'})
         for index, line in enumerate(lines):
