@@ -145,6 +145,24 @@ def odoo_source_plan():
     )
 
 
+def _unpack(archive, target):
+    """Unpack a source tarball, refusing members that would land outside `target`
+    (absolute paths, `..`, links, devices), with the standard `data` filter where the
+    Python has it (3.11.4+, 3.12) and the same checks by hand where it does not."""
+    with tarfile.open(archive) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(target, filter="data")
+            return
+        root = Path(target).resolve()
+        members = []
+        for member in tar.getmembers():
+            dest = (root / member.name).resolve()
+            if not dest.is_relative_to(root) or not (member.isfile() or member.isdir()):
+                raise SetupError(f"{archive} holds {member.name!r}, which is not a plain file or folder inside it")
+            members.append(member)
+        tar.extractall(target, members=members)  # every member checked above
+
+
 def ensure_odoo_source(plan):
     how, where = plan
     with step("odoo source") as s:
@@ -161,8 +179,7 @@ def ensure_odoo_source(plan):
             partial = ODOO_DIR.with_name("odoo-src.partial")
             shutil.rmtree(partial, ignore_errors=True)
             partial.mkdir()
-            with tarfile.open(where) as tar:
-                tar.extractall(partial, filter="data")
+            _unpack(where, partial)
             entries = list(partial.iterdir())
             top = entries[0] if len(entries) == 1 and entries[0].is_dir() else partial
             series = _series_of(top)
