@@ -266,10 +266,7 @@ class Notifier:
         results = []
         while True:
             with self.store.read() as data:
-                if data.get("faults", {}).get("drop"):
-                    dropped = True
-                else:
-                    dropped = False
+                dropped = bool(data.get("faults", {}).get("drop"))
             if dropped:
                 with self.store.change() as data:
                     section = self._section(data)

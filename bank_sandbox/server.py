@@ -19,6 +19,7 @@ from .http_util import BodyError, Request, Response, Router
 from .notifier import Notifier
 from .registry import BankModule, load_banks
 from .state import StateStore
+import contextlib
 
 MAX_BODY = 2 * 1024 * 1024
 
@@ -421,10 +422,8 @@ class _HTTPServer(ThreadingHTTPServer):
         with self._conn_lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def parse_terminals(values) -> dict:
@@ -479,14 +478,14 @@ class SandboxServer:
         self.port = int(port)
         self.state_dir = state_dir
         self._public_url = public_url
-        self.options = dict(
-            notify_interval=notify_interval,
-            notify_max_attempts=notify_max_attempts,
-            notify_timeout=notify_timeout,
-            terminals=parse_terminals(terminals),
-            faults=dict(faults or {}),
-            banks=banks,
-        )
+        self.options = {
+            "notify_interval": notify_interval,
+            "notify_max_attempts": notify_max_attempts,
+            "notify_timeout": notify_timeout,
+            "terminals": parse_terminals(terminals),
+            "faults": dict(faults or {}),
+            "banks": banks,
+        }
         self.quiet = quiet
         self.log_stream = log_stream
         self._log_lock = threading.Lock()

@@ -677,7 +677,7 @@ class TBankAcquiring(BankModule):
             raise missing("CustomerKey")
         due_text, due_ts = self._parse_due(body)
         now = self.clock.now()
-        with self.store.change() as data:
+        with self.store.change():
             payments = self._payments()
             for other in payments.values():
                 if other["TerminalKey"] == terminal_key and other["OrderId"] == order_id and other["Status"] in PAID:
@@ -947,7 +947,7 @@ class TBankAcquiring(BankModule):
         return int(raw) if raw.isdigit() and len(raw) <= 20 else None
 
     def _snapshot(self, payment_id: int) -> dict | None:
-        with self.store.read() as data:
+        with self.store.read():
             payment = self._payments().get(str(payment_id))
             return copy.deepcopy(payment) if payment else None
 

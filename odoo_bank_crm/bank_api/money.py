@@ -34,7 +34,7 @@ def to_minor_units(amount: Decimal | str | int, exponent: int = 2) -> int:
         more precision than the currency allows (``"1.005"`` rubles).
     """
     _check_exponent(exponent)
-    if isinstance(amount, bool) or isinstance(amount, float):
+    if isinstance(amount, (bool, float)):
         raise TypeError(f"refusing {type(amount).__name__} amount {amount!r}: pass a Decimal, int or str")
     if isinstance(amount, int):
         return amount * 10**exponent

@@ -942,9 +942,8 @@ def direction(document: OneCDocument, own_accounts: Iterable[str]) -> str | None
     in_rule = credited and recipient_own
     if out_rule != in_rule:
         return "out" if out_rule else "in"
-    if not (out_rule and in_rule):
-        if payer_own != recipient_own:
-            return "out" if payer_own else "in"
+    if not (out_rule and in_rule) and payer_own != recipient_own:
+        return "out" if payer_own else "in"
     if debited != credited:
         return "out" if debited else "in"
     return None
@@ -1091,9 +1090,8 @@ def _balance_pairs(balance: OneCAccountBalance, where: str) -> list[tuple[str, s
             new_keys.add(key)
         values[key] = value
 
-    if built or balance.account != old.account:
-        if built or "РасчСчет" in values or balance.account:
-            put("РасчСчет", balance.account or "")
+    if (built or balance.account != old.account) and (built or "РасчСчет" in values or balance.account):
+        put("РасчСчет", balance.account or "")
     for attr, key, render in (
         ("date_from", "ДатаНачала", _render_date),
         ("date_to", "ДатаКонца", _render_date),
@@ -1131,7 +1129,7 @@ def _header_pairs(file: OneCFile, encoding: str) -> list[tuple[str, str]]:
         wanted |= {"ДатаНачала", "ДатаКонца"}
     elif created is not None and "ДатаСоздания" in file.header_order and created.time() == dt.time(0):
         wanted.discard("ВремяСоздания")  # the file had no time; keep it that way
-    accounts = [a for a in file.accounts]
+    accounts = list(file.accounts)
     kinds = ([file.document_kind] if file.document_kind else []) + list(file.other_document_kinds)
     if accounts:
         wanted.add("РасчСчет")

@@ -142,9 +142,7 @@ class TBankAccount(RawKeepingModel):
     account_type: OptionalText = Field(None, alias="accountType")
     balance: TBankAccountBalance | None = None
     activation_date: OptionalText = Field(None, alias="activationDate")
-    transit_account: Annotated[str | None, BeforeValidator(_to_transit_account)] = Field(
-        None, alias="transitAccount"
-    )
+    transit_account: Annotated[str | None, BeforeValidator(_to_transit_account)] = Field(None, alias="transitAccount")
 
 
 # -------------------------------------------------------------------------- statement
@@ -355,9 +353,7 @@ def to_account_info(account: TBankAccount) -> BankAccountInfo:
     )
 
 
-def to_operation(
-    operation: TBankOperation, currency: str = "RUB", account_number: str | None = None
-) -> BankOperation:
+def to_operation(operation: TBankOperation, currency: str = "RUB", account_number: str | None = None) -> BankOperation:
     """`TBankOperation` → bank-neutral `BankOperation`.
 
     :param currency: the account's currency: ``account_amount`` is in it. When the

@@ -326,8 +326,9 @@ class BusinessApiClient:
     _logger = logging.getLogger(__name__)
 
     def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
+        result = super().__init_subclass__(**kwargs)
         cls._logger = logging.getLogger(cls.__module__)
+        return result
 
     def __init__(
         self,

@@ -36,13 +36,14 @@ class AccountBankStatementLine(models.Model):
     )
 
     def init(self):
-        super().init()
+        result = super().init()
         # Overlapping pulls can never book an operation twice on an account.
         self.env.cr.execute("""
             CREATE UNIQUE INDEX IF NOT EXISTS account_bank_statement_line_bank_crm_operation_uniq
                 ON account_bank_statement_line (journal_id, bank_crm_operation_id)
              WHERE bank_crm_operation_id IS NOT NULL
         """)
+        return result
 
     @api.model
     def _bank_crm_fallback_key(self, operation):

@@ -7,7 +7,6 @@ from odoo.exceptions import UserError
 from .. import const
 from ..bank_api import BankAuthError, BankError, BankRateLimited
 from .bank_connection_providers import ADAPTERS, adapter_for
-from .odoo_compat import can_commit
 
 _logger = logging.getLogger(__name__)
 

@@ -749,7 +749,8 @@ class BankCrmAutoInvoiceFiring(models.Model):
             self.browse(row[0])._bank_crm_send()
             done += 1
             if can_commit(self.env):
-                self.env.cr.commit()
+                # a sent email cannot be taken back: mark its invoice sent at once
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         remaining = self.search_count([('send_state', '=', 'to_send')]) if done == limit else 0
         self.env['ir.cron']._notify_progress(done=done, remaining=remaining)
 

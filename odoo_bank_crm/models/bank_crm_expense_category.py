@@ -296,9 +296,7 @@ class _RuleMatcher:
             return False
         if self.amount_min and float_compare(amount, self.amount_min, precision_digits=2) < 0:
             return False
-        if self.amount_max and float_compare(amount, self.amount_max, precision_digits=2) > 0:
-            return False
-        return True
+        return not (self.amount_max and float_compare(amount, self.amount_max, precision_digits=2) > 0)
 
 
 class AccountBankStatementLine(models.Model):

@@ -403,7 +403,7 @@ class AccountBankStatementLine(models.Model):
         MoveLine = self._bank_crm_quiet_items(companies)
         analytics = self._bank_crm_item_analytics(companies) or {}
         values, receivables, to_unlink, to_update = [], [], MoveLine, []
-        for line, allocations, suspense, partner, line_receivables, rest in ready:
+        for line, _allocations, suspense, partner, line_receivables, rest in ready:
             currency = line.company_id.currency_id
             for invoice, receivable, amount in line_receivables:
                 receivables.append(receivable)

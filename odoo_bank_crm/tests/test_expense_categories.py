@@ -255,7 +255,7 @@ class TestExpenseCategories(CategorisationCommon):
         self.assertEqual(context['default_counterparty_inn'], '7702000001')
         self.assertEqual(context['default_direction'], 'outbound')
         self.assertEqual(context['default_purpose_text'], "Оплата аренды офис 12 март")
-        with Form(self.Rule.with_user(self.users['manager']).with_context(context)) as form:
+        with Form(self.Rule.with_user(self.users['manager']).with_context(**context)) as form:
             self.assertEqual(form.partner_id, self.landlord)
             self.assertEqual(form.purpose_text, "Оплата аренды офис 12 март")
             form.purpose_text = "аренд"

@@ -14,7 +14,7 @@ class TestCanCommit(TransactionCase):
         self.assertIsInstance(self.env.cr, sql_db.Cursor)
         self.assertIn('commit', vars(self.env.cr))
         with self.assertRaises(AssertionError):
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         self.assertFalse(can_commit(self.env))
 
     def test_a_job_cursor_commits(self):

@@ -237,7 +237,7 @@ class TestStatementWizard(BankCrmCommon):
         arch = self.env['res.partner'].with_user(self.users['user']).get_view(view_type='form')['arch']
         self.assertIn(f'name="{action.id}"', arch, "the Statement button of the partner's card")
         context = {'default_partner_ids': [self.partner.id], 'default_partner_filter': 'include'}
-        with Form(self.env['bank.crm.statement.wizard'].with_user(self.users['user']).with_context(context)) as form:
+        with Form(self.env['bank.crm.statement.wizard'].with_user(self.users['user']).with_context(**context)) as form:
             form.date_from = fields.Date.to_date('2026-03-01')
             form.date_to = fields.Date.to_date('2026-03-31')
         wizard = form.record
@@ -423,7 +423,7 @@ class TestStatementWizard(BankCrmCommon):
             [
                 {
                     'journal_id': (self.bank_journal, self.bank_journal_2)[i % 2].id,
-                    'date': '2026-03-%02d' % (1 + i % 28),
+                    'date': f'2026-03-{1 + i % 28:02d}',
                     'amount': (-1) ** i * (10 + i),
                     'payment_ref': f"Line {i}",
                     'partner_id': (self.partner, self.supplier, self.customer)[i % 3].id,

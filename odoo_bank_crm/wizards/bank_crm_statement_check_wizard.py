@@ -33,18 +33,18 @@ class BankCrmStatementCheckWizard(models.TransientModel):
         parts = []
         if duplicates:
             parts.append(
-                "<h5>%s</h5><ul>%s</ul>"
-                % (
+                "<h5>{}</h5><ul>{}</ul>".format(
                     html_escape(_("Possible duplicates")),
                     "".join(
-                        "<li>%s</li>"
-                        % html_escape(
-                            _(
-                                "%(date)s, %(amount)s, %(purpose)s: %(count)s times",
-                                date=date,
-                                amount=self.journal_id.bank_crm_currency_id.format(amount),
-                                purpose=purpose or "—",
-                                count=count,
+                        "<li>{}</li>".format(
+                            html_escape(
+                                _(
+                                    "%(date)s, %(amount)s, %(purpose)s: %(count)s times",
+                                    date=date,
+                                    amount=self.journal_id.bank_crm_currency_id.format(amount),
+                                    purpose=purpose or "—",
+                                    count=count,
+                                )
                             )
                         )
                         for date, amount, purpose, count in duplicates
@@ -53,14 +53,13 @@ class BankCrmStatementCheckWizard(models.TransientModel):
             )
         if missing:
             parts.append(
-                "<h5>%s</h5><p>%s</p>"
-                % (
+                "<h5>{}</h5><p>{}</p>".format(
                     html_escape(_("Working days without any transaction")),
                     html_escape(", ".join(day.strftime('%d.%m.%Y') for day in missing)),
                 )
             )
         if not parts:
-            parts.append("<p>%s</p>" % html_escape(_("No possible duplicate and no missing day in this period.")))
+            parts.append("<p>{}</p>".format(html_escape(_("No possible duplicate and no missing day in this period."))))
         self.write({'result': "".join(parts), 'duplicate_count': len(duplicates), 'missing_day_count': len(missing)})
         return {
             'type': 'ir.actions.act_window',

@@ -437,7 +437,7 @@ class BankCrmStatementWizard(models.TransientModel):
         are dates (shown as the user's language shows them)."""
         output = io.BytesIO()
         book = xlsxwriter.Workbook(output, {'in_memory': True})
-        bold = book.add_format({'bold': True})
+        book.add_format({'bold': True})
         title = book.add_format({'bold': True, 'font_size': 14})
         head = book.add_format({'bold': True, 'bottom': 1, 'text_wrap': True, 'valign': 'top'})
         money = book.add_format({'num_format': '#,##0.00'})

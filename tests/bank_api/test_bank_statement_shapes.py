@@ -50,17 +50,17 @@ def test_money_places_only_adds_zeros():
 
 
 def operation(**overrides):
-    values = dict(
-        bank_operation_id="op-1",
-        date=dt.date(2026, 1, 15),
-        amount=Decimal("15000.00"),
-        currency="RUB",
-        confirmed=True,
-        purpose="Оплата по счету № INV/2026/00012",
-        counterparty_inn="7701000001",
-        document_number="12",
-        raw={"operationId": "op-1"},
-    )
+    values = {
+        "bank_operation_id": "op-1",
+        "date": dt.date(2026, 1, 15),
+        "amount": Decimal("15000.00"),
+        "currency": "RUB",
+        "confirmed": True,
+        "purpose": "Оплата по счету № INV/2026/00012",
+        "counterparty_inn": "7701000001",
+        "document_number": "12",
+        "raw": {"operationId": "op-1"},
+    }
     values.update(overrides)
     return BankOperation(**values)
 

@@ -406,21 +406,21 @@ def test_page_model_parses_by_alias():
 
 
 def draft_kwargs(**overrides):
-    kwargs = dict(
-        from_account=ACCOUNT,
-        recipient_name="ООО «Вектор»",
-        recipient_inn="7701010137",
-        recipient_kpp="770201001",
-        recipient_account="40702810938010001037",
-        recipient_bik="044525187",
-        recipient_bank_name="Банк ВТБ (ПАО)",
-        recipient_corr_account="30101810700000000187",
-        amount=Decimal("1234.50"),
-        purpose="Оплата по счету № 5 от 01.02.2026. НДС не облагается",
-        document_number="15",
-        due_date=dt.date(2026, 2, 10),
-        idempotency_key="key-1",
-    )
+    kwargs = {
+        "from_account": ACCOUNT,
+        "recipient_name": "ООО «Вектор»",
+        "recipient_inn": "7701010137",
+        "recipient_kpp": "770201001",
+        "recipient_account": "40702810938010001037",
+        "recipient_bik": "044525187",
+        "recipient_bank_name": "Банк ВТБ (ПАО)",
+        "recipient_corr_account": "30101810700000000187",
+        "amount": Decimal("1234.50"),
+        "purpose": "Оплата по счету № 5 от 01.02.2026. НДС не облагается",
+        "document_number": "15",
+        "due_date": dt.date(2026, 2, 10),
+        "idempotency_key": "key-1",
+    }
     kwargs.update(overrides)
     return kwargs
 

@@ -405,20 +405,20 @@ def test_fetch_statement_times_out(bank, client):
 
 
 def payment_kwargs(**overrides):
-    kwargs = dict(
-        account_code="40702810302000000011",
-        bank_code="044525104",
-        counterparty_name="ООО «Вектор»",
-        counterparty_account_number="40702810938010001037",
-        counterparty_bank_bic="044525187",
-        amount=Decimal("1234.56"),
-        purpose="Оплата по счету № 5. НДС не облагается",
-        counterparty_inn="7701010137",
-        counterparty_kpp="770201001",
-        counterparty_bank_corr_account="30101810700000000187",
-        payment_date=dt.date(2026, 2, 10),
-        payment_number=17,
-    )
+    kwargs = {
+        "account_code": "40702810302000000011",
+        "bank_code": "044525104",
+        "counterparty_name": "ООО «Вектор»",
+        "counterparty_account_number": "40702810938010001037",
+        "counterparty_bank_bic": "044525187",
+        "amount": Decimal("1234.56"),
+        "purpose": "Оплата по счету № 5. НДС не облагается",
+        "counterparty_inn": "7701010137",
+        "counterparty_kpp": "770201001",
+        "counterparty_bank_corr_account": "30101810700000000187",
+        "payment_date": dt.date(2026, 2, 10),
+        "payment_number": 17,
+    }
     kwargs.update(overrides)
     return kwargs
 

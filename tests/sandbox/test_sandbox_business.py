@@ -615,14 +615,14 @@ def test_tochka_incoming_transfer_and_payment_for_sign(sandbox, tochka, admin):
 
 def test_tochka_signing_page_and_rejections(sandbox, tochka, admin):
     account = tochka.list_accounts()[0]
-    kwargs = dict(
-        account_code=account.account_number,
-        bank_code=account.bic,
-        counterparty_name="ООО «Вектор»",
-        counterparty_account_number="40702810938010001037",
-        counterparty_bank_bic="044525187",
-        purpose="Оплата",
-    )
+    kwargs = {
+        "account_code": account.account_number,
+        "bank_code": account.bic,
+        "counterparty_name": "ООО «Вектор»",
+        "counterparty_account_number": "40702810938010001037",
+        "counterparty_bank_bic": "044525187",
+        "purpose": "Оплата",
+    }
     signed = tochka.create_payment_for_sign(amount=Decimal("10.00"), **kwargs)
     form = requests.post(signed.redirect_url, data={"action": "sign"}, timeout=10)
     assert form.status_code == 200 and "Paid" in form.text
