@@ -230,25 +230,34 @@ class TestMultiCompany(MoneyRightsCommon):
         )
         # sudo: shop orders and notifications are created by the public routes only
         cls.shop_order_b = cls.env['bank.crm.shop.order'].sudo().create({'name': "B-1", 'company_id': B.id})
-        transaction_b = cls.env['payment.transaction'].create(
-            {
-                'provider_id': cls.env.ref('odoo_bank_crm.payment_provider_tbank').id,
-                'payment_method_id': cls.env.ref('payment.payment_method_unknown').id,
-                'reference': 'B-TX-1',
-                'amount': 500,
-                'currency_id': B.currency_id.id,
-                'partner_id': cls.partner.id,
-                'company_id': B.id,
-            }
+        # sudo: the T-Bank provider is the main company's (a card payment of another company than A)
+        transaction_b = (
+            cls.env['payment.transaction']
+            .sudo()
+            .create(
+                {
+                    'provider_id': cls.env.ref('odoo_bank_crm.payment_provider_tbank').id,
+                    'payment_method_id': cls.env.ref('payment.payment_method_unknown').id,
+                    'reference': 'B-TX-1',
+                    'amount': 500,
+                    'currency_id': B.currency_id.id,
+                    'partner_id': cls.partner.id,
+                    'company_id': B.id,
+                }
+            )
         )
-        cls.event_b = cls.env['bank.webhook.event'].sudo().create(
-            {'provider_code': 'tbank', 'order_id': 'B-TX-1', 'transaction_id': transaction_b.id}
+        cls.event_b = (
+            cls.env['bank.webhook.event']
+            .sudo()
+            .create({'provider_code': 'tbank', 'order_id': 'B-TX-1', 'transaction_id': transaction_b.id})
         )
         cls.right_b = cls.env['bank.crm.money.right'].create(
             {'user_id': cls.clerk.id, 'company_id': B.id, 'journal_ids': [Command.set(cls.bank_b.ids)]}
         )
 
     def test_company_rules_hide_the_other_company(self):
+        self.assertTrue(self.event_b.company_id)
+        self.assertNotEqual(self.event_b.company_id, self.company_a)
         for user, model, record in (
             (self.director, 'bank.connection', self.connection_b),
             (self.director, 'bank.sync.run', self.run_b),
@@ -294,13 +303,17 @@ class TestMultiCompany(MoneyRightsCommon):
     def test_add_account_wizard_refuses_another_company_connection(self):
         # an administrator of both companies, working in A, picks B's connection
         admin = self.env.ref('base.user_admin')
-        admin.company_ids |= self.company_b
+        admin.company_ids |= self.company_a | self.company_b
         journals_before = self.env['account.journal'].search_count([])
-        wizard = (
-            self.env['bank.crm.add.account.wizard']
-            .with_user(admin)
-            .with_company(self.company_a)
-            .create({'kind': 'tbank_business', 'connection_id': self.connection_b.id})
+        Wizard = self.env['bank.crm.add.account.wizard'].with_user(admin)
+        # working in A only, B's connection cannot even be read (company rule)
+        with self.assertRaises(AccessError):
+            Wizard.with_context(allowed_company_ids=self.company_a.ids).create(
+                {'kind': 'tbank_business', 'connection_id': self.connection_b.id}
+            ).action_fetch_accounts()
+        # with both companies active, A the current one: refused by the wizard
+        wizard = Wizard.with_context(allowed_company_ids=[self.company_a.id, self.company_b.id]).create(
+            {'kind': 'tbank_business', 'connection_id': self.connection_b.id}
         )
         with self.assertRaisesRegex(UserError, "belongs to"):
             wizard.action_fetch_accounts()
