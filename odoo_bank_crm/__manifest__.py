@@ -18,6 +18,7 @@
         'security/bank_crm_payment_link_security.xml',
         'security/bank_crm_analytics_security.xml',
         'security/bank_crm_rights_security.xml',
+        'security/bank_crm_company_security.xml',
         'views/payment_tbank_templates.xml',
         'data/payment_provider_data.xml',
         'data/ir_cron_data.xml',

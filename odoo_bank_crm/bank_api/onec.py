@@ -66,14 +66,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from collections.abc import Iterable
 
 __all__ = [
     "FIRST_LINE",
     "ENCODINGS",
+    "MAX_FILE_BYTES",
     "OneCFormatError",
     "OneCParty",
     "OneCAccountBalance",
@@ -87,6 +89,9 @@ __all__ = [
 ]
 
 FIRST_LINE = "1CClientBankExchange"
+#: The largest file read: a year of a busy account's statement is a few MiB; a bigger
+#: upload is refused before a byte of it is read.
+MAX_FILE_BYTES = 20 * 1024 * 1024
 #: ``Кодировка=`` values of the standard and the Python codec of each.
 ENCODINGS = {"Windows": "cp1251", "DOS": "cp866"}
 
@@ -491,49 +496,86 @@ def _try_decode(raw: bytes, codec: str) -> str | None:
         return None
 
 
-def _split_lines(data: bytes) -> tuple[list[bytes], bool]:
-    separator = b"\n" if b"\n" in data or b"\r" not in data else b"\r"
-    final_newline = data.endswith(separator)
-    lines = data.split(separator)
-    if final_newline:
-        lines.pop()
-    if separator == b"\n":
-        lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
-    return lines, final_newline
+# Nothing but ASCII whitespace from a position on (bytes.strip()'s, without its copy).
+_BLANK = re.compile(rb"[ \t\n\r\x0b\x0c]*\Z")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
-def _choose_codec(lines: list[bytes], warnings: list[str]) -> tuple[str, str | None]:
-    """Return (codec, declared Кодировка value) for the file's lines."""
-    declared = None
-    declared_line = None
-    for number, raw in enumerate(lines, 1):
-        for codec in _CANDIDATE_CODECS:
+def _separator(data: bytes, start: int = 0) -> bytes:
+    """LF, or CR for the old Mac files that have no LF."""
+    return b"\n" if data.find(b"\n", start) >= 0 or data.find(b"\r", start) < 0 else b"\r"
+
+
+def _iter_lines(data: bytes, start: int = 0) -> Iterator[bytes]:
+    """The lines of `data` from offset `start`, one at a time (never all of them at once:
+    a file of millions of short lines costs one line of memory, not millions of objects),
+    without their CR/LF; no empty line after a final separator."""
+    separator = _separator(data, start)
+    stop = len(data) - 1 if data.endswith(separator) and len(data) > start else len(data)
+    strip_cr = separator == b"\n"
+    while True:
+        found = data.find(separator, start, stop)
+        line = data[start : stop if found < 0 else found]
+        yield line[:-1] if strip_cr and line.endswith(b"\r") else line
+        if found < 0:
+            return
+        start = found + 1
+
+
+# "Кодировка" as it reads in every candidate codec: the line is found without decoding the others.
+_ENCODING_KEYS = tuple({"Кодировка".encode(codec) for codec in _CANDIDATE_CODECS})
+
+
+def _find_declared(data: bytes, start: int, codecs: Iterable[str]) -> tuple[str | None, int | None]:
+    """The first ``Кодировка=`` line: (its value, its number), searched in the bytes (no
+    line decoded but that one)."""
+    separator = _separator(data, start)
+    found = []
+    for key in _ENCODING_KEYS:
+        position = data.find(key, start)
+        while position >= 0:
+            line_start = data.rfind(separator, start, position) + 1 or start
+            if _BLANK.match(data[line_start:position]):  # the key opens its line
+                found.append((line_start, position))
+                break
+            position = data.find(key, position + 1)
+    for line_start, _position in sorted(found):
+        line_end = data.find(separator, line_start)
+        raw = data[line_start : len(data) if line_end < 0 else line_end].rstrip(b"\r")
+        for codec in codecs:
             text = _try_decode(raw, codec)
             if text is not None:
                 key, sep, value = text.partition("=")
                 if sep and key.strip() == "Кодировка":
-                    declared, declared_line = value.strip(), number
-                    break
-        if declared is not None:
-            break
+                    return value.strip(), data.count(separator, start, line_start) + 1
+    return None, None
+
+
+def _choose_codec(
+    data: bytes, start: int, lines: Callable[[], Iterator[bytes]], warnings: list[str]
+) -> tuple[str, str | None]:
+    """Return (codec, declared Кодировка value) for the file's lines (`lines()` iterates
+    over them afresh: each pass holds one line at a time)."""
+    declared, declared_line = _find_declared(data, start, _CANDIDATE_CODECS)
     declared_codec = _CODEC_OF_DECLARED.get(declared.lower()) if declared else None
 
-    non_ascii = [raw for raw in lines if not raw.isascii()]
-    scores = {}
-    for codec in _CANDIDATE_CODECS:
-        score = 0
-        for raw in non_ascii:
+    non_ascii = False
+    scores = dict.fromkeys(_CANDIDATE_CODECS, 0)
+    for raw in lines() if _NON_ASCII.search(data, start) else ():
+        if raw.isascii():
+            continue
+        non_ascii = True
+        for codec in _CANDIDATE_CODECS:
             text = _try_decode(raw, codec)
             if text is not None and _recognised(text):
-                score += 1
-        scores[codec] = score
+                scores[codec] += 1
     best = max(_CANDIDATE_CODECS, key=lambda c: (scores[c], c == declared_codec))
 
     if scores[best] == 0:
         if non_ascii:
             if declared is None:
                 # The key itself may be unreadable: find the line by its ASCII value.
-                for number, raw in enumerate(lines[:30], 1):
+                for number, raw in enumerate(itertools.islice(lines(), 30), 1):
                     if re.fullmatch(rb"[^=]+=\s*(Windows|DOS)\s*", raw):
                         declared_line = number
                         break
@@ -638,24 +680,37 @@ def parse(data: bytes) -> OneCFile:
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
-    data = bytes(data)
+    if len(data) > MAX_FILE_BYTES:
+        raise OneCFormatError(
+            f"the file is {len(data) / 1024 / 1024:.1f} MiB; a 1C statement of at most "
+            f"{MAX_FILE_BYTES // 1024 // 1024} MiB is read (split a longer period into several files)",
+            line=1,
+        )
+    data = bytes(data)  # no copy when it already is bytes
     warnings: list[str] = []
     forced_codec = None
+    start = 0
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            data = data.decode("utf-16").encode("utf-8")
+            text = data.decode("utf-16")
         except UnicodeDecodeError:
             raise OneCFormatError("the file starts with a UTF-16 mark but is not valid UTF-16", line=1) from None
+        data = text.encode("utf-8")
+        del text
         forced_codec = "utf-8"
         warnings.append("the file is UTF-16; it was read as such")
     elif data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+        start = 3  # the BOM is skipped, not cut off (a copy of the file)
         forced_codec = "utf-8"
 
-    if not data.strip():
+    if _BLANK.match(data, start):
         raise OneCFormatError(f"the file is empty; expected the first line {FIRST_LINE!r}", line=1)
-    lines, final_newline = _split_lines(data)
-    first = lines[0].strip()
+
+    def lines() -> Iterator[bytes]:
+        return _iter_lines(data, start)
+
+    final_newline = data.endswith(_separator(data, start))
+    first = next(lines()).strip()
     if first != FIRST_LINE.encode("ascii"):
         shown = first.decode("cp1251", errors="replace")
         raise OneCFormatError(
@@ -666,24 +721,20 @@ def parse(data: bytes) -> OneCFile:
 
     if forced_codec:
         codec = forced_codec
-        declared = None
-        for raw in lines:
-            key, sep, value = raw.decode("utf-8", errors="replace").partition("=")
-            if sep and key.strip() == "Кодировка":
-                declared = value.strip()
-                break
+        declared, _declared_line = _find_declared(data, start, ("utf-8",))
         if declared is not None and _CODEC_OF_DECLARED.get(declared.lower()) != "utf-8":
             warnings.append(f"Кодировка={declared} but the file is UTF-8 (it has a byte order mark)")
     else:
-        codec, declared = _choose_codec(lines, warnings)
+        codec, declared = _choose_codec(data, start, lines, warnings)
 
     result = OneCFile(encoding=declared, format_version=None, codec=codec, final_newline=final_newline)
     result.warnings = warnings
     header: list[tuple[str, str, int]] = []
     section: _Section | None = None
     ended_at = None
+    number = 1
 
-    for number, raw in enumerate(lines[1:], 2):
+    for number, raw in enumerate(itertools.islice(lines(), 1, None), 2):
         text = _decode_line(raw, number, codec, declared, warnings)
         stripped = text.strip()
         if not stripped:
@@ -734,7 +785,7 @@ def parse(data: bytes) -> OneCFile:
 
     if section is not None:
         raise OneCFormatError(
-            f"{section.label} has no {section.end_marker}: the file ends at line {len(lines)}",
+            f"{section.label} has no {section.end_marker}: the file ends at line {number}",
             line=section.start,
             field=section.end_marker,
         )

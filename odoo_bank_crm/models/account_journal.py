@@ -40,6 +40,7 @@ class AccountJournal(models.Model):
         index='btree_not_null',
         ondelete='set null',
         copy=False,
+        check_company=True,
         help="The bank login whose API this account's transactions are synced from.",
     )
     bank_crm_bank_account_ref = fields.Char(
@@ -288,6 +289,6 @@ class AccountJournal(models.Model):
             known_ids.add(op.bank_operation_id)
             known_keys.add(key)
             new_operations.append(op)
-        partners = self.env['res.partner']._bank_crm_find_counterparties(new_operations)
+        partners = self.env['res.partner']._bank_crm_find_counterparties(new_operations, self.company_id)
         Line.create([Line._bank_crm_line_values(self, op, partners) for op in new_operations])
         return len(new_operations), skipped

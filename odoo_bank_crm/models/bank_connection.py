@@ -179,8 +179,11 @@ class BankSyncRun(models.Model):
     _name = 'bank.sync.run'
     _description = "Bank Sync Run"
     _order = 'id desc'
+    _check_company_auto = True
 
-    connection_id = fields.Many2one('bank.connection', required=True, ondelete='cascade', index=True, readonly=True)
+    connection_id = fields.Many2one(
+        'bank.connection', required=True, ondelete='cascade', index=True, readonly=True, check_company=True
+    )
     journal_id = fields.Many2one(
         'account.journal', string="Account", required=True, ondelete='cascade', index=True, readonly=True
     )

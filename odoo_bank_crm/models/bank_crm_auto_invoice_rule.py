@@ -694,15 +694,21 @@ class BankCrmAutoInvoiceFiring(models.Model):
     _description = "Invoice Issued by an Auto-Invoice Rule"
     _order = 'id desc'
     _rec_name = 'lead_id'
+    _check_company_auto = True
 
     rule_id = fields.Many2one(
         'bank.crm.auto.invoice.rule', string="Rule", required=True, ondelete='cascade', index=True
     )
-    lead_id = fields.Many2one('crm.lead', string="Deal", required=True, ondelete='cascade', index=True)
+    company_id = fields.Many2one(related='rule_id.company_id')
+    lead_id = fields.Many2one(
+        'crm.lead', string="Deal", required=True, ondelete='cascade', index=True, check_company=True
+    )
     stage_id = fields.Many2one('crm.stage', string="Stage", ondelete='set null')
     stage_entry_date = fields.Datetime(string="Stage Reached On")
     firing_key = fields.Char(string="Arrival", required=True)
-    invoice_id = fields.Many2one('account.move', string="Invoice", ondelete='set null', index='btree_not_null')
+    invoice_id = fields.Many2one(
+        'account.move', string="Invoice", ondelete='set null', index='btree_not_null', check_company=True
+    )
     send_state = fields.Selection(
         selection=[
             ('review', "For Review"),

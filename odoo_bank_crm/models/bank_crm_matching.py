@@ -22,9 +22,12 @@ class BankCrmMatchProposal(models.Model):
     _name = 'bank.crm.match.proposal'
     _description = "Proposed Match of a Bank Transaction"
     _order = 'score desc, id'
+    _check_company_auto = True
 
     statement_line_id = fields.Many2one('account.bank.statement.line', required=True, ondelete='cascade', index=True)
-    invoice_id = fields.Many2one('account.move', string="Invoice", required=True, ondelete='cascade')
+    invoice_id = fields.Many2one(
+        'account.move', string="Invoice", required=True, ondelete='cascade', check_company=True
+    )
     lead_id = fields.Many2one(related='invoice_id.bank_crm_lead_id', string="Deal")
     partner_id = fields.Many2one(related='invoice_id.partner_id', string="Customer")
     currency_id = fields.Many2one(related='invoice_id.currency_id')
@@ -141,17 +144,22 @@ class AccountBankStatementLine(models.Model):
             ]
         )
         commercial = invoices.commercial_partner_id
+        # the payers among the partners the company may use (its own and the shared ones)
         known = self.env['res.partner'].search(
             [
                 '|',
                 ('id', 'in', commercial.ids),
+                '&',
+                *self.env['res.partner']._check_company_domain(company),
                 '|',
                 ('vat', 'in', list(payer_inns)),
                 ('bank_ids.acc_number', 'in', list(payer_accounts)),
             ]
         )
         accounts = {}
-        for bank_account in self.env['res.partner.bank'].search([('partner_id', 'in', known.ids)]):
+        for bank_account in self.env['res.partner.bank'].search(
+            [('partner_id', 'in', known.ids), *self.env['res.partner.bank']._check_company_domain(company)]
+        ):
             accounts.setdefault(bank_account.partner_id.commercial_partner_id.id, set()).add(bank_account.acc_number)
         partners = [
             matching.PartnerRef(p.id, p.vat or None, frozenset(accounts.get(p.id, ())))

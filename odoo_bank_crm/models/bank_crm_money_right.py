@@ -200,6 +200,24 @@ class BankCrmMoneyRight(models.Model):
         return not (journals.sudo().filtered(lambda j: j.type in MONEY_JOURNAL_TYPES)._origin - self.journal_ids)
 
     @api.model
+    def _bank_crm_balance_hidden_journals(self, journals):
+        """The bank, cash and card accounts of `journals` whose balances the current user's
+        rights (in each account's company) do not show; the other journals have none to hide."""
+        if self.env.su or not self._bank_crm_is_restricted():
+            return journals.browse()
+        # sudo: the type and company of journals the user reads (or reads the figures of)
+        money = journals.sudo().filtered(lambda j: j.type in MONEY_JOURNAL_TYPES)
+        hidden_ids = []
+        for company in money.company_id:
+            right = self._bank_crm_right_of(company=company)
+            hidden_ids += [
+                journal.id
+                for journal in money
+                if journal.company_id == company and not right._bank_crm_grants('can_see_balances', journal)
+            ]
+        return journals.browse(hidden_ids)
+
+    @api.model
     def _bank_crm_check(self, operation, journals=None):
         """Raise a clear AccessError unless the current user may run `operation`."""
         if not self._bank_crm_allows(operation, journals):

@@ -5,6 +5,7 @@ allows are checked here, on the server, whatever screen or RPC call asks for the
 """
 
 import json
+import re
 
 from odoo import api, fields, models
 
@@ -19,10 +20,75 @@ BALANCE_FIELDS = frozenset(
         'current_statement_balance',
     }
 )
-# Everything "see balances" hides: the figures and the dashboard's income and expense chart.
-HIDDEN_WITHOUT_BALANCES = BALANCE_FIELDS | {'bank_crm_dashboard_graph'}
+# Odoo's own journal dashboard: its card's data (the balances blanked in it) and its chart.
+ODOO_DASHBOARD_FIELDS = frozenset({'kanban_dashboard', 'kanban_dashboard_graph'})
+# Everything "see balances" hides: the figures, our dashboard's income and expense chart,
+# and Odoo's dashboard.
+HIDDEN_WITHOUT_BALANCES = BALANCE_FIELDS | ODOO_DASHBOARD_FIELDS | {'bank_crm_dashboard_graph'}
 # The chart, for whoever may not see it.
 EMPTY_GRAPH = json.dumps([{'values': [], 'title': "", 'key': "", 'is_sample_data': False}])
+# Records of an account that show its balance, by model: the figures blanked in reads
+# (read, search_read, web_read) and refused in exports.
+BALANCES_OF_RECORDS = {
+    'account.bank.statement': frozenset({'balance_start', 'balance_end', 'balance_end_real'}),
+    'account.bank.statement.line': frozenset({'running_balance', 'statement_balance_end_real'}),
+    'account.move.line': frozenset({'cumulated_balance'}),
+}
+# Figures whose sums over an account's records are its balance: blanked in grouped reads
+# (read_group: pivot, graph, the lists' group totals, Balances by Currency).
+SUMMED_INTO_BALANCES = {
+    'account.bank.statement': frozenset({'balance_start', 'balance_end', 'balance_end_real'}),
+    'account.bank.statement.line': frozenset({'amount', 'amount_currency', 'amount_residual', 'running_balance'}),
+    'account.move.line': frozenset(
+        {'balance', 'debit', 'credit', 'amount_currency', 'amount_residual', 'amount_residual_currency'}
+    ),
+}
+# A read_group aggregate: "field", "field:agg" or "alias:agg(field)".
+AGGREGATE_SPEC = re.compile(r'^(?P<key>\w+)(?::\w+(?:\((?P<field>\w+)\))?)?$')
+
+
+def _blank_balances_in_read(records, result, fnames):
+    """Blank, in `result` (the read of `records`), the balance figures among `fnames` of the
+    records whose account's balance the current user may not see."""
+    hidden = BALANCES_OF_RECORDS[records._name].intersection(fnames)
+    if not hidden or not result or records.env.su:
+        return result
+    shown = records.browse([values['id'] for values in result])
+    blind_journals = records.env['bank.crm.money.right']._bank_crm_balance_hidden_journals(shown.journal_id)
+    if blind_journals:
+        blind = set(shown.filtered(lambda record: record.journal_id in blind_journals).ids)
+        for values in result:
+            if values['id'] in blind:
+                values.update(dict.fromkeys(hidden, False))
+    return result
+
+
+def _blank_balances_in_groups(model, domain, fields_, result):
+    """Blank, in the groups of a read_group, the sums that add up to the balance of an
+    account the current user may not see (any account the grouped records belong to)."""
+    summed = SUMMED_INTO_BALANCES[model._name]
+    keys = {'running_balance'} & summed  # Odoo's statement lines add it to their groups
+    for spec in fields_:
+        match = AGGREGATE_SPEC.match(spec.replace(' ', ''))
+        if match and (match['field'] or match['key']) in summed:
+            keys.add(match['key'])
+    if not keys or not result or model.env.su:
+        return result
+    Right = model.env['bank.crm.money.right']
+    if not Right._bank_crm_is_restricted():
+        return result
+    journals = model.env['account.journal'].union(*(group[0] for group in model._read_group(domain, ['journal_id'])))
+    if Right._bank_crm_balance_hidden_journals(journals):
+        for group in result:
+            group.update(dict.fromkeys(keys & group.keys(), False))
+    return result
+
+
+def _check_balances_in_export(records, fields_to_export):
+    """Exporting balance figures is seeing them."""
+    hidden = BALANCES_OF_RECORDS[records._name]
+    if hidden.intersection(path.split('/')[0] for path in fields_to_export):
+        records.env['bank.crm.money.right']._bank_crm_check('can_see_balances', records.journal_id)
 
 
 class AccountJournal(models.Model):
@@ -40,17 +106,13 @@ class AccountJournal(models.Model):
 
     @api.depends_context('uid', 'allowed_company_ids')
     def _compute_bank_crm_can_see_balances(self):
-        Right = self.env['bank.crm.money.right']
-        if self.env.su or not Right._bank_crm_is_restricted():
-            self.bank_crm_can_see_balances = True
-            return
-        right = Right._bank_crm_right_of()  # one query for the whole dashboard
+        hidden = self.env['bank.crm.money.right']._bank_crm_balance_hidden_journals(self._origin)
         for journal in self:
-            journal.bank_crm_can_see_balances = right._bank_crm_grants('can_see_balances', journal)
+            journal.bank_crm_can_see_balances = journal._origin not in hidden
 
     def _read_format(self, fnames, load='_classic_read'):
         """Balances are blanked for whoever's rights do not show them (read, search_read,
-        the web client's web_read)."""
+        the web client's web_read), in our dashboard and in Odoo's."""
         result = super()._read_format(fnames, load)
         hidden = BALANCE_FIELDS.intersection(fnames)
         if HIDDEN_WITHOUT_BALANCES.intersection(fnames) and not self.env.su:
@@ -62,13 +124,42 @@ class AccountJournal(models.Model):
             for values in result:
                 if values['id'] in blind:
                     values.update(dict.fromkeys(hidden, 0.0))
-                    if 'bank_crm_dashboard_graph' in values:
-                        values['bank_crm_dashboard_graph'] = EMPTY_GRAPH
+                    for graph in ('bank_crm_dashboard_graph', 'kanban_dashboard_graph'):
+                        if values.get(graph):
+                            values[graph] = EMPTY_GRAPH
+                    if values.get('kanban_dashboard'):
+                        values['kanban_dashboard'] = self._bank_crm_blank_dashboard(values['kanban_dashboard'])
         return result
+
+    @api.model
+    def _bank_crm_blank_dashboard(self, dashboard):
+        """Odoo's dashboard card without its amounts (balances, amounts to check, misc.
+        operations: the formatted figures named *_balance); the counts stay."""
+        data = json.loads(dashboard)
+        for key, value in data.items():
+            if key.endswith('_balance') and isinstance(value, str):
+                data[key] = ""
+        return json.dumps(data)
 
     def export_data(self, fields_to_export):
         if HIDDEN_WITHOUT_BALANCES.intersection(path.split('/')[0] for path in fields_to_export):
             self.env['bank.crm.money.right']._bank_crm_check('can_see_balances', self)
+        return super().export_data(fields_to_export)
+
+
+class AccountBankStatement(models.Model):
+    _inherit = 'account.bank.statement'
+
+    def _read_format(self, fnames, load='_classic_read'):
+        return _blank_balances_in_read(self, super()._read_format(fnames, load), fnames)
+
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        result = super().read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+        return _blank_balances_in_groups(self, domain, fields, result)
+
+    def export_data(self, fields_to_export):
+        _check_balances_in_export(self, fields_to_export)
         return super().export_data(fields_to_export)
 
 
@@ -78,7 +169,17 @@ class AccountBankStatementLine(models.Model):
     def export_data(self, fields_to_export):
         """Exporting transactions is downloading a statement."""
         self.env['bank.crm.money.right']._bank_crm_check('can_download_statements', self.journal_id)
+        _check_balances_in_export(self, fields_to_export)
         return super().export_data(fields_to_export)
+
+    def _read_format(self, fnames, load='_classic_read'):
+        return _blank_balances_in_read(self, super()._read_format(fnames, load), fnames)
+
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        """A sum of an account's transactions is its balance."""
+        result = super().read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+        return _blank_balances_in_groups(self, domain, fields, result)
 
     @api.model
     def action_bank_crm_balances(self):
@@ -87,6 +188,44 @@ class AccountBankStatementLine(models.Model):
         return self.env['ir.actions.act_window']._for_xml_id(
             'odoo_bank_crm.account_bank_statement_line_action_balances'
         )
+
+
+class AccountMoveLine(models.Model):
+    _inherit = 'account.move.line'
+
+    def _read_format(self, fnames, load='_classic_read'):
+        return _blank_balances_in_read(self, super()._read_format(fnames, load), fnames)
+
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        """The sum of a bank or cash account's journal items is its balance."""
+        result = super().read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+        return _blank_balances_in_groups(self, domain, fields, result)
+
+    def export_data(self, fields_to_export):
+        _check_balances_in_export(self, fields_to_export)
+        return super().export_data(fields_to_export)
+
+
+class AccountAccount(models.Model):
+    _inherit = 'account.account'
+
+    def _read_format(self, fnames, load='_classic_read'):
+        """The current balance of a bank or cash account's ledger account is the account's balance."""
+        result = super()._read_format(fnames, load)
+        if 'current_balance' in fnames and result and not self.env.su:
+            # sudo: which journals book on these ledger accounts, whatever the user sees of them
+            journals = (
+                self.env['account.journal']
+                .sudo()
+                .search([('default_account_id', 'in', [values['id'] for values in result])])
+            )
+            blind = self.env['bank.crm.money.right']._bank_crm_balance_hidden_journals(journals)
+            blind_accounts = set(blind.sudo().default_account_id.ids)
+            for values in result:
+                if values['id'] in blind_accounts:
+                    values['current_balance'] = False
+        return result
 
 
 class AccountMoveReversal(models.TransientModel):

@@ -102,6 +102,8 @@ class TestMoneyRightsMatrix(MoneyRightsCommon):
             self.lines[self.bank_journal_2],
         )
         # grouped figures (pivot, graph, Balances by Currency) only count the granted lines
+        # (and are sums only for whoever sees balances: test_security_visibility)
+        self.clerk_right.can_see_balances = True
         groups = self.env[Line].with_user(self.clerk).read_group([], ['amount:sum'], ['journal_id'])
         self.assertEqual([group['journal_id'][0] for group in groups], self.bank_journal.ids)
         self.assertEqual(groups[0]['amount'], 750.0)
@@ -374,8 +376,15 @@ class TestCredentialsOverRpc(HttpCase, MoneyRightsCommon):
             self.assertNotIn(secret_field, fields_)
 
     def test_administrator_reads_credentials(self):
+        # the connection is the test company's: the administrator works in it (company rules)
+        self.env.ref('base.user_admin').company_ids |= self.connection.company_id
         self.authenticate('admin', 'admin')
-        answer = self._call_kw('bank.connection', 'read', [self.connection.ids, ['api_token']])
+        answer = self._call_kw(
+            'bank.connection',
+            'read',
+            [self.connection.ids, ['api_token']],
+            {'context': {'allowed_company_ids': self.connection.company_id.ids}},
+        )
         self.assertEqual(answer['result'][0]['api_token'], 'jwt-very-secret')
 
     def test_restricted_user_rpc_sees_only_granted_lines(self):

@@ -92,3 +92,14 @@ class TestOneCStatements(BankCrmCommon):
             ('1000.00', '2500.55', '700.10', '2800.45'),
         )
         self.assertEqual([onec.direction(d, {ACCOUNT}) for d in parsed.documents], ['in', 'out'])
+
+    def test_file_over_the_size_cap_is_refused_before_it_is_read(self):
+        # the real statement, padded past 20 MiB with blank lines after its end: were it
+        # read, its three documents would be booked
+        padded = self.sample + b'\r\n' * ((onec.MAX_FILE_BYTES - len(self.sample)) // 2 + 1)
+        with self.assertRaisesRegex(UserError, r"can be imported.*20 MiB|20 MiB.*can be imported"):
+            self._import(padded, journal=self.bank_journal)
+        self.assertFalse(self._lines())
+        # the file itself, unpadded, is booked
+        self._import(self.sample, journal=self.bank_journal)
+        self.assertEqual(len(self._lines()), 3)

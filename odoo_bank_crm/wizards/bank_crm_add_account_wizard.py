@@ -21,7 +21,9 @@ class BankCrmAddAccountWizard(models.TransientModel):
         selection=PROVIDERS + [('cash', "Cash Account")], string="Bank", required=True, default='tbank_business'
     )
     connection_id = fields.Many2one(
-        'bank.connection', string="Existing Connection", domain="[('provider_code', '=', kind)]"
+        'bank.connection',
+        string="Existing Connection",
+        domain="[('provider_code', '=', kind), ('company_id', '=', current_company_id)]",
     )
     name = fields.Char(string="Connection Name")
     api_url = fields.Char(string="API URL")
@@ -52,6 +54,20 @@ class BankCrmAddAccountWizard(models.TransientModel):
             'name': _("Add an Account"),
         }
 
+    def _check_connection_company(self):
+        """The accounts are added to the current company: only its own bank connections
+        may feed them (another company's token would book its money here)."""
+        connection = self.connection_id
+        if connection and connection.company_id != self.env.company:
+            raise UserError(
+                _(
+                    "The connection %(connection)s belongs to %(company)s: "
+                    "add its accounts while working in that company.",
+                    connection=connection.name,
+                    company=connection.company_id.name,
+                )
+            )
+
     def action_fetch_accounts(self):
         """Test the credentials and list the bank's accounts with their balances."""
         self.ensure_one()
@@ -61,6 +77,7 @@ class BankCrmAddAccountWizard(models.TransientModel):
             raise UserError(
                 _("Only administrators connect banks: the bank's token gives access to the company's money.")
             )
+        self._check_connection_company()
         connection = self.connection_id
         if not connection:
             if not (self.api_token and self.api_url):
@@ -122,6 +139,7 @@ class BankCrmAddAccountWizard(models.TransientModel):
         chosen = self.line_ids.filtered('selected')
         if not chosen:
             raise UserError(_("Choose at least one account."))
+        self._check_connection_company()
         journals = self.env['account.journal']
         for line in chosen:
             journals |= line._link_or_create_journal(self.connection_id, self.sync_start_date)

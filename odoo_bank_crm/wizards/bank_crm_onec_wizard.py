@@ -30,8 +30,20 @@ class BankCrmOneCImportWizard(models.TransientModel):
 
     def action_import(self):
         self.ensure_one()
+        encoded = self.data_file or b''
+        # the size of the file, from its base64 before it is decoded (no copy of a huge upload)
+        size = len(encoded) // 4 * 3 - encoded[-2:].count(b'=')
+        if size > onec.MAX_FILE_BYTES:
+            raise UserError(
+                _(
+                    "This file is %(size)s MiB: a 1C statement of at most %(limit)s MiB can be imported. "
+                    "Export a shorter period from the bank, in several files.",
+                    size=f"{size / 1024 / 1024:.1f}",
+                    limit=onec.MAX_FILE_BYTES // 1024 // 1024,
+                )
+            )
         try:
-            parsed = onec.parse(base64.b64decode(self.data_file or b''))
+            parsed = onec.parse(base64.b64decode(encoded))
         except onec.OneCFormatError as error:
             raise UserError(_("This 1C file cannot be imported, nothing was: %(error)s", error=error)) from None
         journal = self.journal_id or self._find_journal(parsed)

@@ -832,7 +832,7 @@ def test_module_is_self_contained_and_never_imports_odoo():
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, "onec.py must not depend on the rest of bank_api"
             imported.add(node.module.split(".")[0])
-    assert imported <= {"__future__", "collections", "dataclasses", "datetime", "re", "decimal", "typing"}
+    assert imported <= {"__future__", "collections", "dataclasses", "datetime", "itertools", "re", "decimal", "typing"}
     assert issubclass(OneCFormatError, ValueError)
     assert {f.name for f in dataclasses.fields(OneCAccountBalance)} >= {
         "account",
@@ -843,3 +843,54 @@ def test_module_is_self_contained_and_never_imports_odoo():
         "total_out",
         "closing",
     }
+
+
+# ---------------------------------------------------------------------------
+# Size and memory: a file too big, or of millions of junk lines
+# ---------------------------------------------------------------------------
+
+
+def test_file_over_the_cap_is_refused_before_reading(kl_bytes):
+    # a real statement, padded past 20 MiB after its end: read, it would give its documents
+    padded = kl_bytes + b"\r\n" * ((onec.MAX_FILE_BYTES - len(kl_bytes)) // 2 + 1)
+    assert len(padded) > onec.MAX_FILE_BYTES
+    error = error_of(padded)
+    assert "MiB" in str(error) and "20 MiB" in str(error)
+    assert error.line == 1
+
+
+def test_thirty_million_junk_lines_are_refused_by_the_cap():
+    junk = onec.FIRST_LINE.encode() + b"\n" + b"\n" * 30_000_000
+    error = error_of(junk)
+    assert "20 MiB" in str(error)
+
+
+def test_junk_under_the_cap_is_refused_at_its_first_line_without_copies():
+    """Millions of junk lines just under the cap: refused at line 2, and read one line at
+    a time (the reader's own allocations stay a tiny fraction of the file)."""
+    import tracemalloc
+
+    junk = onec.FIRST_LINE.encode() + b"\r\n" + b"ab\r\n" * ((onec.MAX_FILE_BYTES - 30) // 4)
+    assert len(junk) <= onec.MAX_FILE_BYTES
+    tracemalloc.start()
+    try:
+        error = error_of(junk)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.line == 2
+    assert "expected Key=Value" in str(error)
+    assert peak < len(junk) // 20, f"{peak} bytes allocated to read a {len(junk)}-byte file"
+
+
+def test_lines_read_one_at_a_time_keep_the_split_semantics():
+    for data in (b"a\nb\n", b"a\nb", b"a\n\n", b"a\r\nb\r\n", b"a\rb\r", b"\xef\xbb\xbfa\nb"):
+        start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        body = data[start:]
+        separator = b"\n" if b"\n" in body or b"\r" not in body else b"\r"
+        expected = body.split(separator)
+        if body.endswith(separator):
+            expected.pop()
+        if separator == b"\n":
+            expected = [line[:-1] if line.endswith(b"\r") else line for line in expected]
+        assert list(onec._iter_lines(data, start)) == expected, data
