@@ -52,7 +52,7 @@ class BankConnection(models.Model):
         readonly=True,
         tracking=True,
     )
-    last_error = fields.Text(string="Last Error", readonly=True)
+    last_error = fields.Text(readonly=True)
     sync_interval_minutes = fields.Integer(string="Sync Every (minutes)", default=60, required=True)
     last_sync_at = fields.Datetime(string="Last Sync", readonly=True)
     journal_ids = fields.One2many('account.journal', 'bank_crm_connection_id', string="Accounts")

@@ -48,19 +48,17 @@ class BankCrmDealProfitability(models.Model):
     partner_id = fields.Many2one('res.partner', string="Customer", readonly=True)
     user_id = fields.Many2one('res.users', string="Salesperson", readonly=True)
     team_id = fields.Many2one('crm.team', string="Sales Team", readonly=True)
-    stage_id = fields.Many2one('crm.stage', string="Stage", readonly=True)
-    company_id = fields.Many2one('res.company', string="Company", readonly=True)
-    currency_id = fields.Many2one('res.currency', string="Currency", readonly=True)
-    analytic_account_id = fields.Many2one('account.analytic.account', string="Analytic Account", readonly=True)
+    stage_id = fields.Many2one('crm.stage', readonly=True)
+    company_id = fields.Many2one('res.company', readonly=True)
+    currency_id = fields.Many2one('res.currency', readonly=True)
+    analytic_account_id = fields.Many2one('account.analytic.account', readonly=True)
     date = fields.Date(string="Created On", readonly=True)
-    invoiced = fields.Monetary(string="Invoiced", readonly=True)
-    received = fields.Monetary(
-        string="Received", readonly=True, help="What the deal's invoices were paid, less refunds."
-    )
+    invoiced = fields.Monetary(readonly=True)
+    received = fields.Monetary(readonly=True, help="What the deal's invoices were paid, less refunds.")
     expense = fields.Monetary(
         string="Expenses", readonly=True, help="Outgoing transactions on the deal's analytic account."
     )
-    margin = fields.Monetary(string="Margin", readonly=True, help="Received minus expenses.")
+    margin = fields.Monetary(readonly=True, help="Received minus expenses.")
 
     @property
     def _table_query(self):

@@ -47,9 +47,7 @@ class BankCrmExpenseCategory(models.Model):
     parent_path = fields.Char(index=True)
     child_ids = fields.One2many('bank.crm.expense.category', 'parent_id', string="Subcategories")
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one(
-        'res.company', string="Company", index=True, help="Leave empty to share the category between companies."
-    )
+    company_id = fields.Many2one('res.company', index=True, help="Leave empty to share the category between companies.")
     color = fields.Integer()
     transaction_count = fields.Integer(string="Transactions", compute='_compute_transaction_count')
 
@@ -100,7 +98,6 @@ class BankCrmCategorisationRule(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
         'res.company',
-        string="Company",
         index=True,
         default=lambda self: self.env.company,
         help="Leave empty to apply the rule to every company's transactions.",
@@ -110,7 +107,6 @@ class BankCrmCategorisationRule(models.Model):
     # --- conditions: every one that is set must hold --- #
     direction = fields.Selection(
         [('any', "Incoming and outgoing"), ('inbound', "Incoming"), ('outbound', "Outgoing")],
-        string="Direction",
         default='any',
         required=True,
     )
@@ -144,12 +140,8 @@ class BankCrmCategorisationRule(models.Model):
     )
 
     # --- result --- #
-    category_id = fields.Many2one(
-        'bank.crm.expense.category', string="Category", required=True, ondelete='cascade', check_company=True
-    )
-    analytic_account_id = fields.Many2one(
-        'account.analytic.account', string="Analytic Account", ondelete='set null', check_company=True
-    )
+    category_id = fields.Many2one('bank.crm.expense.category', required=True, ondelete='cascade', check_company=True)
+    analytic_account_id = fields.Many2one('account.analytic.account', ondelete='set null', check_company=True)
     transaction_count = fields.Integer(string="Transactions", compute='_compute_transaction_count')
 
     @api.depends('company_id')

@@ -25,9 +25,7 @@ class BankCrmMatchProposal(models.Model):
     _check_company_auto = True
 
     statement_line_id = fields.Many2one('account.bank.statement.line', required=True, ondelete='cascade', index=True)
-    invoice_id = fields.Many2one(
-        'account.move', string="Invoice", required=True, ondelete='cascade', check_company=True
-    )
+    invoice_id = fields.Many2one('account.move', required=True, ondelete='cascade', check_company=True)
     lead_id = fields.Many2one(related='invoice_id.bank_crm_lead_id', string="Deal")
     partner_id = fields.Many2one(related='invoice_id.partner_id', string="Customer")
     currency_id = fields.Many2one(related='invoice_id.currency_id')

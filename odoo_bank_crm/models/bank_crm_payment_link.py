@@ -43,7 +43,6 @@ class BankCrmPaymentLink(models.Model):
 
     invoice_id = fields.Many2one(
         'account.move',
-        string="Invoice",
         required=True,
         ondelete='cascade',
         index=True,
@@ -55,8 +54,8 @@ class BankCrmPaymentLink(models.Model):
     company_id = fields.Many2one(related='invoice_id.company_id', store=True, index=True)
     currency_id = fields.Many2one(related='invoice_id.currency_id', store=True)
     user_id = fields.Many2one('res.users', string="Issued By", readonly=True, default=lambda self: self.env.user)
-    amount = fields.Monetary(string="Amount", readonly=True, help="What was due when the link was issued.")
-    kind = fields.Selection(PAYMENT_LINK_KINDS, string="Kind", required=True, readonly=True)
+    amount = fields.Monetary(readonly=True, help="What was due when the link was issued.")
+    kind = fields.Selection(PAYMENT_LINK_KINDS, required=True, readonly=True)
     url = fields.Char(
         string="Link",
         readonly=True,
@@ -66,7 +65,7 @@ class BankCrmPaymentLink(models.Model):
     payment_url = fields.Char(
         string="Bank Payment Page", readonly=True, help="The bank's own payment page (PaymentURL)."
     )
-    transaction_id = fields.Many2one('payment.transaction', string="Transaction", readonly=True, index='btree_not_null')
+    transaction_id = fields.Many2one('payment.transaction', readonly=True, index='btree_not_null')
     sbp_qr_payload = fields.Char(
         string="SBP QR Code", readonly=True, help="The Faster Payments System (SBP) link the QR code encodes."
     )
@@ -83,13 +82,12 @@ class BankCrmPaymentLink(models.Model):
             ('expired', "Expired"),
             ('refunded', "Refunded"),
         ],
-        string="Status",
         compute='_compute_status',
         store=True,
         index=True,
         default='new',
     )
-    note = fields.Char(string="Note", readonly=True, help="E.g. why the link has no SBP QR code.")
+    note = fields.Char(readonly=True, help="E.g. why the link has no SBP QR code.")
     sbp_qr_image_url = fields.Char(string="SBP QR Image", compute='_compute_sbp_qr_image_url')
     sms_available = fields.Boolean(compute='_compute_sms_available')
 

@@ -171,11 +171,11 @@ class BankCrmAddAccountWizardLine(models.TransientModel):
     wizard_id = fields.Many2one('bank.crm.add.account.wizard', required=True, ondelete='cascade')
     selected = fields.Boolean(string="Add")
     account_ref = fields.Char(required=True)
-    account_number = fields.Char(string="Account Number", required=True)
+    account_number = fields.Char(required=True)
     bic = fields.Char(string="BIC")
     account_name = fields.Char(string="Name at the Bank")
-    currency_id = fields.Many2one('res.currency', string="Currency", required=True)
-    balance = fields.Monetary(string="Balance")
+    currency_id = fields.Many2one('res.currency', required=True)
+    balance = fields.Monetary()
     journal_id = fields.Many2one(
         'account.journal',
         string="Existing Journal",

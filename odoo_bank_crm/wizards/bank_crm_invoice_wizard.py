@@ -30,7 +30,6 @@ class BankCrmInvoiceWizard(models.TransientModel):
     partner_email = fields.Char(related='partner_id.email', string="Email")
     company_id = fields.Many2one(
         'res.company',
-        string="Company",
         required=True,
         readonly=True,
         compute='_compute_company_id',
@@ -39,7 +38,6 @@ class BankCrmInvoiceWizard(models.TransientModel):
     )
     currency_id = fields.Many2one(
         'res.currency',
-        string="Currency",
         required=True,
         compute='_compute_currency_id',
         store=True,
@@ -52,7 +50,6 @@ class BankCrmInvoiceWizard(models.TransientModel):
 
     # Amount only
     amount = fields.Monetary(
-        string="Amount",
         compute='_compute_amount',
         store=True,
         readonly=False,
@@ -79,14 +76,13 @@ class BankCrmInvoiceWizard(models.TransientModel):
     amount_tax = fields.Monetary(string="Taxes", compute='_compute_totals')
     amount_total = fields.Monetary(string="Total", compute='_compute_totals')
 
-    payer_name = fields.Char(string="Payer Name", help="The person who pays, when not the customer.")
-    payer_company = fields.Char(string="Payer Company", help="The company that pays, as it should read on the invoice.")
-    order_status = fields.Char(string="Order Status", help="As the customer should see it, e.g. \"Ready to ship\".")
+    payer_name = fields.Char(help="The person who pays, when not the customer.")
+    payer_company = fields.Char(help="The company that pays, as it should read on the invoice.")
+    order_status = fields.Char(help="As the customer should see it, e.g. \"Ready to ship\".")
     customer_notes = fields.Text(
         string="Notes for the Customer", help="Printed on the invoice and shown on its pay page."
     )
     due_date = fields.Date(
-        string="Due Date",
         required=True,
         default=lambda self: fields.Date.add(fields.Date.context_today(self), days=DEFAULT_DUE_DAYS),
         help="The customer pays by this date; a bank payment link lasts until its end (Moscow time).",
@@ -367,11 +363,11 @@ class BankCrmInvoiceWizardLine(models.TransientModel):
     wizard_id = fields.Many2one('bank.crm.invoice.wizard', required=True, ondelete='cascade')
     company_id = fields.Many2one(related='wizard_id.company_id')
     currency_id = fields.Many2one(related='wizard_id.currency_id')
-    product_id = fields.Many2one('product.product', string="Product", domain=[('sale_ok', '=', True)])
+    product_id = fields.Many2one('product.product', domain=[('sale_ok', '=', True)])
     name = fields.Char(
         string="Description", compute='_compute_from_product', store=True, readonly=False, precompute=True
     )
-    quantity = fields.Float(string="Quantity", digits='Product Unit of Measure', default=1.0)
+    quantity = fields.Float(digits='Product Unit of Measure', default=1.0)
     price_unit = fields.Float(
         string="Price",
         digits='Product Price',

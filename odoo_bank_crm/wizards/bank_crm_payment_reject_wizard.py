@@ -6,7 +6,7 @@ class BankCrmPaymentRejectWizard(models.TransientModel):
     _description = "Reject Outgoing Payments"
 
     payment_ids = fields.Many2many('bank.crm.payment.order', string="Payments", required=True)
-    reason = fields.Text(string="Reason", required=True)
+    reason = fields.Text(required=True)
 
     def action_reject(self):
         self.payment_ids._bank_crm_reject(self.reason)

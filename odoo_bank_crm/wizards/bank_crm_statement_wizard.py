@@ -105,7 +105,6 @@ class BankCrmStatementWizard(models.TransientModel):
     )
     direction = fields.Selection(
         [('all', "Incoming and outgoing"), ('inbound', "Incoming only"), ('outbound', "Outgoing only")],
-        string="Direction",
         default='all',
         required=True,
     )
