@@ -474,6 +474,7 @@ class BankCrmPaymentOrder(models.Model):
             )
         )
         for director in directors[:10]:
+            # sudo: the author schedules the directors' approval activities, not a change of the payment
             self.sudo().activity_schedule(
                 'odoo_bank_crm.mail_activity_bank_crm_payment_approval',
                 user_id=director.id,
@@ -684,7 +685,7 @@ class BankCrmPaymentOrder(models.Model):
         self._bank_crm_check_sendable()
         refused = []
         for payment in self:
-            connection = payment.journal_id.sudo().bank_crm_connection_id
+            connection = payment.journal_id.sudo().bank_crm_connection_id  # sudo: its credentials
             if not connection:
                 raise UserError(
                     _(
@@ -732,9 +733,9 @@ class BankCrmPaymentOrder(models.Model):
 
     def _bank_crm_create_in_bank(self, connection):
         self.ensure_one()
-        journal = self.journal_id.sudo()
+        journal = self.journal_id.sudo()  # sudo: the connection and the company's own account
         recipient = self.commercial_partner_id
-        bank_account = self.partner_bank_id.sudo()
+        bank_account = self.partner_bank_id.sudo()  # sudo: the recipient's bank's name only
         client = connection._client()
         own_account = journal.bank_account_id.acc_number or journal.bank_crm_bank_account_ref
         if connection.provider_code == 'tbank_business':
