@@ -24,4 +24,5 @@ from . import bank_crm_expense_category
 from . import bank_crm_analytics
 from . import bank_crm_money_right
 from . import bank_crm_payment_order
+from . import res_partner_bank
 from . import bank_crm_rights_checks

@@ -1,6 +1,6 @@
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
@@ -25,6 +25,12 @@ PAYMENT_LINK_KIND_KEY = 'bank_crm_payment_link_kind'
 # `firing_key` of rules that invoice a deal once; "every time" rules key on the stage entry.
 ONCE = 'once'
 SEND_CRON = 'odoo_bank_crm.cron_bank_crm_auto_invoice_send'
+
+
+def _bank_crm_is_plain_value(value):
+    if isinstance(value, (list, tuple)):
+        return all(_bank_crm_is_plain_value(item) for item in value)
+    return value is None or isinstance(value, (bool, int, float, str, date))
 
 
 class BankCrmAutoInvoiceRule(models.Model):
@@ -359,7 +365,10 @@ class BankCrmAutoInvoiceRule(models.Model):
         return [city.strip() for city in (self.partner_city or '').split(',') if city.strip()]
 
     def _bank_crm_extra_domain(self):
-        """The "other conditions" as a domain, evaluated like Odoo evaluates automation domains."""
+        """The "other conditions" as a domain. A domain is data: it is evaluated with ids
+        and dates only, the way Odoo evaluates saved filters (ir.filters), never with a
+        record in scope, so that the text a rule's author writes can neither reach a record
+        nor call a method; and what it gives must be a domain of plain values."""
         self.ensure_one()
         if not self.lead_domain:
             return []
@@ -370,9 +379,27 @@ class BankCrmAutoInvoiceRule(models.Model):
             'relativedelta': relativedelta,
             'context_today': safe_eval.datetime.datetime.today,
             'uid': self.env.uid,
-            'user': self.env.user,
+            'company_id': self.company_id.id or self.env.company.id,
+            'company_ids': self.env.companies.ids,
         }
-        return expression.normalize_domain(safe_eval.safe_eval(self.lead_domain, eval_context))
+        domain = safe_eval.safe_eval(self.lead_domain, eval_context)
+        self._bank_crm_check_plain_domain(domain)
+        return expression.normalize_domain(domain)
+
+    def _bank_crm_check_plain_domain(self, domain):
+        """Raise ValueError unless `domain` is a domain of plain values (no record, no callable)."""
+        if not isinstance(domain, (list, tuple)):
+            raise ValueError(_("a domain is a list of conditions"))
+        for element in domain:
+            if element in expression.DOMAIN_OPERATORS:
+                continue
+            if not (isinstance(element, (list, tuple)) and len(element) == 3):
+                raise ValueError(_("%(element)r is not a condition", element=element))
+            path, operator, value = element
+            if not (isinstance(path, str) or path in (0, 1)) or operator not in expression.TERM_OPERATORS:
+                raise ValueError(_("%(element)r is not a condition", element=element))
+            if not _bank_crm_is_plain_value(value):
+                raise ValueError(_("the value of %(path)s is not plain data", path=path))
 
     def _bank_crm_lead_domain(self):
         """The deals the rule applies to, whatever their stage (all its conditions but the stage)."""

@@ -1,3 +1,4 @@
+import logging
 import re
 import uuid
 from decimal import Decimal
@@ -11,6 +12,8 @@ from ..bank_api.money import from_minor_units, to_minor_units
 from ..utils import to_decimal, to_minor
 from .bank_crm_money_right import MONEY_JOURNAL_TYPES
 
+_logger = logging.getLogger(__name__)
+
 # Payments that count against a manager's daily and monthly limits: those that went
 # through on the manager's own authority, from the moment they were ready.
 SPENT_STATES = ('ready', 'sent', 'exported', 'done')
@@ -18,6 +21,37 @@ SPENT_STATES = ('ready', 'sent', 'exported', 'done')
 BANK_DONE = {'EXECUTED', 'Paid'}
 BANK_FAILED = {'FAILED', 'Rejected', 'Canceled'}
 STATUS_BATCH = 100
+# What only the workflow methods set (through `_bank_crm_set_workflow_state`): create and
+# write refuse them from anyone, directors and superuser included.
+WORKFLOW_FIELDS = frozenset(
+    {
+        'state',
+        'user_id',
+        'submitted_date',
+        'amount_company',
+        'approval_mode',
+        'approval_reason',
+        'approved_by_id',
+        'approved_date',
+        'rejection_reason',
+        'recipient_acc_number',
+        'recipient_bic',
+        'bank_key',
+        'bank_document_id',
+        'bank_status',
+        'bank_sign_url',
+        'bank_error',
+        'sent_date',
+        'done_date',
+    }
+)
+# The context key under which `_bank_crm_set_workflow_state` writes those fields; its value
+# is this object, which no RPC call can send (JSON has no way to spell it).
+WORKFLOW_KEY = 'bank_crm_payment_workflow'
+_WORKFLOW_TOKEN = object()
+# What the recipient's account of a payment sent to the bank is made of: a change to one of
+# these after submission sends the payment back to draft.
+RECIPIENT_ACCOUNT_FIELDS = ('acc_number', 'bank_id', 'partner_id')
 
 
 class BankCrmPaymentOrder(models.Model):
@@ -126,6 +160,18 @@ class BankCrmPaymentOrder(models.Model):
     approved_by_id = fields.Many2one('res.users', string="Approved By", readonly=True, copy=False)
     approved_date = fields.Datetime(string="Approved On", readonly=True, copy=False)
     rejection_reason = fields.Text(string="Rejection Reason", readonly=True, copy=False)
+    recipient_acc_number = fields.Char(
+        string="Approved Account Number",
+        readonly=True,
+        copy=False,
+        help="The recipient's account number as it was submitted: the one sent to the bank.",
+    )
+    recipient_bic = fields.Char(
+        string="Approved BIC",
+        readonly=True,
+        copy=False,
+        help="The BIC of the recipient's bank as it was submitted: the one sent to the bank.",
+    )
     bank_key = fields.Char(
         string="Idempotency Key",
         readonly=True,
@@ -184,6 +230,21 @@ class BankCrmPaymentOrder(models.Model):
             if payment.journal_id.type not in MONEY_JOURNAL_TYPES:
                 raise ValidationError(_("Payments are made from a bank or cash account."))
 
+    @api.constrains('partner_id', 'partner_bank_id')
+    def _check_partner_bank_id(self):
+        """The money goes to the recipient's own account, never to someone else's."""
+        for payment in self:
+            owner = payment.partner_bank_id.partner_id
+            if payment.partner_bank_id and owner not in (payment.partner_id | payment.commercial_partner_id):
+                raise ValidationError(
+                    _(
+                        "The account %(account)s belongs to %(owner)s, not to the recipient %(partner)s.",
+                        account=payment.partner_bank_id.acc_number,
+                        owner=owner.display_name,
+                        partner=payment.partner_id.display_name,
+                    )
+                )
+
     # === CRUD === #
 
     @api.model_create_multi
@@ -192,10 +253,27 @@ class BankCrmPaymentOrder(models.Model):
             if vals.get('name', _("New")) == _("New"):
                 vals['name'] = self.env['ir.sequence'].next_by_code('bank.crm.payment.order') or _("New")
         payments = super().create(vals_list)
+        if not payments._bank_crm_in_workflow():
+            # checked on the records, so that `default_state` & co. in the context are caught too
+            forced = {
+                name
+                for payment in payments
+                for name in WORKFLOW_FIELDS
+                if name != 'user_id' and payment[name] and not (name == 'state' and payment.state == 'draft')
+            }
+            if any(payment.user_id != self.env.user for payment in payments):
+                forced.add('user_id')
+            if forced:
+                payments._bank_crm_refuse_workflow_fields(forced)
         payments._bank_crm_check_may_pay()
         return payments
 
     def write(self, vals):
+        if self._bank_crm_in_workflow():
+            return super().write(vals)
+        forced = WORKFLOW_FIELDS.intersection(vals)
+        if forced:
+            self._bank_crm_refuse_workflow_fields(forced)
         locked = set(vals) - {'activity_ids', 'message_main_attachment_id'}
         if locked and not self.env.su:
             # What was submitted is what gets checked, approved and paid.
@@ -209,6 +287,30 @@ class BankCrmPaymentOrder(models.Model):
                     'can_pay', self.env['account.journal'].browse(vals['journal_id'])
                 )
         return super().write(vals)
+
+    def _bank_crm_in_workflow(self):
+        return self.env.context.get(WORKFLOW_KEY) is _WORKFLOW_TOKEN
+
+    def _bank_crm_refuse_workflow_fields(self, names):
+        _logger.warning(
+            "User %s tried to set the workflow fields %s of outgoing payments %s by hand",
+            self.env.uid,
+            sorted(names),
+            self.ids,
+        )
+        raise AccessError(
+            _(
+                "%(fields)s of an outgoing payment are set by its workflow (submit, approve, send to the bank), "
+                "not by hand.",
+                fields=", ".join(sorted(self._fields[name]._description_string(self.env) for name in names)),
+            )
+        )
+
+    def _bank_crm_set_workflow_state(self, values):
+        """The one way to change the workflow fields (WORKFLOW_FIELDS): as the current user,
+        whose access rights and record rules apply, bypassing only the refusal of those
+        fields and the lock on submitted payments. Only the workflow methods call it."""
+        return self.with_context(**{WORKFLOW_KEY: _WORKFLOW_TOKEN}).write(values)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):
@@ -318,20 +420,22 @@ class BankCrmPaymentOrder(models.Model):
             payment._bank_crm_check_recipient()
             user = self.env.user
             today = fields.Date.context_today(payment)
-            payment.sudo().write(
+            bank_account = payment.partner_bank_id
+            payment._bank_crm_set_workflow_state(
                 {
                     'user_id': user.id,
                     'submitted_date': today,
+                    # at the rate of the day it is submitted: not of a date its author chose
                     'amount_company': payment.currency_id._convert(
-                        payment.amount,
-                        payment.company_id.currency_id,
-                        payment.company_id,
-                        payment.payment_date or today,
+                        payment.amount, payment.company_id.currency_id, payment.company_id, today
                     ),
+                    # what is approved is what the bank gets (see `_bank_crm_recipient_changed`)
+                    'recipient_acc_number': bank_account.acc_number or False,
+                    'recipient_bic': bank_account.bank_id.bic or False,
                 }
             )
             if not Right._bank_crm_is_restricted(user):
-                payment.sudo().write(
+                payment._bank_crm_set_workflow_state(
                     {
                         'state': 'ready',
                         'approval_mode': 'director',
@@ -345,12 +449,12 @@ class BankCrmPaymentOrder(models.Model):
             payment._bank_crm_lock_right(right)
             problems = payment._bank_crm_limit_problems(right)
             if not problems:
-                payment.sudo().write({'state': 'ready', 'approval_mode': 'limits'})
+                payment._bank_crm_set_workflow_state({'state': 'ready', 'approval_mode': 'limits'})
                 payment.message_post(
                     body=_("Submitted by %(user)s: within their limits, ready to be sent to the bank.", user=user.name)
                 )
             else:
-                payment.sudo().write({'state': 'to_approve', 'approval_reason': "\n".join(problems)})
+                payment._bank_crm_set_workflow_state({'state': 'to_approve', 'approval_reason': "\n".join(problems)})
                 payment._bank_crm_ask_directors(problems)
         return True
 
@@ -370,6 +474,7 @@ class BankCrmPaymentOrder(models.Model):
             )
         )
         for director in directors[:10]:
+            # sudo: the author schedules the directors' approval activities, not a change of the payment
             self.sudo().activity_schedule(
                 'odoo_bank_crm.mail_activity_bank_crm_payment_approval',
                 user_id=director.id,
@@ -390,7 +495,7 @@ class BankCrmPaymentOrder(models.Model):
         for payment in self:
             if payment.state != 'to_approve':
                 raise UserError(_("%(payment)s is not waiting for approval.", payment=payment.name))
-            payment.sudo().write(
+            payment._bank_crm_set_workflow_state(
                 {
                     'state': 'approved',
                     'approval_mode': 'director',
@@ -423,7 +528,7 @@ class BankCrmPaymentOrder(models.Model):
         for payment in self:
             if payment.state != 'to_approve':
                 raise UserError(_("%(payment)s is not waiting for approval.", payment=payment.name))
-            payment.sudo().write({'state': 'rejected', 'rejection_reason': reason})
+            payment._bank_crm_set_workflow_state({'state': 'rejected', 'rejection_reason': reason})
             payment.activity_feedback(
                 ['odoo_bank_crm.mail_activity_bank_crm_payment_approval'],
                 feedback=_("Rejected: %(reason)s", reason=reason),
@@ -441,7 +546,7 @@ class BankCrmPaymentOrder(models.Model):
                 )
             payment._bank_crm_check_may_pay()
             payment.activity_unlink(['odoo_bank_crm.mail_activity_bank_crm_payment_approval'])
-            payment.sudo().state = 'canceled'
+            payment._bank_crm_set_workflow_state({'state': 'canceled'})
         return True
 
     def action_reset_to_draft(self):
@@ -449,7 +554,7 @@ class BankCrmPaymentOrder(models.Model):
             if payment.state not in ('rejected', 'canceled', 'failed'):
                 raise UserError(_("Only rejected, canceled or failed payments go back to draft."))
             payment._bank_crm_check_may_pay()
-            payment.sudo().write(
+            payment._bank_crm_set_workflow_state(
                 {
                     'state': 'draft',
                     'approval_mode': False,
@@ -465,6 +570,8 @@ class BankCrmPaymentOrder(models.Model):
                     'bank_error': False,
                     'bank_key': False,
                     'sent_date': False,
+                    'recipient_acc_number': False,
+                    'recipient_bic': False,
                 }
             )
         return True
@@ -504,6 +611,65 @@ class BankCrmPaymentOrder(models.Model):
                 )
             payment._bank_crm_check_may_pay()
             payment._bank_crm_check_recipient()
+            payment._bank_crm_check_recipient_approved()
+
+    def _bank_crm_check_recipient_approved(self):
+        """Nothing goes to a bank but to an account Odoo trusts for outgoing payments
+        (res.partner.bank `allow_out_payment`, set by whoever may validate bank accounts),
+        and only the account number and BIC that were submitted and approved."""
+        self.ensure_one()
+        if self.journal_type == 'cash':
+            return
+        bank_account = self.partner_bank_id
+        if not bank_account.allow_out_payment:
+            raise UserError(
+                _(
+                    "%(payment)s cannot go to the bank: the account %(account)s of %(partner)s is not trusted for "
+                    "outgoing payments. Have it verified (by calling the recipient) and marked trusted first.",
+                    payment=self.name,
+                    account=bank_account.acc_number,
+                    partner=self.partner_id.display_name,
+                )
+            )
+        if (bank_account.acc_number, bank_account.bank_id.bic) != (self.recipient_acc_number, self.recipient_bic):
+            raise UserError(
+                _(
+                    "The recipient's account of %(payment)s changed after it was submitted: reset it to draft "
+                    "and submit it again.",
+                    payment=self.name,
+                )
+            )
+
+    @api.model
+    def _bank_crm_recipient_changed(self, bank_accounts):
+        """The recipient's account of submitted payments changed (number, bank or owner):
+        they go back to draft, to be submitted, and approved, again."""
+        # sudo: the account's change concerns every payment to it, also those its editor cannot see
+        payments = self.sudo().search(
+            [('partner_bank_id', 'in', bank_accounts.ids), ('state', 'in', ('to_approve', 'ready', 'approved'))]
+        )
+        for payment in payments:
+            payment.activity_unlink(['odoo_bank_crm.mail_activity_bank_crm_payment_approval'])
+            payment._bank_crm_set_workflow_state(
+                {
+                    'state': 'draft',
+                    'approval_mode': False,
+                    'approval_reason': False,
+                    'approved_by_id': False,
+                    'approved_date': False,
+                    'submitted_date': False,
+                    'amount_company': 0,
+                    'recipient_acc_number': False,
+                    'recipient_bic': False,
+                }
+            )
+            payment.message_post(
+                body=_(
+                    "The recipient's account changed after the payment was submitted: it is back to draft, "
+                    "to be checked and submitted again."
+                ),
+                partner_ids=payment.user_id.partner_id.ids,
+            )
 
     def _bank_crm_document_number(self):
         digits = re.sub(r"\D", "", self.name or "")
@@ -519,7 +685,7 @@ class BankCrmPaymentOrder(models.Model):
         self._bank_crm_check_sendable()
         refused = []
         for payment in self:
-            connection = payment.journal_id.sudo().bank_crm_connection_id
+            connection = payment.journal_id.sudo().bank_crm_connection_id  # sudo: its credentials
             if not connection:
                 raise UserError(
                     _(
@@ -529,11 +695,11 @@ class BankCrmPaymentOrder(models.Model):
                     )
                 )
             if not payment.bank_key:
-                payment.sudo().bank_key = str(uuid.uuid4())
+                payment._bank_crm_set_workflow_state({'bank_key': str(uuid.uuid4())})
             try:
                 answer = payment._bank_crm_create_in_bank(connection)
             except BankError as error:
-                payment.sudo().bank_error = str(error)
+                payment._bank_crm_set_workflow_state({'bank_error': str(error)})
                 payment.message_post(body=_("The bank did not take the payment: %(error)s", error=error))
                 refused.append(_("The bank did not take %(payment)s: %(error)s", payment=payment.name, error=error))
                 continue
@@ -541,7 +707,9 @@ class BankCrmPaymentOrder(models.Model):
                 raise UserError(
                     _("%(payment)s cannot be sent as it is: %(error)s", payment=payment.name, error=error)
                 ) from None
-            payment.sudo().write({'state': 'sent', 'sent_date': fields.Datetime.now(), 'bank_error': False, **answer})
+            payment._bank_crm_set_workflow_state(
+                {'state': 'sent', 'sent_date': fields.Datetime.now(), 'bank_error': False, **answer}
+            )
             payment.message_post(
                 body=_(
                     "Sent to %(bank)s as a payment to sign (document %(document)s).",
@@ -565,9 +733,9 @@ class BankCrmPaymentOrder(models.Model):
 
     def _bank_crm_create_in_bank(self, connection):
         self.ensure_one()
-        journal = self.journal_id.sudo()
+        journal = self.journal_id.sudo()  # sudo: the connection and the company's own account
         recipient = self.commercial_partner_id
-        bank_account = self.partner_bank_id.sudo()
+        bank_account = self.partner_bank_id.sudo()  # sudo: the recipient's bank's name only
         client = connection._client()
         own_account = journal.bank_account_id.acc_number or journal.bank_crm_bank_account_ref
         if connection.provider_code == 'tbank_business':
@@ -577,8 +745,8 @@ class BankCrmPaymentOrder(models.Model):
                 from_account=own_account,
                 recipient_name=recipient.name,
                 recipient_inn=recipient.vat,
-                recipient_account=bank_account.acc_number,
-                recipient_bik=bank_account.bank_id.bic,
+                recipient_account=self.recipient_acc_number,
+                recipient_bik=self.recipient_bic,
                 recipient_bank_name=bank_account.bank_id.name or None,
                 amount=self._bank_crm_decimal_amount(),
                 purpose=self.purpose,
@@ -594,8 +762,8 @@ class BankCrmPaymentOrder(models.Model):
                 account_code=own_account.split('/')[0],
                 bank_code=journal.bank_account_id.bank_id.bic or (own_account.split('/') + [''])[1],
                 counterparty_name=recipient.name,
-                counterparty_account_number=bank_account.acc_number,
-                counterparty_bank_bic=bank_account.bank_id.bic,
+                counterparty_account_number=self.recipient_acc_number,
+                counterparty_bank_bic=self.recipient_bic,
                 amount=self._bank_crm_decimal_amount(),
                 purpose=self.purpose,
                 payment_date=self.payment_date,
@@ -633,9 +801,9 @@ class BankCrmPaymentOrder(models.Model):
                     recipient=onec.OneCParty(
                         inn=payment.commercial_partner_id.vat or None,
                         name=payment.commercial_partner_id.name,
-                        account=bank_account.acc_number or None,
+                        account=payment.recipient_acc_number or None,
                         bank_name=bank_account.bank_id.name or None,
-                        bic=bank_account.bank_id.bic or None,
+                        bic=payment.recipient_bic or None,
                     ),
                     purpose=payment.purpose,
                     payment_kind="Электронно",
@@ -656,7 +824,7 @@ class BankCrmPaymentOrder(models.Model):
             }
         )
         for payment in self:
-            payment.sudo().write({'state': 'exported', 'sent_date': fields.Datetime.now()})
+            payment._bank_crm_set_workflow_state({'state': 'exported', 'sent_date': fields.Datetime.now()})
             payment.message_post(
                 body=_("Exported as a 1C payment order, to be loaded in the internet bank."),
                 attachment_ids=attachment.ids if payment == first else [],
@@ -678,7 +846,7 @@ class BankCrmPaymentOrder(models.Model):
                     )
                 )
             payment._bank_crm_check_may_pay()
-            payment.sudo().write({'state': 'done', 'done_date': fields.Datetime.now()})
+            payment._bank_crm_set_workflow_state({'state': 'done', 'done_date': fields.Datetime.now()})
             payment.message_post(body=_("Marked paid by %(user)s.", user=self.env.user.name))
         return True
 
@@ -692,7 +860,8 @@ class BankCrmPaymentOrder(models.Model):
         """Ask the banks about payments sent to them; executed ones become paid, refused
         ones failed, with the bank's words in the chatter."""
         sent = self.filtered(lambda p: p.state == 'sent' and p.bank_document_id)
-        for connection, payments in sent.sudo().grouped(lambda p: p.journal_id.bank_crm_connection_id).items():
+        # sudo: the connection's credentials; the payments stay the user's
+        for connection, payments in sent.grouped(lambda p: p.journal_id.sudo().bank_crm_connection_id).items():
             if not connection:
                 continue
             try:
@@ -716,21 +885,20 @@ class BankCrmPaymentOrder(models.Model):
                         reason = "; ".join(str(error) for error in status.errors or []) or None
                         payment._bank_crm_apply_status(status.status, reason)
             except (BankError, UserError) as error:
-                for payment in payments:
-                    payment.bank_error = str(error)
+                payments._bank_crm_set_workflow_state({'bank_error': str(error)})
 
     def _bank_crm_apply_status(self, status, reason=None):
         """Record the bank's status; the bank's word is recorded whoever asked for it."""
         self.ensure_one()
         if status == self.bank_status:
             return
-        payment = self.sudo()
+        payment = self
         values = {'bank_status': status}
         if status in BANK_DONE:
             values.update(state='done', done_date=fields.Datetime.now())
         elif status in BANK_FAILED:
             values.update(state='failed', bank_error=reason or status)
-        payment.write(values)
+        payment._bank_crm_set_workflow_state(values)
         author = payment.user_id.partner_id.ids
         if status in BANK_DONE:
             payment.message_post(body=_("The bank executed the payment."), partner_ids=author)

@@ -228,6 +228,25 @@ class AccountAccount(models.Model):
         return result
 
 
+class AccountMove(models.Model):
+    _inherit = 'account.move'
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """A customer credit note is a refund however it is made: created directly (form,
+        import, RPC), copied, or by Odoo's reversal wizard (which copies the invoice)."""
+        moves = super().create(vals_list)
+        if any(move.move_type == 'out_refund' for move in moves):
+            self.env['bank.crm.money.right']._bank_crm_check('can_refund')
+        return moves
+
+    def write(self, vals):
+        """An invoice switched into a credit note ("Switch into refund") is a refund too."""
+        if vals.get('move_type') == 'out_refund' and any(move.move_type != 'out_refund' for move in self):
+            self.env['bank.crm.money.right']._bank_crm_check('can_refund')
+        return super().write(vals)
+
+
 class AccountMoveReversal(models.TransientModel):
     _inherit = 'account.move.reversal'
 
