@@ -137,7 +137,7 @@ class BankCrmPaymentOrder(models.Model):
         tracking=True,
         help="As the bank will print it, with the VAT: «Оплата по счету № 15 от 01.03.2026, в т.ч. НДС 20% ...».",
     )
-    payment_date = fields.Date(string="Payment Date", required=True, default=fields.Date.context_today, tracking=True)
+    payment_date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
     bill_id = fields.Many2one(
         'account.move',
         string="Vendor Bill",
@@ -157,9 +157,9 @@ class BankCrmPaymentOrder(models.Model):
         copy=False,
     )
     approval_reason = fields.Text(string="Why Approval Is Needed", readonly=True, copy=False)
-    approved_by_id = fields.Many2one('res.users', string="Approved By", readonly=True, copy=False)
+    approved_by_id = fields.Many2one('res.users', readonly=True, copy=False)
     approved_date = fields.Datetime(string="Approved On", readonly=True, copy=False)
-    rejection_reason = fields.Text(string="Rejection Reason", readonly=True, copy=False)
+    rejection_reason = fields.Text(readonly=True, copy=False)
     recipient_acc_number = fields.Char(
         string="Approved Account Number",
         readonly=True,
@@ -178,8 +178,8 @@ class BankCrmPaymentOrder(models.Model):
         copy=False,
         help="Sent with the payment draft so that a retry never creates a second one.",
     )
-    bank_document_id = fields.Char(string="Bank Document", readonly=True, copy=False, index='btree_not_null')
-    bank_status = fields.Char(string="Bank Status", readonly=True, copy=False, tracking=True)
+    bank_document_id = fields.Char(readonly=True, copy=False, index='btree_not_null')
+    bank_status = fields.Char(readonly=True, copy=False, tracking=True)
     bank_sign_url = fields.Char(string="Sign in the Bank", readonly=True, copy=False)
     bank_error = fields.Text(string="Bank's Answer", readonly=True, copy=False)
     sent_date = fields.Datetime(string="Sent On", readonly=True, copy=False)

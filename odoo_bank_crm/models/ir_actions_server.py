@@ -41,11 +41,12 @@ class IrActionsServer(models.Model):
 
     @api.depends('bank_crm_auto_invoice_rule_id.name')
     def _compute_name(self):
-        super()._compute_name()
+        result = super()._compute_name()
         for action in self.filtered(
             lambda a: a.base_automation_id and a.state == AUTO_INVOICE_STATE and a.bank_crm_auto_invoice_rule_id
         ):
             action.name = _("Issue invoice: %(rule)s", rule=action.bank_crm_auto_invoice_rule_id.name)
+        return result
 
     def _run_action_bank_crm_auto_invoice_multi(self, eval_context=None):
         """Issue the invoices of the action's rule for all the deals it runs on, in one batch.

@@ -162,7 +162,7 @@ class TestPaymentOrderFlow(PaymentOrdersCommon):
         wizard = (
             self.env[action['res_model']]
             .with_user(self.director)
-            .with_context(action['context'])
+            .with_context(**action['context'])
             .create({'reason': "   "})
         )
         with self.assertRaisesRegex(UserError, "Say why"):
