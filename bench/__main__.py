@@ -20,6 +20,7 @@ import pgcluster  # noqa: E402
 
 from bench import auto_invoice, log_to_stderr, matching, sync, webhook  # noqa: E402
 from bench import statement  # noqa: E402
+from bench import webhook_abuse  # noqa: E402
 
 
 def run_webhook(args):
@@ -31,6 +32,12 @@ def run_webhook(args):
         log=log_to_stderr,
     )
     print(webhook.report(result), flush=True)
+    return result
+
+
+def run_webhook_abuse(args):
+    result = webhook_abuse.run(keep=args.keep, log=log_to_stderr)
+    print(webhook_abuse.report(result), flush=True)
     return result
 
 
@@ -60,6 +67,7 @@ def run_matching(args, results=None):
 
 BENCHMARKS = {"webhook": run_webhook, "auto_invoice": run_auto_invoice, "sync": run_sync}
 BENCHMARKS["statement"] = run_statement
+BENCHMARKS["webhook_abuse"] = run_webhook_abuse
 BENCHMARKS["matching"] = run_matching  # after sync: compared with its import when both run
 
 

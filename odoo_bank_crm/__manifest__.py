@@ -22,6 +22,7 @@
         'views/payment_tbank_templates.xml',
         'data/payment_provider_data.xml',
         'data/ir_cron_data.xml',
+        'data/bank_webhook_event_data.xml',
         'data/product_data.xml',
         'data/bank_crm_shop_data.xml',
         'data/mail_template_data.xml',

@@ -11,6 +11,7 @@ from odoo.exceptions import AccessDenied, AccessError, UserError
 from odoo.http import request
 
 from ..models.bank_crm_shop_order import ShopOrderRefused
+from ..public_input import MAX_BODY_BYTES, MAX_JSON_DEPTH, BodyTooLarge, BodyUnreadable, loads_json, read_body
 from ..schemas.shop_order import ShopOrderRequest
 
 _logger = logging.getLogger(__name__)
@@ -29,7 +30,11 @@ class ShopApiController(http.Controller):
     - 201 ``{"order_id", "deal_id", "invoice_id", "invoice_number", "amount", "currency",
       "payment_url"}``; 200 with the same body when the order number was received before;
     - 400 ``{"error": "validation_error", "details": [{"field", "code", "message"}]}``,
-      or ``invalid_json``; 415 ``unsupported_media_type`` for a body that is not JSON;
+      or ``invalid_json`` (also JSON nested deeper than 32 levels); 415
+      ``unsupported_media_type`` for a body that is not JSON; 413 for a body over 1 MiB
+      (``payload_too_large``, or Odoo's own 413 page when Content-Length declares it);
+    - 409 ``order_conflict`` when the order number was already used by this shop for a
+      different order;
     - 401 ``unauthorized`` (no or bad key); 403 ``forbidden`` (a valid key of a user who
       is not the integration user, or lacks rights);
     - 422 ``{"error": <code>, "message"}`` when the order is refused (unknown product,
@@ -38,7 +43,17 @@ class ShopApiController(http.Controller):
     Nothing is created unless the answer is 201.
     """
 
-    @http.route('/bank_crm/api/v1/orders', type='http', methods=['POST'], auth='public', csrf=False, save_session=False)
+    # max_content_length: Odoo's dispatcher answers 413 to a declared body over the cap
+    # before it parses anything of it; `read_body` caps what is read (chunked bodies too).
+    @http.route(
+        '/bank_crm/api/v1/orders',
+        type='http',
+        methods=['POST'],
+        auth='public',
+        csrf=False,
+        save_session=False,
+        max_content_length=MAX_BODY_BYTES,
+    )
     def shop_order_create(self):
         user = self._shop_api_user()
         if not user:
@@ -78,10 +93,28 @@ class ShopApiController(http.Controller):
                 request.env._("Send the order as JSON, with 'Content-Type: application/json'."),
             )
         try:
-            payload = json.loads(request.httprequest.get_data(), parse_float=Decimal)
-        except ValueError as error:  # also a body that is not UTF-8
+            raw_body = read_body(request.httprequest)
+        except BodyTooLarge:
+            response = self._shop_error(
+                413,
+                'payload_too_large',
+                request.env._("The body is over %(size)s bytes.", size=MAX_BODY_BYTES),
+            )
+            response.headers['Connection'] = 'close'  # what was not read of the body is not read
+            return response
+        except BodyUnreadable:
+            return self._shop_error(400, 'invalid_json', request.env._("The body could not be read."))
+        try:
+            payload = loads_json(raw_body, parse_float=Decimal)
+        except ValueError as error:  # also a body that is not UTF-8, or nested too deep
             return self._shop_error(
-                400, 'invalid_json', request.env._("The body is not valid JSON: %(error)s", error=error)
+                400,
+                'invalid_json',
+                request.env._(
+                    "The body is not valid JSON (at most %(depth)s levels deep): %(error)s",
+                    depth=MAX_JSON_DEPTH,
+                    error=error,
+                ),
             )
         try:
             order = ShopOrderRequest.model_validate(payload)

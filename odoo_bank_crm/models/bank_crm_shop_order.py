@@ -1,15 +1,14 @@
 import json
-import re
+
+import pydantic
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, email_normalize, plaintext2html
+from odoo.tools import SQL, plaintext2html
+from odoo.tools.sql import column_exists
 
 from .. import const
-
-# A phone matches a partner's when their last digits agree (the national number, without
-# the +7 or 8 trunk prefix a Russian number is written with); shorter numbers must be equal.
-PHONE_MATCH_DIGITS = 10
+from ..schemas.shop_order import ShopOrderRequest
 
 
 class ShopOrderRefused(UserError):
@@ -37,6 +36,14 @@ class BankCrmShopOrder(models.Model):
     company_id = fields.Many2one(
         'res.company', string="Company", required=True, readonly=True, default=lambda self: self.env.company
     )
+    shop_user_id = fields.Many2one(
+        'res.users',
+        string="Shop User",
+        readonly=True,
+        index=True,
+        ondelete='restrict',
+        help="The integration user whose API key sent the order: its order numbers are its own.",
+    )
     partner_id = fields.Many2one('res.partner', string="Customer", readonly=True)
     lead_id = fields.Many2one('crm.lead', string="Deal", readonly=True, index='btree_not_null')
     invoice_id = fields.Many2one('account.move', string="Invoice", readonly=True)
@@ -52,9 +59,21 @@ class BankCrmShopOrder(models.Model):
     )
 
     _sql_constraints = [
-        # Decides between two requests for the same order at once (see `_bank_crm_claim`).
-        ('shop_order_unique', 'UNIQUE(company_id, name)', "This shop order was already received."),
+        # Decides between two requests for the same order at once (see `_bank_crm_claim`);
+        # a shop's order numbers are scoped by its API key's user.
+        ('shop_order_unique', 'UNIQUE(company_id, shop_user_id, name)', "This shop order was already received."),
     ]
+
+    def _auto_init(self):
+        # Orders received before the numbers were scoped by user: their user is the one
+        # whose request created them (the claim inserts them as the integration user).
+        new_column = not column_exists(self.env.cr, self._table, 'shop_user_id')
+        result = super()._auto_init()
+        if new_column:
+            self.env.cr.execute(
+                SQL("UPDATE %s SET shop_user_id = create_uid WHERE shop_user_id IS NULL", SQL.identifier(self._table))
+            )
+        return result
 
     # === BUSINESS METHODS === #
 
@@ -74,7 +93,7 @@ class BankCrmShopOrder(models.Model):
         """
         known = self._bank_crm_find(order.order_id)
         if known:
-            return known.response_body, False
+            return self._bank_crm_answer_again(known, order), False
 
         company = self.env.company
         currency = self._bank_crm_shop_currency(order)
@@ -86,7 +105,7 @@ class BankCrmShopOrder(models.Model):
 
         shop_order = self._bank_crm_claim(order.order_id)
         if not shop_order:  # committed before this request began: answer as it was answered
-            return self._bank_crm_find(order.order_id).response_body, False
+            return self._bank_crm_answer_again(self._bank_crm_find(order.order_id), order), False
 
         partner = self._bank_crm_find_or_create_partner(order.customer)
         team = company.bank_crm_shop_team_id
@@ -157,8 +176,39 @@ class BankCrmShopOrder(models.Model):
 
     @api.model
     def _bank_crm_find(self, shop_order_id):
-        """The order already received under this number in the current company."""
-        return self.sudo().search([('company_id', '=', self.env.company.id), ('name', '=', shop_order_id)], limit=1)
+        """The order this shop (the API key's user) already sent under this number in the
+        current company. Another shop's order of the same number is not it."""
+        # sudo: the integration user needs no rights on the API's log
+        return self.sudo().search(
+            [
+                ('company_id', '=', self.env.company.id),
+                ('shop_user_id', '=', self.env.uid),
+                ('name', '=', shop_order_id),
+            ],
+            limit=1,
+        )
+
+    @api.model
+    def _bank_crm_answer_again(self, known, order):
+        """The first answer to this order number, when the same order is sent again; a
+        different order under a number already used is refused (409), never answered with
+        another order's link. "The same" is the same validated order: the JSON may differ
+        in spacing, key order or how its numbers are written."""
+        try:
+            same = ShopOrderRequest.model_validate_json(known.request_body or '') == order
+        except pydantic.ValidationError:
+            same = False
+        if not same:
+            raise ShopOrderRefused(
+                _(
+                    "The order number %(order)s was already used for a different order: send a new order under "
+                    "a new number.",
+                    order=order.order_id,
+                ),
+                code='order_conflict',
+                status=409,
+            )
+        return known.response_body
 
     @api.model
     def _bank_crm_claim(self, shop_order_id):
@@ -176,9 +226,11 @@ class BankCrmShopOrder(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-            INSERT INTO bank_crm_shop_order (name, company_id, create_uid, create_date, write_uid, write_date)
-            VALUES (%(name)s, %(company)s, %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC')
-            ON CONFLICT (company_id, name) DO NOTHING
+            INSERT INTO bank_crm_shop_order (name, company_id, shop_user_id,
+                                             create_uid, create_date, write_uid, write_date)
+            VALUES (%(name)s, %(company)s, %(uid)s,
+                    %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC')
+            ON CONFLICT (company_id, shop_user_id, name) DO NOTHING
             RETURNING id
             """,
                 name=shop_order_id,
@@ -334,21 +386,24 @@ class BankCrmShopOrder(models.Model):
 
     @api.model
     def _bank_crm_find_or_create_partner(self, customer):
-        """The customer's partner: the one with this INN, else with this email, else with
-        this phone number; created only when none matches, so a repeat customer is one
-        partner with all their deals and invoices."""
+        """The customer's partner. What a shop sends is not proof of who the customer is:
+        an email, a phone or a person's INN never attaches the order to an existing
+        partner (anyone can type someone else's). Only an INN that is exactly a company
+        partner's (its VAT number, as such or with the RU prefix) finds it: the invoice
+        goes to that company. Otherwise a new contact is created."""
         Partner = self.env['res.partner']
-        partner = Partner
         if customer.inn:
-            # A company's contacts share its INN: the invoice goes to the company itself.
-            partner = Partner.search([('vat', 'in', (customer.inn, f'RU{customer.inn}'))], order='id')
-            partner = partner.filtered(lambda p: not p.parent_id)[:1] or partner[:1].commercial_partner_id
-        if not partner and customer.email:
-            partner = Partner.search([('email_normalized', '=', email_normalize(customer.email))], order='id', limit=1)
-        if not partner and customer.phone:
-            partner = self._bank_crm_partner_by_phone(customer.phone)
-        if partner:
-            return partner
+            company = Partner.search(
+                [
+                    ('is_company', '=', True),
+                    ('parent_id', '=', False),
+                    ('vat', 'in', (customer.inn, f'RU{customer.inn}')),
+                ],
+                order='id',
+                limit=1,
+            )
+            if company:
+                return company
         return Partner.create(
             {
                 'name': customer.name,
@@ -358,29 +413,4 @@ class BankCrmShopOrder(models.Model):
                 'is_company': customer.is_company,
                 'country_id': self.env.ref('base.ru').id if customer.inn else False,
             }
-        )
-
-    @api.model
-    def _bank_crm_partner_by_phone(self, phone):
-        """A partner whose phone or mobile is this number however it is written
-        (+7 900 123-45-67, 8 (900) 1234567...)."""
-        digits = re.sub(r'\D', '', phone)
-        if len(digits) < 5:
-            return self.env['res.partner']
-        self.env['res.partner'].flush_model(['phone', 'mobile'])
-        self.env.cr.execute(
-            SQL(
-                """
-            SELECT id FROM res_partner
-             WHERE active AND (right(regexp_replace(phone, '\\D', '', 'g'), %(n)s) = %(key)s
-                               OR right(regexp_replace(mobile, '\\D', '', 'g'), %(n)s) = %(key)s)
-            """,
-                n=PHONE_MATCH_DIGITS,
-                key=digits[-PHONE_MATCH_DIGITS:],
-            )
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        # Searched again through the ORM, so the user's record rules apply.
-        return (
-            self.env['res.partner'].search([('id', 'in', ids)], order='id', limit=1) if ids else self.env['res.partner']
         )

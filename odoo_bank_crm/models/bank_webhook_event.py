@@ -1,5 +1,4 @@
 import hashlib
-import json
 import logging
 import random
 import time
@@ -11,6 +10,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..bank_api import verify_token
+from ..public_input import loads_json
 
 _logger = logging.getLogger(__name__)
 
@@ -18,6 +18,17 @@ _logger = logging.getLogger(__name__)
 # the later ones to retry (REPEATABLE READ), which we do here, like Odoo's own `retrying`.
 RETRYABLE_PGCODES = (errorcodes.SERIALIZATION_FAILURE, errorcodes.DEADLOCK_DETECTED, errorcodes.LOCK_NOT_AVAILABLE)
 MAX_ATTEMPTS = 6
+# A stored notification still to be processed (waiting for its order, failed, or never
+# processed) is tried again by the job at most this many times in all, each attempt
+# scheduled by its `next_attempt_at`: 1, 2, 4... minutes after the previous one, at most
+# RETRY_MAX_DELAY_MINUTES apart (about 8.5 hours in all).
+EVENT_MAX_ATTEMPTS = 10
+RETRY_FIRST_DELAY_MINUTES = 1
+RETRY_MAX_DELAY_MINUTES = 6 * 60
+RETRY_STATES = ('received', 'waiting', 'failed')
+RETENTION_PARAM = 'odoo_bank_crm.webhook_rejected_retention_days'
+DEFAULT_RETENTION_DAYS = 30
+PURGE_BATCH = 10000
 
 
 class BankWebhookEvent(models.Model):
@@ -31,7 +42,9 @@ class BankWebhookEvent(models.Model):
     _rec_name = 'order_id'
 
     provider_code = fields.Selection(selection=[('tbank', "T-Bank")], string="Bank", required=True, readonly=True)
-    received_at = fields.Datetime(string="Received", required=True, readonly=True, default=fields.Datetime.now)
+    received_at = fields.Datetime(
+        string="Received", required=True, readonly=True, default=fields.Datetime.now, index=True
+    )
     remote_addr = fields.Char(string="Sender Address", readonly=True)
     raw_body = fields.Text(
         string="Raw Notification",
@@ -66,6 +79,16 @@ class BankWebhookEvent(models.Model):
         'payment.transaction', string="Transaction", readonly=True, index='btree_not_null', ondelete='set null'
     )
     company_id = fields.Many2one(related='transaction_id.company_id', store=True)
+    attempt_count = fields.Integer(
+        string="Attempts", readonly=True, default=0, help="How many times the notification was processed."
+    )
+    next_attempt_at = fields.Datetime(
+        string="Next Attempt",
+        readonly=True,
+        index='btree_not_null',
+        help="When the job processes the notification again; empty when it is done with it "
+        "(processed, rejected, or out of attempts).",
+    )
 
     _sql_constraints = [
         ('processed_key_unique', 'UNIQUE(processed_key)', "A bank notification is applied only once."),
@@ -79,20 +102,37 @@ class BankWebhookEvent(models.Model):
         anything else happens, so nothing the bank sent is lost whatever follows.
         One INSERT: nothing of the ORM's create is needed for a row that is only a record
         of what arrived (no defaults beyond these, no computed values yet)."""
-        raw_body = raw_body.decode('utf-8', errors='replace') if isinstance(raw_body, bytes) else raw_body
+        raw_body = self._storable_text(raw_body)
+        # Should the request die before processing it, the job picks it up after the first delay.
         with self.env.registry.cursor() as cr:
             cr.execute(
                 """
                 INSERT INTO bank_webhook_event (provider_code, raw_body, remote_addr, state, received_at,
+                                                attempt_count, next_attempt_at,
                                                 create_uid, create_date, write_uid, write_date)
                 VALUES (%(code)s, %(body)s, %(addr)s, 'received', now() AT TIME ZONE 'UTC',
+                        0, now() AT TIME ZONE 'UTC' + make_interval(mins => %(delay)s),
                         %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC')
                 RETURNING id
             """,
-                {'code': provider_code, 'body': raw_body, 'addr': remote_addr, 'uid': self.env.uid},
+                {
+                    'code': provider_code,
+                    'body': raw_body,
+                    'addr': (remote_addr or '')[:64] or None,
+                    'uid': self.env.uid,
+                    'delay': RETRY_FIRST_DELAY_MINUTES,
+                },
             )
             event_id = cr.fetchone()[0]
         return self.browse(event_id)
+
+    @api.model
+    def _storable_text(self, raw_body):
+        """The body as text PostgreSQL can store: invalid UTF-8 and NUL characters (which
+        a text column refuses) become U+FFFD, so junk is kept rather than failing."""
+        if isinstance(raw_body, bytes):
+            raw_body = raw_body.decode('utf-8', errors='replace')
+        return (raw_body or '').replace('\x00', '\ufffd')
 
     # === PROCESSING === #
 
@@ -115,7 +155,9 @@ class BankWebhookEvent(models.Model):
                     # as OdooBot, not the public user of the bank's request (messages, activities)
                     event = self.with_env(self.env(cr=cr, user=SUPERUSER_ID, su=True))
                     method = getattr(event, f'_process_{provider_code or event.provider_code}')
-                    return method(raw_body) if raw_body is not None else method()
+                    outcome = method(raw_body) if raw_body is not None else method()
+                    event._schedule_next_attempt()
+                    return outcome
             except psycopg2.IntegrityError as error:
                 if error.diag.constraint_name != 'bank_webhook_event_processed_key_unique':
                     # not our claim: applying the payment failed, the bank must send it again
@@ -134,24 +176,69 @@ class BankWebhookEvent(models.Model):
         return self._finish('failed', _("Gave up after concurrent updates."), status=503)
 
     def _finish(self, state, result, status=200, body=None):
-        """Record the outcome in a transaction of its own and give the HTTP answer."""
+        """Record the outcome (and the attempt) in a transaction of its own and give the
+        HTTP answer."""
         body = body or ('OK' if status == 200 else 'Error')
         with self.env.registry.cursor() as cr:
             cr.execute(
-                "UPDATE bank_webhook_event SET state = %s, result = %s, write_date = now() WHERE id = %s",
-                [state, result, self.id],
+                """
+                UPDATE bank_webhook_event
+                   SET state = %(state)s, result = %(result)s, write_date = now() AT TIME ZONE 'UTC',
+                       attempt_count = attempt_count + 1,
+                       next_attempt_at = CASE
+                           WHEN %(state)s IN %(retry_states)s AND attempt_count + 1 < %(max)s
+                           THEN now() AT TIME ZONE 'UTC' + make_interval(mins => LEAST(
+                                %(first)s * power(2, attempt_count)::int, %(cap)s))
+                       END
+                 WHERE id = %(id)s
+            """,
+                {
+                    'state': state,
+                    'result': result,
+                    'retry_states': RETRY_STATES,
+                    'max': EVENT_MAX_ATTEMPTS,
+                    'first': RETRY_FIRST_DELAY_MINUTES,
+                    'cap': RETRY_MAX_DELAY_MINUTES,
+                    'id': self.id,
+                },
             )
-        self.invalidate_recordset(['state', 'result'])
+        self.invalidate_recordset(['state', 'result', 'attempt_count', 'next_attempt_at'])
         return status, body
+
+    @api.model
+    def _retry_delay_minutes(self, attempt_count):
+        """Minutes until the next attempt after `attempt_count` attempts (1, 2, 4... capped)."""
+        return min(RETRY_FIRST_DELAY_MINUTES * 2 ** max(attempt_count - 1, 0), RETRY_MAX_DELAY_MINUTES)
+
+    def _schedule_next_attempt(self):
+        """Count the attempt just made and schedule the next one, in the processing
+        transaction (merged into the outcome's own write): only a notification still to
+        be processed gets one, and none after EVENT_MAX_ATTEMPTS. Junk is rejected, so
+        it is never tried again."""
+        self.ensure_one()
+        count = self.attempt_count + 1
+        values = {'attempt_count': count, 'next_attempt_at': False}
+        if self.state in RETRY_STATES:
+            if count < EVENT_MAX_ATTEMPTS:
+                values['next_attempt_at'] = fields.Datetime.add(
+                    fields.Datetime.now(), minutes=self._retry_delay_minutes(count)
+                )
+            else:
+                values['result'] = _(
+                    "%(result)s Not tried again after %(count)s attempts: use Process Again once the cause is fixed.",
+                    result=self.result or '',
+                    count=count,
+                )
+        self.write(values)
 
     def _process_tbank(self, raw_body=None):
         """T-Bank notification (bank-apis.md §1.7): verify, find, apply once, answer OK.
         What the event learns is written once, with its outcome."""
         try:
-            payload = json.loads(self.raw_body if raw_body is None else raw_body or '')
-        except ValueError:
+            payload = loads_json(self.raw_body if raw_body is None else raw_body or '')
+        except ValueError:  # invalid, or nested too deep
             payload = None
-        if not isinstance(payload, dict) or not payload.get('TerminalKey') or not payload.get('Status'):
+        if self._tbank_malformed(payload):
             self.write(
                 {
                     'state': 'rejected',
@@ -243,6 +330,23 @@ class BankWebhookEvent(models.Model):
         return 200, 'OK'
 
     @api.model
+    def _tbank_malformed(self, payload):
+        """True unless `payload` has the shape of a notification whose fields can be
+        looked up and stored: an object with TerminalKey and Status as text, its texts
+        free of NUL characters (PostgreSQL refuses them), an integer Amount within what
+        a column holds. Anything else is junk, rejected (400) rather than failing (500)
+        and being tried again."""
+        if not isinstance(payload, dict):
+            return True
+        terminal, status, amount = payload.get('TerminalKey'), payload.get('Status'), payload.get('Amount')
+        if not (isinstance(terminal, str) and terminal and isinstance(status, str) and status):
+            return True
+        if any('\x00' in text for item in payload.items() for text in item if isinstance(text, str)):
+            return True
+        # an integer Amount is stored as the event's amount: one a column cannot hold is junk
+        return isinstance(amount, int) and not isinstance(amount, bool) and not -(2**31) < amount < 2**31
+
+    @api.model
     def _tbank_key(self, payload):
         material = '|'.join(str(payload.get(key, '')) for key in ('TerminalKey', 'PaymentId', 'Status', 'Amount'))
         return 'tbank:' + hashlib.sha256(material.encode()).hexdigest()
@@ -251,23 +355,62 @@ class BankWebhookEvent(models.Model):
 
     def action_process_again(self):
         """Process waiting or failed notifications again (e.g. once their order exists)."""
-        for event in self.filtered(lambda e: e.state in ('waiting', 'failed', 'received')):
+        for event in self.filtered(lambda e: e.state in RETRY_STATES):
             event._process()
         self.invalidate_recordset()
         return True
 
     @api.model
     def _cron_process_waiting(self, limit=500):
+        """Process again the notifications whose next attempt is due, the longest due
+        first. Only those still to be processed have one, for EVENT_MAX_ATTEMPTS in all:
+        rejected junk never comes back, and a notification tried again and again goes
+        behind the others, so none starves another."""
         events = self.search(
             [
-                ('state', 'in', ('waiting', 'failed', 'received')),
-                ('received_at', '>=', fields.Datetime.subtract(fields.Datetime.now(), days=30)),
+                ('state', 'in', RETRY_STATES),
+                ('next_attempt_at', '<=', fields.Datetime.now()),
+                ('attempt_count', '<', EVENT_MAX_ATTEMPTS),
             ],
             limit=limit,
-            order='id',
+            order='next_attempt_at, id',
         )
         for event in events:
             event._process()
+        return events
+
+    @api.model
+    def _retention_days(self):
+        """Days rejected notifications are kept (system parameter RETENTION_PARAM)."""
+        # sudo: a system parameter, read by the job and by administrators alike
+        value = self.env['ir.config_parameter'].sudo().get_param(RETENTION_PARAM)
+        try:
+            days = int(value) if value not in (None, False, '') else DEFAULT_RETENTION_DAYS
+        except ValueError:
+            days = 0
+        if days < 1:
+            _logger.warning(
+                "%s must be a whole number of days (1 or more), not %r: %s days are kept",
+                RETENTION_PARAM,
+                value,
+                DEFAULT_RETENTION_DAYS,
+            )
+            days = DEFAULT_RETENTION_DAYS
+        return days
+
+    @api.model
+    def _cron_purge_rejected(self, batch=PURGE_BATCH):
+        """Delete the rejected notifications (junk, forgeries, refusals) received more
+        than the retention period ago, by batches; the job is triggered again while
+        some remain."""
+        cutoff = fields.Datetime.subtract(fields.Datetime.now(), days=self._retention_days())
+        domain = [('state', '=', 'rejected'), ('received_at', '<', cutoff)]
+        # sudo: no user may delete notifications; only this job, and only rejected ones
+        events = self.sudo().search(domain, limit=batch, order='id')
+        events.unlink()
+        remaining = self.sudo().search_count(domain) if len(events) == batch else 0
+        self.env['ir.cron']._notify_progress(done=len(events), remaining=remaining)
+        return len(events)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_processed(self):

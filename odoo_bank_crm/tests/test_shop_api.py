@@ -2,6 +2,7 @@ import json
 import re
 import threading
 import time
+import types
 import uuid
 from contextlib import closing
 
@@ -15,6 +16,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.addons.account_payment.tests.common import AccountPaymentCommon
 
 from ..bank_api import compute_token
+from ..public_input import MAX_BODY_BYTES
 
 API_URL = '/bank_crm/api/v1/orders'
 TERMINAL_KEY = 'ShopApiTestTerminal'
@@ -192,7 +194,8 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         if key is not False:
             headers.setdefault('Authorization', f'Bearer {key or self.api_key}')
         headers = {name: value for name, value in headers.items() if value is not None}
-        data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+        chunked = isinstance(body, types.GeneratorType)  # sent with Transfer-Encoding: chunked
+        data = body if chunked or isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
         return self.opener.post(self.base_url() + API_URL, data=data, headers=headers, timeout=30)
 
     def _counts(self):
@@ -355,13 +358,60 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         self.assertEqual(first.status_code, 201, first.text)
         counts = self._counts()
         again = self._post(self._order('A-2002'))
-        changed = self._post(self._order('A-2002', items=[{'code': 'CHAIR-1', 'quantity': 9, 'unit_price': 1}]))
-        for response in (again, changed):
+        # the same order written differently (key order, spacing, numbers as text) is the same order
+        reordered = dict(reversed(list(self._order('A-2002').items())))
+        reordered['items'] = [dict(item, quantity=str(item['quantity'])) for item in reordered['items']]
+        rewritten = self._post(json.dumps(reordered, indent=4).encode())
+        for response in (again, rewritten):
             self.assertEqual(response.status_code, 200, response.text)
             self.assertEqual(response.json(), first.json())
         self.assertEqual(self._counts(), counts, "no second deal, invoice or payment")
         self.assertEqual(len(self.bank.inits()), 1, "the bank was asked once")
         self.assertEqual(self.env['crm.lead'].search_count([('name', 'like', 'A-2002')]), 1)
+
+    def test_order_number_reused_for_a_different_order_is_a_conflict(self):
+        """A shop (or whoever holds its key) sending another order under a number already
+        used gets 409, never the first order's answer (its payment link)."""
+        first = self._post(self._order('A-2003'))
+        self.assertEqual(first.status_code, 201, first.text)
+        counts = self._counts()
+        for label, order in [
+            ("other items", self._order('A-2003', items=[{'code': 'CHAIR-1', 'quantity': 9, 'unit_price': 1}])),
+            ("other customer", self._order('A-2003', customer={'name': "Someone else", 'email': 'x@y.example'})),
+            ("other return address", self._order('A-2003', success_url='https://attacker.example/ok')),
+        ]:
+            with self.subTest(label):
+                response = self._post(order)
+                self._assert_nothing_created(response, counts, 409, 'order_conflict')
+                self.assertNotIn(first.json()['payment_url'], response.text)
+        self.assertEqual(len(self.bank.inits()), 1)
+
+    def test_two_shops_order_numbers_never_collide(self):
+        """The company moves to another shop (another integration user and key): the new
+        shop's orders 1001 and 1002 are its own, not the old shop's orders of the same
+        numbers, whose stored answers (payment links) are never given to it."""
+        old = {number: self._post(self._order(number)) for number in ('1001', '1002')}
+        for response in old.values():
+            self.assertEqual(response.status_code, 201, response.text)
+        new_shop = self._api_user('shop_integration_2', "New Online Shop")
+        new_key = self._api_key(new_shop)
+        self.company.bank_crm_shop_user_id = new_shop
+        for label, order in [
+            ("same body as the old shop's", self._order('1001')),
+            ("other body", self._order('1002', items=[{'code': 'CHAIR-1', 'quantity': 1, 'unit_price': 10}])),
+        ]:
+            with self.subTest(label):
+                response = self._post(order, key=new_key)
+                self.assertEqual(response.status_code, 201, response.text)
+                first = old[order['order_id']].json()
+                self.assertNotEqual(response.json()['invoice_id'], first['invoice_id'])
+                self.assertNotEqual(response.json()['payment_url'], first['payment_url'])
+        orders = self.env['bank.crm.shop.order'].search([('name', 'in', ('1001', '1002'))])
+        self.assertEqual(len(orders), 4)
+        self.assertEqual(orders.shop_user_id, self.shop_user | new_shop)
+        # the old shop, back, still gets its own answer
+        self.company.bank_crm_shop_user_id = self.shop_user
+        self.assertEqual(self._post(self._order('1001')).json(), old['1001'].json())
 
     def test_order_number_sent_as_a_number(self):
         response = self._post(self._order(order_id=None) | {'order_id': 31337})
@@ -401,25 +451,50 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
 
     # === THE CUSTOMER === #
 
-    def test_existing_partner_found_by_inn_then_email_then_phone(self):
-        by_inn = self.env['res.partner'].create({'name': "ООО «Вектор» (CRM)", 'vat': '7707083893', 'is_company': True})
-        self.env['res.partner'].create({'name': "Contact", 'parent_id': by_inn.id, 'email': 'c@vector.example'})
-        by_email = self.env['res.partner'].create({'name': "Ivan Petrov", 'email': 'Ivan.Petrov@Mail.example'})
-        by_phone = self.env['res.partner'].create({'name': "Maria", 'phone': '+7 (912) 345-67-89'})
+    def test_only_a_company_inn_finds_an_existing_partner(self):
+        company = self.env['res.partner'].create(
+            {'name': "ООО «Вектор» (CRM)", 'vat': '7707083893', 'is_company': True}
+        )
+        self.env['res.partner'].create({'name': "Contact", 'parent_id': company.id, 'email': 'c@vector.example'})
+        response = self._post(
+            self._order(customer={'name': "Vector LLC", 'inn': '7707083893', 'email': 'other@x.example'})
+        )
+        self.assertEqual(response.status_code, 201, response.text)
+        invoice = self.env['account.move'].browse(response.json()['invoice_id'])
+        self.assertEqual(invoice.partner_id, company)
+        self.assertEqual(invoice.bank_crm_lead_id.partner_id, company)
+
+    def test_email_phone_or_person_inn_never_attach_an_order_to_an_existing_partner(self):
+        """Whoever holds the shop's key types someone else's email, phone or INN: the
+        order, its invoice and its chatter never go to that partner; a new contact is
+        created, and the existing partners are unchanged."""
+        victim = self.env['res.partner'].create(
+            {'name': "Ivan Petrov", 'email': 'Ivan.Petrov@Mail.example', 'phone': '+7 (912) 345-67-89'}
+        )
+        employee = self.env.ref('base.user_admin').partner_id
+        person = self.env['res.partner'].create({'name': "ИП Сидоров", 'vat': '500100732259'})
+        contact = self.env['res.partner'].create(
+            {'name': "Contact", 'vat': '7707083893', 'parent_id': self.env['res.partner'].create({'name': "Co"}).id}
+        )
         cases = [
-            ("INN", {'name': "Vector LLC", 'inn': '7707083893', 'email': 'other@x.example'}, by_inn),
-            ("email", {'name': "I. Petrov", 'email': 'ivan.petrov@mail.example'}, by_email),
-            ("phone", {'name': "Мария", 'phone': '8 912 3456789'}, by_phone),
+            ("email", {'name': "I. Petrov", 'email': 'ivan.petrov@mail.example'}, victim),
+            ("phone", {'name': "Мария", 'phone': '8 912 3456789'}, victim),
+            ("an employee's email", {'name': "Admin", 'email': employee.email}, employee),
+            ("a person's INN", {'name': "Sidorov", 'inn': '500100732259'}, person),
+            ("a company's contact's INN", {'name': "Vector", 'inn': '7707083893'}, contact | contact.parent_id),
         ]
-        partners_before = self.env['res.partner'].search_count([])
-        for how, customer, expected in cases:
-            with self.subTest(found_by=how):
+        existing = self.env['res.partner'].search([])
+        snapshot = existing.read(['name', 'email', 'phone', 'vat'])
+        for how, customer, target in cases:
+            with self.subTest(matched_by=how):
                 response = self._post(self._order(customer=customer))
                 self.assertEqual(response.status_code, 201, response.text)
-                invoice = self.env['account.move'].browse(response.json()['invoice_id'])
-                self.assertEqual(invoice.partner_id, expected)
-                self.assertEqual(invoice.bank_crm_lead_id.partner_id, expected)
-        self.assertEqual(self.env['res.partner'].search_count([]), partners_before, "never a duplicate")
+                partner = self.env['account.move'].browse(response.json()['invoice_id']).partner_id
+                self.assertNotIn(partner, existing, "a new contact")
+                self.assertNotIn(partner, target)
+                self.assertEqual(partner.name, customer['name'])
+                self.assertEqual(self.env['crm.lead'].browse(response.json()['deal_id']).partner_id, partner)
+        self.assertEqual(existing.read(['name', 'email', 'phone', 'vat']), snapshot, "existing partners unchanged")
 
     def test_new_person_without_inn(self):
         response = self._post(self._order(customer={'name': "Пётр Сидоров", 'email': 'petr@example.com'}))
@@ -501,6 +576,33 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         self._assert_nothing_created(self._post(b'\xff\xfe'), counts, 400, 'invalid_json')
         response = self._post([self._order()])
         self.assertEqual(self._field_errors(response)['']['code'], 'model_type')
+
+    def test_oversized_malformed_and_deep_bodies_are_refused_and_nothing_created(self):
+        counts = self._counts()
+        order = json.dumps(self._order(comment="x")).encode()
+        over = order.replace(b'"x"', b'"' + b'x' * MAX_BODY_BYTES + b'"')
+
+        def chunked(data):
+            for start in range(0, len(data), 64 * 1024):
+                yield data[start : start + 64 * 1024]
+
+        # declared: Odoo's dispatcher refuses it before anything is parsed (its own 413 page)
+        response = self._post(over)
+        self.assertEqual(response.status_code, 413)
+        self.assertEqual(self._counts(), counts)
+        # chunked (no Content-Length): the API stops reading past the cap
+        self._assert_nothing_created(self._post(chunked(over)), counts, 413, 'payload_too_large')
+        for label, body in [
+            ("deep arrays (Python's recursion limit)", b'[' * 200_000 + b']' * 200_000),
+            ("deep objects", ('{"a":' * 40 + '1' + '}' * 40).encode()),
+            ("huge integer", b'{"order_id": ' + b'9' * 5000 + b'}'),
+            ("NUL character (PostgreSQL refuses it)", json.dumps(self._order('A-\x00-1')).encode()),
+        ]:
+            with self.subTest(label):
+                self._assert_nothing_created(self._post(body), counts, 400, 'invalid_json')
+        # a genuine order sent chunked is read whole
+        response = self._post(chunked(json.dumps(self._order(comment="x" * 4000)).encode()))
+        self.assertEqual(response.status_code, 201, response.text)
 
     # === AUTHENTICATION === #
 

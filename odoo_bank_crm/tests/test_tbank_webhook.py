@@ -140,6 +140,17 @@ class TestTBankWebhook(TBankCommon, HttpCase):
         self.assertEqual(event.state, 'waiting')
         tx = self._create_invoice_tx(invoice, payment_id='777', reference='INV-LATER-1')
         self.env['bank.webhook.event']._cron_process_waiting()
+        self.assertEqual(event.state, 'waiting', "not before its next attempt is due")
+        self.assertTrue(event.next_attempt_at)
+        event.flush_recordset()
+        # as if the minute to its next attempt had passed
+        self.env.cr.execute(
+            "UPDATE bank_webhook_event SET next_attempt_at = now() AT TIME ZONE 'UTC' - interval '1 second'"
+            " WHERE id = %s",
+            [event.id],
+        )
+        self.env.invalidate_all()
+        self.env['bank.webhook.event']._cron_process_waiting()
         self.assertEqual(event.state, 'processed')
         self.assertEqual(event.transaction_id, tx)
         self.assertEqual(tx.state, 'done')
