@@ -20,3 +20,4 @@ from . import test_money_rights
 from . import test_payment_orders
 from . import test_payment_approval_tour
 from . import test_tbank_notification_origin
+from . import test_neutralize
