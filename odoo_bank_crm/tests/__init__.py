@@ -21,3 +21,4 @@ from . import test_payment_orders
 from . import test_payment_approval_tour
 from . import test_tbank_notification_origin
 from . import test_neutralize
+from . import test_tbank_roubles_only
