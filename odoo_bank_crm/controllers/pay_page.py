@@ -7,6 +7,8 @@ from odoo.http import request
 from odoo.addons.account_payment.controllers.portal import PortalAccount
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
+from .. import const
+
 _logger = logging.getLogger(__name__)
 
 
@@ -77,6 +79,8 @@ class BankCrmPayPage(http.Controller):
             'state': state,
             'returned': returned in ('true', 'True', '1') and state == 'payable',
             'error': error,
+            # T-Bank takes roubles only: no Pay button for an invoice in another currency
+            'tbank_currency_ok': invoice.currency_id.name in const.SUPPORTED_CURRENCIES,
             # POSTed by the Pay button's form, with the access token and Odoo's CSRF token
             'pay_url': f'/bank_crm/pay/{invoice.id}/go',
             'pdf_url': invoice.get_portal_url(report_type='pdf', download=True),

@@ -277,8 +277,9 @@ class PaymentTransaction(models.Model):
     def _tbank_check_notification_terminal(self, notification_data, providers=None):
         """A notification acts only on the transactions of its own terminal: the
         transaction's provider must have the notification's TerminalKey, be one of
-        `providers` (those whose password verified the token) when given, and belong to
-        the transaction's company.
+        `providers` (those whose password verified the token) when given, and be of the
+        company of the invoices the transaction pays (the transaction's own company is
+        its provider's).
 
         :param dict notification_data: the bank's notification
         :param providers: payment.provider records whose password verified the token
@@ -290,7 +291,7 @@ class PaymentTransaction(models.Model):
             provider.code != 'tbank'
             or provider.tbank_terminal_key != notification_data.get('TerminalKey')
             or (providers is not None and provider not in providers)
-            or provider.company_id != self.company_id
+            or self.invoice_ids.company_id - provider.company_id
         ):
             raise ValidationError(
                 "T-Bank: "

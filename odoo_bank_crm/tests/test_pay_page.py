@@ -45,7 +45,14 @@ class TestPayPage(InvoiceLinkCommon, HttpCase):
         self.assertEqual(self._page(token='not-the-token').status_code, 404, "a wrong token")
         self.assertEqual(self._page(token=other._portal_ensure_token()).status_code, 404, "another invoice's token")
         self.assertEqual(self._page(token=other._portal_ensure_token(), suffix='/go').status_code, 404)
-        self.assertEqual(self._pay(access_token=other._portal_ensure_token()).status_code, 404)
+        # a POST with a valid CSRF token (from the visitor's own page of the other invoice) but the other's token
+        _action, fields = pay_form(self._page(invoice=other).text)
+        response = self.url_open(
+            f'/bank_crm/pay/{self.invoice.id}/go',
+            data={'csrf_token': fields['csrf_token'], 'access_token': other.access_token},
+            allow_redirects=False,
+        )
+        self.assertEqual(response.status_code, 404)
         self.assertEqual(
             self.url_open(f'/bank_crm/pay/999999?access_token={self.invoice.access_token}').status_code, 404
         )

@@ -1,4 +1,3 @@
-
 import responses
 
 from odoo import Command
@@ -32,14 +31,20 @@ class TestTBankRoublesOnly(InvoiceLinkCommon, HttpCase):
         self.assertFalse(invoice.bank_crm_payment_link_ids.filtered(lambda link: link.kind == 'tbank'))
 
     def test_pay_page_refuses_with_a_clear_message(self):
-        page = self.url_open(
-            f'/bank_crm/pay/{self.usd_invoice.id}?access_token={self.usd_invoice._portal_ensure_token()}'
-        )
-        action, fields = pay_form(page.text)
+        token = self.usd_invoice._portal_ensure_token()
+        page = self.url_open(f'/bank_crm/pay/{self.usd_invoice.id}?access_token={token}')
+        self.assertIn("takes roubles (RUB) only. Please contact us", page.text)
+        self.assertNotIn('o_bank_crm_pay_button', page.text, "no Pay button")
+        # a POST made by hand, with a valid CSRF token of the visitor's session
+        _action, fields = pay_form(self.url_open(self._create_invoice(amount=10)._bank_crm_pay_page_url()).text)
         with self._mock_bank_link() as bank:
-            response = self.url_open(action, data=fields, allow_redirects=False)
+            response = self.url_open(
+                f'/bank_crm/pay/{self.usd_invoice.id}/go',
+                data={'csrf_token': fields['csrf_token'], 'access_token': token},
+                allow_redirects=False,
+            )
         self.assertEqual(response.status_code, 200, "the page again, with the reason")
-        self.assertIn("roubles (RUB) only", response.text)
+        self.assertIn("takes roubles (RUB) only. Please contact us", response.text)
         self._nothing_for(self.usd_invoice, bank)
 
     def test_invoice_wizard_refuses_before_creating_anything(self):
@@ -114,9 +119,10 @@ class TestStageInvoiceRoublesOnly(AutoInvoiceCommon):
 
     def test_stage_triggered_invoice_in_dollars_gets_no_bank_link(self):
         self.assertNotEqual(self.env.company.currency_id.name, 'RUB')
-        provider = self.env.ref('odoo_bank_crm.payment_provider_tbank')
-        provider.write(
+        # sudo: test set-up of the company's terminal, as an administrator does
+        self.env.ref('odoo_bank_crm.payment_provider_tbank').sudo().copy(
             {
+                'name': "T-Bank (rules)",
                 'tbank_terminal_key': 'RuleTestDEMO',
                 'tbank_password': 'RuleTestPassword',
                 'tbank_api_url': 'http://localhost:8999/tbank/v2',

@@ -140,7 +140,7 @@ class TestTBankWebhook(TBankCommon, HttpCase):
         self.assertEqual(event.state, 'waiting')
         tx = self._create_invoice_tx(invoice, payment_id='777', reference='INV-LATER-1')
         self.env['bank.webhook.event']._cron_process_waiting()
-        self.assertEqual(event.state, 'processed')
+        self.assertEqual(event.state, 'processed', event.result)
         self.assertEqual(event.transaction_id, tx)
         self.assertEqual(tx.state, 'done')
 
