@@ -34,6 +34,10 @@ RECEIPT_TAXATION_SYSTEMS = [
 
 # Seconds to wait for the bank's answer.
 TBANK_TIMEOUT = 30
+# T-Bank's public test terminal, published in its documentation (bank-apis.md §1.1): anyone
+# can sign notifications with it.
+TBANK_PUBLIC_TEST_TERMINAL_KEY = 'TinkoffBankTest'
+TBANK_PUBLIC_TEST_PASSWORD = 'TinkoffBankTest'
 
 # Transactions left pending longer than this are asked about with GetState.
 PENDING_CHECK_AFTER_MINUTES = 15

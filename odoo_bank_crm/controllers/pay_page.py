@@ -7,6 +7,8 @@ from odoo.http import request
 from odoo.addons.account_payment.controllers.portal import PortalAccount
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
+from .. import const
+
 _logger = logging.getLogger(__name__)
 
 
@@ -25,10 +27,14 @@ class BankCrmPayPage(http.Controller):
             link._mark_opened()
         return self._bank_crm_render(invoice, link, returned=kwargs.get('Success'))
 
-    @http.route(_pay_page_url + '/go', type='http', auth='public', methods=['GET'], website=True, sitemap=False)
+    @http.route(_pay_page_url + '/go', type='http', auth='public', methods=['GET', 'POST'], website=True, sitemap=False)
     def bank_crm_pay_page_go(self, invoice_id, access_token=None, **kwargs):
-        """The Pay button: to the bank's payment page, through a fresh link when the last one expired."""
+        """The Pay button, a form POSTed with Odoo's CSRF token (checked by Odoo before this
+        runs): to the bank's payment page, through a fresh link when the last one expired.
+        A GET (an old bookmark, a link preview, a crawler) changes nothing: back to the page."""
         invoice = self._bank_crm_invoice(invoice_id, access_token)
+        if request.httprequest.method != 'POST':
+            return request.redirect(invoice._bank_crm_pay_page_url(), local=False)
         if invoice.state != 'posted' or invoice.payment_state in ('paid', 'in_payment', 'reversed'):
             return request.redirect(invoice._bank_crm_pay_page_url(), local=False)
         try:
@@ -73,7 +79,10 @@ class BankCrmPayPage(http.Controller):
             'state': state,
             'returned': returned in ('true', 'True', '1') and state == 'payable',
             'error': error,
-            'pay_url': f'/bank_crm/pay/{invoice.id}/go?access_token={invoice.access_token}',
+            # T-Bank takes roubles only: no Pay button for an invoice in another currency
+            'tbank_currency_ok': invoice.currency_id.name in const.SUPPORTED_CURRENCIES,
+            # POSTed by the Pay button's form, with the access token and Odoo's CSRF token
+            'pay_url': f'/bank_crm/pay/{invoice.id}/go',
             'pdf_url': invoice.get_portal_url(report_type='pdf', download=True),
             'title': invoice.name,
             'no_header': True,

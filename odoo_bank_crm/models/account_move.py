@@ -61,6 +61,7 @@ class AccountMove(models.Model):
             raise UserError(_("Only a posted customer invoice can be paid online."))
         if self.currency_id.is_zero(self.amount_residual):
             raise UserError(_("Invoice %(invoice)s has nothing left to pay.", invoice=self.name))
+        self.env['payment.provider']._tbank_check_currency(self.currency_id, self.name)
         provider = provider or self.env['payment.provider'].sudo().search(
             [
                 ('code', '=', 'tbank'),
@@ -297,6 +298,8 @@ class AccountMove(models.Model):
             lambda link: (not kind or link.kind == kind) and link._is_usable()
         )
         if usable:
+            if usable[0].kind == 'tbank':  # a bank link issued in another currency is never sent on
+                self.env['payment.provider']._tbank_check_currency(self.currency_id, self.name)
             return usable[0].with_env(self.env)
         return self._bank_crm_create_payment_link(kind or self.company_id.bank_crm_payment_link_kind or 'tbank')
 
@@ -317,6 +320,7 @@ class AccountMove(models.Model):
         if kind == 'portal':
             values['url'] = self.get_base_url().rstrip('/') + self.get_portal_url()
             return Link.create(values).with_env(self.env)
+        self.env['payment.provider']._tbank_check_currency(self.currency_id, self.name)
         # The bank's payment behind an expired link is closed, so that Init registers a fresh one.
         stale = (
             self.sudo()

@@ -252,12 +252,14 @@ class BankWebhookEvent(models.Model):
             'bank_status': str(payload['Status'])[:32],
             'amount_minor': payload.get('Amount') if isinstance(payload.get('Amount'), int) else 0,
         }
-        provider = self.env['payment.provider'].search_fetch(
+        # Every enabled terminal with this key whose password verifies the token: the
+        # notification may act only on their transactions (checked once it is found).
+        providers = self.env['payment.provider'].search_fetch(
             [('code', '=', 'tbank'), ('tbank_terminal_key', '=', payload['TerminalKey']), ('state', '!=', 'disabled')],
-            ['tbank_password'],
-            limit=1,
+            ['tbank_password', 'company_id'],
         )
-        if not provider or not verify_token(payload, provider.tbank_password or ''):
+        providers = providers.filtered(lambda p: p.tbank_password and verify_token(payload, p.tbank_password))
+        if not providers:
             _logger.warning("T-Bank notification %s rejected: bad terminal or token", self.id)
             self.write(
                 dict(
@@ -271,6 +273,7 @@ class BankWebhookEvent(models.Model):
         Transaction = self.env['payment.transaction']
         try:
             tx = Transaction._get_tx_from_notification_data('tbank', payload)
+            tx._tbank_check_notification_terminal(payload, providers)
         except ValidationError as error:
             if Transaction.search_count([('reference', '=', payload.get('OrderId')), ('provider_code', '=', 'tbank')]):
                 self.write(dict(values, state='rejected', result=str(error)))

@@ -43,7 +43,28 @@ class PaymentProvider(models.Model):
         help="The company's taxation system, printed on fiscal receipts.",
     )
 
+    tbank_public_test_credentials = fields.Boolean(
+        string="Uses T-Bank's Public Test Terminal",
+        compute='_compute_tbank_public_test_credentials',
+        help="The terminal key or password is the one T-Bank publishes for tests: anyone can sign "
+        "notifications with it.",
+    )
+
     # === COMPUTE METHODS === #
+
+    @api.depends('code', 'state', 'tbank_terminal_key', 'tbank_password')
+    def _compute_tbank_public_test_credentials(self):
+        for provider in self:
+            # sudo: the password is administrators-only; only whether it is the published one is exposed
+            password = provider.sudo().tbank_password
+            provider.tbank_public_test_credentials = (
+                provider.code == 'tbank'
+                and provider.state in ('enabled', 'test')
+                and (
+                    provider.tbank_terminal_key == const.TBANK_PUBLIC_TEST_TERMINAL_KEY
+                    or password == const.TBANK_PUBLIC_TEST_PASSWORD
+                )
+            )
 
     def _compute_feature_support_fields(self):
         """Override of `payment`: refunds (Cancel) and two-stage payments (Confirm)."""
@@ -80,6 +101,25 @@ class PaymentProvider(models.Model):
         if self.code == 'tbank':
             supported_currencies = supported_currencies.filtered(lambda c: c.name in const.SUPPORTED_CURRENCIES)
         return supported_currencies
+
+    @api.model
+    def _tbank_check_currency(self, currency, document):
+        """T-Bank takes roubles only: its amounts are kopecks, and another currency's minor
+        units sent as kopecks would charge the wrong sum.
+
+        :param currency: the res.currency of what would be paid
+        :param str document: what would be paid (an invoice number, a payment reference), for the message
+        :raise ValidationError: when the currency is not the rouble
+        """
+        if currency.name not in const.SUPPORTED_CURRENCIES:
+            raise ValidationError(
+                _(
+                    "T-Bank takes payments in roubles (RUB) only, and %(document)s is in %(currency)s: "
+                    "issue it in roubles, or send the customer a portal link instead.",
+                    document=document,
+                    currency=currency.name or _("no currency"),
+                )
+            )
 
     def _get_default_payment_method_codes(self):
         """Override of `payment`: cards and SBP."""

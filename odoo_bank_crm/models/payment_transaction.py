@@ -104,9 +104,10 @@ class PaymentTransaction(models.Model):
         :return: the bank's payment page URL
         """
         self.ensure_one()
+        provider = self.provider_id
+        provider._tbank_check_currency(self.currency_id, self.reference)
         if self.tbank_payment_url:
             return self.tbank_payment_url
-        provider = self.provider_id
         base_url = provider.get_base_url().rstrip('/')
         description = f"{self.company_id.name}: {self.reference}"[:DESCRIPTION_MAX_LENGTH]
         customer_data = {
@@ -206,6 +207,7 @@ class PaymentTransaction(models.Model):
         if self.provider_code != 'tbank':
             return refund_tx
         provider = self.provider_id
+        provider._tbank_check_currency(self.currency_id, self.reference)
         refund_amount = -refund_tx.amount
         receipt = self._tbank_prepare_receipt(refund_amount) if provider.tbank_receipt_enabled else None
         response = provider._tbank_call(
@@ -239,8 +241,9 @@ class PaymentTransaction(models.Model):
     # === BUSINESS METHODS - NOTIFICATIONS === #
 
     def _get_tx_from_notification_data(self, provider_code, notification_data):
-        """Override of `payment`: the transaction is the notification's OrderId, and its
-        PaymentId must be the one Init returned."""
+        """Override of `payment`: the transaction is the notification's OrderId, of a
+        provider of the notification's terminal in the transaction's company, and the
+        notification must name the payment Init returned for it (PaymentId, required)."""
         tx = super()._get_tx_from_notification_data(provider_code, notification_data)
         if provider_code != 'tbank' or len(tx) == 1:
             return tx
@@ -250,27 +253,80 @@ class PaymentTransaction(models.Model):
         tx = self.search([('reference', '=', order_id), ('provider_code', '=', 'tbank')])
         if not tx:
             raise ValidationError("T-Bank: " + _("No transaction found matching order %s.", order_id))
-        payment_id = str(notification_data.get('PaymentId') or '')
-        if tx.provider_reference and payment_id and payment_id != tx.provider_reference:
+        tx._tbank_check_notification_terminal(notification_data)
+        payment_id = notification_data.get('PaymentId')
+        payment_id = '' if payment_id is None or isinstance(payment_id, bool) else str(payment_id)
+        if not payment_id:
+            raise ValidationError("T-Bank: " + _("Received data with missing PaymentId."))
+        if payment_id != tx.provider_reference:
             raise ValidationError(
                 "T-Bank: "
                 + _(
                     "The notification's PaymentId %(received)s is not the order's payment %(expected)s.",
                     received=payment_id,
-                    expected=tx.provider_reference,
+                    expected=tx.provider_reference or _("(none registered)"),
                 )
             )
         return tx
 
+    def _tbank_check_currency(self):
+        """Refuse a T-Bank transaction not in roubles (see `payment.provider._tbank_check_currency`)."""
+        for tx in self:
+            tx.provider_id._tbank_check_currency(tx.currency_id, tx.reference)
+
+    def _tbank_check_notification_terminal(self, notification_data, providers=None):
+        """A notification acts only on the transactions of its own terminal: the
+        transaction's provider must have the notification's TerminalKey, be one of
+        `providers` (those whose password verified the token) when given, and be of the
+        company of the invoices the transaction pays (the transaction's own company is
+        its provider's).
+
+        :param dict notification_data: the bank's notification
+        :param providers: payment.provider records whose password verified the token
+        :raise ValidationError: when the transaction is another terminal's or company's
+        """
+        self.ensure_one()
+        provider = self.provider_id.sudo()  # sudo: the terminal key of a provider of any company
+        if (
+            provider.code != 'tbank'
+            or provider.tbank_terminal_key != notification_data.get('TerminalKey')
+            or (providers is not None and provider not in providers)
+            or self.invoice_ids.company_id - provider.company_id
+        ):
+            raise ValidationError(
+                "T-Bank: "
+                + _(
+                    "The notification was signed by terminal %(terminal)s, which is not the terminal "
+                    "of order %(order)s: it cannot change that order.",
+                    terminal=notification_data.get('TerminalKey'),
+                    order=self.reference,
+                )
+            )
+
+    @api.model
+    def _tbank_notified_amount(self, notification_data):
+        """The notification's Amount in kopecks, or None when it is missing or not a whole number."""
+        amount = notification_data.get('Amount')
+        if isinstance(amount, bool):
+            return None
+        if isinstance(amount, int):
+            return amount
+        if isinstance(amount, str) and amount.isdigit():
+            return int(amount)
+        return None
+
     def _process_notification_data(self, notification_data):
-        """Override of `payment`: check the amount, then apply the bank's status
-        (bank-apis.md §1.7)."""
+        """Override of `payment`: check the amount (required, the order's in kopecks), then
+        apply the bank's status (bank-apis.md §1.7)."""
         super()._process_notification_data(notification_data)
         if self.provider_code != 'tbank':
             return
-        amount = notification_data.get('Amount')
+        self._tbank_check_currency()
+        amount = self._tbank_notified_amount(notification_data)
+        if amount is None:
+            raise ValidationError("T-Bank: " + _("Received data with missing or invalid Amount."))
         expected = to_minor(self.amount, self.currency_id)
-        if amount is not None and int(amount) != expected:
+        if amount != expected:
             raise ValidationError(
                 "T-Bank: "
                 + _(
@@ -282,8 +338,6 @@ class PaymentTransaction(models.Model):
         payment_method = self._tbank_payment_method(notification_data.get('Pan'))
         if payment_method and payment_method != self.payment_method_id:
             self.payment_method_id = payment_method
-        if notification_data.get('PaymentId') and not self.provider_reference:
-            self.provider_reference = str(notification_data['PaymentId'])
         message = notification_data.get('Message') or notification_data.get('Details')
         self._tbank_apply_status(notification_data.get('Status'), message=message)
 

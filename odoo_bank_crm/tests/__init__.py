@@ -23,3 +23,6 @@ from . import test_odoo_compat
 from . import test_security_visibility
 from . import test_security_money_paths
 from . import test_public_endpoints
+from . import test_tbank_notification_origin
+from . import test_neutralize
+from . import test_tbank_roubles_only

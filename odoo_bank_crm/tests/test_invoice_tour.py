@@ -1,10 +1,11 @@
 import os
-import re
 import time
 
 import requests
 
 from odoo.tests import HttpCase, tagged
+
+from .test_pay_page import pay_form
 
 TEST_CARD = '2200770239097761'  # bank_sandbox/README.md: succeeds
 
@@ -78,8 +79,8 @@ class TestInvoiceTour(HttpCase):
         self.authenticate(None, None)
         page = self.url_open(link.url)
         self.assertEqual(page.status_code, 200)
-        go = re.search(r'href="([^"]*/go\?access_token=[^"]*)"', page.text).group(1).replace('&amp;', '&')
-        redirect = self.url_open(go, allow_redirects=False)
+        action, fields = pay_form(page.text)
+        redirect = self.url_open(action, data=fields, allow_redirects=False)
         self.assertEqual(redirect.headers['Location'], link.payment_url)
         self.assertEqual(link.status, 'opened')
         bank_page = self._sandbox('GET', f'/pay/{link.transaction_id.provider_reference}')

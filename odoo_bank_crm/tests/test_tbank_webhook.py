@@ -151,7 +151,7 @@ class TestTBankWebhook(TBankCommon, HttpCase):
         )
         self.env.invalidate_all()
         self.env['bank.webhook.event']._cron_process_waiting()
-        self.assertEqual(event.state, 'processed')
+        self.assertEqual(event.state, 'processed', event.result)
         self.assertEqual(event.transaction_id, tx)
         self.assertEqual(tx.state, 'done')
 

@@ -240,6 +240,8 @@ class BankCrmInvoiceWizard(models.TransientModel):
         """Refuse, before anything is created, what cannot make a payable invoice."""
         self.ensure_one()
         currency = self.currency_id
+        if self.link_kind == 'tbank':
+            self.env['payment.provider']._tbank_check_currency(currency, _("this invoice"))
         if self.mode == 'amount':
             if currency.compare_amounts(self.amount, 0) <= 0:
                 raise UserError(_("The amount to invoice must be more than zero."))

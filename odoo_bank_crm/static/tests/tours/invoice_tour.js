@@ -55,7 +55,7 @@ registry.category("web_tour.tours").add("odoo_bank_crm_invoice_tour", {
         },
         {
             content: "and one Pay button to the bank",
-            trigger: ".o_bank_crm_pay_page a.o_bank_crm_pay_button[href*='/go?access_token=']",
+            trigger: ".o_bank_crm_pay_page form.o_bank_crm_pay_form[method='post'][action$='/go'] button.o_bank_crm_pay_button",
         },
     ],
 });

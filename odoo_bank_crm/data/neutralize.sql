@@ -1,0 +1,21 @@
+-- disable T-Bank acquiring and blank the terminals' credentials
+UPDATE payment_provider
+   SET state = 'disabled',
+       tbank_terminal_key = NULL,
+       tbank_password = NULL
+ WHERE code = 'tbank';
+
+-- disconnect the bank connections and blank their tokens
+UPDATE bank_connection
+   SET state = 'draft',
+       api_token = NULL;
+
+-- deactivate the addon's crons (bank sync, GetState checks, outgoing payments' follow-up, ...)
+UPDATE ir_cron
+   SET active = false
+ WHERE id IN (
+       SELECT res_id
+         FROM ir_model_data
+        WHERE model = 'ir.cron'
+          AND module = 'odoo_bank_crm'
+);
