@@ -33,12 +33,9 @@ class BankCrmShopOrder(models.Model):
         readonly=True,
         help="The shop's own number of the order. The same number sent again gets the first answer back.",
     )
-    company_id = fields.Many2one(
-        'res.company', string="Company", required=True, readonly=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one('res.company', required=True, readonly=True, default=lambda self: self.env.company)
     shop_user_id = fields.Many2one(
         'res.users',
-        string="Shop User",
         readonly=True,
         index=True,
         ondelete='restrict',
@@ -46,9 +43,9 @@ class BankCrmShopOrder(models.Model):
     )
     partner_id = fields.Many2one('res.partner', string="Customer", readonly=True)
     lead_id = fields.Many2one('crm.lead', string="Deal", readonly=True, index='btree_not_null')
-    invoice_id = fields.Many2one('account.move', string="Invoice", readonly=True)
+    invoice_id = fields.Many2one('account.move', readonly=True)
     transaction_id = fields.Many2one('payment.transaction', string="Payment Transaction", readonly=True)
-    currency_id = fields.Many2one('res.currency', string="Currency", readonly=True)
+    currency_id = fields.Many2one('res.currency', readonly=True)
     amount_total = fields.Monetary(string="Amount", readonly=True)
     payment_url = fields.Char(string="Payment Link", readonly=True)
     success_url = fields.Char(string="Return URL After Payment", readonly=True)

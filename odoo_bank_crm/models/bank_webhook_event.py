@@ -51,9 +51,9 @@ class BankWebhookEvent(models.Model):
         readonly=True,
         help="The body exactly as the bank sent it (its token included: it is a signature, not a secret).",
     )
-    order_id = fields.Char(string="Order", readonly=True, index=True)
-    bank_payment_id = fields.Char(string="Bank Payment", readonly=True)
-    bank_status = fields.Char(string="Bank Status", readonly=True)
+    order_id = fields.Char(readonly=True, index=True)
+    bank_payment_id = fields.Char(readonly=True)
+    bank_status = fields.Char(readonly=True)
     amount_minor = fields.Integer(string="Amount (minor units)", readonly=True)
     dedupe_key = fields.Char(
         string="Key", readonly=True, index=True, help="Same bank, payment, status and amount: the same notification."
@@ -74,10 +74,8 @@ class BankWebhookEvent(models.Model):
         readonly=True,
         index=True,
     )
-    result = fields.Text(string="Result", readonly=True)
-    transaction_id = fields.Many2one(
-        'payment.transaction', string="Transaction", readonly=True, index='btree_not_null', ondelete='set null'
-    )
+    result = fields.Text(readonly=True)
+    transaction_id = fields.Many2one('payment.transaction', readonly=True, index='btree_not_null', ondelete='set null')
     company_id = fields.Many2one(related='transaction_id.company_id', store=True)
     attempt_count = fields.Integer(
         string="Attempts", readonly=True, default=0, help="How many times the notification was processed."

@@ -68,13 +68,14 @@ class PaymentProvider(models.Model):
 
     def _compute_feature_support_fields(self):
         """Override of `payment`: refunds (Cancel) and two-stage payments (Confirm)."""
-        super()._compute_feature_support_fields()
+        result = super()._compute_feature_support_fields()
         self.filtered(lambda p: p.code == 'tbank').update(
             {
                 'support_manual_capture': 'full_only',
                 'support_refund': 'partial',
             }
         )
+        return result
 
     # === CONSTRAINT METHODS === #
 

@@ -21,6 +21,11 @@ RECEIPT_NAME_MAX_LENGTH = 128
 POST_PROCESS_CRON_XMLID = 'payment.cron_post_process_payment_tx'
 
 
+def _tbank_error(message):
+    """A refusal of T-Bank data, named as the bank's (as payment_stripe prefixes "Stripe: ")."""
+    return ValidationError(_("T-Bank: %(message)s", message=message))
+
+
 class _CronWakeUp:
     """Wakes Odoo's cron workers up, as `ir.cron._notifydb` does (NOTIFY cron_trigger on the
     `postgres` database, where they listen), on a connection this process keeps open:
@@ -249,19 +254,18 @@ class PaymentTransaction(models.Model):
             return tx
         order_id = notification_data.get('OrderId')
         if not order_id:
-            raise ValidationError("T-Bank: " + _("Received data with missing OrderId."))
+            raise _tbank_error(_("Received data with missing OrderId."))
         tx = self.search([('reference', '=', order_id), ('provider_code', '=', 'tbank')])
         if not tx:
-            raise ValidationError("T-Bank: " + _("No transaction found matching order %s.", order_id))
+            raise _tbank_error(_("No transaction found matching order %s.", order_id))
         tx._tbank_check_notification_terminal(notification_data)
         payment_id = notification_data.get('PaymentId')
         payment_id = '' if payment_id is None or isinstance(payment_id, bool) else str(payment_id)
         if not payment_id:
-            raise ValidationError("T-Bank: " + _("Received data with missing PaymentId."))
+            raise _tbank_error(_("Received data with missing PaymentId."))
         if payment_id != tx.provider_reference:
-            raise ValidationError(
-                "T-Bank: "
-                + _(
+            raise _tbank_error(
+                _(
                     "The notification's PaymentId %(received)s is not the order's payment %(expected)s.",
                     received=payment_id,
                     expected=tx.provider_reference or _("(none registered)"),
@@ -293,9 +297,8 @@ class PaymentTransaction(models.Model):
             or (providers is not None and provider not in providers)
             or self.invoice_ids.company_id - provider.company_id
         ):
-            raise ValidationError(
-                "T-Bank: "
-                + _(
+            raise _tbank_error(
+                _(
                     "The notification was signed by terminal %(terminal)s, which is not the terminal "
                     "of order %(order)s: it cannot change that order.",
                     terminal=notification_data.get('TerminalKey'),
@@ -324,12 +327,11 @@ class PaymentTransaction(models.Model):
         self._tbank_check_currency()
         amount = self._tbank_notified_amount(notification_data)
         if amount is None:
-            raise ValidationError("T-Bank: " + _("Received data with missing or invalid Amount."))
+            raise _tbank_error(_("Received data with missing or invalid Amount."))
         expected = to_minor(self.amount, self.currency_id)
         if amount != expected:
-            raise ValidationError(
-                "T-Bank: "
-                + _(
+            raise _tbank_error(
+                _(
                     "The notified amount (%(received)s) does not match the order's (%(expected)s).",
                     received=from_minor(amount, self.currency_id),
                     expected=self.amount,
@@ -359,7 +361,7 @@ class PaymentTransaction(models.Model):
         """
         self.ensure_one()
         if not status:
-            raise ValidationError("T-Bank: " + _("Received data with missing payment status."))
+            raise _tbank_error(_("Received data with missing payment status."))
         if self.tbank_status and not is_newer_status(status, self.tbank_status):
             _logger.info(
                 "T-Bank: status %s for %s ignored, %s already applied", status, self.reference, self.tbank_status
