@@ -769,6 +769,7 @@ class BankCrmAutoInvoiceFiring(models.Model):
         sent stays posted; its deal gets a note and its salesperson an activity."""
         done = 0
         while done < limit:
+            self.env.flush_all()  # the query below must see what the last send wrote (when not committed)
             self.env.cr.execute("""
                 SELECT id FROM bank_crm_auto_invoice_firing
                  WHERE send_state = 'to_send'

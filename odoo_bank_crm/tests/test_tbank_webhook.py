@@ -166,7 +166,10 @@ class TestTBankWebhook(TBankCommon, HttpCase):
     def test_only_administrators_see_notifications(self):
         tx = self._create_invoice_tx()
         self._post(self._notification(tx, 'CONFIRMED'))
-        self.assertTrue(self.env['bank.webhook.event'].with_user(self.admin_user).search_count([]))
+        # the notification belongs to its transaction's company: an administrator working in it sees it
+        self.admin_user.company_ids |= tx.company_id
+        Event = self.env['bank.webhook.event'].with_user(self.admin_user).with_company(tx.company_id)
+        self.assertEqual(Event.search([]).transaction_id, tx)
         from odoo.exceptions import AccessError
 
         with self.assertRaises(AccessError):

@@ -34,12 +34,13 @@ class BankCrmOneCImportWizard(models.TransientModel):
         # the size of the file, from its base64 before it is decoded (no copy of a huge upload)
         size = len(encoded) // 4 * 3 - encoded[-2:].count(b'=')
         if size > onec.MAX_FILE_BYTES:
+            megabytes, limit = f"{size / 1024 / 1024:.1f}", onec.MAX_FILE_BYTES // 1024 // 1024
             raise UserError(
                 _(
                     "This file is %(size)s MiB: a 1C statement of at most %(limit)s MiB can be imported. "
                     "Export a shorter period from the bank, in several files.",
-                    size=f"{size / 1024 / 1024:.1f}",
-                    limit=onec.MAX_FILE_BYTES // 1024 // 1024,
+                    size=megabytes,
+                    limit=limit,
                 )
             )
         try:
