@@ -23,3 +23,4 @@ from . import test_odoo_compat
 from . import test_security_visibility
 from . import test_security_money_paths
 from . import test_public_endpoints
+from . import test_security_balance_search
