@@ -192,12 +192,6 @@ class TestBalanceSearchesRefused(BalanceSearchCommon):
 class TestBalanceSearchesOverRpc(HttpCase, BalanceSearchCommon):
     """The same attacks by a clerk logged in to the web client, over /web/dataset/call_kw."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.clerk.password = 'clerk-pass-1'
-        cls.manager.password = 'manager-pass-1'
-
     def _call_kw(self, model, method, args, kwargs=None):
         response = self.url_open(
             '/web/dataset/call_kw',
@@ -214,7 +208,7 @@ class TestBalanceSearchesOverRpc(HttpCase, BalanceSearchCommon):
         return response.json()
 
     def test_clerk_balance_oracle_over_rpc_is_refused(self):
-        self.authenticate('bank_crm_user', 'clerk-pass-1')
+        self.authenticate('bank_crm_user', 'bank_crm_user')
         attacks = [
             *self.ORACLES,
             (
@@ -246,7 +240,7 @@ class TestBalanceSearchesOverRpc(HttpCase, BalanceSearchCommon):
         self.assertEqual(self.statement.balance_end_real, 750.0)
 
     def test_legitimate_searches_over_rpc(self):
-        self.authenticate('bank_crm_user', 'clerk-pass-1')
+        self.authenticate('bank_crm_user', 'bank_crm_user')
         answer = self._call_kw(
             'account.bank.statement.line',
             'search_read',
@@ -254,13 +248,18 @@ class TestBalanceSearchesOverRpc(HttpCase, BalanceSearchCommon):
             {'order': 'date desc, id desc'},
         )
         self.assertEqual([(row['id'], row['running_balance']) for row in answer['result']], [(self.transfer.id, False)])
-        self.authenticate('bank_crm_manager', 'manager-pass-1')
+        self.authenticate('bank_crm_manager', 'bank_crm_manager')
         answer = self._call_kw('account.bank.statement', 'search_count', [[('balance_end_real', '>', 700)]])
         self.assertEqual(answer['result'], 1)
         answer = self._call_kw(
             'account.journal', 'search_read', [[('bank_crm_bank_balance', '=', 750)], ['bank_crm_bank_balance']]
         )
         self.assertEqual(answer['result'], [{'id': self.bank_journal.id, 'bank_crm_bank_balance': 750.0}])
+
+    def test_tour_of_the_clerk_without_balances(self):
+        """The clerk opens Account, its dashboard and the transactions in a browser: nothing
+        these screens ask of the server is refused."""
+        self.start_tour('/odoo', 'odoo_bank_crm_clerk_without_balances', login='bank_crm_user')
 
 
 @tagged('post_install', '-at_install')
