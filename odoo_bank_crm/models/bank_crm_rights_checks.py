@@ -7,7 +7,10 @@ allows are checked here, on the server, whatever screen or RPC call asks for the
 import json
 import re
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+
+from .bank_crm_money_right import MONEY_JOURNAL_TYPES
 
 # The figures "see balances" covers: the account's balance in Odoo and at the bank.
 BALANCE_FIELDS = frozenset(
@@ -42,6 +45,14 @@ SUMMED_INTO_BALANCES = {
     'account.move.line': frozenset(
         {'balance', 'debit', 'credit', 'amount_currency', 'amount_residual', 'amount_residual_currency'}
     ),
+}
+# Balances refused in searches, groupings and orders, by model: compared again and again
+# with a value, or sorted on, they would tell what reads blank. The stored ones answer in SQL
+# (the others Odoo cannot search: refused too, rather than silently ignored).
+SEARCHED_BALANCES = {
+    **BALANCES_OF_RECORDS,
+    'account.journal': HIDDEN_WITHOUT_BALANCES,
+    'account.account': frozenset({'current_balance'}),
 }
 # A read_group aggregate: "field", "field:agg" or "alias:agg(field)".
 AGGREGATE_SPEC = re.compile(r'^(?P<key>\w+)(?::\w+(?:\((?P<field>\w+)\))?)?$')
@@ -91,8 +102,86 @@ def _check_balances_in_export(records, fields_to_export):
         records.env['bank.crm.money.right']._bank_crm_check('can_see_balances', records.journal_id)
 
 
+def _domain_field_names(domain):
+    """The first field of every term of `domain` (a path's others are the comodels' own terms)."""
+    return {
+        term[0].split('.', 1)[0]
+        for term in domain or ()
+        if isinstance(term, (list, tuple)) and len(term) == 3 and isinstance(term[0], str)
+    }
+
+
+def _read_group_field_names(specs):
+    """The fields of groupby specs ("date:month") or of a read_group order ("amount:sum desc")."""
+    return {spec.strip().split(' ', 1)[0].split(':', 1)[0].split('.', 1)[0] for spec in specs if spec.strip()}
+
+
+class BankCrmBalanceSearchGuard(models.AbstractModel):
+    """No search, grouping or sorting on a balance by whoever may not see it.
+
+    Reads blank balances; without this a clerk could still narrow one down by filtering on it
+    again and again (balance_end_real > X), or group or sort by it. Every domain term on the
+    model's balance fields (SEARCHED_BALANCES) reaches `_condition_to_sql` whatever its path
+    (a many2one traversed by a subquery or a join, a related field, a record rule: those run
+    as the superuser), every order term `_order_field_to_sql`; `_search` also sees the
+    balances Odoo cannot search (ignored there otherwise) and `_read_group` the groupings
+    and the orders of groups by an aggregate. Aggregates themselves stay: read_group blanks
+    the sums (`_blank_balances_in_groups`)."""
+
+    _name = 'bank.crm.balance.search.guard'
+    _description = "Balances Refused in Searches"
+
+    @api.model
+    def _bank_crm_refuse_balance_terms(self, field_names):
+        """Raise an AccessError if the current user searches, groups or sorts on a balance of
+        `field_names` while an account of theirs has its balance hidden from them."""
+        used = SEARCHED_BALANCES[self._name].intersection(field_names)
+        if not used or self.env.su or not self._bank_crm_balances_hidden_here():
+            return
+        raise AccessError(
+            _(
+                "Your rights do not allow you to see balances, so you cannot search, group or sort "
+                "by %(fields)s. Ask an Account Director.",
+                fields=", ".join(sorted(self._fields[name]._description_string(self.env) for name in used)),
+            )
+        )
+
+    @api.model
+    def _bank_crm_balances_hidden_here(self):
+        """Whether any account whose balances this model's records show hides them from the
+        current user: the accounts they read, or for ledger accounts every bank and cash
+        account's (a ledger account stays readable when its journal is hidden)."""
+        Right = self.env['bank.crm.money.right']
+        if not Right._bank_crm_is_restricted():
+            return False
+        Journal = self.env['account.journal']
+        if self._name == 'account.account':
+            Journal = Journal.sudo()  # sudo: every money journal books on a readable ledger account
+        journals = Journal.search([('type', 'in', MONEY_JOURNAL_TYPES), ('company_id', 'in', self.env.companies.ids)])
+        return bool(Right._bank_crm_balance_hidden_journals(journals))
+
+    @api.model
+    def _search(self, domain, offset=0, limit=None, order=None):
+        self._bank_crm_refuse_balance_terms(_domain_field_names(domain))
+        return super()._search(domain, offset=offset, limit=limit, order=order)
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
+        self._bank_crm_refuse_balance_terms(_read_group_field_names([*groupby, *(order or '').split(',')]))
+        return super()._read_group(domain, groupby, aggregates, having=having, offset=offset, limit=limit, order=order)
+
+    def _condition_to_sql(self, alias, fname, operator, value, query):
+        self._bank_crm_refuse_balance_terms({fname})
+        return super()._condition_to_sql(alias, fname, operator, value, query)
+
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        self._bank_crm_refuse_balance_terms({field_name.split('.', 1)[0]})
+        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+
+
 class AccountJournal(models.Model):
-    _inherit = 'account.journal'
+    _name = 'account.journal'
+    _inherit = ['account.journal', 'bank.crm.balance.search.guard']
 
     bank_crm_right_ids = fields.Many2many(
         'bank.crm.money.right',
@@ -148,7 +237,8 @@ class AccountJournal(models.Model):
 
 
 class AccountBankStatement(models.Model):
-    _inherit = 'account.bank.statement'
+    _name = 'account.bank.statement'
+    _inherit = ['account.bank.statement', 'bank.crm.balance.search.guard']
 
     def _read_format(self, fnames, load='_classic_read'):
         return _blank_balances_in_read(self, super()._read_format(fnames, load), fnames)
@@ -164,7 +254,8 @@ class AccountBankStatement(models.Model):
 
 
 class AccountBankStatementLine(models.Model):
-    _inherit = 'account.bank.statement.line'
+    _name = 'account.bank.statement.line'
+    _inherit = ['account.bank.statement.line', 'bank.crm.balance.search.guard']
 
     def export_data(self, fields_to_export):
         """Exporting transactions is downloading a statement."""
@@ -191,7 +282,8 @@ class AccountBankStatementLine(models.Model):
 
 
 class AccountMoveLine(models.Model):
-    _inherit = 'account.move.line'
+    _name = 'account.move.line'
+    _inherit = ['account.move.line', 'bank.crm.balance.search.guard']
 
     def _read_format(self, fnames, load='_classic_read'):
         return _blank_balances_in_read(self, super()._read_format(fnames, load), fnames)
@@ -208,7 +300,8 @@ class AccountMoveLine(models.Model):
 
 
 class AccountAccount(models.Model):
-    _inherit = 'account.account'
+    _name = 'account.account'
+    _inherit = ['account.account', 'bank.crm.balance.search.guard']
 
     def _read_format(self, fnames, load='_classic_read'):
         """The current balance of a bank or cash account's ledger account is the account's balance."""
