@@ -67,12 +67,10 @@ class BankCrmMoneyRight(models.Model):
         help="A payment above this amount waits for a director's approval. 0: every payment does.",
     )
     daily_limit = fields.Monetary(
-        string="Daily Limit",
         tracking=True,
         help="The total this employee may pay in a day without approval. 0: every payment waits for approval.",
     )
     monthly_limit = fields.Monetary(
-        string="Monthly Limit",
         tracking=True,
         help="The total this employee may pay in a calendar month without approval. "
         "0: every payment waits for approval.",
@@ -99,8 +97,8 @@ class BankCrmMoneyRight(models.Model):
         help="Bumped by every payment checked against these limits: concurrent checks serialise on it.",
     )
 
-    paid_today = fields.Monetary(string="Paid Today", compute='_compute_usage')
-    paid_this_month = fields.Monetary(string="Paid This Month", compute='_compute_usage')
+    paid_today = fields.Monetary(compute='_compute_usage')
+    paid_this_month = fields.Monetary(compute='_compute_usage')
 
     _sql_constraints = [
         ('user_company_unique', 'UNIQUE(user_id, company_id)', "An employee has one set of rights per company."),
