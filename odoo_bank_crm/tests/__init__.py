@@ -22,3 +22,4 @@ from . import test_payment_approval_tour
 from . import test_odoo_compat
 from . import test_security_visibility
 from . import test_security_money_paths
+from . import test_security_user_code
