@@ -132,6 +132,7 @@ class TestRuleTemplateCode(RefusedMixin, AutoInvoiceCommon):
 
     def test_upgrade_records_the_administrators_templates(self):
         managers = self._template(self.manager, "Invoice {{ object.name }}", body='<p><t t-out="user.name"/></p>')
+        managers.flush_recordset()  # as the manager: Odoo stamps write_uid with whoever flushes
         self.env.flush_all()
         self.env.cr.execute(
             "UPDATE mail_template SET bank_crm_reviewed_digest = NULL WHERE id IN %s",
