@@ -1,6 +1,6 @@
 {
     'name': "Bank CRM: accounts, acquiring and invoices in the CRM",
-    'version': '18.0.1.0.0',
+    'version': '18.0.1.1.0',
     'category': 'Accounting/Accounting',
     'sequence': 60,
     'summary': "Bank accounts and live balances of several banks, T-Bank acquiring, "

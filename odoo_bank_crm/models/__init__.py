@@ -1,4 +1,5 @@
 from . import mail_thread
+from . import mail_template
 from . import account_bank_statement_line
 from . import account_journal
 from . import account_move

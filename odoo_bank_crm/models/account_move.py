@@ -375,9 +375,13 @@ class AccountMove(models.Model):
 
         :param mail.template template: default: "Invoice: payment link"
         :return: True
-        :raise UserError: when a customer has no email address, or a link cannot be issued
+        :raise UserError: when a customer has no email address, a link cannot be issued, or
+            the template has code that an administrator did not write
+            (`mail.template._bank_crm_check_trusted`)
         """
         template = template or self.env.ref('odoo_bank_crm.mail_template_bank_crm_payment_link')
+        # the template is rendered for the customer by whoever sends, under sudo() for the rules
+        template._bank_crm_check_trusted()
         for invoice in self:
             if not invoice.partner_id.email:
                 raise UserError(

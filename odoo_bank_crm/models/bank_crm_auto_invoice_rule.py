@@ -211,6 +211,24 @@ class BankCrmAutoInvoiceRule(models.Model):
             if rule.invoice_mode == 'items' and not rule.line_ids:
                 raise ValidationError(_("Add the products that rule “%(rule)s” invoices.", rule=rule.name))
 
+    @api.constrains('mail_template_id')
+    def _check_mail_template_id(self):
+        """The email of a rule is rendered under sudo() for whoever moves a deal: it must be an
+        invoice's email, and any code in it must be an administrator's
+        (`mail.template._bank_crm_untrusted_reason`). Checked again when it is sent."""
+        for rule in self.filtered('mail_template_id'):
+            template = rule.mail_template_id
+            if template.sudo().model != 'account.move':  # sudo: the model of any template it names
+                raise ValidationError(
+                    _(
+                        "The email template of rule “%(rule)s” must be an email of invoices.",
+                        rule=rule.name,
+                    )
+                )
+            reason = template._bank_crm_untrusted_reason()
+            if reason:
+                raise ValidationError(reason)
+
     @api.constrains('lead_domain')
     def _check_lead_domain(self):
         for rule in self:

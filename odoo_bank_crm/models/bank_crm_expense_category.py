@@ -17,8 +17,201 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 
+try:  # Python 3.11+
+    from re import _constants as sre_constants, _parser as sre_parse
+except ImportError:  # Python 3.10
+    import sre_constants
+    import sre_parse
+
 # Words of a "contains" condition are separated by commas, semicolons or line breaks.
 _WORD_SEPARATORS = re.compile(r"[,;\n]+")
+
+# A regular expression is matched against the first characters of a purpose only: 210 is
+# the length of a payment purpose in the 1C exchange format ("НазначениеПлатежа") and in
+# the banks' payment orders, so no real purpose is cut.
+PURPOSE_MATCHED_LENGTH = 210
+# The limits of a rule's regular expression (see `_regex_problem`).
+REGEX_MAX_LENGTH = 200
+REGEX_MAX_VARIABLE_QUANTIFIERS = 6
+_REPEATS = tuple(
+    getattr(sre_constants, name)
+    for name in ('MAX_REPEAT', 'MIN_REPEAT', 'POSSESSIVE_REPEAT')
+    if hasattr(sre_constants, name)
+)
+_GROUPS = tuple(getattr(sre_constants, name) for name in ('SUBPATTERN', 'ATOMIC_GROUP') if hasattr(sre_constants, name))
+_CATEGORY_REGEX = {
+    sre_constants.CATEGORY_DIGIT: re.compile(r'\d'),
+    sre_constants.CATEGORY_NOT_DIGIT: re.compile(r'\D'),
+    sre_constants.CATEGORY_SPACE: re.compile(r'\s'),
+    sre_constants.CATEGORY_NOT_SPACE: re.compile(r'\S'),
+    sre_constants.CATEGORY_WORD: re.compile(r'\w'),
+    sre_constants.CATEGORY_NOT_WORD: re.compile(r'\W'),
+}
+# Characters of each kind that the categories and classes of a pattern are tested on, to
+# tell whether two quantifiers can take the same characters (with the pattern's own
+# literals and the ends of its ranges).
+_SAMPLE_CHARACTERS = ' \t\n\xa0aZzяЁё09_.,;:-/\\"«»№()+*?'
+
+
+def _group_body(op, av):
+    """The parsed sequence of a group: SUBPATTERN's is last of its arguments, ATOMIC_GROUP's is them."""
+    return av[-1] if op == sre_constants.SUBPATTERN else av
+
+
+def _body_items(body):
+    """The parsed items of a quantifier's body, groups opened (`body` is a parsed sequence)."""
+    items = []
+    for op, av in body:
+        if op in _GROUPS:
+            items.extend(_body_items(_group_body(op, av)))
+        else:
+            items.append((op, av))
+    return items
+
+
+def _item_matches(op, av, char):
+    """Whether the single-character item (LITERAL, NOT_LITERAL, ANY, IN) can take `char`,
+    case ignored like the rules' matching; anything else is taken to match everything."""
+    variants = {char, char.lower(), char.upper(), char.casefold()}
+    if op == sre_constants.LITERAL:
+        return chr(av) in variants or chr(av).casefold() in variants
+    if op == sre_constants.NOT_LITERAL:
+        return not _item_matches(sre_constants.LITERAL, av, char)
+    if op == sre_constants.IN:
+        negate = bool(av) and av[0][0] == sre_constants.NEGATE
+        found = False
+        for sub_op, sub_av in av[1 if negate else 0 :]:
+            if sub_op == sre_constants.LITERAL:
+                found = _item_matches(sub_op, sub_av, char)
+            elif sub_op == sre_constants.RANGE:
+                found = any(sub_av[0] <= ord(variant) <= sub_av[1] for variant in variants if len(variant) == 1)
+            elif sub_op == sre_constants.CATEGORY and sub_av in _CATEGORY_REGEX:
+                found = any(_CATEGORY_REGEX[sub_av].match(variant) for variant in variants)
+            else:
+                found = True
+            if found:
+                break
+        return found != negate
+    return op not in (sre_constants.AT,)
+
+
+def _sample_characters(parsed):
+    """The characters the overlap of quantifiers is tested on: the samples, the pattern's
+    literals, and both ends of its ranges (two ranges that overlap share one of their ends)."""
+    chars = set(_SAMPLE_CHARACTERS)
+
+    def walk(sequence):
+        for op, av in sequence:
+            if op in (sre_constants.LITERAL, sre_constants.NOT_LITERAL):
+                chars.add(chr(av))
+            elif op == sre_constants.RANGE:
+                chars.update((chr(av[0]), chr(av[1])))
+            elif op == sre_constants.IN:
+                walk(av)
+            elif op in _REPEATS:
+                walk(av[-1])
+            elif op in _GROUPS:
+                walk(_group_body(op, av))
+            elif op == sre_constants.BRANCH:
+                for alternative in av[1]:
+                    walk(alternative)
+            elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+                walk(av[1])
+
+    walk(parsed)
+    return chars
+
+
+def _regex_problem(pattern):
+    r"""What makes `pattern` unsafe to run on every synced line, as a key of
+    `BankCrmCategorisationRule._bank_crm_regex_messages`, or None.
+
+    Python's backtracking engine has no time limit; what makes it slow is known:
+    - ``nested``: a repeated group holding a quantifier or an alternative, e.g. ``(a+)+``,
+      ``(x|x?)+``: the ways to split the text grow exponentially with its length;
+    - ``overlap``: three or more variable quantifiers that can take the same characters,
+      e.g. ``\s*\s*\s*x``, ``.*a.*b.*c``: the time grows with the text's length to the power of
+      their number, plus one (seconds on one 210-character purpose for three, minutes for
+      four); two such quantifiers stay quadratic;
+    - ``backreference``: ``(a)\1`` and conditionals, not needed to categorise;
+    - ``length`` and ``count``: more than REGEX_MAX_LENGTH characters or
+      REGEX_MAX_VARIABLE_QUANTIFIERS variable quantifiers.
+    Together with matching the first PURPOSE_MATCHED_LENGTH characters only, this bounds
+    the time a rule takes on a line.
+    """
+    if len(pattern) > REGEX_MAX_LENGTH:
+        return 'length'
+    parsed = sre_parse.parse(pattern, re.IGNORECASE)
+    # in the order of the pattern: ('quantifier', the items it repeats) and ('separator', the
+    # item) for a character every match must have there (out of any quantifier, alternative
+    # or lookaround)
+    events = []
+    problem = None
+
+    def walk(sequence, repeated, plain):
+        nonlocal problem
+        for op, av in sequence:
+            if problem:
+                return
+            if op in (sre_constants.GROUPREF, sre_constants.GROUPREF_EXISTS) or (
+                hasattr(sre_constants, 'GROUPREF_IGNORE') and op == sre_constants.GROUPREF_IGNORE
+            ):
+                problem = 'backreference'
+            elif op in _REPEATS:
+                low, high, body = av
+                if low != high:
+                    if repeated:
+                        problem = 'nested'
+                        return
+                    events.append(('quantifier', _body_items(body)))
+                walk(body, repeated or high > 1, plain and low == high)
+            elif op in _GROUPS:
+                walk(_group_body(op, av), repeated, plain)
+            elif op == sre_constants.BRANCH:
+                if repeated:
+                    problem = 'nested'
+                    return
+                for alternative in av[1]:
+                    walk(alternative, repeated, False)
+            elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+                walk(av[1], repeated, False)
+            elif plain and op in (sre_constants.LITERAL, sre_constants.NOT_LITERAL, sre_constants.IN):
+                events.append(('separator', [(op, av)]))
+
+    walk(parsed, False, True)
+    if problem:
+        return problem
+    if sum(kind == 'quantifier' for kind, _items in events) > REGEX_MAX_VARIABLE_QUANTIFIERS:
+        return 'count'
+    samples = _sample_characters(parsed)
+    takes = []  # what each quantifier can take
+    group = []  # quantifiers that can take the same characters, grouped (union-find): no group above two
+    still_open = []  # the quantifiers that a later one can take characters from
+
+    def root(index):
+        while group[index] != index:
+            index = group[index]
+        return index
+
+    for kind, items in events:
+        chars = {char for char in samples if any(_item_matches(op, av, char) for op, av in items)}
+        if kind == 'separator':
+            # a quantifier that cannot take the separator ends at it, at one place: it is done
+            still_open = [index for index in still_open if takes[index] & chars]
+            continue
+        later = len(takes)
+        takes.append(chars)
+        group.append(later)
+        for earlier in still_open:
+            if takes[earlier] & chars:
+                group[root(later)] = root(earlier)
+        still_open.append(later)
+    sizes = {}
+    for index in range(len(takes)):
+        sizes[root(index)] = sizes.get(root(index), 0) + 1
+    if any(size > 2 for size in sizes.values()):
+        return 'overlap'
+    return None
 
 
 def _fold(text):
@@ -151,13 +344,39 @@ class BankCrmCategorisationRule(models.Model):
 
     @api.constrains('purpose_match', 'purpose_text')
     def _check_purpose_regex(self):
+        """A rule's expression runs on every synced line: it must be valid, and of a kind
+        whose time is bounded (`_regex_problem`)."""
         for rule in self.filtered(lambda r: r.purpose_match == 'regex' and r.purpose_text):
             try:
                 re.compile(rule.purpose_text)
-            except re.error as error:
+                problem = _regex_problem(rule.purpose_text)
+            except (re.error, RecursionError, OverflowError) as error:
                 raise ValidationError(
                     _("The expression of rule %(rule)s is not valid: %(error)s", rule=rule.name, error=error)
                 ) from None
+            if problem:
+                raise ValidationError(
+                    _(
+                        "The expression of rule %(rule)s could take too long on a bank purpose: %(why)s",
+                        rule=rule.name,
+                        why=rule._bank_crm_regex_messages()[problem],
+                    )
+                )
+
+    def _bank_crm_regex_messages(self):
+        return {
+            'length': _("it is longer than %(max)s characters.", max=REGEX_MAX_LENGTH),
+            'nested': _(
+                "a repeated group holds a quantifier or alternatives, as in (a+)+ or (x|x?)+; "
+                "repeat a single character or class instead, as in [a-z]+."
+            ),
+            'overlap': _(
+                "three or more of its quantifiers (*, +, ?, {m,n}) can take the same characters, "
+                "as in .*a.*b.*c or \\s*\\s*\\s*; use more precise classes, e.g. \\d+ or [^,]*."
+            ),
+            'backreference': _("it refers back to a group (\\1) or tests whether a group matched."),
+            'count': _("it has more than %(max)s quantifiers of variable length.", max=REGEX_MAX_VARIABLE_QUANTIFIERS),
+        }
 
     @api.constrains('amount_min', 'amount_max')
     def _check_amounts(self):
@@ -284,7 +503,8 @@ class _RuleMatcher:
             return False
         if self.words is not None and not any(word in folded_purpose for word in self.words):
             return False
-        if self.pattern is not None and not self.pattern.search(purpose):
+        # the first characters only: the time of an expression grows with the text's length
+        if self.pattern is not None and not self.pattern.search(purpose[:PURPOSE_MATCHED_LENGTH]):
             return False
         if self.amount_min and float_compare(amount, self.amount_min, precision_digits=2) < 0:
             return False
