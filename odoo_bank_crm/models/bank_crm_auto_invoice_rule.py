@@ -41,15 +41,12 @@ class BankCrmAutoInvoiceRule(models.Model):
 
     name = fields.Char(string="Rule Name", required=True)
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one(
-        'res.company', string="Company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one('res.company', required=True, index=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related='company_id.currency_id')
 
     # === WHEN === #
     stage_id = fields.Many2one(
         'crm.stage',
-        string="Stage",
         required=True,
         index=True,
         ondelete='cascade',
@@ -710,17 +707,13 @@ class BankCrmAutoInvoiceRuleLine(models.Model):
     _order = 'sequence, id'
     _check_company_auto = True
 
-    rule_id = fields.Many2one(
-        'bank.crm.auto.invoice.rule', string="Rule", required=True, ondelete='cascade', index=True
-    )
+    rule_id = fields.Many2one('bank.crm.auto.invoice.rule', required=True, ondelete='cascade', index=True)
     sequence = fields.Integer(default=10)
     company_id = fields.Many2one(related='rule_id.company_id')
     currency_id = fields.Many2one(related='rule_id.currency_id')
-    product_id = fields.Many2one(
-        'product.product', string="Product", required=True, check_company=True, domain=[('sale_ok', '=', True)]
-    )
+    product_id = fields.Many2one('product.product', required=True, check_company=True, domain=[('sale_ok', '=', True)])
     name = fields.Char(string="Description", help="Empty: the product's name.")
-    quantity = fields.Float(string="Quantity", default=1.0, digits='Product Unit of Measure', required=True)
+    quantity = fields.Float(default=1.0, digits='Product Unit of Measure', required=True)
     price_unit = fields.Float(
         string="Unit Price", digits='Product Price', help="Zero: the product's sales price when the invoice is issued."
     )
@@ -741,19 +734,15 @@ class BankCrmAutoInvoiceFiring(models.Model):
     _rec_name = 'lead_id'
     _check_company_auto = True
 
-    rule_id = fields.Many2one(
-        'bank.crm.auto.invoice.rule', string="Rule", required=True, ondelete='cascade', index=True
-    )
+    rule_id = fields.Many2one('bank.crm.auto.invoice.rule', required=True, ondelete='cascade', index=True)
     company_id = fields.Many2one(related='rule_id.company_id')
     lead_id = fields.Many2one(
         'crm.lead', string="Deal", required=True, ondelete='cascade', index=True, check_company=True
     )
-    stage_id = fields.Many2one('crm.stage', string="Stage", ondelete='set null')
+    stage_id = fields.Many2one('crm.stage', ondelete='set null')
     stage_entry_date = fields.Datetime(string="Stage Reached On")
     firing_key = fields.Char(string="Arrival", required=True)
-    invoice_id = fields.Many2one(
-        'account.move', string="Invoice", ondelete='set null', index='btree_not_null', check_company=True
-    )
+    invoice_id = fields.Many2one('account.move', ondelete='set null', index='btree_not_null', check_company=True)
     send_state = fields.Selection(
         selection=[
             ('review', "For Review"),
