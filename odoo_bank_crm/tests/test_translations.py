@@ -1,7 +1,7 @@
 import polib
 
-from odoo.modules.module import get_resource_path
 from odoo.tests import TransactionCase, tagged
+from odoo.tools.misc import file_path
 from odoo.tools.translate import TranslationModuleReader
 
 
@@ -16,7 +16,7 @@ class TestTranslations(TransactionCase):
                 self.env.cr, modules=['odoo_bank_crm']
             )
         }
-        po = polib.pofile(get_resource_path('odoo_bank_crm', 'i18n', 'ru.po'))
+        po = polib.pofile(file_path('odoo_bank_crm/i18n/ru.po'))
         translated = {entry.msgid for entry in po.translated_entries()}
         missing = sorted(terms - translated)
         self.assertFalse(
