@@ -253,10 +253,23 @@ def _month(ts: int) -> str:
     return _MONTHS[((ts // 86_400 + 351) // 30) % 12]
 
 
+# Russia's standard VAT rate: 22 % since 1 January 2026 (Federal Law 425-FZ), 20 % before.
+VAT_RATES_SINCE = ((20_454, 22), (0, 20))  # (first epoch day, percent), latest first
+
+
+def vat_rate(epoch_day: int) -> int:
+    """The standard VAT rate (percent) of an invoice dated ``epoch_day``."""
+    return next(rate for first_day, rate in VAT_RATES_SINCE if epoch_day >= first_day)
+
+
 def _invoice(n, ts, amount, doc, goods=""):
+    day = ts // 86_400 - 1 - (n >> 70) % 20
+    rate = vat_rate(day)
+    # the VAT inside a price that includes it, rounded half up to the kopeck
+    vat = (2 * amount * rate + 100 + rate) // (2 * (100 + rate))
     return (
-        f"Оплата по счету № {(n >> 80) % 90_000 + 100} от {_day_text(ts // 86_400 - 1 - (n >> 70) % 20)}"
-        f"{goods}. Сумма {money_text(amount)} руб., в т.ч. НДС 20% {money_text(amount * 20 // 120)} руб."
+        f"Оплата по счету № {(n >> 80) % 90_000 + 100} от {_day_text(day)}"
+        f"{goods}. Сумма {money_text(amount)} руб., в т.ч. НДС {rate}% {money_text(vat)} руб."
     )
 
 

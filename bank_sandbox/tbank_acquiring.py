@@ -62,7 +62,31 @@ UNSUCCESSFUL = {"REJECTED", "AUTH_FAIL", "DEADLINE_EXPIRED"}
 FIRST_PAYMENT_ID = 7000000001
 SBP_BANK_ID = "100000000004"  # T-Bank's SBP member id
 TAXATIONS = {"osn", "usn_income", "usn_income_outcome", "esn", "patent", "envd"}
-TAXES = {"none", "vat0", "vat5", "vat7", "vat10", "vat20", "vat105", "vat107", "vat110", "vat120"}
+# Receipt item Tax codes (bank-apis.md §1.3): vat22/vat122 (22 % and 22/122) since 1 January
+# 2026, the legacy vat20/vat120 still accepted for shipments made before.
+TAXES = {
+    "none",
+    "vat0",
+    "vat5",
+    "vat7",
+    "vat10",
+    "vat20",
+    "vat22",
+    "vat105",
+    "vat107",
+    "vat110",
+    "vat120",
+    "vat122",
+}
+PAYMENT_METHODS = {
+    "full_prepayment",
+    "prepayment",
+    "advance",
+    "full_payment",
+    "partial_payment",
+    "credit",
+    "credit_payment",
+}
 DEFAULT_LINK_LIFETIME = timedelta(hours=24)
 MIN_LINK_LIFETIME = timedelta(minutes=1)
 MAX_LINK_LIFETIME = timedelta(days=90)
@@ -402,6 +426,8 @@ class TBankAcquiring(BankModule):
                 raise invalid(f"{where}.Price", "must be a non-negative integer (kopecks)")
             if item["Tax"] not in TAXES:
                 raise invalid(f"{where}.Tax", f"must be one of {', '.join(sorted(TAXES))}")
+            if item.get("PaymentMethod") is not None and item["PaymentMethod"] not in PAYMENT_METHODS:
+                raise invalid(f"{where}.PaymentMethod", f"must be one of {', '.join(sorted(PAYMENT_METHODS))}")
             total += item["Amount"]
         if total != amount:
             raise ApiError(

@@ -21,8 +21,32 @@ SUPPORTED_CURRENCIES = ('RUB',)
 # Payment methods activated with the provider (Odoo code → T-Bank's name for it).
 DEFAULT_PAYMENT_METHOD_CODES = {'card', 'sbp'}
 
-# 54-FZ receipt: VAT rate of an Odoo tax (percent) → T-Bank `Tax` code (bank-apis.md §1.3).
-RECEIPT_VAT_CODES = {0: 'vat0', 5: 'vat5', 7: 'vat7', 10: 'vat10', 20: 'vat20'}
+# 54-FZ receipt (bank-apis.md §1.3, docs/vat-and-receipts.md).
+# When the customer gets what they pay for, as the provider is set up: the receipt
+# items' PaymentMethod.
+RECEIPT_PAYMENT_METHODS = [
+    ('full_payment', "Full payment: goods and services are handed over when paid"),
+    ('full_prepayment', "Full prepayment: goods and services are delivered after payment"),
+]
+# The provider's setting → the PaymentMethod of (the invoice lines, the single line of an
+# amount that is not itemised: a part of the invoices, or no invoice). An unitemised
+# amount paid in advance is an advance (PaymentObject 'payment').
+RECEIPT_LINE_PAYMENT_METHODS = {
+    'full_payment': ('full_payment', 'full_payment'),
+    'full_prepayment': ('full_prepayment', 'advance'),
+}
+# PaymentMethods of money received before delivery: their VAT is the calculated rate.
+RECEIPT_PREPAYMENT_METHODS = frozenset({'full_prepayment', 'prepayment', 'advance'})
+# VAT rate of an Odoo tax (percent) → T-Bank `Tax` code:
+#   (paid for what is handed over, paid in advance: the calculated rate rate/(100 + rate)).
+# A 0 % tax is sent as 'none': an Odoo tax does not tell 0 % (vat0) from "without VAT".
+RECEIPT_VAT_CODES = {
+    5: ('vat5', 'vat105'),  # simplified regime (USN) with VAT
+    7: ('vat7', 'vat107'),  # simplified regime (USN) with VAT
+    10: ('vat10', 'vat110'),
+    20: ('vat20', 'vat120'),  # shipments made before 2026 only
+    22: ('vat22', 'vat122'),  # the standard rate since 1 January 2026 (Federal Law 425-FZ)
+}
 RECEIPT_NO_VAT = 'none'
 RECEIPT_TAXATION_SYSTEMS = [
     ('osn', "General (OSN)"),

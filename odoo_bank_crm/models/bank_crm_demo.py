@@ -22,14 +22,14 @@ _DEMO_ACCOUNTS = [
 ]
 
 _INCOMING = [
-    ("Оплата по счету № {n} от {d}. В т.ч. НДС 20%", 'res_partner_romashka'),
+    ("Оплата по счету № {n} от {d}. В т.ч. НДС 22%", 'res_partner_romashka'),
     ("Оплата по договору поставки № {n}. НДС не облагается", 'res_partner_stroymarket'),
     ("Предоплата за услуги по счету {n}", 'res_partner_vector'),
     ("Оплата по счёту №{n} за разработку сайта", 'res_partner_ivanov'),
     ("Оплата онлайн-курса, заказ {n}", 'res_partner_petrova'),
 ]
 _OUTGOING = [
-    ("Арендная плата за офис за {m}. НДС 20%", 'res_partner_office_rent'),
+    ("Арендная плата за офис за {m}. В т.ч. НДС 22%", 'res_partner_office_rent'),
     ("Налог УСН за {m}", 'res_partner_tax_office'),
     ("Комиссия банка за обслуживание счёта", None),
     ("Оплата поставщику по счету № {n}", 'res_partner_stroymarket'),
@@ -117,12 +117,14 @@ class AccountJournal(models.Model):
 
     @api.model
     def _bank_crm_generate_demo_invoices(self, ref, today):
-        """Invoices for the deals past qualification; the won deals' are paid."""
+        """Invoices for the deals past qualification; the won deals' are paid. Prices
+        include VAT at 22 %, the standard rate since 2026; the sole trader charges none."""
+        vat22 = ref('account_tax_sale_vat22')
         leads = [
-            (ref('crm_lead_romashka_equipment'), 14, True),
-            (ref('crm_lead_stroymarket_delivery'), 9, True),
-            (ref('crm_lead_vector_support'), 5, False),
-            (ref('crm_lead_ivanov_website'), 2, False),
+            (ref('crm_lead_romashka_equipment'), 14, True, vat22),
+            (ref('crm_lead_stroymarket_delivery'), 9, True, vat22),
+            (ref('crm_lead_vector_support'), 5, False, vat22),
+            (ref('crm_lead_ivanov_website'), 2, False, self.env['account.tax']),
         ]
         invoices = self.env['account.move'].create(
             [
@@ -139,17 +141,17 @@ class AccountJournal(models.Model):
                                 'name': lead.name,
                                 'quantity': 1,
                                 'price_unit': lead.expected_revenue,
-                                'tax_ids': [Command.clear()],
+                                'tax_ids': [Command.set(taxes.ids)],
                             }
                         )
                     ],
                 }
-                for lead, days_ago, _paid in leads
+                for lead, days_ago, _paid, taxes in leads
             ]
         )
         invoices.action_post()
         bank = ref('account_journal_tbank_main')
-        for invoice, (_lead, days_ago, paid) in zip(invoices, leads):
+        for invoice, (_lead, days_ago, paid, _taxes) in zip(invoices, leads):
             if paid:
                 self.env['account.payment.register'].with_context(
                     active_model='account.move',

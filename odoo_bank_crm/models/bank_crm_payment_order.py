@@ -135,7 +135,7 @@ class BankCrmPaymentOrder(models.Model):
         required=True,
         size=210,
         tracking=True,
-        help="As the bank will print it, with the VAT: «Оплата по счету № 15 от 01.03.2026, в т.ч. НДС 20% ...».",
+        help="As the bank will print it, with the VAT: «Оплата по счету № 15 от 01.03.2026, в т.ч. НДС 22% ...».",
     )
     payment_date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
     bill_id = fields.Many2one(

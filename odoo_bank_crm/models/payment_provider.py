@@ -42,6 +42,13 @@ class PaymentProvider(models.Model):
         default='usn_income',
         help="The company's taxation system, printed on fiscal receipts.",
     )
+    tbank_receipt_payment_method = fields.Selection(
+        selection=const.RECEIPT_PAYMENT_METHODS,
+        string="Payment Method on Receipts",
+        default='full_payment',
+        help="Whether goods and services are handed over when paid or delivered later. A payment "
+        "made in advance is receipted as a prepayment, with the calculated VAT rate (22/122, 10/110...).",
+    )
 
     tbank_public_test_credentials = fields.Boolean(
         string="Uses T-Bank's Public Test Terminal",

@@ -2,6 +2,7 @@ import logging
 import os
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import psycopg2
 from psycopg2 import sql as pgsql
@@ -143,7 +144,9 @@ class PaymentTransaction(models.Model):
 
     def _tbank_prepare_receipt(self, amount=None):
         """The 54-FZ receipt (bank-apis.md §1.3 Receipt FFD 1.05) of the invoices paid by
-        this transaction, in kopecks; the items add up exactly to the amount paid.
+        this transaction, in kopecks; the items add up exactly to the amount paid. Paid in
+        advance of delivery (the provider's `tbank_receipt_payment_method`), the items are a
+        prepayment's, with the calculated VAT rates (docs/vat-and-receipts.md).
 
         :param float amount: the amount the receipt is for (a refund's), default the transaction's
         """
@@ -158,6 +161,9 @@ class PaymentTransaction(models.Model):
                 )
             )
         items = []
+        line_method, amount_method = const.RECEIPT_LINE_PAYMENT_METHODS[
+            self.provider_id.tbank_receipt_payment_method or 'full_payment'
+        ]
         invoice_lines = self.invoice_ids.invoice_line_ids.filtered(lambda l: l.display_type == 'product')
         for line in invoice_lines:
             line_total = to_minor(line.price_total, currency)
@@ -170,8 +176,8 @@ class PaymentTransaction(models.Model):
                     'price': to_minor(line.price_total / quantity, currency),
                     'quantity': quantity,
                     'amount': line_total,
-                    'tax': self._tbank_vat_code(line.tax_ids),
-                    'payment_method': 'full_payment',
+                    'tax': self._tbank_vat_code(line.tax_ids, line_method),
+                    'payment_method': line_method,
                     'payment_object': 'service' if line.product_id.type == 'service' else 'commodity',
                 }
             )
@@ -184,10 +190,10 @@ class PaymentTransaction(models.Model):
                     'price': total,
                     'quantity': 1,
                     'amount': total,
-                    'tax': self._tbank_vat_code(invoice_lines.tax_ids)
+                    'tax': self._tbank_vat_code(invoice_lines.tax_ids, amount_method)
                     if len(invoice_lines.tax_ids) <= 1
                     else const.RECEIPT_NO_VAT,
-                    'payment_method': 'full_payment',
+                    'payment_method': amount_method,
                     'payment_object': 'payment',
                 }
             ]
@@ -199,12 +205,24 @@ class PaymentTransaction(models.Model):
         )
 
     @api.model
-    def _tbank_vat_code(self, taxes):
-        """T-Bank's VAT code for the taxes of a line: vat20, vat10, ... or none."""
+    def _tbank_vat_code(self, taxes, payment_method='full_payment'):
+        """T-Bank's VAT code for the taxes of a receipt line paid with `payment_method`
+        (the item's PaymentMethod): vat22, vat10, ... or, paid in advance, the calculated
+        rate vat122, vat110, ...; none without VAT or at a rate the receipt has no code for.
+
+        :param taxes: the line's account.tax records
+        :param str payment_method: the receipt item's PaymentMethod (full_payment, full_prepayment, ...)
+        """
+        # A 0 % tax is no VAT here: Odoo's tax does not tell a 0 % rate (vat0) from a sale without VAT.
         vat = taxes.filtered(lambda t: t.amount_type == 'percent' and t.amount)
         if len(vat) != 1:
             return const.RECEIPT_NO_VAT
-        return const.RECEIPT_VAT_CODES.get(int(vat.amount), const.RECEIPT_NO_VAT)
+        rate = Decimal(str(vat.amount))
+        codes = const.RECEIPT_VAT_CODES.get(int(rate)) if rate == rate.to_integral_value() else None
+        if not codes:
+            return const.RECEIPT_NO_VAT
+        on_delivery, in_advance = codes
+        return in_advance if payment_method in const.RECEIPT_PREPAYMENT_METHODS else on_delivery
 
     def _send_refund_request(self, amount_to_refund=None):
         """Override of `payment`: refund with Cancel (full or partial, bank-apis.md §1.4)."""

@@ -29,8 +29,12 @@ MAX_ITEMS = 500
 URL_MAX_LENGTH = 2048
 
 # The shop's VAT code of an item → the percent of the company's sale tax it means
-# (None: no tax). The codes are T-Bank's receipt codes (bank-apis.md §1.3 Receipt).
-TAX_RATES = {"none": None, "vat0": 0, "vat10": 10, "vat20": 20}
+# (None: no tax). The codes are T-Bank's receipt codes of the rates (bank-apis.md §1.3
+# Receipt, docs/vat-and-receipts.md): vat22 is the standard rate since 1 January 2026,
+# vat20 is kept for orders of goods shipped before 2026, vat5/vat7 are the simplified
+# regime's. Whether the receipt shows the rate or its calculated twin (vat122...) is the
+# payment's business, not the shop's.
+TAX_RATES = {"none": None, "vat0": 0, "vat5": 5, "vat7": 7, "vat10": 10, "vat20": 20, "vat22": 22}
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[\d\s()\-]+")
@@ -115,7 +119,7 @@ class ShopOrderItem(_ShopModel):
     name: _optional_text(256) = None
     quantity: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3, allow_inf_nan=False)]
     unit_price: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
-    tax: Literal["none", "vat0", "vat10", "vat20"] = "none"
+    tax: Literal[tuple(TAX_RATES)] = "none"
 
     @field_validator("quantity", "unit_price", mode="before")
     @classmethod

@@ -28,3 +28,4 @@ from . import test_neutralize
 from . import test_tbank_roubles_only
 from . import test_security_balance_search
 from . import test_security_user_code
+from . import test_receipt_vat

@@ -449,6 +449,58 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         self.assertNotEqual(chair.tax_ids, vat10)
         self.assertEqual(assembly.tax_ids, self.vat0)
 
+    # === VAT AS IT IS IN 2026 (issue #18 §2b, docs/vat-and-receipts.md) === #
+
+    def _receipt_items_of(self, tax_code, unit_price):
+        """Order one chair at `unit_price` with VAT code `tax_code`; the invoice line and
+        the receipt items the bank received in Init."""
+        response = self._post(
+            self._order(items=[{'code': 'CHAIR-1', 'quantity': 1, 'unit_price': unit_price, 'tax': tax_code}])
+        )
+        self.assertEqual(response.status_code, 201, response.text)
+        invoice = self.env['account.move'].browse(response.json()['invoice_id'])
+        return invoice.invoice_line_ids, self.bank.inits()[-1]['Receipt']['Items']
+
+    def test_vat22_order_is_taxed_and_receipted_at_22_percent(self):
+        vat22 = self.env['account.tax'].create(
+            {'name': "VAT 22% incl.", 'amount': 22, 'type_tax_use': 'sale', 'price_include_override': 'tax_included'}
+        )
+        self.tbank.write({'tbank_receipt_enabled': True, 'tbank_taxation': 'osn'})
+        line, (item,) = self._receipt_items_of('vat22', '1220.00')
+        self.assertEqual(line.tax_ids, vat22)
+        self.assertEqual(line.price_total, 1220.0)
+        self.assertEqual((item['Tax'], item['PaymentMethod'], item['Amount']), ('vat22', 'full_payment', 122000))
+        # a shop that ships after payment: the receipt is a prepayment's, at 22/122
+        self.tbank.tbank_receipt_payment_method = 'full_prepayment'
+        _line, (item,) = self._receipt_items_of('vat22', '1220.00')
+        self.assertEqual((item['Tax'], item['PaymentMethod']), ('vat122', 'full_prepayment'))
+
+    def test_vat20_still_accepted_for_old_orders(self):
+        self.tbank.write({'tbank_receipt_enabled': True, 'tbank_taxation': 'osn'})
+        line, (item,) = self._receipt_items_of('vat20', '1200.00')
+        self.assertEqual(line.tax_ids, self.vat20)
+        self.assertEqual((item['Tax'], item['Amount']), ('vat20', 120000))
+
+    def test_vat22_without_a_22_percent_tax_is_refused_and_nothing_created(self):
+        counts = self._counts()
+        response = self._post(
+            self._order(items=[{'code': 'CHAIR-1', 'quantity': 1, 'unit_price': 1220, 'tax': 'vat22'}])
+        )
+        self._assert_nothing_created(response, counts, 422, 'tax_not_found')
+        self.assertFalse(self.bank.inits())
+
+    def test_the_shop_sends_rates_not_calculated_rates(self):
+        # vat122 is the receipt's business (a prepayment), never the shop's: refused and named.
+        counts = self._counts()
+        for code in ('vat122', 'vat120', 'vat18'):
+            with self.subTest(code):
+                order = self._order(items=[{'code': 'CHAIR-1', 'quantity': 1, 'unit_price': 1220, 'tax': code}])
+                errors = self._field_errors(self._post(order))
+                self.assertEqual(errors['items.0.tax']['code'], 'literal_error')
+                self.assertIn('vat22', errors['items.0.tax']['message'])
+        self.assertEqual(self._counts(), counts)
+        self.assertFalse(self.bank.inits())
+
     # === THE CUSTOMER === #
 
     def test_only_a_company_inn_finds_an_existing_partner(self):

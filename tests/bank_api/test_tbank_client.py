@@ -62,7 +62,7 @@ def refusal(code, message="Ошибка", details=None):
     return body
 
 
-def receipt_for(*amounts):
+def receipt_for(*amounts, tax="vat20", payment_method="full_payment"):
     return Receipt(
         items=[
             ReceiptItem(
@@ -70,8 +70,8 @@ def receipt_for(*amounts):
                 price=a,
                 quantity=1,
                 amount=a,
-                tax="vat20",
-                payment_method="full_payment",
+                tax=tax,
+                payment_method=payment_method,
                 payment_object="service",
             )
             for n, a in enumerate(amounts)
@@ -220,6 +220,61 @@ def test_cancel_full_sends_no_amount(bank, client):
     bank.post(f"{BASE}/Cancel", json=ok(Status="CANCELED", PaymentId=1, OriginalAmount=100, NewAmount=0))
     client.cancel("1")
     assert set(sent(bank)) == {"TerminalKey", "PaymentId", "Token"}
+
+
+# --------------------------------------------------------------------------- receipt VAT codes
+
+# Each receipt Tax code the bank documents (bank-apis.md §1.3, docs/vat-and-receipts.md),
+# with a PaymentMethod it goes with: the rate for what is handed over, the calculated rate
+# for money received in advance. vat22/vat122 since 1 January 2026; vat20/vat120 for
+# shipments made before.
+RECEIPT_CODES = [
+    ("vat22", "full_payment"),
+    ("vat122", "full_prepayment"),
+    ("vat10", "full_payment"),
+    ("vat110", "prepayment"),
+    ("vat5", "full_payment"),
+    ("vat105", "full_prepayment"),
+    ("vat7", "full_payment"),
+    ("vat107", "advance"),
+    ("vat20", "full_payment"),
+    ("vat120", "full_prepayment"),
+    ("vat0", "full_payment"),
+    ("none", "full_payment"),
+]
+
+
+@pytest.mark.parametrize("tax,payment_method", RECEIPT_CODES)
+def test_init_sends_each_receipt_vat_code_as_given(bank, client, tax, payment_method):
+    bank.post(f"{BASE}/Init", json=ok(Amount=12200, OrderId="VAT-1", Status="NEW", PaymentId="1", PaymentURL="u"))
+    client.init(12200, "VAT-1", receipt=receipt_for(12200, tax=tax, payment_method=payment_method))
+    (item,) = sent(bank)["Receipt"]["Items"]
+    assert (item["Tax"], item["PaymentMethod"], item["Amount"]) == (tax, payment_method, 12200)
+    # the receipt stays out of the token (bank-apis.md §1.6)
+    assert sent(bank)["Token"] == sha("12200" + "VAT-1" + PASSWORD + TERMINAL)
+
+
+def test_confirm_and_refund_carry_vat22_and_vat122(bank, client):
+    bank.post(f"{BASE}/Confirm", json=ok(OrderId="O", Status="CONFIRMED", PaymentId="5"))
+    bank.post(f"{BASE}/Cancel", json=ok(OrderId="O", Status="PARTIAL_REFUNDED", PaymentId="5"))
+    client.confirm("5", amount=12200, receipt=receipt_for(10000, 2200, tax="vat22"))
+    assert [i["Tax"] for i in sent(bank)["Receipt"]["Items"]] == ["vat22", "vat22"]
+    client.cancel("5", amount=2200, receipt=receipt_for(2200, tax="vat122", payment_method="full_prepayment"))
+    assert sent(bank)["Receipt"]["Items"][0]["Tax"] == "vat122"
+    assert sent(bank)["Receipt"]["Items"][0]["PaymentMethod"] == "full_prepayment"
+
+
+@pytest.mark.parametrize("tax", ["vat18", "vat118", "vat21", "VAT22", "22", ""])
+def test_unknown_vat_code_is_refused_before_anything_is_sent(bank, client, tax):
+    with pytest.raises(ValueError, match="Tax must be one of"):
+        receipt_for(1000, tax=tax)
+    assert len(bank.calls) == 0
+
+
+def test_unknown_payment_method_is_refused_before_anything_is_sent(bank, client):
+    with pytest.raises(ValueError, match="PaymentMethod must be one of"):
+        receipt_for(1000, tax="vat122", payment_method="prepaid")
+    assert len(bank.calls) == 0
 
 
 def test_check_order(bank, client):

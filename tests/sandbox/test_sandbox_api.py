@@ -151,6 +151,70 @@ def test_init_receipt_must_add_up(api):
     assert_error(api.call("Init", Amount=1000, OrderId="A-1", Receipt={"Taxation": "osn", "Items": []}), "309")
 
 
+# Every Tax code of the receipt as the bank documents it since 1 January 2026 (bank-apis.md §1.3,
+# docs/vat-and-receipts.md): a rate for what is handed over, its calculated twin for a prepayment.
+VAT_CODES_2026 = [
+    ("vat22", "full_payment"),
+    ("vat122", "full_prepayment"),
+    ("vat10", "full_payment"),
+    ("vat110", "prepayment"),
+    ("vat5", "full_payment"),
+    ("vat105", "full_prepayment"),
+    ("vat7", "full_payment"),
+    ("vat107", "advance"),
+    ("vat20", "full_payment"),  # shipments made before 2026
+    ("vat120", "full_prepayment"),
+]
+
+
+def _receipt(amount, tax, payment_method="full_payment"):
+    return {
+        "Email": "a@example.com",
+        "Taxation": "osn",
+        "Items": [
+            {
+                "Name": "A",
+                "Price": amount,
+                "Quantity": 1,
+                "Amount": amount,
+                "Tax": tax,
+                "PaymentMethod": payment_method,
+                "PaymentObject": "commodity",
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("tax,payment_method", VAT_CODES_2026)
+def test_init_receipt_accepts_the_vat_codes_of_2026(api, tax, payment_method):
+    answer = api.init(12200, "VAT-1", Receipt=_receipt(12200, tax, payment_method))
+    stored = api.state()["payments"][answer["PaymentId"]]["Receipt"]
+    assert stored["Items"][0]["Tax"] == tax and stored["Items"][0]["PaymentMethod"] == payment_method
+
+
+@pytest.mark.parametrize("tax", ["vat22", "vat122"])
+def test_confirm_and_refund_receipts_accept_vat22_and_vat122(api, tax):
+    payment_id = api.init(12200, "VAT-2", PayType="T")["PaymentId"]
+    api.admin_pay(payment_id)
+    assert api.status(payment_id) == "AUTHORIZED"
+    assert api.call("Confirm", PaymentId=payment_id, Receipt=_receipt(12200, tax))["Status"] == "CONFIRMED"
+    refund = api.call("Cancel", PaymentId=payment_id, Amount=2200, Receipt=_receipt(2200, tax))
+    assert refund["Status"] == "PARTIAL_REFUNDED", refund
+
+
+@pytest.mark.parametrize("tax", ["vat18", "vat118", "vat21", "VAT22", "22", ""])
+def test_init_receipt_refuses_unknown_vat_codes(api, tax):
+    answer = api.call("Init", Amount=1000, OrderId="A-1", Receipt=_receipt(1000, tax))
+    assert_error(answer, "2" if tax == "" else "1", "Tax")
+    assert api.state()["payments"] == {}
+
+
+def test_init_receipt_refuses_an_unknown_payment_method(api):
+    answer = api.call("Init", Amount=1000, OrderId="A-1", Receipt=_receipt(1000, "vat122", "prepaid"))
+    assert_error(answer, "1", "PaymentMethod")
+    assert api.state()["payments"] == {}
+
+
 def test_init_data_limits(api):
     assert_error(api.call("Init", Amount=1000, OrderId="A", DATA={f"k{i}": "v" for i in range(21)}), "207")
     assert_error(api.call("Init", Amount=1000, OrderId="A", DATA={"k" * 21: "v"}), "208")

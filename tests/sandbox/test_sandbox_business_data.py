@@ -2,6 +2,8 @@
 and the merge of generated and added operations (no HTTP)."""
 
 import random
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -25,6 +27,7 @@ from bank_sandbox.business_data import (
     record_to_operation,
     operation_to_record,
     ruble_minor,
+    vat_rate,
 )
 
 DAY = 86_400
@@ -179,3 +182,19 @@ def test_formatting_helpers():
     assert money_text(123456) == "1234.56" and money_text(5) == "0.05" and money_text(-100) == "-1.00"
     assert iso_utc(END * US) == "2026-01-01T00:00:00Z" and iso_utc(END * US + 5) == "2026-01-01T00:00:00.000005Z"
     assert msk_date(END * US - 3 * 3600 * US) == "2026-01-01"  # 21:00 UTC is midnight in Moscow
+
+
+def test_invoice_purposes_state_the_vat_rate_of_their_date():
+    # 22 % since 1 January 2026 (Federal Law 425-FZ), 20 % for invoices dated before.
+    new_year = 20_454  # epoch day of 2026-01-01
+    assert (vat_rate(new_year - 1), vat_rate(new_year), vat_rate(new_year + 400)) == (20, 22, 22)
+    spec = GeneratorSpec(400, 7, (new_year - 60) * DAY, (new_year + 60) * DAY)
+    feed = Generator(ACCOUNT, spec, TBANK)
+    purposes = [feed.operation(i).purpose for i in range(400)]
+    purposes = [p for p in purposes if "в т.ч. НДС" in p]
+    assert any("НДС 22%" in p for p in purposes) and any("НДС 20%" in p for p in purposes)
+    assert not any("НДС 18%" in p for p in purposes)
+    for purpose in purposes:  # the VAT inside the sum, to the kopeck (half up)
+        total, rate, vat = re.search(r"Сумма (\d+\.\d\d) руб\., в т\.ч\. НДС (\d+)% (\d+\.\d\d)", purpose).groups()
+        expected = (Decimal(total) * int(rate) / (100 + int(rate))).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        assert Decimal(vat) == expected, purpose

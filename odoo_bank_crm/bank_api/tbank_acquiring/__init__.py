@@ -2,7 +2,7 @@
 
 - `signing`: the request/notification Token (§1.6);
 - `schemas`: request/response bodies as pydantic models (§1.3, §1.4, §1.7);
-- `const`: statuses and their order (§1.5), ErrorCode → error class (§1.8), URLs (§1.1);
+- `const`: statuses and their order (§1.5), receipt Tax and PaymentMethod codes (§1.3), ErrorCode → error class (§1.8), URLs (§1.1);
 - `client`: `TBankAcquiringClient`, every HTTP call through one ``_request``.
 """
 
@@ -15,6 +15,8 @@ from .const import (
     NOTIFICATION_STATUSES,
     PAYMENT_STATUSES,
     PRODUCTION_URL,
+    RECEIPT_PAYMENT_METHODS,
+    RECEIPT_TAXES,
     REFUND_STATUSES,
     STATUS_RANK,
     SUCCESS_STATUSES,
@@ -60,6 +62,8 @@ __all__ = [
     "Notification",
     "PRODUCTION_URL",
     "TEST_URL",
+    "RECEIPT_TAXES",
+    "RECEIPT_PAYMENT_METHODS",
     "DEFAULT_TIMEOUT",
     "STATUS_RANK",
     "PAYMENT_STATUSES",

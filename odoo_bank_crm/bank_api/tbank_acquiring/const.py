@@ -98,3 +98,30 @@ ERROR_CODE_CLASSES = {
     "9999": BankUnavailable,  # internal error
 }
 DEFAULT_ERROR_CLASS = BankRejected
+
+# bank-apis.md §1.3 Receipt (``Items_FFD_105`` / ``Items_FFD_12``): the item's ``Tax`` codes.
+# A rate (vat22: 22 %) is charged on a sale of what the customer gets; a calculated rate
+# (vat122: 22/122) on money received before delivery (a prepayment, an advance). vat22 and
+# vat122 are T-Bank's codes for the standard rate since 1 January 2026 (Federal Law
+# 425-FZ of 28.11.2025); vat20/vat120 stay for shipments made before 2026
+# (docs/vat-and-receipts.md).
+RECEIPT_TAXES = frozenset(
+    {
+        "none",
+        "vat0",
+        "vat5",
+        "vat7",
+        "vat10",
+        "vat20",
+        "vat22",
+        "vat105",
+        "vat107",
+        "vat110",
+        "vat120",
+        "vat122",
+    }
+)
+# The item's ``PaymentMethod`` (FFD tag 1214); the bank's default is full_payment.
+RECEIPT_PAYMENT_METHODS = frozenset(
+    {"full_prepayment", "prepayment", "advance", "full_payment", "partial_payment", "credit", "credit_payment"}
+)

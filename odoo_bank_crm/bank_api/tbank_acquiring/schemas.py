@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from .const import RECEIPT_PAYMENT_METHODS, RECEIPT_TAXES
+
 __all__ = [
     "Kopecks",
     "BankId",
@@ -113,9 +115,26 @@ class ReceiptItem(_BankModel):
     price: Kopecks = Field(alias="Price")
     quantity: Decimal = Field(alias="Quantity", gt=0)
     amount: Kopecks = Field(alias="Amount")
-    tax: str = Field(alias="Tax")  # none, vat0, vat5, vat7, vat10, vat20, vat105, ...
-    payment_method: str | None = Field(None, alias="PaymentMethod")
+    tax: str = Field(alias="Tax")  # one of const.RECEIPT_TAXES: vat22, vat122, vat10, ..., none
+    payment_method: str | None = Field(None, alias="PaymentMethod")  # const.RECEIPT_PAYMENT_METHODS
     payment_object: str | None = Field(None, alias="PaymentObject")
+
+    @field_validator("tax")
+    @classmethod
+    def _known_tax(cls, value):
+        # The bank refuses a code it does not know; say so before sending.
+        if value not in RECEIPT_TAXES:
+            raise ValueError(f"Tax must be one of {', '.join(sorted(RECEIPT_TAXES))}, got {value!r}")
+        return value
+
+    @field_validator("payment_method")
+    @classmethod
+    def _known_payment_method(cls, value):
+        if value is not None and value not in RECEIPT_PAYMENT_METHODS:
+            raise ValueError(
+                f"PaymentMethod must be one of {', '.join(sorted(RECEIPT_PAYMENT_METHODS))}, got {value!r}"
+            )
+        return value
 
     @field_serializer("quantity")
     def _quantity_as_number(self, quantity):
