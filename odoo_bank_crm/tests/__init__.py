@@ -27,3 +27,4 @@ from . import test_tbank_notification_origin
 from . import test_neutralize
 from . import test_tbank_roubles_only
 from . import test_security_balance_search
+from . import test_security_sudo_routes
