@@ -40,10 +40,10 @@ class TBankController(http.Controller):
         # A request Odoo retries after a concurrency error must not store the body twice.
         event = environ.get('odoo_bank_crm.webhook_event')
         if event is None:
-            # sudo: the bank calls as the public user, and notifications are administrators' records
-            event = (
-                request.env['bank.webhook.event'].sudo()._store_raw('tbank', raw_body, request.httprequest.remote_addr)
-            )
+            # sudo: the bank calls as the public user, and notifications are administrators' records;
+            # `_store_raw` inserts this one body as a new event and touches nothing else
+            Event = request.env['bank.webhook.event'].sudo()
+            event = Event._store_raw('tbank', raw_body, request.httprequest.remote_addr)
             environ['odoo_bank_crm.webhook_event'] = event
         # processed as stored, without reading the body back
         status, body = event._process('tbank', event._storable_text(raw_body))

@@ -79,7 +79,8 @@ class ShopApiController(http.Controller):
                 'forbidden',
                 request.env._(
                     "The integration user lacks the rights to create deals and invoices (%(groups)s).",
-                    groups=", ".join(request.env.ref(group).sudo().full_name for group in missing),
+                    # read as the key's user (an employee reads group names): no sudo
+                    groups=", ".join(user.env.ref(group).full_name for group in missing),
                 ),
             )
         request.update_env(
@@ -138,7 +139,17 @@ class ShopApiController(http.Controller):
         except ShopOrderRefused as error:
             return self._shop_error(error.status, error.code, error.args[0])
         except AccessError as error:
-            return self._shop_error(403, 'forbidden', str(error))
+            # Odoo's text may name the records refused (other companies' ones included, for a user
+            # in debug mode): the shop gets what it can act on, the log gets the rest.
+            _logger.warning("Shop order %s refused for lack of rights: %s", order.order_id, error)
+            return self._shop_error(
+                403,
+                'forbidden',
+                request.env._(
+                    "The integration user may not read or create something this order needs: "
+                    "ask an administrator to check its rights and the shop settings of its company."
+                ),
+            )
         except UserError as error:
             return self._shop_error(422, 'refused', str(error))
         except Exception:
@@ -168,8 +179,8 @@ class ShopApiController(http.Controller):
             return None
         if not uid:
             return None
-        # Read as superuser: the request is still the public user's until authenticated.
-        user = request.env['res.users'].sudo().browse(uid)
+        # The key's user reads its own record (no sudo: the request is still the public user's).
+        user = request.env(user=uid)['res.users'].browse(uid)
         return user if not user.share else None
 
     @staticmethod

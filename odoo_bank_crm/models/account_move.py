@@ -62,6 +62,7 @@ class AccountMove(models.Model):
         if self.currency_id.is_zero(self.amount_residual):
             raise UserError(_("Invoice %(invoice)s has nothing left to pay.", invoice=self.name))
         self.env['payment.provider']._tbank_check_currency(self.currency_id, self.name)
+        # sudo: the invoice's own company's provider (its credentials stay in `_tbank_client`)
         provider = provider or self.env['payment.provider'].sudo().search(
             [
                 ('code', '=', 'tbank'),
@@ -72,7 +73,11 @@ class AccountMove(models.Model):
         )
         if not provider:
             raise UserError(_("T-Bank acquiring is not set up: enable the T-Bank payment provider first."))
+        # sudo: salespeople, the shop's user and the pay page's visitor have no rights on
+        # transactions; only this invoice's are searched and created
         Transaction = self.env['payment.transaction'].sudo()
+        # Only a transaction that pays this invoice alone is reused: one that also pays other
+        # invoices (Odoo's portal pays several overdue invoices at once) is not this link's.
         open_tx = Transaction.search(
             [
                 ('invoice_ids', 'in', self.ids),
@@ -81,8 +86,7 @@ class AccountMove(models.Model):
                 ('tbank_payment_url', '!=', False),
             ],
             order='id desc',
-            limit=1,
-        )
+        ).filtered(lambda tx: tx.invoice_ids == self)[:1]
         if open_tx and self.currency_id.compare_amounts(open_tx.amount, self.amount_residual) == 0:
             return open_tx, open_tx.tbank_payment_url
         tx = Transaction.create(
@@ -265,7 +269,7 @@ class AccountMove(models.Model):
     @api.depends('bank_crm_payment_link_ids.url', 'bank_crm_payment_link_ids.status')
     def _compute_bank_crm_payment_link(self):
         for invoice in self:
-            # whoever may read the invoice may see its link (the PDF prints it), registry rights or not
+            # sudo: whoever may read the invoice may see its own link (the PDF prints it), registry rights or not
             link = invoice.sudo().bank_crm_payment_link_ids.sorted(
                 lambda l: (l.create_date or fields.Datetime.now(), l.id), reverse=True
             )[:1]
@@ -294,6 +298,7 @@ class AccountMove(models.Model):
         :raise UserError: when the link cannot be issued (nothing to pay, bank refused, ...)
         """
         self.ensure_one()
+        # sudo: this invoice's own links, also for a user without rights on the links' registry
         usable = self.sudo().bank_crm_payment_link_ids.filtered(
             lambda link: (not kind or link.kind == kind) and link._is_usable()
         )
@@ -311,6 +316,7 @@ class AccountMove(models.Model):
         asked with GetQr, and a terminal without SBP only leaves a note.
         """
         self.ensure_one()
+        # sudo: the links' registry is written by the code only; each link created is this invoice's
         Link = self.env['bank.crm.payment.link'].sudo()
         if self.move_type != 'out_invoice' or self.state != 'posted':
             raise UserError(_("Only a posted customer invoice can get a payment link."))
@@ -323,10 +329,11 @@ class AccountMove(models.Model):
         self.env['payment.provider']._tbank_check_currency(self.currency_id, self.name)
         # The bank's payment behind an expired link is closed, so that Init registers a fresh one.
         stale = (
-            self.sudo()
+            self.sudo()  # sudo: this invoice's own expired bank links and their transactions
             .bank_crm_payment_link_ids.filtered(lambda link: link.kind == 'tbank' and not link._is_usable())
             .transaction_id
         )
+        # sudo: only the open transactions behind this invoice's expired links are closed
         stale.filtered(lambda tx: tx.state in ('draft', 'pending')).sudo()._set_canceled(
             state_message=_("The payment link expired.")
         )
@@ -349,7 +356,7 @@ class AccountMove(models.Model):
                 'note': note,
             }
         )
-        self.sudo().bank_crm_sbp_qr_payload = qr_payload
+        self.sudo().bank_crm_sbp_qr_payload = qr_payload  # sudo: a readonly field of this invoice only
         return Link.create(values).with_env(self.env)
 
     def _bank_crm_sbp_qr(self, tx):

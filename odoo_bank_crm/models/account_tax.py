@@ -29,7 +29,7 @@ class AccountTax(models.Model):
             if not sibling:
                 suffix = _("incl.") if price_include else _("excl.")
                 sibling = (
-                    tax.sudo()
+                    tax.sudo()  # sudo: the tax's included/excluded twin, copied from it, in its company
                     .copy(
                         {
                             'name': f"{tax.name} ({suffix})",

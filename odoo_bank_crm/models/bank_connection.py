@@ -111,7 +111,7 @@ class BankConnection(models.Model):
 
     def _client(self):
         self.ensure_one()
-        if not self.sudo().api_token:
+        if not self.sudo().api_token:  # sudo: whether the token is set, never its value
             raise UserError(_("Enter the API token of %(connection)s first.", connection=self.name))
         return adapter_for(self.provider_code).client(self)
 
@@ -212,6 +212,7 @@ class BankSyncRun(models.Model):
 def sleep_before_retry(env, attempt, error):
     """Back off before retrying a bank call: the bank's Retry-After, else exponential."""
     base = float(
+        # sudo: a system parameter, read by the sync whoever runs it
         env['ir.config_parameter'].sudo().get_param('odoo_bank_crm.sync_backoff_seconds', const.SYNC_BACKOFF_SECONDS)
     )
     delay = error.retry_after if isinstance(error, BankRateLimited) and error.retry_after else base * 2**attempt

@@ -30,7 +30,10 @@ class TBankBusinessAdapter:
 
     def client(self, connection):
         return tbank_business.TBankBusinessClient(
-            token=connection.sudo().api_token, base_url=connection.api_url, timeout=const.BANK_API_TIMEOUT
+            # sudo: the connection's token, given to the client only
+            token=connection.sudo().api_token,
+            base_url=connection.api_url,
+            timeout=const.BANK_API_TIMEOUT,
         )
 
     def accounts(self, client) -> list[BankAccountInfo]:
@@ -50,7 +53,10 @@ class TochkaAdapter:
 
     def client(self, connection):
         return tochka.TochkaClient(
-            token=connection.sudo().api_token, base_url=connection.api_url, timeout=const.BANK_API_TIMEOUT
+            # sudo: the connection's token, given to the client only
+            token=connection.sudo().api_token,
+            base_url=connection.api_url,
+            timeout=const.BANK_API_TIMEOUT,
         )
 
     def accounts(self, client) -> list[BankAccountInfo]:

@@ -135,7 +135,7 @@ class CrmLead(models.Model):
             {
                 row['lead_id'][0]: row
                 for row in self.env['bank.crm.deal.profitability']
-                .sudo()
+                .sudo()  # sudo: the figures of these deals only, which the user reads
                 .search_read([('lead_id', 'in', list(saved))], ['lead_id', 'received', 'expense', 'margin'])
             }
             if saved
@@ -152,10 +152,10 @@ class CrmLead(models.Model):
         self.ensure_one()
         if not self.bank_crm_analytic_account_id:
             plan, _other_plans = self.env['account.analytic.plan']._get_all_plans()
-            # salespeople may not manage analytic accounts: this one is the deal's own
+            # sudo: salespeople may not manage analytic accounts: this one is the deal's own
             self.bank_crm_analytic_account_id = (
                 self.env['account.analytic.account']
-                .sudo()
+                .sudo()  # sudo: see above
                 .create(
                     {
                         'name': self.name,

@@ -280,14 +280,16 @@ class BankCrmAutoInvoiceRule(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
+        # sudo: whether these rules' own automations exist (Odoo's technical records)
         if {'name', 'stage_id', 'active'} & set(vals) or any(not rule.automation_id for rule in self.sudo()):
             self._bank_crm_sync_automation()
         return result
 
     def unlink(self):
         # through the ORM, before the rules: their server actions, then their automations
+        # sudo: these rules' own server actions and automations, which their managers cannot delete
         self.env['ir.actions.server'].sudo().search([('bank_crm_auto_invoice_rule_id', 'in', self.ids)]).unlink()
-        self.sudo().automation_id.unlink()
+        self.sudo().automation_id.unlink()  # sudo: as above
         return super().unlink()
 
     def copy_data(self, default=None):
@@ -312,10 +314,10 @@ class BankCrmAutoInvoiceRule(models.Model):
         """Create the rule's automation and its server action, or bring them in step with the
         rule (name, stage, active). Done as superuser: managers of rules need no rights on
         Odoo's technical automation records."""
-        Automation = self.env['base.automation'].sudo()
+        Automation = self.env['base.automation'].sudo()  # sudo: see the docstring
         lead_model_id = self.env['ir.model']._get_id('crm.lead')
         to_create = []
-        for rule in self.sudo():
+        for rule in self.sudo():  # sudo: these rules' own automations
             values = rule._bank_crm_automation_values()
             automation = rule.automation_id
             if not automation:
@@ -351,6 +353,7 @@ class BankCrmAutoInvoiceRule(models.Model):
             for rule, automation in zip(to_create, automations):
                 rule.automation_id = automation
             # an external id of the addon, so that uninstalling it removes the automations too
+            # sudo: the external ids of the automations just created, nothing else
             self.env['ir.model.data'].sudo().create(
                 [
                     {
@@ -547,6 +550,7 @@ class BankCrmAutoInvoiceRule(models.Model):
         """`leads` but those the rule already invoiced (for this arrival in the stage)."""
         if not leads:
             return leads
+        # sudo: the rules' bookkeeping of firings, which no user edits; read for `leads` only
         Firing = self.env['bank.crm.auto.invoice.firing'].sudo()
         keys = {lead: self._bank_crm_firing_key(lead) for lead in leads}
         domain = [('rule_id', '=', self.id), ('lead_id', 'in', leads.ids)]
@@ -564,6 +568,7 @@ class BankCrmAutoInvoiceRule(models.Model):
         posted invoice. Invoices to send are queued for the sending job (`firing._cron_...`):
         the email (its PDF, the bank's payment link) never weighs on the stage change.
         Returns (invoices, [(lead, invoice)])."""
+        # sudo: the rules' bookkeeping of firings, written for these leads only
         Firing = self.env['bank.crm.auto.invoice.firing'].sudo()
         Move = self.env['account.move'].with_company(self.company_id)
         send = self.send_mode == 'send'
@@ -804,7 +809,7 @@ class BankCrmAutoInvoiceFiring(models.Model):
         # as the person who moved the deal: the email and its chatter message are theirs
         sender = (
             invoice.with_user(self.create_uid or self.env.user)
-            .sudo()
+            .sudo()  # sudo: the job sends this invoice's link by email, as its author, whatever their rights now
             .with_context(**{PAYMENT_LINK_KIND_KEY: rule.payment_link_kind})
         )
         try:
@@ -853,6 +858,7 @@ class CrmStage(models.Model):
 
     def unlink(self):
         # through the ORM, so that the rules' automations go with them
+        # sudo: the rules of these stages, archived ones too, whoever may delete the stage
         self.env['bank.crm.auto.invoice.rule'].sudo().with_context(active_test=False).search(
             [('stage_id', 'in', self.ids)]
         ).unlink()

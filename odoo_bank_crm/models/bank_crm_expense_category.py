@@ -578,9 +578,10 @@ class AccountBankStatementLine(models.Model):
         if rules is None:
             rules = (
                 self.env['bank.crm.categorisation.rule']
-                .sudo()
+                .sudo()  # sudo: the companies' own rules apply whoever imports the lines
                 .search([('company_id', 'in', lines.company_id.ids + [False])], order='sequence, id')
             )
+        # sudo: the rules' patterns are read to match, never returned to the user
         matchers = [rule._bank_crm_matcher() for rule in rules.sudo().sorted(lambda r: (r.sequence, r.id))]
         if not matchers:
             return 0

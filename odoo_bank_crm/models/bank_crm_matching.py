@@ -297,10 +297,10 @@ class AccountBankStatementLine(models.Model):
             elif line in failed:
                 propose(line, allocations, result, failed[line])
         proposed, to_match = Line.browse(proposed_ids), Line.browse(to_match_ids)
-        # proposals are the matcher's bookkeeping, kept whoever booked the transactions
+        # sudo: proposals are the matcher's bookkeeping, kept whoever booked the transactions
         (proposed | to_match).sudo().bank_crm_proposal_ids.unlink()
         proposed.company_id  # read at once what the proposals' stored related fields need
-        Proposal = self.env['bank.crm.match.proposal'].sudo()
+        Proposal = self.env['bank.crm.match.proposal'].sudo()  # sudo: as above, for these lines only
         # the proposals' amounts are in their invoice's currency: read them all at once (else
         # the create reads each invoice on its own, a query a proposal)
         Proposal.env['account.move'].browse({v['invoice_id'] for v in proposal_values}).fetch(['currency_id'])
@@ -461,7 +461,7 @@ class AccountBankStatementLine(models.Model):
             Line.browse(line_ids).with_context(skip_account_move_synchronization=True).write(
                 {'bank_crm_match_state': 'matched', 'bank_crm_lead_id': lead.id}
             )
-        matched.sudo().bank_crm_proposal_ids.unlink()
+        matched.sudo().bank_crm_proposal_ids.unlink()  # sudo: the matched lines' own proposals, now moot
         notes += self._bank_crm_payment_notes(ready)
         self.env['account.move']._bank_crm_log_batch(notes)
         return failed

@@ -175,6 +175,7 @@ class BankCrmMoneyRight(models.Model):
     def _bank_crm_right_of(self, user=None, company=None):
         user = user or self.env.user
         company = company or self.env.company
+        # sudo: a user's own right in a company, which decides what they may do (they cannot read the table)
         return self.sudo().search([('user_id', '=', user.id), ('company_id', '=', company.id)], limit=1)
 
     @api.model
@@ -195,6 +196,7 @@ class BankCrmMoneyRight(models.Model):
             return False
         if not journals:
             return True
+        # sudo: the type of the journals asked about, nothing else of them
         return not (journals.sudo().filtered(lambda j: j.type in MONEY_JOURNAL_TYPES)._origin - self.journal_ids)
 
     @api.model
@@ -223,7 +225,7 @@ class BankCrmMoneyRight(models.Model):
                 message = _(
                     "Your rights do not allow you to %(operation)s on %(accounts)s. Ask an Account Director.",
                     operation=self._bank_crm_operation_label(operation),
-                    accounts=", ".join(journals.sudo().mapped('name')),
+                    accounts=", ".join(journals.sudo().mapped('name')),  # sudo: the names the user acts on
                 )
             else:
                 message = _(
@@ -276,6 +278,7 @@ class ResUsers(models.Model):
     @api.depends_context('uid')
     def _compute_bank_crm_rights(self):
         Right = self.env['bank.crm.money.right']
+        # sudo: these users' own rights, shown on their form (the table is administrators')
         rights = Right.sudo().with_context(active_test=True).search([('user_id', 'in', self.ids)])
         for user in self:
             user.bank_crm_restricted = Right._bank_crm_is_restricted(user)

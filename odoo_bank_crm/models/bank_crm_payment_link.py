@@ -232,10 +232,11 @@ class BankCrmPaymentLink(models.Model):
 
     def _mark_opened(self):
         """The customer opened the pay page: the first time counts."""
+        # sudo: the visitor of a pay page marks its own links opened (the time only)
         self.filtered(lambda link: not link.opened_date).sudo().opened_date = fields.Datetime.now()
 
     def _mark_sent(self):
-        self.sudo().sent_date = fields.Datetime.now()
+        self.sudo().sent_date = fields.Datetime.now()  # sudo: the sending time only, of these links
 
     @api.model
     def _bank_expiry(self, due_date):

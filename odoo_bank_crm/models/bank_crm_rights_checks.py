@@ -310,11 +310,11 @@ class AccountAccount(models.Model):
             # sudo: which journals book on these ledger accounts, whatever the user sees of them
             journals = (
                 self.env['account.journal']
-                .sudo()
+                .sudo()  # sudo: see above
                 .search([('default_account_id', 'in', [values['id'] for values in result])])
             )
             blind = self.env['bank.crm.money.right']._bank_crm_balance_hidden_journals(journals)
-            blind_accounts = set(blind.sudo().default_account_id.ids)
+            blind_accounts = set(blind.sudo().default_account_id.ids)  # sudo: their ledger accounts' ids only
             for values in result:
                 if values['id'] in blind_accounts:
                     values['current_balance'] = False

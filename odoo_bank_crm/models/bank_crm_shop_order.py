@@ -237,6 +237,7 @@ class BankCrmShopOrder(models.Model):
             log_exceptions=False,
         )  # a lost race is retried by Odoo, not an error to log
         row = self.env.cr.fetchone()
+        # sudo: the order just claimed by this shop, the API's log (see `_bank_crm_find`)
         return self.sudo().browse(row[0] if row else ())
 
     # === PREPARATION === #
@@ -269,7 +270,7 @@ class BankCrmShopOrder(models.Model):
         need the right to see payment providers, only the link they produce."""
         provider = (
             self.env['payment.provider']
-            .sudo()
+            .sudo()  # sudo: see the docstring; the current company's provider only
             .search(
                 [
                     ('code', '=', 'tbank'),

@@ -150,7 +150,9 @@ class BankWebhookEvent(models.Model):
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.env.registry.cursor() as cr:
-                    # as OdooBot, not the public user of the bank's request (messages, activities)
+                    # sudo: as OdooBot, not the public user of the bank's request (messages, activities);
+                    # what it changes is bounded by `_process_tbank`: the one transaction the
+                    # verified notification names, and the accounting that follows it
                     event = self.with_env(self.env(cr=cr, user=SUPERUSER_ID, su=True))
                     method = getattr(event, f'_process_{provider_code or event.provider_code}')
                     outcome = method(raw_body) if raw_body is not None else method()
@@ -409,7 +411,7 @@ class BankWebhookEvent(models.Model):
         # sudo: no user may delete notifications; only this job, and only rejected ones
         events = self.sudo().search(domain, limit=batch, order='id')
         events.unlink()
-        remaining = self.sudo().search_count(domain) if len(events) == batch else 0
+        remaining = self.sudo().search_count(domain)  # sudo: as above if len(events) == batch else 0
         self.env['ir.cron']._notify_progress(done=len(events), remaining=remaining)
         return len(events)
 

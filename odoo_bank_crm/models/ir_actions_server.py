@@ -84,8 +84,9 @@ class BaseAutomation(models.Model):
         filters and its protection against recursion); once the loop is over, it runs on
         all of them together, with the context Odoo gave it.
         """
+        actions = self.sudo().action_server_ids  # sudo: the kind of this automation's own actions
         if self.env.context.get(AUTO_INVOICE_BATCH) is not None or not any(
-            action.state == AUTO_INVOICE_STATE for action in self.sudo().action_server_ids
+            action.state == AUTO_INVOICE_STATE for action in actions
         ):
             return super()._process(records, domain_post=domain_post)
         batch = {}
@@ -96,7 +97,7 @@ class BaseAutomation(models.Model):
             ids = list(dict.fromkeys(entry['ids']))
             action = (
                 self.env['ir.actions.server']
-                .sudo()
+                .sudo()  # sudo: the automation's own action, run as Odoo runs automations
                 .browse(action_id)
                 .with_context(
                     entry['context'],

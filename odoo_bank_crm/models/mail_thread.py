@@ -38,6 +38,7 @@ class MailThread(models.AbstractModel):
         author_id, email_from = self._message_compute_author(raise_on_email=False)
         reply_to = self.env['mail.thread']._notify_get_reply_to(default=email_from)[False]
         note_id = self.env['ir.model.data']._xmlid_to_res_id('mail.mt_note')
+        # sudo: as `_message_log` does: notes on records the caller is processing, whatever its rights on messages
         messages = self.sudo()._message_create(
             [
                 {
@@ -60,6 +61,7 @@ class MailThread(models.AbstractModel):
             ]
         )
         # the tracking values of all messages in one create (mail.message creates them a message at a time)
+        # sudo: tracking values are created by the code only (as mail.message does), for these messages
         self.env['mail.tracking.value'].sudo().create(
             [
                 dict(values, mail_message_id=message.id)

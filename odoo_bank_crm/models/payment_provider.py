@@ -139,7 +139,7 @@ class PaymentProvider(models.Model):
     def _tbank_client(self):
         """The bank_api client for this terminal (credentials read as superuser, never returned)."""
         self.ensure_one()
-        provider = self.sudo()
+        provider = self.sudo()  # sudo: this terminal's credentials, given to the client only
         return TBankAcquiringClient(
             terminal_key=provider.tbank_terminal_key,
             password=provider.tbank_password,

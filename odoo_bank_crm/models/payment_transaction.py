@@ -498,7 +498,7 @@ class PaymentTransaction(models.Model):
         now = fields.Datetime.now()
         delay = int(
             self.env['ir.config_parameter']
-            .sudo()
+            .sudo()  # sudo: a system parameter, read by the job
             .get_param('odoo_bank_crm.tbank_pending_check_minutes', const.PENDING_CHECK_AFTER_MINUTES)
         )
         txs = self.search(

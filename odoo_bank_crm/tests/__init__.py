@@ -29,3 +29,4 @@ from . import test_tbank_roubles_only
 from . import test_security_balance_search
 from . import test_security_user_code
 from . import test_receipt_vat
+from . import test_security_sudo_routes

@@ -748,6 +748,100 @@ class TestShopApi(AccountPaymentCommon, HttpCase):
         self.assertEqual(response.status_code, 201, "the order number was not kept by the failed attempts")
         self.assertEqual(response.json()['order_id'], 'A-5005')
 
+    # === SUDO BOUNDS (issue #13: a public route's sudo() reaches only what it exists for) === #
+
+    def _other_company(self):
+        """A second company, where the shop's integration user also works (as an employee
+        of both may), with its own shop, products, customers and team."""
+        other = self.env['res.company'].create({'name': "Borealis Other Company", 'currency_id': self.currency_rub.id})
+        self.shop_user.sudo().company_ids = [Command.link(other.id)]
+        return other
+
+    def test_orders_stay_in_the_key_users_company(self):
+        """The shop's key acts in its own company only: another company's order number,
+        product code or customer INN, or a body naming the other company, gets nothing of it."""
+        other = self._other_company()
+        other_shop = new_test_user(
+            self.env,
+            login='shop_other_company',
+            groups='base.group_user,sales_team.group_sale_salesman_all_leads,account.group_account_invoice',
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        other.bank_crm_shop_user_id = other_shop
+        secret_answer = json.dumps({'order_id': 'B-1001', 'payment_url': 'https://securepay.example/secret-b'})
+        other_order = (
+            self.env['bank.crm.shop.order']
+            .sudo()
+            .create(
+                {
+                    'name': 'B-1001',
+                    'company_id': other.id,
+                    'shop_user_id': other_shop.id,
+                    'request_body': json.dumps(self._order('B-1001')),
+                    'response_body': secret_answer,
+                }
+            )
+        )
+        self.env['product.product'].create(
+            {'name': "Borealis only", 'default_code': 'B-ONLY', 'list_price': 10, 'company_id': other.id}
+        )
+        other_customer = self.env['res.partner'].create(
+            {'name': "Borealis Customer", 'vat': '7707083893', 'is_company': True, 'company_id': other.id}
+        )
+        counts = self._counts()
+
+        # a crafted body naming the other company
+        response = self._post({**self._order('A-7001'), 'company_id': other.id})
+        self.assertEqual(self._field_errors(response)['company_id']['code'], 'extra_forbidden')
+        self._assert_nothing_created(response, counts, 400, 'validation_error')
+        # the other company's product code
+        response = self._post(
+            self._order('A-7002', items=[{'code': 'B-ONLY', 'quantity': 1, 'unit_price': 10}]),
+        )
+        self._assert_nothing_created(response, counts, 422, 'unknown_product')
+        self.assertFalse(self.bank.inits())
+
+        # the other company's order number, and its customer's INN: a new order of this company
+        response = self._post(self._order('B-1001'))
+        self.assertEqual(response.status_code, 201, response.text)
+        self.assertNotIn('secret-b', response.text)
+        answer = response.json()
+        invoice = self.env['account.move'].browse(answer['invoice_id'])
+        self.assertEqual(invoice.company_id, self.company)
+        self.assertNotEqual(invoice.partner_id, other_customer, "another company's customer is not found")
+        self.assertEqual(invoice.bank_crm_lead_id.company_id, self.company)
+        order = self.env['bank.crm.shop.order'].search([('name', '=', 'B-1001'), ('id', '!=', other_order.id)])
+        self.assertEqual((order.company_id, order.shop_user_id), (self.company, self.shop_user))
+        self.assertEqual(other_order.response_body, secret_answer, "the other company's order is unchanged")
+        self.assertFalse(other_order.invoice_id)
+        self.assertEqual(other_customer.name, "Borealis Customer")
+
+    def test_a_key_acts_only_where_its_user_works(self):
+        """A company that chose as its shop user someone who does not work in it: that
+        user's key does not act there."""
+        other = self.env['res.company'].create({'name': "Borealis Other Company", 'currency_id': self.currency_rub.id})
+        outsider = self._api_user('shop_outsider', "Outsider Shop")  # works in the first company only
+        other.bank_crm_shop_user_id = outsider
+        counts = self._counts()
+        response = self._post(self._order(), key=self._api_key(outsider))
+        self._assert_nothing_created(response, counts, 403, 'forbidden')
+        self.assertFalse(self.bank.inits())
+
+    def test_an_access_error_names_no_record(self):
+        """Odoo's access error names the records refused (with their company, for a user
+        in debug mode): the shop gets a message of its own instead."""
+        other = self._other_company()
+        self.shop_user.sudo().groups_id = [Command.link(self.env.ref('base.group_no_one').id)]
+        hidden_team = self.env['crm.team'].create({'name': "Borealis Hidden Team", 'company_id': other.id})
+        self.company.sudo().bank_crm_shop_team_id = hidden_team  # a misconfiguration the key cannot read
+        counts = self._counts()
+        response = self._post(self._order())
+        self._assert_nothing_created(response, counts, 403, 'forbidden')
+        self.assertNotIn("Borealis", response.text)
+        self.assertNotIn('crm.team', response.text)
+        self.assertFalse(self.bank.inits())
+
     # === CONCURRENCY === #
 
     def _claim_in_thread(self, cr, order_id):

@@ -305,7 +305,7 @@ class BankCrmInvoiceWizard(models.TransientModel):
     def _tbank_provider(self):
         return (
             self.env['payment.provider']
-            .sudo()
+            .sudo()  # sudo: salespeople may not read providers; the company's T-Bank one only
             .search(
                 [
                     ('code', '=', 'tbank'),
