@@ -43,14 +43,21 @@ max_cron_threads = 0
 """
 
 
+def _as_path(arg):
+    """The file or folder a pytest argument names, or None (an option, a -k expression)."""
+    if arg.startswith("-") or len(arg) > 1024:
+        return None
+    path = harness.ROOT / arg.split("::")[0]
+    try:
+        return path.resolve() if path.exists() else None
+    except OSError:  # not a path at all (too long a name)
+        return None
+
+
 def wants_odoo(argv):
     """Whether the pytest arguments select the addon's Odoo tests (no path: every layer)."""
     odoo_tests = (harness.ROOT / ODOO_TESTS).resolve()
-    paths = [
-        (harness.ROOT / arg.split("::")[0]).resolve()
-        for arg in argv
-        if not arg.startswith("-") and (harness.ROOT / arg.split("::")[0]).exists()
-    ]
+    paths = [path for path in map(_as_path, argv) if path is not None]
     return not paths or any(p.is_relative_to(odoo_tests) or odoo_tests.is_relative_to(p) for p in paths)
 
 
