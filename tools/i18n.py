@@ -50,6 +50,14 @@ def problems(path):
         if (entry.msgctxt, entry.msgid) not in translated:
             found.append(entry.msgid)
     found += [f"(fuzzy) {e.msgid}" for e in po.fuzzy_entries()]
+    # Odoo merges the template into a language file when it loads it: a translation whose
+    # term the template lacks is dropped then, and the screen stays in English.
+    known = {(e.msgctxt, e.msgid) for e in template}
+    found += [
+        f"(not in the template: run `make i18n`) {e.msgid}"
+        for e in po
+        if e.translated() and not e.obsolete and (e.msgctxt, e.msgid) not in known
+    ]
     return found
 
 

@@ -28,3 +28,13 @@ class TestTranslations(TransactionCase):
         self.env['ir.module.module']._load_module_terms(['odoo_bank_crm'], ['ru_RU'], overwrite=True)
         menu = self.env.ref('odoo_bank_crm.menu_bank_crm_root').with_context(lang='ru_RU')
         self.assertEqual(menu.name, "Счёт")
+
+    def test_terms_load_in_russian_as_odoo_loads_them(self):
+        """Odoo merges the template (.pot) into ru.po when it loads it: a term missing from the
+        template is dropped there. Loaded the way Odoo loads them, the newest view terms are
+        Russian (the provider form's warning about T-Bank's public test terminal)."""
+        self.env['res.lang']._activate_lang('ru_RU')
+        self.env['ir.module.module']._load_module_terms(['odoo_bank_crm'], ['ru_RU'], overwrite=True)
+        view = self.env.ref('odoo_bank_crm.payment_provider_view_form').with_context(lang='ru_RU')
+        self.assertIn("Публичный тестовый терминал Т-Банка", view.arch_db)
+        self.assertNotIn("public test terminal", view.arch_db)
