@@ -57,6 +57,7 @@ enable_odoo_test_flag = _odoo_fixture("enable_odoo_test_flag", "module")
 
 def pytest_configure(config):
     if odoo_session(config):
+        _serve_this_addon(config)
         return
     for arg in config.args:
         path = Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
@@ -66,6 +67,20 @@ def pytest_configure(config):
                 f"`make test ARGS=...` or `.venv/bin/python tools/odoo_test.py ...`, or give pytest-odoo "
                 f"one with --odoo-database (and --odoo-config, --odoo-http)"
             )
+
+
+def _serve_this_addon(config):
+    """`pytest --odoo-database=<db> odoo_bank_crm/tests` as it stands: this project's folder
+    on Odoo's addons path (else `odoo.addons.odoo_bank_crm` cannot be imported), and Odoo's
+    HTTP server on (else every HttpCase and tour would be skipped, which fails the run)."""
+    from odoo.modules.module import initialize_sys_path
+    from odoo.tools import config as odoo_config
+
+    paths = [path for path in (odoo_config.get('addons_path') or '').split(',') if path]
+    if not any(Path(path).resolve() == ROOT for path in paths):
+        odoo_config['addons_path'] = ','.join([str(ROOT), *paths])
+        initialize_sys_path()
+    config.option.odoo_http = True
 
 
 def pytest_ignore_collect(collection_path, config):
