@@ -1,3 +1,5 @@
+import json
+
 from odoo import Command
 from odoo.tests import new_test_user
 
@@ -71,3 +73,22 @@ class BankCrmCommon(AccountTestInvoicingCommon):
                 for index, amount in enumerate(amounts)
             ]
         )
+
+
+class JsonRpcMixin:
+    """Calls as the web client makes them, in an HttpCase whose session is authenticated."""
+
+    def _call_kw(self, model, method, args, kwargs=None):
+        response = self.url_open(
+            '/web/dataset/call_kw',
+            data=json.dumps(
+                {
+                    'jsonrpc': '2.0',
+                    'method': 'call',
+                    'id': 1,
+                    'params': {'model': model, 'method': method, 'args': args, 'kwargs': kwargs or {}},
+                }
+            ),
+            headers={'Content-Type': 'application/json'},
+        )
+        return response.json()

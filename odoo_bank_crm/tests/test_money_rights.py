@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import BankCrmCommon
+from .common import BankCrmCommon, JsonRpcMixin
 
 
 class MoneyRightsCommon(BankCrmCommon):
@@ -320,7 +320,7 @@ class TestMoneyRightsMatrix(MoneyRightsCommon):
 
 
 @tagged('post_install', '-at_install')
-class TestCredentialsOverRpc(HttpCase, MoneyRightsCommon):
+class TestCredentialsOverRpc(JsonRpcMixin, HttpCase, MoneyRightsCommon):
     """Bank credentials are for administrators only, through every path."""
 
     @classmethod
@@ -337,21 +337,6 @@ class TestCredentialsOverRpc(HttpCase, MoneyRightsCommon):
         cls.provider = cls.env.ref('odoo_bank_crm.payment_provider_tbank')
         cls.provider.sudo().write({'tbank_terminal_key': 'TK', 'tbank_password': 'terminal-secret'})
         cls.director.password = 'director-pass-1'
-
-    def _call_kw(self, model, method, args, kwargs=None):
-        response = self.url_open(
-            '/web/dataset/call_kw',
-            data=json.dumps(
-                {
-                    'jsonrpc': '2.0',
-                    'method': 'call',
-                    'id': 1,
-                    'params': {'model': model, 'method': method, 'args': args, 'kwargs': kwargs or {}},
-                }
-            ),
-            headers={'Content-Type': 'application/json'},
-        )
-        return response.json()
 
     def test_director_cannot_read_credentials_over_rpc(self):
         self.authenticate('bank_crm_director', 'director-pass-1')

@@ -7,6 +7,7 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
+from .common import JsonRpcMixin
 from .test_money_rights import MoneyRightsCommon
 
 
@@ -189,23 +190,8 @@ class TestBalanceSearchesRefused(BalanceSearchCommon):
 
 
 @tagged('post_install', '-at_install')
-class TestBalanceSearchesOverRpc(HttpCase, BalanceSearchCommon):
+class TestBalanceSearchesOverRpc(JsonRpcMixin, HttpCase, BalanceSearchCommon):
     """The same attacks by a clerk logged in to the web client, over /web/dataset/call_kw."""
-
-    def _call_kw(self, model, method, args, kwargs=None):
-        response = self.url_open(
-            '/web/dataset/call_kw',
-            data=json.dumps(
-                {
-                    'jsonrpc': '2.0',
-                    'method': 'call',
-                    'id': 1,
-                    'params': {'model': model, 'method': method, 'args': args, 'kwargs': kwargs or {}},
-                }
-            ),
-            headers={'Content-Type': 'application/json'},
-        )
-        return response.json()
 
     def test_clerk_balance_oracle_over_rpc_is_refused(self):
         self.authenticate('bank_crm_user', 'bank_crm_user')

@@ -1,7 +1,6 @@
 """Issue #13, the money paths: each attack performed as an employee would (ORM as the
 user, or JSON-RPC with a logged-in session), and the legitimate path next to it."""
 
-import json
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from ..bank_api import onec
+from .common import JsonRpcMixin
 from .tbank_common import SANDBOX_URL, TBankCommon
 from .test_auto_invoice_rule import AutoInvoiceCommon
 from .test_money_rights import MoneyRightsCommon
@@ -26,23 +26,6 @@ class RefusedMixin:
         with self.assertRaises(exception) as caught:
             yield
         self.assertIn(text, str(caught.exception))
-
-
-class JsonRpcMixin:
-    def _call_kw(self, model, method, args, kwargs=None):
-        response = self.url_open(
-            '/web/dataset/call_kw',
-            data=json.dumps(
-                {
-                    'jsonrpc': '2.0',
-                    'method': 'call',
-                    'id': 1,
-                    'params': {'model': model, 'method': method, 'args': args, 'kwargs': kwargs or {}},
-                }
-            ),
-            headers={'Content-Type': 'application/json'},
-        )
-        return response.json()
 
 
 # === 1. Domains are data, not code === #
