@@ -622,6 +622,10 @@ def _code_reference(token, letters, groups, marked, prefixes, marker):
         period, seq_text = (int(groups[0]), int(groups[1])), groups[2]
     elif len(groups) == 2 and _is_year(groups[1]) and (marked or is_word):
         period, seq_text = (int(groups[1]),), groups[0]  # "№ 12/2026"
+    elif prefix and prefixes is not None and len(groups) == 2 and len(groups[0]) == 2 and len(groups[1]) >= 3:
+        # "INV/25/00123": the year abbreviated after a known prefix (this century's years)
+        period, seq_text = (2000 + int(groups[0]),), groups[1]
+        groups = [str(period[0]), groups[1]]  # digits as the invoice's own "INV/2025/00123"
     if period is None or not int(seq_text):
         return None
     seq, digits = int(seq_text), "".join(groups)
@@ -772,7 +776,8 @@ def find_invoice_references(
     """Invoice numbers written in a payment purpose, in order (`InvoiceReference`).
 
     - strong: prefix + year + sequence (``INV/2026/00012``, ``INV-2026-12``,
-      ``INV202600012``, ``ІNV/2026/00012`` with a Cyrillic І);
+      ``INV202600012``, ``ІNV/2026/00012`` with a Cyrillic І, ``№INV/2026/00012`` with no
+      space, ``INV/26/00012`` with the year abbreviated to two digits);
     - medium: the sequence number after "счет/счёт/сч./invoice/№", or a list of them
       ("по счетам №12, 13 и 14"), or year/sequence without prefix (``2026/00012``); its
       ``year`` comes from the date written after it ("№ 12 от 01.02.2026"), else ``None``.

@@ -303,9 +303,11 @@ class OneCDocument:
     """One ``СекцияДокумент`` block (a payment order, bank order...).
 
     ``kind`` is the text after ``СекцияДокумент=`` (``"Платежное поручение"``), or
-    ``None`` for a bare ``СекцияДокумент`` line. ``purpose`` is
-    ``НазначениеПлатежа`` when that is non-empty, else the non-empty
-    ``НазначениеПлатежа1..6`` joined with single spaces. ``fields`` keeps every raw
+    ``None`` for a bare ``СекцияДокумент`` line. ``purpose`` is the whole text of
+    ``НазначениеПлатежа`` and ``НазначениеПлатежа1..6`` (the purpose split in lines),
+    each part once: a main key that holds only the first words is followed by the
+    continuation in the lines; a main key that repeats the lines' text is taken alone
+    (see ``_purpose_from_fields``). ``fields`` keeps every raw
     key/value pair in file order, so nothing is lost (a key repeated inside one
     document keeps its first position and its last value, with a warning).
     ``line`` is the 1-based line of ``СекцияДокумент`` (not part of equality).
@@ -919,12 +921,40 @@ def _party_from_fields(fields: dict[str, str], prefix: str) -> OneCParty:
     )
 
 
+_WHITESPACE_RE = re.compile(r"\s+")
+
+
+def _squeezed(text: str) -> str:
+    return _WHITESPACE_RE.sub("", text).casefold()
+
+
 def _purpose_from_fields(fields: dict[str, str]) -> str | None:
-    main = fields.get(_PURPOSE)
-    if main and main.strip():
-        return main
+    """The whole purpose of a document, from ``НазначениеПлатежа`` and the lines
+    ``НазначениеПлатежа1..6`` (the standard's purpose split in lines), each text once:
+
+    * only the main key: it, exactly as written;
+    * only lines: the non-empty lines joined with single spaces;
+    * the main key already holds the lines' text (the standard's "both forms": the
+      whole text in the main key, the same text split in lines; the lines may cut
+      words anywhere, so spaces are ignored when comparing): the main key;
+    * the lines start with the main key's text (the lines hold the whole text, the
+      main key its first part): the lines;
+    * otherwise the main key holds the first words and the lines the rest (a bank
+      that writes the continuation only there): the main key, then the lines.
+    """
+    main = fields.get(_PURPOSE) or ""
     parts = [fields[key].strip() for key in _PURPOSE_LINES if (fields.get(key) or "").strip()]
-    return " ".join(parts) or None
+    if not parts:
+        return main if main.strip() else None
+    lines = " ".join(parts)
+    if not main.strip():
+        return lines
+    whole, split = _squeezed(main), _squeezed(lines)
+    if split in whole:
+        return main
+    if split.startswith(whole):
+        return lines
+    return f"{main.rstrip()} {lines}"
 
 
 def _document_from_fields(fields, kind, start, key_lines, strict) -> OneCDocument:

@@ -103,3 +103,132 @@ class TestOneCStatements(BankCrmCommon):
         # the file itself, unpadded, is booked
         self._import(self.sample, journal=self.bank_journal)
         self.assertEqual(len(self._lines()), 3)
+
+
+THEIRS = '40702810267020000630'
+
+
+def _document(number, amount, purpose_lines, *, incoming=True, debited='', credited='', extra=()):
+    """A document as a bank writes it in a statement of ACCOUNT (issue #16 §4 shapes)."""
+    payer, recipient = (THEIRS, ACCOUNT) if incoming else (ACCOUNT, THEIRS)
+    return [
+        'СекцияДокумент=Платежное поручение',
+        f'Номер={number}',
+        'Дата=03.02.2025',
+        f'Сумма={amount}',
+        f'ПлательщикСчет={payer}',
+        f'ДатаСписано={debited}',
+        'ПлательщикИНН=7707083893' if incoming else 'ПлательщикИНН=7777777777',
+        'Плательщик1=ООО Ромашка' if incoming else 'Плательщик1=ООО Наша',
+        f'ПолучательСчет={recipient}',
+        f'ДатаПоступило={credited}',
+        'ПолучательИНН=7777777777' if incoming else 'ПолучательИНН=7707083893',
+        'Получатель1=ООО Наша' if incoming else 'Получатель1=ООО Ромашка',
+        *extra,
+        *purpose_lines,
+        'КонецДокумента',
+    ]
+
+
+def _file(*documents, date_from='01.02.2025', date_to='28.02.2025', end=True):
+    return [
+        '1CClientBankExchange',
+        'ВерсияФормата=1.03',
+        'Кодировка=Windows',
+        f'ДатаНачала={date_from}',
+        f'ДатаКонца={date_to}',
+        f'РасчСчет={ACCOUNT}',
+        'СекцияРасчСчет',
+        f'РасчСчет={ACCOUNT}',
+        'НачальныйОстаток=100000.00',
+        'КонечныйОстаток=100000.00',
+        'КонецРасчСчет',
+        *(line for document in documents for line in document),
+        *(['КонецФайла'] if end else []),
+    ]
+
+
+SPLIT = [
+    'НазначениеПлатежа=Оплата по счету',
+    'НазначениеПлатежа1=№INV/2025/00123 от 01.02.2025 за товары',
+    'НазначениеПлатежа2=В т.ч. НДС (20%) 250-00',
+]
+SPLIT_WHOLE = 'Оплата по счету №INV/2025/00123 от 01.02.2025 за товары В т.ч. НДС (20%) 250-00'
+
+
+@tagged('post_install', '-at_install')
+class TestOneCFilesLoseNothing(BankCrmCommon):
+    """Issue #16 §4: real banks' 1C files, through the import wizard: the text kept whole,
+    each document booked once, nothing else booked."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bank_journal.bank_acc_number = ACCOUNT
+
+    _import = TestOneCStatements._import
+    _lines = TestOneCStatements._lines
+
+    def test_overlapping_files_book_each_document_once(self):
+        first = _document('1', '1000.00', ['НазначениеПлатежа=Оплата по счету №INV/2025/00001'], credited='03.02.2025')
+        shared = _document('2', '1500.00', SPLIT, credited='10.02.2025')
+        last = _document('3', '250.00', ['НазначениеПлатежа=Комиссия'], incoming=False, debited='20.02.2025')
+        file_a = '\r\n'.join(_file(first, shared, date_to='15.02.2025')).encode('cp1251')
+        # B overlaps A (10-28 February) and is exported the other way: UTF-8 under
+        # Кодировка=Windows, LF, no КонецФайла
+        file_b = '\n'.join(_file(shared, last, date_from='10.02.2025', end=False)).encode('utf-8')
+
+        wizard = self._import(file_a, journal=self.bank_journal)
+        self.assertIn('2 transactions imported', wizard.result)
+        wizard = self._import(file_b, journal=self.bank_journal)
+        self.assertIn('1 transactions imported', wizard.result)
+        self.assertIn('1 already there', wizard.result)
+        lines = self._lines()
+        self.assertEqual(
+            [(str(line.date), line.amount, line.payment_ref) for line in lines],
+            [
+                ('2025-02-03', 1000.0, 'Оплата по счету №INV/2025/00001'),
+                ('2025-02-10', 1500.0, SPLIT_WHOLE),
+                ('2025-02-20', -250.0, 'Комиссия'),
+            ],
+        )
+        # either file again books nothing
+        for data in (file_a, file_b):
+            self.assertIn('0 transactions imported', self._import(data, journal=self.bank_journal).result)
+        self.assertEqual(len(self._lines()), 3)
+
+    def test_untidy_file_books_exactly_its_documents_whole(self):
+        untidy = []
+        for line in _file(
+            _document(
+                '7',
+                '1500.00',
+                SPLIT,
+                debited='03.02.2025',
+                credited='04.02.2025',
+                extra=['ИдентификаторДокумента=abc-1', 'НовыйКлюч=1'],
+            ),
+            _document(
+                '8',
+                '200.00',
+                ['НазначениеПлатежа=Комиссия'],
+                incoming=False,
+                debited='05.02.2025',
+                credited='05.02.2025',
+            ),
+            end=False,
+        ):
+            untidy += [line, ''] if line.startswith(('Сумма', 'КонецДокумента')) else [line]
+        untidy.insert(4, 'ПризнакБанка=2')
+        wizard = self._import('\n'.join(untidy).encode('utf-8'))  # the account found in the file
+        self.assertIn('2 transactions imported', wizard.result)
+        lines = self._lines()
+        # the balance section, the unknown keys and the blank lines book nothing; each
+        # document with both dates is booked once, on its side's date, with its whole purpose
+        self.assertEqual(
+            [(str(line.date), line.amount, line.payment_ref, line.account_number) for line in lines],
+            [
+                ('2025-02-04', 1500.0, SPLIT_WHOLE, THEIRS),
+                ('2025-02-05', -200.0, 'Комиссия', THEIRS),
+            ],
+        )

@@ -1158,3 +1158,69 @@ def test_matching_does_not_depend_on_the_order_invoices_come_in(world):
     forward = Matcher(world.invoices, world.partner_refs).match(sample)
     backward = Matcher(world.invoices[::-1], world.partner_refs[::-1]).match(sample)
     assert forward == backward
+
+
+# ---------------------------------------------------------------------------------------
+# Issue #16 §4: the numbers as real 1C files carry them
+# ---------------------------------------------------------------------------------------
+
+WORLD_2025 = [
+    inv(1, "INV/2025/00123", "1500.00", date=dt.date(2025, 2, 1)),
+    inv(2, "INV/2024/00123", "1500.00", date=dt.date(2024, 2, 1)),
+    inv(3, "INV/2025/00124", "1500.00", date=dt.date(2025, 2, 1)),
+]
+
+
+@pytest.mark.parametrize(
+    "purpose",
+    [
+        "Оплата по счету №INV/2025/00123 за товары",
+        "Оплата по счету №INV/25/00123 за товары",
+        "Оплата по счету INV/25/00123",
+        "Оплата по сч. №INV-25-00123",
+        "Оплата по счету№INV/25/00123от01.02.2025",
+    ],
+)
+def test_number_without_space_or_with_abbreviated_year_is_matched(purpose):
+    result = one(Matcher(WORLD_2025), line(purpose, "1500.00"))
+    assert result.kind == "invoice" and result.auto
+    assert result.best.invoice_id == 1
+
+
+def test_abbreviated_year_is_read_only_after_a_known_prefix():
+    (ref,) = find_invoice_references("Оплата №INV/25/00123", prefixes={"INV"})
+    assert (ref.prefix, ref.period, ref.seq, ref.year, ref.strength) == ("inv", (2025,), 123, 2025, "strong")
+    # "ТТН/25/00123"-like codes of an unknown prefix are not read as a year
+    assert not [r for r in find_invoice_references("Оплата по ABC/25/00123", prefixes={"INV"}) if r.year]
+    assert not [r for r in find_invoice_references("Оплата по INV/25/00123") if r.year]
+
+
+def test_invoice_named_only_in_the_1c_purpose_continuation_is_matched():
+    """A 1C document whose НазначениеПлатежа holds the first words and НазначениеПлатежа1
+    the invoice: the purpose read from the file names it, and the line is matched."""
+    from bank_api import onec
+
+    text = "\r\n".join(
+        [
+            "1CClientBankExchange",
+            "ВерсияФормата=1.03",
+            "Кодировка=Windows",
+            "РасчСчет=40702810000000074935",
+            "СекцияДокумент=Платежное поручение",
+            "Номер=7",
+            "Сумма=1500.00",
+            "ПлательщикИНН=" + ROMASHKA_INN,
+            "ПолучательСчет=40702810000000074935",
+            "ДатаПоступило=03.02.2025",
+            "НазначениеПлатежа=Оплата по счету",
+            "НазначениеПлатежа1=№INV/25/00123 от 01.02.2025",
+            "КонецДокумента",
+            "КонецФайла",
+        ]
+    )
+    (document,) = onec.parse(text.encode("cp1251")).documents
+    assert document.purpose == "Оплата по счету №INV/25/00123 от 01.02.2025"
+    result = one(Matcher(WORLD_2025), line(document.purpose, str(document.amount)))
+    assert result.auto and result.best.invoice_id == 1
+    # what was read before (the main key alone) named no invoice
+    assert not one(Matcher(WORLD_2025), line("Оплата по счету", "1500.00")).auto

@@ -894,3 +894,192 @@ def test_lines_read_one_at_a_time_keep_the_split_semantics():
         if separator == b"\n":
             expected = [line[:-1] if line.endswith(b"\r") else line for line in expected]
         assert list(onec._iter_lines(data, start)) == expected, data
+
+
+# ---------------------------------------------------------------------------
+# Issue #16 §4: imported files lose nothing (real banks' files vary more than the samples)
+# ---------------------------------------------------------------------------
+
+THEIR = "40702810267020000630"
+THEIR_INN = "7707083893"
+
+
+def _bank_document(number, amount, purpose_lines, *, debited="", credited="", incoming=True, extra=()):
+    """One document as a bank writes it in a statement (the lines between the markers)."""
+    payer, recipient = (THEIR, OWN) if incoming else (OWN, THEIR)
+    return [
+        "СекцияДокумент=Платежное поручение",
+        f"Номер={number}",
+        "Дата=03.02.2025",
+        f"Сумма={amount}",
+        f"ПлательщикСчет={payer}",
+        f"ДатаСписано={debited}",
+        f"ПлательщикИНН={THEIR_INN if incoming else '7777777777'}",
+        f"Плательщик1={'ООО Ромашка' if incoming else 'ООО Наша'}",
+        f"ПолучательСчет={recipient}",
+        f"ДатаПоступило={credited}",
+        f"ПолучательИНН={'7777777777' if incoming else THEIR_INN}",
+        f"Получатель1={'ООО Наша' if incoming else 'ООО Ромашка'}",
+        *extra,
+        *purpose_lines,
+        "КонецДокумента",
+    ]
+
+
+def _bank_file(*documents, encoding="Windows", end=True):
+    return [
+        "1CClientBankExchange",
+        "ВерсияФормата=1.03",
+        f"Кодировка={encoding}",
+        "Отправитель=Банк",
+        "ДатаНачала=01.02.2025",
+        "ДатаКонца=28.02.2025",
+        f"РасчСчет={OWN}",
+        *(line for document in documents for line in document),
+        *(["КонецФайла"] if end else []),
+    ]
+
+
+SPLIT = [
+    "НазначениеПлатежа=Оплата по счету",
+    "НазначениеПлатежа1=№INV/2025/00123 от 01.02.2025 за товары",
+    "НазначениеПлатежа2=Сумма 1500-00 В т.ч. НДС (20%) 250-00",
+]
+SPLIT_TAIL = ("№INV/2025/00123 от 01.02.2025 за товары", "Сумма 1500-00 В т.ч. НДС (20%) 250-00")
+
+
+def _numbered(*texts):
+    return [f"НазначениеПлатежа{index}={text}" for index, text in enumerate(texts, 1)]
+
+
+SPLIT_WHOLE = "Оплата по счету №INV/2025/00123 от 01.02.2025 за товары Сумма 1500-00 В т.ч. НДС (20%) 250-00"
+
+
+def test_purpose_continued_in_numbered_lines_is_kept_whole():
+    """The main key holds only the first words, the continuation is in НазначениеПлатежа1..6."""
+    f = parse(build(_bank_file(_bank_document("7", "1500.00", SPLIT, credited="03.02.2025"))))
+    (document,) = f.documents
+    assert document.purpose == SPLIT_WHOLE
+    assert f.warnings == []
+
+
+@pytest.mark.parametrize(
+    "purpose_lines",
+    [
+        # the standard's two forms: the whole text in the main key and split in lines
+        [
+            "НазначениеПлатежа=" + SPLIT_WHOLE,
+            "НазначениеПлатежа1=Оплата по счету",
+            "НазначениеПлатежа2=№INV/2025/00123 от 01.02.2025 за товары",
+            "НазначениеПлатежа3=Сумма 1500-00 В т.ч. НДС (20%) 250-00",
+        ],
+        [
+            "НазначениеПлатежа=" + SPLIT_WHOLE,
+            "НазначениеПлатежа1=Оплата по счету №INV/2025/0",  # the lines cut words anywhere
+            "НазначениеПлатежа2=0123 от 01.02.2025 за товары Сумма 1500-00",
+            "НазначениеПлатежа3=В т.ч. НДС (20%) 250-00",
+        ],
+        # the lines hold the whole text, the main key repeats their beginning
+        ["НазначениеПлатежа=Оплата по счету", *_numbered("Оплата по счету", *SPLIT_TAIL)],
+        # only the lines, an empty or absent main key, blank lines among them
+        ["НазначениеПлатежа=", *_numbered("Оплата по счету", "", *SPLIT_TAIL)],
+        _numbered("Оплата по счету", *SPLIT_TAIL),
+    ],
+)
+def test_purpose_in_both_forms_is_not_doubled(purpose_lines):
+    (document,) = parse(
+        build(_bank_file(_bank_document("7", "1500.00", purpose_lines, credited="03.02.2025")))
+    ).documents
+    assert _squeeze(document.purpose) == _squeeze(SPLIT_WHOLE)
+    assert document.purpose.count("INV/2025/0") == 1
+
+
+def _squeeze(text):
+    return "".join(text.split())
+
+
+def test_purpose_main_key_alone_is_kept_byte_for_byte():
+    lines = ["НазначениеПлатежа=  Оплата  по счету №5  "]
+    (document,) = parse(build(_bank_file(_bank_document("7", "1.00", lines, credited="03.02.2025")))).documents
+    assert document.purpose == "  Оплата  по счету №5  "
+
+
+def test_split_purpose_round_trips_untouched():
+    data = build(_bank_file(_bank_document("7", "1500.00", SPLIT, credited="03.02.2025"))) + b"\r\n"
+    assert write(parse(data)) == data
+    assert parse(write(parse(data))).documents[0].purpose == SPLIT_WHOLE
+
+
+def test_changed_split_purpose_is_written_once():
+    f = parse(build(_bank_file(_bank_document("7", "1500.00", SPLIT, credited="03.02.2025"))))
+    f.documents[0].purpose = "Оплата по счету №INV/2025/00124"
+    assert parse(write(f)).documents[0].purpose == "Оплата по счету №INV/2025/00124"
+
+
+def test_file_declared_windows_but_written_in_utf8():
+    lines = _bank_file(_bank_document("7", "1500.00", SPLIT, credited="03.02.2025"))
+    f = parse("\r\n".join(lines).encode("utf-8"))
+    assert f.encoding == "Windows" and f.codec == "utf-8"
+    assert any("UTF-8" in warning for warning in f.warnings)
+    (document,) = f.documents
+    assert document.purpose == SPLIT_WHOLE
+    assert document.recipient.name == "ООО Наша" and document.payer.name == "ООО Ромашка"
+    # the same file in cp1251 reads the same
+    assert parse(build(lines)) == f
+
+
+def test_lf_blank_lines_unknown_keys_and_no_end_of_file():
+    tidy = _bank_file(
+        _bank_document("7", "1500.00", SPLIT, credited="03.02.2025"),
+        _bank_document("8", "200.00", ["НазначениеПлатежа=Комиссия"], debited="04.02.2025", incoming=False),
+    )
+    untidy = []
+    for line in _bank_file(
+        _bank_document(
+            "7", "1500.00", SPLIT, credited="03.02.2025", extra=["ИдентификаторДокумента=abc-1", "ПризнакСрочности="]
+        ),
+        _bank_document("8", "200.00", ["НазначениеПлатежа=Комиссия"], debited="04.02.2025", incoming=False),
+        end=False,
+    ):
+        untidy += [line, ""] if line.startswith(("Сумма", "КонецДокумента")) else [line]
+    untidy.insert(3, "НовыйКлючБанка=1")
+    clean, messy = parse(build(tidy)), parse("\n".join(untidy).encode("cp1251"))
+    assert [d.purpose for d in messy.documents] == [SPLIT_WHOLE, "Комиссия"]
+    assert [(d.number, d.amount) for d in messy.documents] == [("7", Decimal("1500.00")), ("8", Decimal("200.00"))]
+    assert [direction(d, {OWN}) for d in messy.documents] == ["in", "out"]
+    # the unknown keys are kept (nothing lost) and change nothing else
+    assert messy.documents[0].fields["ИдентификаторДокумента"] == "abc-1"
+    assert messy.extra == {"НовыйКлючБанка": "1"}
+    for a, b in zip(clean.documents, messy.documents, strict=True):
+        assert dataclasses.replace(b, fields=a.fields) == a
+    assert any("КонецФайла" in warning for warning in messy.warnings)
+
+
+def test_missing_end_of_file_with_an_open_document_is_an_error():
+    lines = _bank_file(_bank_document("7", "1500.00", SPLIT, credited="03.02.2025"), end=False)[:-1]
+    assert error_of("\n".join(lines).encode("cp1251")).field == "КонецДокумента"
+
+
+@pytest.mark.parametrize(
+    ("incoming", "expected"),
+    [(True, "in"), (False, "out")],
+)
+def test_document_with_both_dates_has_one_direction(incoming, expected):
+    document = _bank_document("7", "1500.00", SPLIT, debited="03.02.2025", credited="04.02.2025", incoming=incoming)
+    (d,) = parse(build(_bank_file(document))).documents
+    assert (d.date_debited, d.date_credited) == (dt.date(2025, 2, 3), dt.date(2025, 2, 4))
+    assert direction(d, {OWN}) == expected
+    assert direction(d, [OWN, "40702810000000000001"]) == expected  # another own account not involved
+
+
+def test_same_document_in_two_overlapping_files_reads_equal():
+    shared = _bank_document("8", "200.00", SPLIT, credited="10.02.2025")
+    first = parse(
+        build(_bank_file(_bank_document("7", "1.00", ["НазначениеПлатежа=a"], credited="03.02.2025"), shared))
+    )
+    second = parse(
+        "\n".join(
+            _bank_file(shared, _bank_document("9", "2.00", ["НазначениеПлатежа=b"], credited="20.02.2025"))
+        ).encode("utf-8")
+    )
+    assert first.documents[1] == second.documents[0]
