@@ -56,19 +56,46 @@ class BankCrmPayPage(http.Controller):
         return invoice
 
     @staticmethod
-    def _bank_crm_lang(invoice):
-        """The customer's language, unless the visitor chose one (a language in the URL, as
-        the footer's language selector and the visitor's language cookie give)."""
-        chosen = not request.httprequest.environ.get('REQUEST_URI', '/bank_crm/').startswith('/bank_crm/')
-        lang = invoice.partner_id.lang
-        if chosen or lang not in request.env['res.lang']._get_frontend():
-            lang = request.lang.code if request.lang else request.env.lang
+    def _bank_crm_visitor_lang():
+        """The language the visitor chose, if any: one in the URL (the footer's language
+        selector; Odoo also redirects there from a `frontend_lang` cookie or the browser's
+        languages), a `frontend_lang` cookie, or a logged-in user's own language."""
+        Lang = request.env['res.lang']
+        active = Lang._get_frontend()
+        path = request.httprequest.environ.get('REQUEST_URI') or request.httprequest.path
+        url_code = path.split('/', 2)[1] if path.count('/') >= 2 else ''
+        if url_code and Lang._get_data(url_code=url_code).code in active:
+            return request.lang.code
+        cookie = request.cookies.get('frontend_lang')
+        if cookie in active:
+            return cookie
+        if not request.env.user._is_public() and request.env.user.lang in active:
+            return request.env.user.lang
+        return None
+
+    @classmethod
+    def _bank_crm_set_lang(cls, invoice):
+        """Render this request in the visitor's chosen language, else the customer's
+        (`account.move._bank_crm_customer_lang`), the way Odoo renders a frontend page:
+        `request.lang`, the context's `lang` and the `frontend_lang` cookie, so that the
+        visitor's next page (the one the bank sends them back to) stays in it.
+
+        :return: the language code
+        """
+        lang = cls._bank_crm_visitor_lang() or invoice._bank_crm_customer_lang()
+        request.lang = request.env['res.lang']._get_data(code=lang)
+        request.update_context(lang=lang)
+        if request.cookies.get('frontend_lang') != lang:
+            headers = request.future_response.headers
+            # Odoo's frontend dispatch already queued the cookie of the language it guessed
+            headers.setlist(
+                'Set-Cookie', [c for c in headers.getlist('Set-Cookie') if not c.startswith('frontend_lang=')]
+            )
+            request.future_response.set_cookie('frontend_lang', lang)
         return lang
 
     def _bank_crm_render(self, invoice, link, returned=None, error=None):
-        lang = self._bank_crm_lang(invoice)
-        request.update_context(lang=lang)
-        request.lang = request.env['res.lang']._get_data(code=lang)
+        lang = self._bank_crm_set_lang(invoice)
         invoice = invoice.with_context(lang=lang)
         state = invoice._bank_crm_pay_page_state(link)
         values = {
@@ -103,13 +130,17 @@ class BankCrmPortalAccount(PortalAccount):
 
     @http.route()
     def portal_my_invoice_detail(self, invoice_id, access_token=None, report_type=None, download=False, **kw):
-        response = super().portal_my_invoice_detail(
-            invoice_id, access_token=access_token, report_type=report_type, download=download, **kw
-        )
-        if not report_type and (request.env.user._is_public() or request.env.user.share):
+        invoice = None
+        if not report_type:
             try:
                 invoice = self._document_check_access('account.move', invoice_id, access_token)
             except (AccessError, MissingError):
-                return response
+                invoice = None  # Odoo's own answer follows (a redirect to /my)
+            if invoice:
+                BankCrmPayPage._bank_crm_set_lang(invoice)
+        response = super().portal_my_invoice_detail(
+            invoice_id, access_token=access_token, report_type=report_type, download=download, **kw
+        )
+        if invoice and (request.env.user._is_public() or request.env.user.share):
             invoice.bank_crm_payment_link_ids.filtered(lambda link: link.kind == 'portal')[:1]._mark_opened()
         return response

@@ -284,6 +284,21 @@ class AccountMove(models.Model):
             invoice.bank_crm_sbp_qr_image_path = path
             invoice.bank_crm_sbp_qr_image_url = path and invoice.get_base_url().rstrip('/') + path
 
+    def _bank_crm_customer_lang(self):
+        """The language the invoice's customer reads its pages in: the customer's (the contact's,
+        else its company's), else the invoicing company's, else Odoo's default, among the
+        active languages (a partner may keep one that was since deactivated).
+
+        :return: a language code
+        """
+        self.ensure_one()
+        active = self.env['res.lang']._get_active_by('code')
+        for partner in (self.partner_id, self.commercial_partner_id, self.company_id.partner_id):
+            if partner.lang in active:
+                return partner.lang
+        default = self.env['ir.default'].sudo()._get('res.partner', 'lang')  # sudo: a global default, read only
+        return default if default in active else next(iter(active))
+
     def _bank_crm_pay_page_url(self):
         """The invoice's pay page, opened with its portal access token (absolute URL)."""
         self.ensure_one()

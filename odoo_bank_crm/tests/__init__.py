@@ -9,6 +9,7 @@ from . import test_invoice_tour
 from . import test_invoice_wizard
 from . import test_onec_statements
 from . import test_pay_page
+from . import test_pay_page_lang
 from . import test_shop_api
 from . import test_statement_check
 from . import test_tbank_provider
