@@ -3,9 +3,12 @@ states, currencies, payment methods, VAT codes of the fiscal receipt. Behaviour
 reads these tables (see STYLE.md, payment_stripe's const.py)."""
 
 from .bank_api.tbank_acquiring.const import PRODUCTION_URL as TBANK_PRODUCTION_URL  # noqa: F401
+from .bank_api.tbank_acquiring.const import REFUND_STATUSES  # noqa: F401
 
 # bank-apis.md §1.5. Odoo transaction state → T-Bank statuses that lead to it.
-# Refund statuses are handled apart (they concern the money after the payment).
+# Refund statuses (REFUND_STATUSES, above: money returned to the customer) are handled
+# apart, after these: REVERSED, the full cancel of a payment only authorised, is a refund
+# status too, but for Odoo it cancels the transaction (no money was captured).
 STATUS_MAPPING = {
     'pending': ('NEW', 'FORM_SHOWED', 'AUTHORIZING', 'PAY_CHECKING', '3DS_CHECKING', '3DS_CHECKED', 'CONFIRMING'),
     'authorized': ('AUTHORIZED',),
@@ -13,7 +16,6 @@ STATUS_MAPPING = {
     'cancel': ('CANCELED', 'DEADLINE_EXPIRED', 'ATTEMPTS_EXPIRED', 'REVERSED'),
     'error': ('REJECTED', 'AUTH_FAIL'),
 }
-REFUND_STATUSES = ('PARTIAL_REFUNDED', 'REFUNDED', 'PARTIAL_REVERSED')
 
 # Acquiring in Russia is in roubles.
 SUPPORTED_CURRENCIES = ('RUB',)

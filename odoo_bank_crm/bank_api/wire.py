@@ -37,6 +37,7 @@ __all__ = [
     "decimal_to_json_number",
     "retry_after_seconds",
     "describe_validation_error",
+    "scrub_secrets",
     "to_utc_iso",
     "day_start",
     "BankModel",
@@ -120,6 +121,20 @@ def describe_validation_error(exc) -> str:
         location = ".".join(str(part) for part in error.get("loc", ())) or "body"
         parts.append(f"{location}: {error.get('msg', 'invalid')}")
     return "; ".join(parts[:10]) + ("; ..." if len(parts) > 10 else "")
+
+
+def scrub_secrets(text, *secrets) -> str | None:
+    """``text`` as text with every secret replaced by ``***``: the banks' texts end up in
+    messages and logs, and must never carry a token or a password along. A secret shorter
+    than 6 characters is not searched for (blanking it would mangle the text and point at
+    the secret); None stays None."""
+    if text is None:
+        return None
+    text = str(text)
+    for secret in secrets:
+        if secret and len(secret) >= 6:
+            text = text.replace(secret, "***")
+    return text
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -380,12 +395,7 @@ class BusinessApiClient:
 
     def _scrub(self, text):
         """The bank's texts end up in messages and logs: never let the token ride along."""
-        if text is None:
-            return None
-        text = str(text)
-        if len(self._token) >= 6:
-            text = text.replace(self._token, "***")
-        return text
+        return scrub_secrets(text, self._token)
 
     def _request(self, method: str, path: str, *, params=None, body=None) -> Any:
         """The one place that talks HTTP to the bank.

@@ -402,7 +402,7 @@ class PaymentTransaction(models.Model):
                     message=message or _("no reason given"),
                 )
             )
-        elif status in const.REFUND_STATUSES:
+        elif status in const.REFUND_STATUSES:  # REVERSED is a cancel, matched above
             self._tbank_apply_refund(status)
         else:
             _logger.warning("T-Bank: unknown status %s for %s", status, self.reference)

@@ -8,6 +8,7 @@ import pytest
 
 from bank_api.tbank_acquiring import (
     CancelResponse,
+    GetStateResponse,
     InitRequest,
     InitResponse,
     Notification,
@@ -106,7 +107,7 @@ def test_redirect_due_date_keeps_utc_offset():
     )
 
 
-@pytest.mark.parametrize("payment_id", [13660, "13660", 13660.0])
+@pytest.mark.parametrize("payment_id", [13660, "13660", " 13660 ", 13660.0, Decimal("13660"), Decimal("13660.00")])
 def test_payment_id_is_always_text(payment_id):
     answer = InitResponse.model_validate(
         {
@@ -120,6 +121,12 @@ def test_payment_id_is_always_text(payment_id):
         }
     )
     assert answer.payment_id == "13660"
+
+
+@pytest.mark.parametrize("payment_id", [True, 13660.5, Decimal("13660.5"), Decimal("NaN"), "  ", None, [1]])
+def test_payment_id_refuses_what_is_no_identifier(payment_id):
+    with pytest.raises(ValueError, match="identifier"):
+        GetStateResponse.model_validate({"Success": True, "Status": "NEW", "PaymentId": payment_id})
 
 
 def test_response_by_alias_or_name_and_extras_kept():

@@ -1,5 +1,8 @@
 """T-Bank payment status vocabulary and order (bank-apis.md §1.5)."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from bank_api.tbank_acquiring import (
@@ -28,6 +31,30 @@ HAPPY_PATH = [
 def test_happy_path_is_strictly_increasing():
     ranks = [status_rank(status) for status in HAPPY_PATH]
     assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
+
+
+ADDON = Path(__file__).resolve().parents[2] / "odoo_bank_crm"
+
+
+def test_refund_statuses_are_the_documented_ones():
+    # bank-apis.md §1.5/§6.5: REVERSING → PARTIAL_REVERSED / REVERSED (cancel of an
+    # authorised payment: the hold is released) and REFUNDING → PARTIAL_REFUNDED /
+    # REFUNDED (refund of a confirmed one): the four statuses in which money went back.
+    assert {"PARTIAL_REVERSED", "REVERSED", "PARTIAL_REFUNDED", "REFUNDED"} == REFUND_STATUSES
+    # Steps still under way are not refunds yet; all four are notified (§1.5).
+    assert REFUND_STATUSES.isdisjoint({"REVERSING", "REFUNDING", "ASYNC_REFUNDING"})
+    assert REFUND_STATUSES <= NOTIFICATION_STATUSES
+    assert REFUND_STATUSES.isdisjoint(SUCCESS_STATUSES | FAILURE_STATUSES)
+
+
+def test_refund_statuses_are_defined_once():
+    # The addon's own const.py imports this table; a second copy would drift again.
+    definitions = [
+        path.relative_to(ADDON).as_posix()
+        for path in ADDON.rglob("*.py")
+        if re.search(r"^REFUND_STATUSES\s*=", path.read_text(encoding="utf-8"), re.MULTILINE)
+    ]
+    assert definitions == ["bank_api/tbank_acquiring/const.py"]
 
 
 @pytest.mark.parametrize("status", sorted(REFUND_STATUSES))

@@ -16,7 +16,7 @@ from ..errors import (
     BankRateLimited,
     BankUnavailable,
 )
-from ..wire import retry_after_seconds, send
+from ..wire import describe_validation_error, retry_after_seconds, scrub_secrets, send
 from .const import DEFAULT_ERROR_CLASS, DEFAULT_TIMEOUT, ERROR_CODE_CLASSES, PRODUCTION_URL
 from .schemas import (
     CancelResponse,
@@ -38,15 +38,6 @@ _logger = logging.getLogger(__name__)
 
 # Fields worth naming in a log line: they identify the operation and are not secret.
 _LOGGED_IDS = ("OrderId", "PaymentId")
-
-
-def _describe_validation_error(exc):
-    """Field names and reasons only: never the input values."""
-    parts = []
-    for error in exc.errors():
-        location = ".".join(str(part) for part in error.get("loc", ())) or "body"
-        parts.append(f"{location}: {error.get('msg', 'invalid')}")
-    return "; ".join(parts)
 
 
 class TBankAcquiringClient:
@@ -195,7 +186,7 @@ class TBankAcquiringClient:
         try:
             notification = Notification.model_validate(payload)
         except pydantic.ValidationError as exc:
-            raise BankProtocolError(f"T-Bank notification is malformed: {_describe_validation_error(exc)}") from None
+            raise BankProtocolError(f"T-Bank notification is malformed: {describe_validation_error(exc)}") from None
         _logger.info("T-Bank notification verified [%s] Status=%s", self._ids(payload), notification.status)
         return notification
 
@@ -224,24 +215,12 @@ class TBankAcquiringClient:
         found = [f"{key}={payload[key]!r}" for key in _LOGGED_IDS if payload.get(key) is not None]
         return " ".join(found) or "no id"
 
-    def _scrub(self, text, token):
-        """The bank's Message/Details end up in our messages and logs: make sure no
-        secret rides along should the bank ever echo one. (A very short password is not
-        searched for: blanking it would mangle the text and point at the password.)"""
-        if text is None:
-            return None
-        text = str(text)
-        for secret in (self._password, token):
-            if secret and len(secret) >= 6:
-                text = text.replace(secret, "***")
-        return text
-
     def _call(self, method, payload, response_model):
         data = self._request(method, payload)
         try:
             return response_model.model_validate(data)
         except pydantic.ValidationError as exc:
-            message = f"T-Bank {method}: unexpected answer ({_describe_validation_error(exc)})"
+            message = f"T-Bank {method}: unexpected answer ({describe_validation_error(exc)})"
             _logger.warning("%s [BankProtocolError; %s]", message, self._ids(payload))
             raise BankProtocolError(message) from None
 
@@ -323,8 +302,8 @@ class TBankAcquiringClient:
         code = data.get("ErrorCode")
         code = None if code is None or isinstance(code, bool) else str(code)
         error_class = ERROR_CODE_CLASSES.get(code, DEFAULT_ERROR_CLASS)
-        bank_message = self._scrub(data.get("Message"), token) or "refused"
-        details = self._scrub(data.get("Details"), token) or None
+        bank_message = scrub_secrets(data.get("Message"), self._password, token) or "refused"
+        details = scrub_secrets(data.get("Details"), self._password, token) or None
         text = f"{bank_message} (ErrorCode {code})" if code else bank_message
         if details and details != bank_message:
             text = f"{text}: {details}"

@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal
 from annotated_types import Ge
 from pydantic import (
     AliasChoices,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -24,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..wire import BankModel, to_text_id
 from .const import RECEIPT_PAYMENT_METHODS, RECEIPT_TAXES
 
 __all__ = [
@@ -46,18 +46,23 @@ __all__ = [
 _INTEGER_TEXT = re.compile(r"-?\d+")
 
 
+def _whole_number(value):
+    """An integral ``float`` or finite ``Decimal`` as the ``int`` it is; any other value
+    as it is."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
 def _to_kopecks(value):
     if isinstance(value, bool):
         raise ValueError("an amount in kopecks must be an integer, not a boolean")
+    value = _whole_number(value)
     if isinstance(value, int):
         return value
-    if isinstance(value, float):
-        if value.is_integer():
-            return int(value)
-        raise ValueError(f"an amount in kopecks must be a whole number, got {value!r}")
-    if isinstance(value, Decimal):
-        if value.is_finite() and value == value.to_integral_value():
-            return int(value)
+    if isinstance(value, (float, Decimal)):
         raise ValueError(f"an amount in kopecks must be a whole number, got {value}")
     if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
         return int(value.strip())
@@ -65,17 +70,8 @@ def _to_kopecks(value):
 
 
 def _to_bank_id(value):
-    if isinstance(value, bool):
-        raise ValueError("an identifier cannot be a boolean")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
-        return str(int(value))
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    raise ValueError(f"expected an identifier (number or text), got {value!r}")
+    """`wire.to_text_id`, a number the bank sends as ``13660.0`` included."""
+    return to_text_id(_whole_number(value))
 
 
 def _to_code(value):
@@ -93,10 +89,8 @@ BankId = Annotated[str, BeforeValidator(_to_bank_id)]
 ErrorCode = Annotated[str, BeforeValidator(_to_code)]
 
 
-class _BankModel(BaseModel):
-    """Bank data: unknown fields are kept (``model_extra``), never dropped."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="allow")
+class _BankModel(BankModel):
+    """`wire.BankModel` (unknown fields kept) that goes out in the bank's spelling."""
 
     def to_payload(self):
         """The body in the bank's spelling, JSON-ready, without unset (None) fields."""
