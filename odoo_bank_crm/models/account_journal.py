@@ -1,4 +1,5 @@
 import logging
+from collections import Counter
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -6,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tools import date_utils
 
 from .. import const
-from ..bank_api import BankError
+from ..bank_api import BankAuthError, BankError, BankProtocolError, BankRateLimited, BankUnavailable
 from .bank_connection import sleep_before_retry
 from .odoo_compat import can_commit
 from .bank_connection_providers import adapter_for
@@ -211,7 +212,9 @@ class AccountJournal(models.Model):
                     }
                     run.write(values)
                     if page.balance is not None:
-                        self.write(
+                        # sudo: the sync's own bookkeeping on the journal (the balance the bank
+                        # reported), whoever clicked "Sync Now"; editing journals stays for accountants
+                        self.sudo().write(
                             {
                                 'bank_crm_bank_balance': float(page.balance),
                                 'bank_crm_bank_balance_date': fields.Datetime.now(),
@@ -231,7 +234,7 @@ class AccountJournal(models.Model):
                 run.write(
                     {
                         'state': 'failed',
-                        'error': str(error),
+                        'error': self._bank_crm_sync_error_text(error),
                         'finished_at': fields.Datetime.now(),
                         'duration': (fields.Datetime.now() - started).total_seconds(),
                     }
@@ -248,10 +251,28 @@ class AccountJournal(models.Model):
                 'duration': (fields.Datetime.now() - started).total_seconds(),
             }
         )
-        self.bank_crm_last_sync = fields.Datetime.now()
+        # sudo: the sync's own bookkeeping, as for the bank's balance above
+        self.sudo().bank_crm_last_sync = fields.Datetime.now()
         if connection.state != 'connected':
             connection.write({'state': 'connected', 'last_error': False})
         return run
+
+    def _bank_crm_sync_error_text(self, error):
+        """What a failed pull's run says: what kind of failure, the HTTP status when there
+        was one, and the bank's own words (bank errors carry no secrets)."""
+        if isinstance(error, BankAuthError):
+            problem = _("The bank refused the token")
+        elif isinstance(error, BankRateLimited):
+            problem = _("The bank kept asking to slow down")
+        elif isinstance(error, BankUnavailable):
+            problem = _("The bank did not answer or failed")
+        elif isinstance(error, BankProtocolError):
+            problem = _("The bank's answer could not be read")
+        else:
+            problem = _("The bank refused the request")
+        if error.http_status:
+            return _("%(problem)s (HTTP %(status)s): %(error)s", problem=problem, status=error.http_status, error=error)
+        return _("%(problem)s: %(error)s", problem=problem, error=error)
 
     def _bank_crm_import_operations(self, operations):
         """Book the confirmed operations this account does not have yet, in one batch.
@@ -276,18 +297,27 @@ class AccountJournal(models.Model):
         """,
             [self.id, list(keys), list(set(keys.values()))],
         )
-        known_ids, known_keys = set(), set()
+        # A known line stands for a re-identified operation only while its own id is absent
+        # from this answer (if the bank still lists it, an operation alike is another one),
+        # and for one operation at most: alike operations under distinct ids in one answer
+        # (two card payments of the same sum, day and payee) are each booked.
+        page_ids = {op.bank_operation_id for op in confirmed}
+        known_ids, unclaimed = set(), Counter()
         for operation_id, fallback_key in self.env.cr.fetchall():
             known_ids.add(operation_id)
-            known_keys.add(fallback_key)
+            if operation_id not in page_ids:
+                unclaimed[fallback_key] += 1
         new_operations = []
         for op in confirmed:
             key = keys[op.bank_operation_id]
-            if op.bank_operation_id in known_ids or key in known_keys:
+            if op.bank_operation_id in known_ids:
                 skipped += 1
                 continue
             known_ids.add(op.bank_operation_id)
-            known_keys.add(key)
+            if unclaimed[key]:
+                unclaimed[key] -= 1
+                skipped += 1
+                continue
             new_operations.append(op)
         partners = self.env['res.partner']._bank_crm_find_counterparties(new_operations, self.company_id)
         Line.create([Line._bank_crm_line_values(self, op, partners) for op in new_operations])
