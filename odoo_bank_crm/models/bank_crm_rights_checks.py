@@ -236,41 +236,46 @@ class AccountJournal(models.Model):
         return super().export_data(fields_to_export)
 
 
-class AccountBankStatement(models.Model):
-    _name = 'account.bank.statement'
-    _inherit = ['account.bank.statement', 'bank.crm.balance.search.guard']
+class BalancesOfRecords:
+    """Reads, grouped reads and exports of the records that show an account's balance
+    (BALANCES_OF_RECORDS, SUMMED_INTO_BALANCES), for whoever's rights do not show it.
+
+    A plain Python base of the model classes below rather than an Odoo mixin: Odoo puts an
+    `_inherit`ed mixin's methods after the models' own overrides, and Odoo's own read_group
+    of statement lines adds a running balance to the groups after its `super()`. Listed
+    first among the bases, these methods run before every other override of the model, so
+    nothing is added back after the blanking."""
+
+    __slots__ = ()  # the layout of Odoo's records, whose classes Odoo rebases at every set-up
 
     def _read_format(self, fnames, load='_classic_read'):
         return _blank_balances_in_read(self, super()._read_format(fnames, load), fnames)
 
     @api.model
     def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        """A sum of an account's transactions (or journal items, or statements) is its balance."""
         result = super().read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
         return _blank_balances_in_groups(self, domain, fields, result)
 
     def export_data(self, fields_to_export):
+        """Exporting balance figures is seeing them."""
         _check_balances_in_export(self, fields_to_export)
         return super().export_data(fields_to_export)
 
 
-class AccountBankStatementLine(models.Model):
+class AccountBankStatement(BalancesOfRecords, models.Model):
+    _name = 'account.bank.statement'
+    _inherit = ['account.bank.statement', 'bank.crm.balance.search.guard']
+
+
+class AccountBankStatementLine(BalancesOfRecords, models.Model):
     _name = 'account.bank.statement.line'
     _inherit = ['account.bank.statement.line', 'bank.crm.balance.search.guard']
 
     def export_data(self, fields_to_export):
         """Exporting transactions is downloading a statement."""
         self.env['bank.crm.money.right']._bank_crm_check('can_download_statements', self.journal_id)
-        _check_balances_in_export(self, fields_to_export)
         return super().export_data(fields_to_export)
-
-    def _read_format(self, fnames, load='_classic_read'):
-        return _blank_balances_in_read(self, super()._read_format(fnames, load), fnames)
-
-    @api.model
-    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
-        """A sum of an account's transactions is its balance."""
-        result = super().read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
-        return _blank_balances_in_groups(self, domain, fields, result)
 
     @api.model
     def action_bank_crm_balances(self):
@@ -281,22 +286,9 @@ class AccountBankStatementLine(models.Model):
         )
 
 
-class AccountMoveLine(models.Model):
+class AccountMoveLine(BalancesOfRecords, models.Model):
     _name = 'account.move.line'
     _inherit = ['account.move.line', 'bank.crm.balance.search.guard']
-
-    def _read_format(self, fnames, load='_classic_read'):
-        return _blank_balances_in_read(self, super()._read_format(fnames, load), fnames)
-
-    @api.model
-    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
-        """The sum of a bank or cash account's journal items is its balance."""
-        result = super().read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
-        return _blank_balances_in_groups(self, domain, fields, result)
-
-    def export_data(self, fields_to_export):
-        _check_balances_in_export(self, fields_to_export)
-        return super().export_data(fields_to_export)
 
 
 class AccountAccount(models.Model):
