@@ -656,8 +656,7 @@ class BankCrmAutoInvoiceRule(models.Model):
             self._bank_crm_tell_failure(
                 lead,
                 _("Invoice not issued: %(rule)s", rule=self.name),
-                Markup(_("The rule “%(rule)s” did not issue an invoice: %(reason)s"))
-                % {'rule': self.name, 'reason': reason},
+                _("The rule “%(rule)s” did not issue an invoice: %(reason)s", rule=self.name, reason=reason),
             )
 
     def _bank_crm_tell_failure(self, lead, summary, note):
@@ -827,8 +826,13 @@ class BankCrmAutoInvoiceFiring(models.Model):
             rule._bank_crm_tell_failure(
                 lead,
                 _("Invoice not sent: %(invoice)s", invoice=invoice.name),
-                Markup(_("Invoice %(invoice)s was issued by the rule “%(rule)s” but could not be sent: %(reason)s"))
-                % {'invoice': invoice._get_html_link(), 'rule': rule.name, 'reason': reason},
+                # a Markup argument (the link): `_` escapes the translation and the other arguments
+                _(
+                    "Invoice %(invoice)s was issued by the rule “%(rule)s” but could not be sent: %(reason)s",
+                    invoice=invoice._get_html_link(),
+                    rule=rule.name,
+                    reason=reason,
+                ),
             )
 
 

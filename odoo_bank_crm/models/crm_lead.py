@@ -129,11 +129,6 @@ class CrmLead(models.Model):
             users |= self.user_id
         return users.filtered('active')
 
-    def _bank_crm_payment_received(self, invoice, amount):
-        """Money arrived for `invoice` of this deal (see `_bank_crm_payments_received`)."""
-        self.ensure_one()
-        self._bank_crm_payments_received([(self, invoice, amount)])
-
     @api.model
     def _bank_crm_payments_received(self, payments):
         """Money arrived for invoices of deals, acquiring or bank transfer alike, one payment

@@ -396,6 +396,26 @@ class TestAutoInvoiceRule(AutoInvoiceCommon):
         self.assertTrue(failing.message_ids.filtered(lambda m: "could not be sent" in str(m.body)))
         self.assertTrue(rule.firing_ids.filtered(lambda f: f.lead_id == failing).send_error)
 
+    def test_failure_notes_escape_what_users_typed(self):
+        """A rule name (typed by a manager) and a failure reason (a customer's data) are text in
+        the deal's notes, never HTML; the invoice link stays a link."""
+        rule = self._rule(send_mode='send', payment_link_kind='portal', name='<img src=x onerror="alert(1)">')
+        leaving = self.env['res.partner'].create({'name': "ООО «Уходящая»", 'email': 'soon@example.com'})
+        no_email = self.env['res.partner'].create({'name': "<b>ИП</b> Без Почты"})
+        unsent, not_issued = leads = self._leads((leaving, 2000), (no_email, 1000))
+        leads.write({'stage_id': self.stage_signed.id})
+        leaving.email = False
+        self._send_queued()
+        invoice = self._invoices(unsent)
+        for lead, text in ((unsent, "could not be sent"), (not_issued, "did not issue an invoice")):
+            body = str(lead.message_ids.filtered(lambda m, text=text: text in str(m.body)).body)
+            self.assertIn("&lt;img src=x onerror=", body)
+            self.assertNotIn("<img", body)
+        unsent_body = str(unsent.message_ids.filtered(lambda m: "could not be sent" in str(m.body)).body)
+        self.assertIn("data-oe-model", unsent_body)  # Odoo's record link, as markup
+        self.assertIn(invoice.name, unsent_body)
+        self.assertEqual(rule.firing_ids.filtered(lambda f: f.lead_id == unsent).send_state, 'failed')
+
     def test_failures_become_activities(self):
         free = self.env['product.product'].create({'name': "Free sample", 'lst_price': 0})
         no_price = self._rule(

@@ -11,7 +11,6 @@ from bank_api.tbank_acquiring import (
     GetStateResponse,
     InitRequest,
     InitResponse,
-    Notification,
     Receipt,
     ReceiptItem,
 )
@@ -145,32 +144,3 @@ def test_response_by_alias_or_name_and_extras_kept():
     )
     assert parsed.error_code == "0"
     assert parsed.model_extra == {"SomethingNew": "kept"}
-
-
-def test_notification_fields_and_repr_hides_token():
-    notification = Notification.model_validate(
-        {
-            "TerminalKey": "TinkoffBankTest",
-            "Amount": 100000,
-            "OrderId": "21050",
-            "Success": True,
-            "Status": "CONFIRMED",
-            "PaymentId": 13660,
-            "ErrorCode": "0",
-            "Pan": "430000******0777",
-            "ExpDate": "0229",
-            "CardId": 322264,
-            "RebillId": 145919,
-            "Token": "deadbeef" * 8,
-            "DATA": {"Route": "TCB"},
-            "NewField": 1,
-        }
-    )
-    assert notification.payment_id == "13660"
-    assert notification.card_id == "322264" and notification.rebill_id == "145919"
-    assert notification.amount == 100000 and notification.success is True
-    assert notification.data == {"Route": "TCB"}
-    assert notification.model_extra == {"NewField": 1}
-    assert "deadbeef" not in repr(notification) and "deadbeef" not in str(notification)
-    with pytest.raises(ValueError):
-        Notification.model_validate({**notification.to_payload(), "Amount": 10.5})

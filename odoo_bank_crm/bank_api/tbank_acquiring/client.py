@@ -20,17 +20,15 @@ from ..wire import describe_validation_error, retry_after_seconds, scrub_secrets
 from .const import DEFAULT_ERROR_CLASS, DEFAULT_TIMEOUT, ERROR_CODE_CLASSES, PRODUCTION_URL
 from .schemas import (
     CancelResponse,
-    CheckOrderResponse,
     ConfirmResponse,
     GetQrResponse,
     GetStateResponse,
     InitRequest,
     InitResponse,
-    Notification,
     Receipt,
     check_receipt_total,
 )
-from .signing import compute_token, verify_token
+from .signing import compute_token
 
 __all__ = ["TBankAcquiringClient"]
 
@@ -148,12 +146,6 @@ class TBankAcquiringClient:
         payload = self._amount_and_receipt(payment_id, amount, receipt)
         return self._call("Cancel", payload, CancelResponse)
 
-    def check_order(self, order_id: str) -> CheckOrderResponse:
-        """Every payment attempt made for ``order_id`` (bank-apis.md §1.4 CheckOrder)."""
-        if not order_id:
-            raise ValueError("OrderId is required")
-        return self._call("CheckOrder", {"OrderId": str(order_id)}, CheckOrderResponse)
-
     def get_qr(self, payment_id: str | int, data_type: str = "PAYLOAD") -> GetQrResponse:
         """SBP QR of a payment created by Init (bank-apis.md §1.4 GetQr, §5):
         ``data_type="PAYLOAD"`` gives the ``https://qr.nspk.ru/...`` link, ``"IMAGE"`` an SVG."""
@@ -161,34 +153,6 @@ class TBankAcquiringClient:
             raise ValueError(f"DataType must be PAYLOAD or IMAGE, got {data_type!r}")
         payload = {"PaymentId": self._payment_id(payment_id), "DataType": data_type}
         return self._call("GetQr", payload, GetQrResponse)
-
-    # --------------------------------------------------------------- notifications
-
-    def verify_notification(self, payload: dict) -> Notification:
-        """Check and parse a notification POSTed to NotificationURL (bank-apis.md §1.7).
-
-        The Token is checked over the raw payload (all root scalars, unknown ones too)
-        before anything else is read; the notification must be for this terminal.
-        The caller must still compare Amount/OrderId/PaymentId with its own order (§6.4)
-        and answer HTTP 200 ``OK``.
-
-        :raises BankAuthError: missing or wrong Token, or another terminal's notification.
-        :raises BankProtocolError: not a JSON object, or required fields missing/invalid.
-        """
-        if not isinstance(payload, dict):
-            raise BankProtocolError("T-Bank notification is not a JSON object")
-        if not verify_token(payload, self._password):
-            _logger.warning("T-Bank notification rejected: bad or missing Token [%s]", self._ids(payload))
-            raise BankAuthError("T-Bank notification has a missing or invalid Token")
-        if payload.get("TerminalKey") != self.terminal_key:
-            _logger.warning("T-Bank notification for another terminal [%s]", self._ids(payload))
-            raise BankAuthError("T-Bank notification is addressed to another terminal")
-        try:
-            notification = Notification.model_validate(payload)
-        except pydantic.ValidationError as exc:
-            raise BankProtocolError(f"T-Bank notification is malformed: {describe_validation_error(exc)}") from None
-        _logger.info("T-Bank notification verified [%s] Status=%s", self._ids(payload), notification.status)
-        return notification
 
     # --------------------------------------------------------------------- plumbing
 

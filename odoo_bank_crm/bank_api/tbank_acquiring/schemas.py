@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 
 from annotated_types import Ge
 from pydantic import (
-    AliasChoices,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -36,10 +35,7 @@ __all__ = [
     "GetStateResponse",
     "ConfirmResponse",
     "CancelResponse",
-    "CheckOrderPayment",
-    "CheckOrderResponse",
     "GetQrResponse",
-    "Notification",
     "check_receipt_total",
 ]
 
@@ -271,27 +267,6 @@ class CancelResponse(_Response):
     external_request_id: str | None = Field(None, alias="ExternalRequestId")
 
 
-class CheckOrderPayment(_BankModel):
-    """One payment attempt of an order in CheckOrder, bank-apis.md §1.4."""
-
-    payment_id: BankId = Field(alias="PaymentId")
-    status: str = Field(alias="Status")
-    amount: Kopecks | None = Field(None, alias="Amount")
-    rrn: BankId | None = Field(None, alias="RRN")
-    success: bool | None = Field(None, alias="Success")
-    error_code: ErrorCode | None = Field(None, alias="ErrorCode")
-    message: str | None = Field(None, alias="Message")
-    sbp_payment_id: BankId | None = Field(None, alias="SbpPaymentId")
-    sbp_customer_id: BankId | None = Field(None, alias="SbpCustomerId")
-
-
-class CheckOrderResponse(_Response):
-    """CheckOrder answer: every payment attempt of an OrderId, bank-apis.md §1.4/§6.6."""
-
-    order_id: str | None = Field(None, alias="OrderId")
-    payments: list[CheckOrderPayment] = Field(default_factory=list, alias="Payments")
-
-
 class GetQrResponse(_Response):
     """GetQr answer (SBP), bank-apis.md §1.4/§5: ``data`` is the ``https://qr.nspk.ru/...``
     link (DataType PAYLOAD) or an SVG image (IMAGE)."""
@@ -300,26 +275,3 @@ class GetQrResponse(_Response):
     payment_id: BankId | None = Field(None, alias="PaymentId")
     order_id: str | None = Field(None, alias="OrderId")
     request_key: str | None = Field(None, alias="RequestKey")
-
-
-class Notification(_BankModel):
-    """Payment notification POSTed to NotificationURL, bank-apis.md §1.7
-    (``NotificationPayment``). Build it with ``TBankAcquiringClient.verify_notification``,
-    which checks the Token first. ``payment_id``/``card_id``/``rebill_id`` arrive as
-    numbers and are exposed as ``str``; unknown fields are kept in ``model_extra``."""
-
-    terminal_key: str = Field(alias="TerminalKey")
-    order_id: str = Field(alias="OrderId")
-    success: bool = Field(alias="Success")
-    status: str = Field(alias="Status")
-    payment_id: BankId = Field(alias="PaymentId")
-    error_code: ErrorCode = Field("0", alias="ErrorCode")
-    amount: Kopecks = Field(alias="Amount")
-    card_id: BankId | None = Field(None, alias="CardId")
-    pan: str | None = Field(None, alias="Pan")  # masked card, or phone for SBP
-    exp_date: str | None = Field(None, alias="ExpDate")  # MMYY
-    rebill_id: BankId | None = Field(None, alias="RebillId")
-    message: str | None = Field(None, alias="Message")
-    details: str | None = Field(None, alias="Details")
-    data: dict[str, Any] | None = Field(None, alias="DATA", validation_alias=AliasChoices("DATA", "Data"))
-    token: str = Field(alias="Token", repr=False)
