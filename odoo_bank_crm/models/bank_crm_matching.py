@@ -1,4 +1,4 @@
-"""Incoming transfers matched to invoices and deals (issue: bank connections, item 5).
+"""Incoming transfers matched to invoices and deals.
 
 The scoring lives in bank_api.matching (plain data, tested alone); here we feed it
 Odoo's open invoices and partners in a few queries, reconcile what it is sure of with

@@ -1,13 +1,13 @@
 import base64
 import dataclasses
 import hashlib
-from decimal import Decimal
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..bank_api import onec
 from ..bank_api.statement import BankOperation
+from ..utils import to_decimal
 
 
 class BankCrmOneCImportWizard(models.TransientModel):
@@ -242,13 +242,12 @@ class BankCrmOneCExportWizard(models.TransientModel):
                 bic=line['bic'] or None,
             )
             incoming = line['amount'] > 0
-            amount = abs(currency.round(line['amount']))
             documents.append(
                 onec.OneCDocument(
                     kind="Платежное поручение",
                     number=line['number'] or str(line['id']),
                     date=line['date'],
-                    amount=Decimal(f"{amount:.2f}"),
+                    amount=abs(to_decimal(line['amount'], currency)),
                     payer=other if incoming else own,
                     recipient=own if incoming else other,
                     purpose=line['purpose'] or None,
@@ -258,7 +257,7 @@ class BankCrmOneCExportWizard(models.TransientModel):
             )
 
         def money(value):
-            return None if value is None else Decimal(f"{currency.round(value):.2f}")
+            return None if value is None else to_decimal(value, currency)
 
         try:
             return onec.statement_file(
