@@ -74,6 +74,12 @@ class PaymentTransaction(models.Model):
         help="The last payment status the bank reported (NEW, AUTHORIZED, CONFIRMED, ...).",
     )
     tbank_payment_url = fields.Char(string="T-Bank Payment Link", readonly=True, copy=False)
+    tbank_checked_at = fields.Datetime(
+        string="Last Asked the Bank",
+        readonly=True,
+        copy=False,
+        help="When the job checking unsettled payments last asked the bank (GetState) about this one.",
+    )
     # The 'transaction received' messages of a bank's notification, posted on the invoices
     # by the post-processing job that follows it rather than while the bank waits for its
     # answer (see `_log_received_message`). Technical: no label to translate.
@@ -494,7 +500,11 @@ class PaymentTransaction(models.Model):
     @api.model
     def _cron_tbank_check_pending(self, limit=200):
         """Ask GetState about payments still unsettled a while after they were registered,
-        so a lost notification never leaves a paid order unpaid."""
+        so a lost notification never leaves a paid order unpaid.
+
+        Each run takes the `limit` payments asked least recently (never asked first), so that
+        many open payment links waiting for their customers never keep a newer payment whose
+        notification was lost from being asked: every unsettled payment is asked in turn."""
         now = fields.Datetime.now()
         delay = int(
             self.env['ir.config_parameter']
@@ -510,7 +520,7 @@ class PaymentTransaction(models.Model):
                 ('create_date', '>=', now - timedelta(days=45)),
             ],
             limit=limit,
-            order='create_date',
+            order='tbank_checked_at ASC NULLS FIRST, create_date, id',
         )
         for tx in txs:
             try:
@@ -519,3 +529,4 @@ class PaymentTransaction(models.Model):
                     tx._tbank_apply_status(response.status, message=response.message)
             except Exception as error:
                 _logger.warning("T-Bank: GetState for %s failed: %s", tx.reference, error)
+        txs.tbank_checked_at = now  # one query: asked (or tried) now, their turn comes again last

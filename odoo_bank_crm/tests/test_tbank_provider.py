@@ -268,6 +268,29 @@ class TestTBankProvider(TBankCommon):
         self.assertEqual(tx.state, 'done')
         self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
 
+    def test_cron_asks_every_pending_payment_in_turn(self):
+        """Open payment links beyond the job's batch never starve a newer payment whose
+        notification was lost: each run asks those asked least recently."""
+        txs = self.env['payment.transaction']
+        for index, payment_id in enumerate(('301', '302', '303')):
+            tx = self._create_invoice_tx(payment_id=payment_id, tbank_payment_url=f'https://p.test/{payment_id}')
+            tx._set_pending()
+            self.env.cr.execute(
+                "UPDATE payment_transaction SET create_date = %s WHERE id = %s",
+                [fields.Datetime.now() - timedelta(hours=3 - index), tx.id],
+            )
+            txs |= tx
+        txs.invalidate_recordset()
+        asked = []
+        for _run in range(2):
+            with self._mock_bank('GetState', {'PaymentId': '0', 'Status': 'FORM_SHOWED', 'Amount': 123456}) as mock:
+                self.env['payment.transaction']._cron_tbank_check_pending(limit=2)
+            asked.append([self._sent(mock, index)['PaymentId'] for index in range(len(mock.calls))])
+        self.assertEqual(asked[0], ['301', '302'])  # never asked: oldest first
+        self.assertEqual(asked[1][0], '303')  # the newest payment is not left behind
+        self.assertEqual(set(txs.mapped('state')), {'pending'})
+        self.assertTrue(all(txs.mapped('tbank_checked_at')))
+
     def test_invoice_payment_link_is_reused(self):
         invoice = self._create_invoice()
         with self._mock_bank('Init', {'PaymentId': '55', 'Status': 'NEW', 'PaymentURL': 'https://p.test/55'}) as mock:
