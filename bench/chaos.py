@@ -90,6 +90,7 @@ class Driver:
     def __init__(self, acq, count, time_bound, seed, chaos, concurrency, refund_share, log):
         self.acq, self.count, self.time_bound, self.seed = acq, count, time_bound, seed
         self.chaos, self.concurrency, self.refund_share, self.log = list(chaos), concurrency, refund_share, log
+        self.rates = dict(RATES)
         self.rpc_local = threading.local()
         self.lock = threading.Lock()
         self.paid = {}  # PaymentId -> {reference, invoice, amount, paid_at, method}
@@ -128,26 +129,43 @@ class Driver:
         self.log(f"[{NAME}] {at:7.1f}s {what}")
 
     # -- set-up ---------------------------------------------------------------------------
-    def configure(self):
-        """The GetState job every CRON_MINUTES, for payments CHECK_MINUTES old; the bank's faults on."""
-        params = self.call("ir.config_parameter", "search", [("key", "=", "odoo_bank_crm.tbank_pending_check_minutes")])
-        self.call("ir.config_parameter", "write", params, {"value": str(CHECK_MINUTES)})
-        cron = self.call(
+    def configure(self, check_minutes):
+        """The GetState job every CRON_MINUTES, for payments `check_minutes` old; the bank's
+        faults on. Returns what was there before (for `restore`)."""
+        self.param_ids = self.call(
+            "ir.config_parameter", "search", [("key", "=", "odoo_bank_crm.tbank_pending_check_minutes")]
+        )
+        self.cron_id = self.call(
             "ir.model.data",
             "search_read",
             [("module", "=", "odoo_bank_crm"), ("name", "=", "cron_tbank_check_pending")],
             ["res_id"],
         )[0]["res_id"]
-        self.call("ir.cron", "write", [cron], {"interval_number": CRON_MINUTES, "interval_type": "minutes"})
-        self.sandbox("POST", "/_admin/faults", {**RATES, "seed": self.seed})
+        saved = {
+            "param": self.call("ir.config_parameter", "read", self.param_ids, ["value"])[0]["value"],
+            "cron": self.call("ir.cron", "read", [self.cron_id], ["interval_number", "interval_type"])[0],
+        }
+        self.call("ir.config_parameter", "write", self.param_ids, {"value": str(check_minutes)})
+        self.call("ir.cron", "write", [self.cron_id], {"interval_number": CRON_MINUTES, "interval_type": "minutes"})
+        self.sandbox("POST", "/_admin/faults", {**self.rates, "seed": self.seed})
         self.provider_id = self.call("payment.provider", "search", [("code", "=", "tbank")], limit=1)[0]
         self.card_id = self.call("payment.method", "search", [("code", "=", "card")], limit=1)[0]
-        partners = self.call(
+        self.partners = self.call(
             "res.partner",
             "create",
             [{"name": f"ООО «Хаос {i}»", "email": f"chaos{i}@example.com"} for i in range(10)],
         )
-        self.partners = partners
+        return saved
+
+    def restore(self, saved):
+        self.call("ir.config_parameter", "write", self.param_ids, {"value": saved["param"]})
+        cron = saved["cron"]
+        self.call(
+            "ir.cron",
+            "write",
+            [self.cron_id],
+            {"interval_number": cron["interval_number"], "interval_type": cron["interval_type"]},
+        )
 
     def make_invoices(self, start, size):
         """`size` deals with a posted invoice each: [(invoice id, amount)]."""
@@ -253,7 +271,7 @@ class Driver:
             payment_id = references[tx["reference"]]
             try:
                 self.rpc.call("payment.transaction", "action_refund", [tx["id"]])
-            except (requests.RequestException, RuntimeError):
+            except (requests.RequestException, RuntimeError, ValueError):
                 # a burst or a kill: the bank's status says whether the refund went through
                 status = retrying("GetState", lambda p=payment_id: self.sandbox("GET", "/_admin/state"))["payments"][
                     payment_id
@@ -476,24 +494,32 @@ def drive(
     chaos=FULL_CHAOS,
     concurrency=4,
     refund_share=REFUND_SHARE,
+    check_minutes=CHECK_MINUTES,
     settle_s=None,
+    rates=None,
     log=print,
 ):
-    """The run against a running AcquiringStack `acq`; returns the figures (see `report`)."""
+    """The run against a running AcquiringStack `acq`; returns the figures (see `report`).
+    The GetState job's settings and the bank's faults are put back as they were afterwards."""
     driver = Driver(acq, count, time_bound, seed, chaos, concurrency, refund_share, log)
-    driver.configure()
-    log(f"[{NAME}] {count} payments at most, {time_bound:.0f}s at most; faults {RATES}, seed {seed}")
-    made = driver.run()
-    # the GetState job's schedule: a payment is looked at CHECK_MINUTES after its
-    # registration, by a run every CRON_MINUTES; then the job's own time
-    schedule_s = 60 * (CHECK_MINUTES + CRON_MINUTES)
-    waited = settle(driver, settle_s or schedule_s * 3 + 120)
-    log(f"[{NAME}] settled {waited:.0f}s after the last payment; checking against the bank's records...")
-    figures = account(driver)
-    with contextlib.suppress(requests.RequestException):
-        driver.sandbox("DELETE", "/_admin/faults")
+    driver.rates = {**RATES, **(rates or {})}
+    saved = driver.configure(check_minutes)
+    try:
+        log(f"[{NAME}] {count} payments at most, {time_bound:.0f}s at most; faults {driver.rates}, seed {seed}")
+        made = driver.run()
+        # the GetState job's schedule: a payment is looked at `check_minutes` after its
+        # registration, by a run every CRON_MINUTES; then the job's own time
+        schedule_s = 60 * (check_minutes + CRON_MINUTES)
+        waited = settle(driver, settle_s or schedule_s * 3 + 120)
+        log(f"[{NAME}] settled {waited:.0f}s after the last payment; checking against the bank's records...")
+        figures = account(driver)
+    finally:
+        with contextlib.suppress(requests.RequestException, ChaosError):
+            driver.sandbox("DELETE", "/_admin/faults")
+            driver.restore(saved)
     return {
         "name": NAME,
+        "rates": driver.rates,
         "asked": count,
         "made": made,
         "bounded_by": "count" if made >= count else f"time ({time_bound:.0f}s)",
@@ -502,6 +528,7 @@ def drive(
         "refunds_asked": len(driver.refunds_wanted),
         "run_s": driver.ran_s,
         "settle_s": waited,
+        "check_minutes": check_minutes,
         "schedule_s": schedule_s,
         "events": driver.events,
         "missed_chaos": [what for _, what in driver.missed_chaos],
@@ -536,7 +563,7 @@ def failed(result):
 
 def report(result):
     lines = [
-        f"Chaos run: Odoo {WORKERS} workers + 1 cron worker, the sandbox's faults {RATES}",
+        f"Chaos run: Odoo {WORKERS} workers + 1 cron worker, the sandbox's faults {result['rates']}",
         f"  payments: {result['made']} of {result['asked']} asked (bounded by {result['bounded_by']}), "
         f"in {result['run_s']:.0f}s; {result['paid']} paid (card/SBP), refunds asked {result['refunds_asked']}",
         "  during the run: " + "; ".join(f"{at:.0f}s {what}" for at, what in result["events"]),
@@ -546,7 +573,7 @@ def report(result):
         f"reordered {result['reordered']} payments, dropped {result['dropped']} "
         f"({result['dropped_confirmed']} CONFIRMED), given up by the bank {result['given_up']}",
         f"  recovered by GetState: {result['recovered']} (longest {result['longest_recovery_s']:.0f}s after payment; "
-        f"schedule {result['schedule_s']}s: check after {CHECK_MINUTES} min, job every {CRON_MINUTES} min)",
+        f"schedule {result['schedule_s']}s: check after {result['check_minutes']} min, job every {CRON_MINUTES} min)",
         f"  refunded once: {result['refunded']}",
         f"  lost: {len(result['lost'])}   doubled: {len(result['doubled'])}   "
         f"paid without the bank: {len(result['unconfirmed_paid'])}",
