@@ -47,7 +47,7 @@ REFUND_SHARE = 0.02
 SBP_SHARE = 0.3
 CHECK_MINUTES = 1  # the GetState job: a payment is checked this long after its registration
 CRON_MINUTES = 1  # and the job runs this often during the run
-BATCH = 100  # deals and invoices made per RPC batch
+BATCH = 25  # deals and invoices made per RPC batch (the time bound is checked between batches)
 PAID_STATES = ("paid", "in_payment")
 BANK_CONFIRMED = ("CONFIRMED", "PARTIAL_REFUNDED", "REFUNDED")
 # what happens during a full run, at these shares of it (payments started or time spent)
