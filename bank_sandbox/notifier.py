@@ -21,7 +21,10 @@ import urllib.request
 from datetime import datetime, timezone
 from collections.abc import Callable
 
+from .faults import draw
+
 LOG_LIMIT = 2000
+NOTIFY_RATES = ("duplicate_rate", "reorder_rate", "drop_rate")
 GIVEN_UP_LIMIT = 500
 BODY_EXCERPT = 200
 
@@ -76,6 +79,8 @@ class Notifier:
     # -- state helpers ----------------------------------------------------------
     LOG = "notification_log"
     GIVEN_UP = "notification_given_up"
+    # per notification key (a payment): what the faults did to its notifications
+    FAULT_RECORDS = "notification_faults"
 
     @staticmethod
     def _section(data: dict) -> dict:
@@ -122,11 +127,22 @@ class Notifier:
                 {**base, "event": "no_url", "ok": False, "error": "no NotificationURL for this payment or terminal"},
             )
             return None
-        if faults.get("drop"):
+        seed = int(faults.get("seed", 0) or 0)
+        record = self._fault_record(data, key, meta, faults)
+        sequence = record["notifications"] if record is not None else 0
+        status = meta.get("Status", "")
+        if faults.get("drop") or draw(seed, "drop", key, status, sequence) < float(faults.get("drop_rate", 0) or 0):
             self._append_log(data, {**base, "event": "dropped", "ok": False, "error": "drop fault"})
             self._log(f"notify #{nid} {meta} dropped (fault)")
+            self._note_fault(key, record, "dropped", status)
             return None
         copies = max(int(faults.get("duplicate", 0) or 0), 1)
+        if copies == 1 and draw(seed, "duplicate", key, status, sequence) < float(faults.get("duplicate_rate", 0) or 0):
+            copies = 2
+        if copies > 1:
+            self._note_fault(key, record, "duplicated", status)
+        # reordering is drawn per payment: all its notifications are held together
+        reorder = draw(seed, "reorder", key) < float(faults.get("reorder_rate", 0) or 0)
         item = {
             "id": nid,
             "bank": bank,
@@ -138,7 +154,8 @@ class Notifier:
             "attempts": 0,
             "delivered": 0,
             "copies": copies,
-            "held": bool(faults.get("out_of_order")),
+            "held": bool(faults.get("out_of_order")) or reorder,
+            "reorder": reorder,
             "created": iso_now(now),
             "enqueued_at": now,
             "next_at": now,
@@ -149,6 +166,34 @@ class Notifier:
 
     def wake(self) -> None:
         self._wake.set()
+
+    # -- what the faults did, per payment --------------------------------------------------
+    def _fault_record(self, data: dict, key: str, meta: dict, faults: dict) -> dict | None:
+        """The fault record of `key`, its notification counted, while notification faults
+        are on (else None: nothing is written for a sandbox without faults)."""
+        if not any(faults.get(name) for name in ("drop", "duplicate", "out_of_order", *NOTIFY_RATES)):
+            return None
+        records = self.store.collection(self.FAULT_RECORDS)
+        record = records.setdefault(
+            key,
+            {"meta": {k: meta[k] for k in ("PaymentId", "OrderId") if k in meta}, "notifications": 0},
+        )
+        record["notifications"] += 1
+        self.store.touch(self.FAULT_RECORDS, key)
+        return record
+
+    def _note_fault(self, key: str, record: dict | None, fault: str, *statuses: str) -> None:
+        if record is None:
+            records = self.store.collection(self.FAULT_RECORDS)
+            record = records.setdefault(key, {"meta": {}, "notifications": 0})
+        record.setdefault(fault, []).extend(statuses)
+        self.store.touch(self.FAULT_RECORDS, key)
+
+    def fault_records(self) -> dict:
+        """{key: {"meta", "notifications", "duplicated"?, "reordered"?, "dropped"?}}: the
+        statuses each fault hit, per payment (reordered: in the order they were sent)."""
+        with self.store.read():
+            return copy.deepcopy(self.store.collection(self.FAULT_RECORDS))
 
     # -- views --------------------------------------------------------------------------
     def pending(self) -> list:
@@ -223,15 +268,22 @@ class Notifier:
         for index, item in enumerate(pending):
             if item.get("held"):
                 groups.setdefault(item["key"], []).append(index)
-        for indexes in groups.values():
+        for key, indexes in groups.items():
+            # held by the fault `out_of_order` (while it is on) or by `reorder_rate`
+            reordering = out_of_order_on or any(pending[i].get("reorder") for i in indexes)
             newest = max(pending[i]["enqueued_at"] for i in indexes)
-            if not (force or not out_of_order_on or now - newest >= self.hold_seconds):
+            if not (force or not reordering or now - newest >= self.hold_seconds):
                 continue
             items = [pending[i] for i in indexes]
             for i, item in zip(indexes, reversed(items)):
                 item["held"] = False
                 item["next_at"] = min(item["next_at"], now)
                 pending[i] = item
+            if len(items) > 1:
+                records = self.store.collection(self.FAULT_RECORDS)
+                self._note_fault(
+                    key, records.get(key), "reordered", *(item["meta"].get("Status", "") for item in reversed(items))
+                )
 
     def _post(self, url: str, payload: dict) -> tuple[int | None, str, str | None]:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")

@@ -155,6 +155,7 @@ class Sandbox:
             latency = self.faults.get("latency")
             if latency:
                 time.sleep(latency / 1000.0)
+            self.faults.maybe_start_burst()
             if self.faults.take("http500"):
                 return Response.html(NGINX_500, 500)
             if self.faults.take("http429"):
@@ -187,6 +188,7 @@ class Sandbox:
         add("DELETE", "/_admin/faults", self._faults_delete, kind="admin")
         add("POST", "/_admin/reset", self._reset, kind="admin")
         add("POST", "/_admin/notify/flush", self._flush, kind="admin")
+        add("GET", "/_admin/notify/faults", self._notify_faults, kind="admin")
         add("GET", "/_admin/clock", self._clock_get, kind="admin")
         add("POST", "/_admin/clock", self._clock_post, kind="admin")
         self.router.add_fallback("/_admin/", self._admin_not_found, kind="admin")
@@ -279,6 +281,13 @@ class Sandbox:
                 "pending": len(self.notifier.pending()),
             }
         )
+
+    def _notify_faults(self, request: Request) -> Response:
+        """What the faults did, per payment (duplicated, reordered, dropped notifications)
+        and in all (bursts and the answers they caused), for a run's end check."""
+        with self.store.read() as data:
+            counters = dict(data.get("counters", {}))
+        return Response.json({"payments": self.notifier.fault_records(), "counters": counters})
 
     def _clock_view(self) -> dict:
         return {"now": self.clock.now_dt().isoformat(timespec="seconds"), "offset_seconds": self.clock.offset}

@@ -1,4 +1,4 @@
-"""python3 -m bench [--only NAME] [-n REQUESTS] [-c CONCURRENCY] [--sizes 250,1000] [--operations 20000] [--lines 10000] [--keep] [--json FILE]
+"""python3 -m bench [--only NAME] [-n REQUESTS] [-c CONCURRENCY] [--sizes 250,1000] [--operations 20000] [--lines 10000] [--payments 10000] [--minutes 30] [--seed 16] [--keep] [--json FILE]
 
 Runs every benchmark (or those named with --only) and prints its figures, next to a
 baseline measured in the same run, with the ratios and whether the goals hold.
@@ -21,6 +21,7 @@ import pgcluster  # noqa: E402
 from bench import auto_invoice, log_to_stderr, matching, sync, webhook  # noqa: E402
 from bench import statement  # noqa: E402
 from bench import webhook_abuse  # noqa: E402
+from bench import chaos  # noqa: E402
 
 
 def run_webhook(args):
@@ -65,10 +66,19 @@ def run_matching(args, results=None):
     return result
 
 
+def run_chaos(args):
+    result = chaos.run(
+        count=args.payments, time_bound=args.minutes * 60, seed=args.seed, keep=args.keep, log=log_to_stderr
+    )
+    print(chaos.report(result), flush=True)
+    return result
+
+
 BENCHMARKS = {"webhook": run_webhook, "auto_invoice": run_auto_invoice, "sync": run_sync}
 BENCHMARKS["statement"] = run_statement
 BENCHMARKS["webhook_abuse"] = run_webhook_abuse
 BENCHMARKS["matching"] = run_matching  # after sync: compared with its import when both run
+BENCHMARKS["chaos"] = run_chaos  # the longest: last
 
 
 def main(argv=None):
@@ -100,11 +110,21 @@ def main(argv=None):
         default=matching.SMALL,
         help=f"matching: the smaller batch whose queries are compared ({matching.SMALL:,})",
     )
+    parser.add_argument("--payments", type=int, default=chaos.COUNT, help=f"chaos: payments at most ({chaos.COUNT:,})")
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=chaos.TIME_BOUND / 60,
+        help=f"chaos: minutes at most for the payments ({chaos.TIME_BOUND // 60}), then the check",
+    )
+    parser.add_argument("--seed", type=int, default=chaos.SEED, help=f"chaos: seed of the bank's faults ({chaos.SEED})")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= 100_000 or not 1 <= args.concurrency <= 256:
         parser.error("--requests must be 1..100000 and --concurrency 1..256")
+    if not 1 <= args.payments <= 1_000_000 or not 0 < args.minutes <= 24 * 60:
+        parser.error("--payments must be 1..1000000 and --minutes more than 0, at most a day")
     try:
         odoo_env.locate()
         bin_dir = pgcluster.find_pg_bin()
@@ -114,16 +134,19 @@ def main(argv=None):
         print(f"error: {exc}", file=sys.stderr)
         return 2
     results = {}
+    status = 0
     try:
         for name in args.only or list(BENCHMARKS):
             results[name] = BENCHMARKS[name](args, results) if name == "matching" else BENCHMARKS[name](args)
             print(flush=True)
+            if name == "chaos" and chaos.failed(results[name]):
+                status = 1  # something lost or doubled
     finally:
         if not was_running:
             pgcluster.stop(harness.TEST_CLUSTER)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -197,7 +197,7 @@ class OdooRpc:
         if answer.get("error"):
             data = answer["error"].get("data") or {}
             raise RuntimeError(f"{service}.{method}: {data.get('message') or answer['error']}\n{data.get('debug', '')}")
-        return answer["result"]
+        return answer.get("result")  # Odoo leaves `result` out when a method returns None
 
     def call(self, model, method, *args, **kwargs):
         return self._jsonrpc(

@@ -217,6 +217,22 @@ def stop(name):
     return False
 
 
+def restart(name):
+    """Restart running cluster `name` with a fast shutdown (`pg_ctl restart -m fast`): every
+    connection is cut, as in a database failover; its options are kept (postmaster.opts)."""
+    bin_dir = find_pg_bin()
+    user = _run_as()
+    data = cluster_dir(name, user)
+    if not _is_running(bin_dir, user, data):
+        raise ClusterError(f"cluster '{name}' is not running")
+    result = _pg_ctl(
+        bin_dir, user, data, "restart", "-m", "fast", "-w", "-t", "60", "-l", str(data / "server.log"), check=False
+    )
+    if result.returncode != 0:
+        raise ClusterError(f"PostgreSQL did not restart; see {data / 'server.log'}")
+    return data
+
+
 def wait_ready(port, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -17,6 +17,12 @@ def test_faults_default_off_and_listed(api):
         "duplicate": 0,
         "out_of_order": False,
         "drop": False,
+        "duplicate_rate": 0.0,
+        "reorder_rate": 0.0,
+        "drop_rate": 0.0,
+        "burst_rate": 0.0,
+        "burst_length": 5,
+        "seed": 0,
     }
     assert set(answer["known"]) == set(answer["faults"])
 
@@ -31,6 +37,12 @@ def test_set_and_clear_faults_at_runtime(api):
         "duplicate": 0,
         "out_of_order": False,
         "drop": False,
+        "duplicate_rate": 0.0,
+        "reorder_rate": 0.0,
+        "drop_rate": 0.0,
+        "burst_rate": 0.0,
+        "burst_length": 5,
+        "seed": 0,
     }
     assert api.admin("DELETE", "faults").json()["faults"]["latency"] == 0
     assert api.admin("POST", "faults", {"nonsense": 1}).status_code == 400
