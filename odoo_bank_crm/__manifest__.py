@@ -49,6 +49,8 @@
         'views/bank_crm_expense_category_views.xml',
         'views/bank_crm_statement_wizard_views.xml',
         'report/bank_crm_statement_report.xml',
+        'views/bank_crm_reconciliation_act_views.xml',
+        'report/bank_crm_reconciliation_act_report.xml',
         'views/bank_crm_analytics_views.xml',
         'views/bank_crm_money_right_views.xml',
         'views/bank_crm_payment_order_views.xml',

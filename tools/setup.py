@@ -16,7 +16,7 @@ done and goes straight on):
    installed into the venv (a ``.pth`` file naming the source tree);
 4. this project's requirements (``requirements-dev.txt``);
 5. PostgreSQL's server binaries;
-6. Chromium and wkhtmltopdf.
+6. Chromium, wkhtmltopdf and poppler-utils (pdftotext).
 Steps 5 and 6 install Debian's packages when they are missing and we are root,
 and otherwise stop with one line naming the package.
 
@@ -338,15 +338,26 @@ def chromium_path():
 
 
 def ensure_browser_and_pdf(browser=True):
-    with step("chromium, wkhtmltopdf" if browser else "wkhtmltopdf") as s:
+    with step("chromium, wkhtmltopdf, pdftotext" if browser else "wkhtmltopdf") as s:
         missing = []
         if browser and not chromium_path():
             missing.append("chromium")
         if not shutil.which("wkhtmltopdf"):
             missing.append("wkhtmltopdf")
+        # the tests read the Russian documents' PDFs back with pdftotext (docs/russian-documents.md)
+        if browser and not shutil.which("pdftotext"):
+            missing.append("poppler-utils")
         if missing:
             apt_install(missing, " and ".join(missing))
-        found = [p for p in ((chromium_path() if browser else None), shutil.which("wkhtmltopdf")) if p]
+        found = [
+            p
+            for p in (
+                (chromium_path() if browser else None),
+                shutil.which("wkhtmltopdf"),
+                (shutil.which("pdftotext") if browser else None),
+            )
+            if p
+        ]
         s.done(", ".join(found) + (f" (installed {' '.join(missing)})" if missing else ""))
 
 

@@ -1,9 +1,18 @@
+from collections import defaultdict
+
 import pytz
+from babel.dates import format_date as babel_format_date
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import float_repr
 
+from ..ru_format import format_percent, format_rouble_amount, rouble_amount_in_words
+from ..utils import to_decimal
 from .bank_crm_payment_link import qr_image_path
+
+# The «Счёт на оплату» (docs/russian-documents.md): the invoice layout of Russian companies.
+RU_INVOICE_REPORT = 'odoo_bank_crm.report_invoice_document_ru'
 
 
 class AccountMove(models.Model):
@@ -461,3 +470,130 @@ class AccountMove(models.Model):
         if link and not link._is_usable():
             return 'expired'
         return 'payable'
+
+    # === «СЧЁТ НА ОПЛАТУ» (docs/russian-documents.md) === #
+
+    def _get_name_invoice_report(self):
+        """A Russian company's customer invoices print as a «Счёт на оплату», wherever Odoo
+        prints an invoice: the send wizard, the mail templates' attachment (the deal card's
+        "Issue invoice", stage rules, the shop API's emails), the portal and the Print menu."""
+        self.ensure_one()
+        if self.move_type == 'out_invoice' and self.company_id._bank_crm_is_russian():
+            return RU_INVOICE_REPORT
+        return super()._get_name_invoice_report()
+
+    def _bank_crm_ru_invoice_data(self):
+        """Everything the «Счёт на оплату» prints, computed here with exact amounts (Decimal,
+        the currency's rounding) and formatted as Russian documents write them.
+
+        :return: dict (see report/report_invoice_templates.xml, `report_invoice_document_ru`)
+        """
+        self.ensure_one()
+        currency = self.currency_id
+        company = self.company_id
+        customer = self.commercial_partner_id
+        product_lines = self.invoice_line_ids.filtered(lambda line: line.display_type == 'product')
+        taxes = product_lines.tax_ids
+        # prices "with VAT included" only when every VAT of the invoice is included in its price
+        included = bool(taxes) and all(tax.price_include for tax in taxes)
+        lines = []
+        total = 0
+        for number, line in enumerate(product_lines, start=1):
+            amount = to_decimal(line.price_total if included else line.price_subtotal, currency)
+            total += amount
+            line_included = all(tax.price_include for tax in line.tax_ids)
+            if line_included == included or not line.quantity:
+                price = to_decimal(line.price_unit, currency)
+            else:  # a line priced with VAT on an invoice priced without: its price without VAT
+                price = to_decimal(line.price_subtotal / line.quantity, currency)
+            name = line.name or line.product_id.display_name or ''
+            if line.discount:
+                name = f"{name} (скидка {format_percent(line.discount)})"
+            lines.append(
+                {
+                    'number': number,
+                    'name': name,
+                    'quantity': self._bank_crm_ru_quantity(line),
+                    'uom': line.product_uom_id.name or '',
+                    'price': format_rouble_amount(price),
+                    'amount': format_rouble_amount(amount),
+                }
+            )
+        vat = defaultdict(int)
+        for tax_line in self.line_ids.filtered(lambda line: line.display_type == 'tax'):
+            # a customer invoice credits its taxes: the VAT is minus the line's amount
+            vat[tax_line.tax_line_id.amount] += to_decimal(-tax_line.amount_currency, currency)
+        vat_label = "В том числе НДС" if included else "Сумма НДС"
+        vat_lines = [
+            {'label': f"{vat_label} {format_percent(rate)}:", 'amount': format_rouble_amount(amount)}
+            for rate, amount in sorted(vat.items(), reverse=True)
+            if rate
+        ]
+        amount_total = to_decimal(self.amount_total, currency)
+        if currency.name == 'RUB':
+            words = rouble_amount_in_words(amount_total)
+        else:
+            words = currency.with_context(lang='ru_RU').amount_to_text(self.amount_total)
+        bank_account = self.partner_bank_id or company.partner_id.bank_ids[:1]
+        return {
+            'title': f"Счёт на оплату № {self.name} от {self._bank_crm_ru_date(self.invoice_date)}",
+            'due': self.invoice_date_due
+            and self.invoice_date_due != self.invoice_date
+            and f"Оплатить не позднее {self._bank_crm_ru_date(self.invoice_date_due)}",
+            'bank': {
+                'name': ', '.join(filter(None, [bank_account.bank_id.name, bank_account.bank_id.city])),
+                'bic': bank_account.bank_id.bic or '',
+                'corr_account': bank_account.bank_id.bank_crm_corr_account or '',
+                'account': bank_account.acc_number or '',
+                'recipient': bank_account.partner_id.name or company.name,
+            },
+            'supplier': self._bank_crm_ru_party(company.partner_id),
+            'buyer': self._bank_crm_ru_party(customer),
+            'company_inn': company.vat or '',
+            'company_kpp': company.bank_crm_kpp or '',
+            'basis': self.ref or self.invoice_origin or "Основной договор",
+            'lines': lines,
+            'total_label': "Итого:",
+            'total': format_rouble_amount(total),
+            'vat_lines': vat_lines,
+            'no_vat': not vat_lines,
+            'amount_total': format_rouble_amount(amount_total),
+            'summary': f"Всего наименований {len(lines)}, на сумму {format_rouble_amount(amount_total)} "
+            f"{'руб.' if currency.name == 'RUB' else currency.name}",
+            'words': words,
+        }
+
+    @api.model
+    def _bank_crm_ru_document_lang(self):
+        """The language Russian documents read their records in (units, countries): Russian
+        when it is active, else the context's."""
+        return 'ru_RU' if 'ru_RU' in self.env['res.lang']._get_active_by('code') else self.env.lang
+
+    @api.model
+    def _bank_crm_ru_date(self, date):
+        """A date as Russian documents write it: «15 января 2026 г.»."""
+        return f"{babel_format_date(date, 'd MMMM y', locale='ru')} г." if date else ''
+
+    @api.model
+    def _bank_crm_ru_party(self, partner):
+        """A party of a Russian document as one line: name, INN, KPP, address, phone."""
+        address = ', '.join(
+            part.strip() for part in partner._display_address(without_company=True).split('\n') if part.strip()
+        )
+        parts = [
+            partner.name,
+            partner.vat and f"ИНН {partner.vat}",
+            partner.bank_crm_kpp and f"КПП {partner.bank_crm_kpp}",
+            address,
+            partner.phone and f"тел.: {partner.phone}",
+        ]
+        return ', '.join(filter(None, parts))
+
+    @api.model
+    def _bank_crm_ru_quantity(self, line):
+        """A quantity without needless zeros, with a decimal comma: 2, 1,5, 0,125."""
+        digits = self.env['decimal.precision'].precision_get('Product Unit of Measure')
+        text = float_repr(line.quantity, digits)
+        if '.' in text:
+            text = text.rstrip('0').rstrip('.')
+        return text.replace('.', ',')

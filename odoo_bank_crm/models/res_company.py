@@ -43,3 +43,42 @@ class ResCompany(models.Model):
         check_company=True,
         help="Expense account of the fees acquirers deduct from their daily payouts.",
     )
+
+    # === RUSSIAN DOCUMENTS (docs/russian-documents.md) === #
+    bank_crm_kpp = fields.Char(related='partner_id.bank_crm_kpp', readonly=False)
+    bank_crm_ogrn = fields.Char(related='partner_id.bank_crm_ogrn', readonly=False)
+    bank_crm_director_name = fields.Char(
+        string="Director",
+        help="Who signs invoices and reconciliation acts as the head of the company, e.g. \"Иванов И. И.\".",
+    )
+    bank_crm_director_title = fields.Char(
+        string="Director's Title",
+        default="Генеральный директор",
+        help="The director's position as printed under the signature line.",
+    )
+    bank_crm_accountant_name = fields.Char(
+        string="Chief Accountant", help="Who signs invoices as the chief accountant, e.g. \"Петрова А. С.\"."
+    )
+    bank_crm_director_facsimile = fields.Image(
+        string="Director's Facsimile",
+        max_width=600,
+        max_height=300,
+        help="Optional: an image of the director's signature (transparent PNG), printed on the signature line.",
+    )
+    bank_crm_accountant_facsimile = fields.Image(
+        string="Accountant's Facsimile",
+        max_width=600,
+        max_height=300,
+        help="Optional: an image of the chief accountant's signature (transparent PNG).",
+    )
+    bank_crm_stamp = fields.Image(
+        string="Company Stamp",
+        max_width=600,
+        max_height=600,
+        help="Optional: an image of the company's stamp (transparent PNG), printed next to the signatures.",
+    )
+
+    def _bank_crm_is_russian(self):
+        """Whether the company issues Russian documents (a «Счёт на оплату» as its invoice)."""
+        self.ensure_one()
+        return self.account_fiscal_country_id.code == 'RU' or self.country_id.code == 'RU'

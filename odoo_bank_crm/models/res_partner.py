@@ -1,4 +1,12 @@
-from odoo import _, fields, models
+import re
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+# КПП: 4 digits (tax office), 2 digits or capital Latin letters (reason), 3 digits
+KPP_RE = re.compile(r'^\d{4}[\dA-Z]{2}\d{3}$')
+# ОГРН of an organisation: 13 digits; ОГРНИП of an individual entrepreneur: 15 digits
+OGRN_RE = re.compile(r'^(\d{13}|\d{15})$')
 
 
 class ResPartner(models.Model):
@@ -11,6 +19,43 @@ class ResPartner(models.Model):
         help="Posted and draft customer invoices of this customer and its contacts.",
     )
     bank_crm_payment_link_count = fields.Integer(string="Payment Links", compute='_compute_bank_crm_payment_link_count')
+    bank_crm_kpp = fields.Char(
+        string="KPP",
+        size=9,
+        help="Tax registration reason code (КПП) of a Russian organisation: 9 characters. "
+        "Printed next to the INN on Russian invoices and reconciliation acts.",
+    )
+    bank_crm_ogrn = fields.Char(
+        string="OGRN",
+        size=15,
+        help="Primary state registration number (ОГРН, 13 digits; ОГРНИП of an entrepreneur, 15 digits).",
+    )
+
+    @api.constrains('bank_crm_kpp', 'bank_crm_ogrn')
+    def _check_bank_crm_kpp_ogrn(self):
+        for partner in self:
+            if partner.bank_crm_kpp and not KPP_RE.match(partner.bank_crm_kpp):
+                raise ValidationError(
+                    _(
+                        "The KPP of %(partner)s must be 9 characters: 4 digits, 2 digits or capital letters, "
+                        "3 digits (e.g. 770101001); not \"%(kpp)s\".",
+                        partner=partner.display_name,
+                        kpp=partner.bank_crm_kpp,
+                    )
+                )
+            if partner.bank_crm_ogrn and not OGRN_RE.match(partner.bank_crm_ogrn):
+                raise ValidationError(
+                    _(
+                        "The OGRN of %(partner)s must be 13 digits (15 for an entrepreneur's OGRNIP); "
+                        "not \"%(ogrn)s\".",
+                        partner=partner.display_name,
+                        ogrn=partner.bank_crm_ogrn,
+                    )
+                )
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + ['bank_crm_kpp', 'bank_crm_ogrn']
 
     def _compute_bank_crm_invoices(self):
         Move = self.env['account.move']
@@ -58,3 +103,10 @@ class ResPartner(models.Model):
         action['context'] = {}
         action['display_name'] = _("Payment Links of %(customer)s", customer=self.display_name)
         return action
+
+    def action_bank_crm_reconciliation_act(self):
+        """Button: the «Акт сверки» wizard for this counterparty (its company, with its contacts)."""
+        self.ensure_one()
+        return self.env['bank.crm.reconciliation.act.wizard']._action_open(
+            {'default_partner_id': self.commercial_partner_id.id}
+        )

@@ -394,6 +394,22 @@ class BankCrmStatementWizard(models.TransientModel):
         )
         return action
 
+    def action_bank_crm_reconciliation_act(self):
+        """Button: the «Акт сверки» with the statement's counterparty over the statement's period."""
+        self._bank_crm_check()
+        partners = (
+            self.partner_ids.commercial_partner_id if self.partner_filter == 'include' else self.partner_ids.browse()
+        )
+        if len(partners) != 1:
+            raise UserError(_("A reconciliation act is made with one counterparty: choose exactly one."))
+        return self.env['bank.crm.reconciliation.act.wizard']._action_open(
+            {
+                'default_partner_id': partners.id,
+                'default_date_from': fields.Date.to_string(self.date_from),
+                'default_date_to': fields.Date.to_string(self.date_to),
+            }
+        )
+
     def action_print_pdf(self):
         self._bank_crm_check()
         return self.env.ref('odoo_bank_crm.action_report_bank_crm_statement').report_action(self)
