@@ -21,6 +21,7 @@ import bisect
 import hashlib
 import json
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
@@ -502,11 +503,45 @@ class Generator:
 # ------------------------------------------------------------------------- merged feed
 
 
-class AccountFeed:
-    """Generated + added operations of one account, in ``(ts, id)`` order."""
+def night_in_moscow(ts_us: int) -> bool:
+    """Whether an operation made at ``ts_us`` falls between 22:00 and 03:00 Moscow time
+    (UTC+3), the hours in which T-Bank may re-identify operations (bank-apis.md §6.9)."""
+    hour = (ts_us // US + 3 * 3600) // 3600 % 24
+    return hour >= 22 or hour < 3
 
-    def __init__(self, generator: Generator | None, added: list[Operation]):
+
+class Reidentifier:
+    """The new ids the bank gave an account's operations: each ``POST
+    /_admin/business/reidentify`` adds a window ``{start_us, end_us, night_only, salt}``;
+    an operation inside it (and made at night when ``night_only``) gets an id derived from
+    its previous one and the salt, so ids change again at every call and stay stable
+    between calls (and across restarts: nothing is stored per operation)."""
+
+    def __init__(self, windows: list[dict]):
+        self.windows = [
+            (int(w["start_us"]), int(w["end_us"]), bool(w.get("night_only", True)), str(w["salt"])) for w in windows
+        ]
+
+    def __bool__(self) -> bool:
+        return bool(self.windows)
+
+    def __call__(self, op: Operation) -> Operation:
+        op_id = op.id
+        for start_us, end_us, night_only, salt in self.windows:
+            if start_us <= op.ts < end_us and (not night_only or night_in_moscow(op.ts)):
+                op_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"reidentified:{salt}:{op_id}"))
+        return op if op_id == op.id else op._replace(id=op_id)
+
+
+class AccountFeed:
+    """Generated + added operations of one account, in ``(ts, id)`` order, under the ids
+    the bank gives them now (``rename``: re-identified operations)."""
+
+    def __init__(self, generator: Generator | None, added: list[Operation], rename: Reidentifier | None = None):
         self.generator = generator
+        self.rename = rename or None
+        if self.rename:
+            added = [self.rename(op) for op in added]
         self.added = sorted(added, key=Operation.key)
         self._keys = [op.key() for op in self.added]
 
@@ -526,8 +561,11 @@ class AccountFeed:
             if after is not None:
                 index = max(index, gen.index_at(after[0]))
             count = gen.spec.count
+            rename = self.rename
             while index < count:
                 op = gen.operation(index)
+                if rename:
+                    op = rename(op)
                 if after is not None and op.key() <= after:
                     index += 1
                     continue

@@ -22,6 +22,7 @@ from bench import auto_invoice, log_to_stderr, matching, sync, webhook  # noqa: 
 from bench import statement  # noqa: E402
 from bench import webhook_abuse  # noqa: E402
 from bench import chaos  # noqa: E402
+from bench import sync_crash  # noqa: E402
 
 
 def run_webhook(args):
@@ -52,6 +53,12 @@ def run_sync(args):
     return result
 
 
+def run_sync_crash(args):
+    result = sync_crash.run(operations=args.operations, keep=args.keep, log=log_to_stderr)
+    print(sync_crash.report(result), flush=True)
+    return result
+
+
 def run_statement(args):
     return statement.run(keep=args.keep)
 
@@ -77,6 +84,7 @@ def run_chaos(args):
 BENCHMARKS = {"webhook": run_webhook, "auto_invoice": run_auto_invoice, "sync": run_sync}
 BENCHMARKS["statement"] = run_statement
 BENCHMARKS["webhook_abuse"] = run_webhook_abuse
+BENCHMARKS["sync_crash"] = run_sync_crash
 BENCHMARKS["matching"] = run_matching  # after sync: compared with its import when both run
 BENCHMARKS["chaos"] = run_chaos  # the longest: last
 

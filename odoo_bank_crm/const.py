@@ -75,3 +75,5 @@ SYNC_OVERLAP_DAYS = 3  # each pull re-reads the last days: late bookings are not
 SYNC_DEFAULT_HISTORY_DAYS = 30  # how far back the first pull goes by default
 SYNC_MAX_RETRIES = 4  # per page, on 429 / 5xx / timeouts
 SYNC_BACKOFF_SECONDS = 2  # doubled at each retry (or the bank's Retry-After)
+# first key of the advisory lock held while an account is pulled (the second is the journal's id)
+SYNC_LOCK_NAMESPACE = 0x4253594E  # 'BSYN'

@@ -1,5 +1,6 @@
 import logging
 from collections import Counter
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -136,43 +137,127 @@ class AccountJournal(models.Model):
 
     # === STATEMENT SYNC (OCA account_statement_import_online's shape: one pipeline, thin banks) === #
 
-    def _bank_crm_sync(self, manual=False, date_from=None, date_to=None):
+    def _bank_crm_sync(self, manual=False, date_from=None, date_to=None, requested=False):
         """Pull each account's statement from its bank and book the new confirmed operations.
 
         Incremental: from the last successful pull's end minus an overlap window (late
-        bookings), or from the chosen start date. A pull that failed resumes from its
-        saved cursor. Retries with backoff on rate limits, 5xx and timeouts. Every pull is
-        logged as a `bank.sync.run`.
+        bookings), or from the chosen start date. A pull that failed or was interrupted
+        resumes from its saved cursor. Retries with backoff on rate limits, 5xx and
+        timeouts. Every pull is logged as a `bank.sync.run`. One pull of an account at a
+        time: while another process pulls it, this one is logged as skipped (docs/sync.md).
 
         :param bool manual: raise the bank's error to the user instead of only logging it
+        :param bool requested: a person asked for it ("Sync Now"), the cron runs it
         :return: the sync runs
         """
         runs = self.env['bank.sync.run']
         for journal in self.filtered('bank_crm_connection_id'):
-            run = journal._bank_crm_start_run(manual, date_from, date_to)
-            runs |= run
-            journal._bank_crm_run_sync(run)
-            journal.bank_crm_connection_id.last_sync_at = fields.Datetime.now()
-            if can_commit(self.env):
-                # each account's sync is its own unit of work: one failing never undoes another
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            with journal._bank_crm_sync_lock() as locked:
+                if not locked:
+                    runs |= journal._bank_crm_skipped_run(manual or requested)
+                    continue
+                if can_commit(self.env):
+                    # a snapshot taken now, under the lock, sees all that a pull which just
+                    # ended booked (Odoo's transactions are REPEATABLE READ)
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                run = journal._bank_crm_start_run(manual or requested, date_from, date_to)
+                runs |= run
+                if can_commit(self.env):
+                    # the log shows the pull as running at once; a crash leaves it to be found
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                journal._bank_crm_run_sync(run)
+                journal.bank_crm_connection_id.last_sync_at = fields.Datetime.now()
+                if can_commit(self.env):
+                    # each account's sync is its own unit of work: one failing never undoes another
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
             if manual and run.state == 'failed':
                 raise UserError(_("The sync of %(account)s failed: %(error)s", account=journal.name, error=run.error))
         return runs
 
+    @contextmanager
+    def _bank_crm_sync_lock(self):
+        """Whether this process may pull this account now: a PostgreSQL advisory lock per
+        account, taken without waiting on a cursor of its own and held until the pull
+        ends. The sync commits page by page, so a lock of its own transaction would not
+        last; the lock's transaction ends with the pull, or with its process (a killed
+        server's connection is closed by PostgreSQL, which frees the lock).
+
+        :return: a context manager yielding True when the lock is taken
+        """
+        self.ensure_one()
+        with self.env.registry.cursor() as lock_cr:
+            lock_cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [const.SYNC_LOCK_NAMESPACE, self.id])
+            yield lock_cr.fetchone()[0]
+
+    def _bank_crm_skipped_run(self, manual):
+        """Log a pull that did not run because another one of the same account is running."""
+        self.ensure_one()
+        Run = self.env['bank.sync.run']
+        running = Run.search([('journal_id', '=', self.id), ('state', '=', 'running')], order='id desc', limit=1)
+        today = fields.Date.context_today(self)
+        if running:
+            message = _(
+                "Skipped: another sync of this account was running (run #%(run)s, started %(started)s); "
+                "it books the same operations.",
+                run=running.id,
+                started=running.started_at,
+            )
+        else:
+            message = _("Skipped: another sync of this account was running; it books the same operations.")
+        return Run.create(
+            {
+                'connection_id': self.bank_crm_connection_id.id,
+                'journal_id': self.id,
+                'state': 'skipped',
+                'date_from': running.date_from or today,
+                'date_to': running.date_to or today,
+                'finished_at': fields.Datetime.now(),
+                'manual': manual,
+                'note': message,
+            }
+        )
+
     def _bank_crm_start_run(self, manual, date_from=None, date_to=None):
+        """A new run of this account's pull. Called under the account's sync lock, so a run
+        still marked running was left by a process that died: it is marked interrupted,
+        and the new run resumes from its cursor."""
         self.ensure_one()
         Run = self.env['bank.sync.run']
         today = fields.Date.context_today(self)
+        orphans = Run.search([('journal_id', '=', self.id), ('state', '=', 'running')])
+        for orphan in orphans:
+            orphan.write(
+                {
+                    'state': 'interrupted',
+                    'finished_at': fields.Datetime.now(),
+                    'error': _(
+                        "Interrupted after %(pages)s pages (%(fetched)s operations): the process running this "
+                        "sync stopped before it ended (a crash or a restart). Found when the next sync of the "
+                        "account started.",
+                        pages=orphan.pages_count,
+                        fetched=orphan.fetched_count,
+                    ),
+                }
+            )
         failed = Run.search(
-            [('journal_id', '=', self.id), ('state', 'in', ('failed', 'running'))], order='id desc', limit=1
+            [('journal_id', '=', self.id), ('state', 'in', ('failed', 'interrupted'))], order='id desc', limit=1
         )
         last_done = Run.search([('journal_id', '=', self.id), ('state', '=', 'done')], order='id desc', limit=1)
+        note = False
         if failed and failed.cursor and (not last_done or failed.id > last_done.id) and not date_from:
             # resume where it stopped, same window
-            date_from, date_to, cursor = failed.date_from, failed.date_to, failed.cursor
+            date_from, date_to, resume_from = failed.date_from, failed.date_to, failed.cursor
+            note = _(
+                "Resumed run #%(run)s (%(state)s) from its cursor, after the %(pages)s pages and %(fetched)s "
+                "operations it had fetched.",
+                run=failed.id,
+                state=dict(failed._fields['state']._description_selection(self.env))[failed.state],
+                pages=failed.pages_count,
+                fetched=failed.fetched_count,
+            )
         else:
-            cursor = False
+            failed = Run
+            resume_from = False
             if not date_from:
                 if last_done:
                     date_from = last_done.date_to - timedelta(days=const.SYNC_OVERLAP_DAYS)
@@ -186,7 +271,9 @@ class AccountJournal(models.Model):
                 'journal_id': self.id,
                 'date_from': date_from,
                 'date_to': date_to or today,
-                'cursor': cursor,
+                'cursor': resume_from,
+                'resumed_run_id': failed.id,
+                'note': note,
                 'manual': manual,
             }
         )
@@ -209,6 +296,7 @@ class AccountJournal(models.Model):
                         'fetched_count': run.fetched_count + len(page.operations),
                         'created_count': run.created_count + created,
                         'skipped_count': run.skipped_count + skipped,
+                        'pages_count': run.pages_count + 1,
                     }
                     run.write(values)
                     if page.balance is not None:

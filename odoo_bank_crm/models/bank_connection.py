@@ -55,6 +55,18 @@ class BankConnection(models.Model):
     last_error = fields.Text(readonly=True)
     sync_interval_minutes = fields.Integer(string="Sync Every (minutes)", default=60, required=True)
     last_sync_at = fields.Datetime(string="Last Sync", readonly=True)
+    sync_requested_at = fields.Datetime(
+        string="Sync Requested At",
+        readonly=True,
+        copy=False,
+        help="Someone pressed \"Sync Now\": the sync runs in the background and clears this when it ends.",
+    )
+    sync_requested_uid = fields.Many2one(
+        'res.users', string="Sync Requested By", readonly=True, copy=False, ondelete='set null'
+    )
+    last_sync_result = fields.Char(
+        string="Last Sync Result", readonly=True, copy=False, help="What the last sync asked for with \"Sync Now\" did."
+    )
     journal_ids = fields.One2many('account.journal', 'bank_crm_connection_id', string="Accounts")
     journal_count = fields.Integer(compute='_compute_journal_count')
     sync_run_ids = fields.One2many('bank.sync.run', 'connection_id', string="Sync Runs")
@@ -135,23 +147,72 @@ class BankConnection(models.Model):
         }
 
     def action_sync_now(self):
-        """Sync every account of the connection now, telling the user what happened."""
-        runs = self.env['bank.sync.run']
-        for connection in self:
-            runs |= connection.journal_ids._bank_crm_sync(manual=True)
+        """Queue a sync of every account of these connections and say it has started.
+
+        The sync cron runs it in the background at once (a sync takes minutes on a big
+        account, commits page by page and sleeps between retries: no place for a web
+        request); when it ends the user gets a notification and the connection's form
+        shows the result (docs/sync.md).
+        """
+        self.write({'sync_requested_at': fields.Datetime.now(), 'sync_requested_uid': self.env.uid})
+        self.env.ref('odoo_bank_crm.cron_bank_sync')._trigger()
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
             'params': {
-                'type': 'success' if all(r.state == 'done' for r in runs) else 'warning',
+                'type': 'info',
                 'message': _(
-                    "%(created)s new transactions, %(skipped)s already known.",
-                    created=sum(runs.mapped('created_count')),
-                    skipped=sum(runs.mapped('skipped_count')),
+                    "The sync of %(connections)s has started. You will be told when it ends; the result also "
+                    "shows on the connection and in its sync log.",
+                    connections=", ".join(self.mapped('name')),
                 ),
-                'next': {'type': 'ir.actions.act_window_close'},
+                'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }
+
+    def _bank_crm_sync_requested(self):
+        """Run the sync someone asked for with "Sync Now", then tell them and note the result."""
+        self.ensure_one()
+        requested_at, requester = self.sync_requested_at, self.sync_requested_uid
+        runs = self.journal_ids._bank_crm_sync(requested=True)
+        message, kind = self._bank_crm_sync_result(runs)
+        self.invalidate_recordset(['sync_requested_at'])
+        values = {'last_sync_result': message}
+        if self.sync_requested_at == requested_at:  # not asked again meanwhile
+            values.update(sync_requested_at=False, sync_requested_uid=False)
+        self.write(values)
+        if requester:
+            requester._bus_send(
+                'simple_notification',
+                {
+                    'type': kind,
+                    'title': _("Bank sync: %(connection)s", connection=self.name),
+                    'message': message,
+                    'sticky': kind != 'success',
+                },
+            )
+        return runs
+
+    def _bank_crm_sync_result(self, runs):
+        """What a sync's runs come to, in a sentence and a notification type."""
+        parts = [
+            _(
+                "%(created)s new transactions, %(skipped)s already known.",
+                created=sum(runs.mapped('created_count')),
+                skipped=sum(runs.mapped('skipped_count')),
+            )
+        ]
+        for run in runs.filtered(lambda r: r.state == 'failed'):
+            parts.append(_("The sync of %(account)s failed: %(error)s", account=run.journal_id.name, error=run.error))
+        for run in runs.filtered(lambda r: r.state == 'skipped'):
+            parts.append(_("%(account)s: %(note)s", account=run.journal_id.name, note=run.note))
+        if any(run.state == 'failed' for run in runs):
+            kind = 'danger'
+        elif any(run.state == 'skipped' for run in runs):
+            kind = 'warning'
+        else:
+            kind = 'success'
+        return " ".join(parts), kind
 
     def action_view_sync_runs(self):
         action = self.env['ir.actions.act_window']._for_xml_id('odoo_bank_crm.bank_sync_run_action')
@@ -160,10 +221,14 @@ class BankConnection(models.Model):
 
     @api.model
     def _cron_sync(self):
-        """Sync the connections whose interval has passed; one failing bank or account
-        does not stop the others, and each account's work is committed on its own."""
+        """Sync the connections someone asked for ("Sync Now"), then those whose interval
+        has passed; one failing bank or account does not stop the others, and each
+        account's work is committed on its own."""
+        requested = self.search([('sync_requested_at', '!=', False)], order='sync_requested_at')
+        for connection in requested:
+            connection._bank_crm_sync_requested()
         now = fields.Datetime.now()
-        for connection in self.search([('state', 'in', ('connected', 'error'))]):
+        for connection in self.search([('state', 'in', ('connected', 'error')), ('id', 'not in', requested.ids)]):
             due = (
                 not connection.last_sync_at
                 or (now - connection.last_sync_at).total_seconds() >= connection.sync_interval_minutes * 60
@@ -189,10 +254,18 @@ class BankSyncRun(models.Model):
     )
     company_id = fields.Many2one(related='journal_id.company_id', store=True)
     state = fields.Selection(
-        [('running', "Running"), ('done', "Done"), ('failed', "Failed")],
+        [
+            ('running', "Running"),
+            ('done', "Done"),
+            ('failed', "Failed"),
+            ('interrupted', "Interrupted"),
+            ('skipped', "Skipped"),
+        ],
         default='running',
         required=True,
         readonly=True,
+        help="Interrupted: the process running it stopped (a crash or a restart); the next sync resumes from "
+        "its cursor. Skipped: another sync of the same account was running.",
     )
     date_from = fields.Date(string="From", required=True, readonly=True)
     date_to = fields.Date(string="To", required=True, readonly=True)
@@ -205,6 +278,15 @@ class BankSyncRun(models.Model):
         string="Skipped", readonly=True, help="Already known (same bank operation) or not yet confirmed by the bank."
     )
     cursor = fields.Char(string="Resume From", readonly=True, help="Where the next attempt continues.")
+    pages_count = fields.Integer(string="Pages", readonly=True, help="Pages of the statement fetched and booked.")
+    resumed_run_id = fields.Many2one(
+        'bank.sync.run',
+        string="Resumed Run",
+        readonly=True,
+        ondelete='set null',
+        help="The failed or interrupted run this one continued from its cursor.",
+    )
+    note = fields.Text(readonly=True, help="Where this run started, or why it did not run.")
     error = fields.Text(readonly=True)
     manual = fields.Boolean(readonly=True)
 

@@ -33,3 +33,4 @@ from . import test_receipt_vat
 from . import test_security_sudo_routes
 from . import test_bank_sync_schedule
 from . import test_russian_documents
+from . import test_bank_sync_crash

@@ -12,6 +12,7 @@ import requests
 import responses
 
 from odoo import Command, fields
+from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from .common import BankCrmCommon
@@ -175,26 +176,95 @@ class TestBankSyncSchedule(BankCrmCommon):
         self.assertEqual(len(failing.calls), 1, "a refused token is not retried")
         self.assertNotIn('revoked-token', self.connections['overdue'].last_error)
 
-    def test_sync_now_as_administrator(self):
+    def _notifications_to(self, user):
+        """The live notifications sent to `user` in this transaction (written to the bus on
+        commit, or sooner when a savepoint flushes)."""
+        self.env.cr.flush()
+        channel = f'"res.partner",{user.partner_id.id}]'
+        return [
+            json.loads(message.message)['payload']
+            for message in self.env['bus.bus'].sudo().search([('channel', 'like', channel)], order='id')
+            if message.channel.endswith(channel) and 'simple_notification' in message.message
+        ]
+
+    def _triggers(self):
+        return self.env['ir.cron.trigger'].search([('cron_id', '=', self.cron.id)])
+
+    def test_sync_now_queues_the_sync_and_tells_the_result(self):
         connection = self.connections['recent']  # not due: the button syncs anyway
-        fake = FakeStatement(100, self.currency_name)  # 2 of them are holds, not booked
-        with responses.RequestsMock() as mock:
-            mock.add_callback(responses.GET, _statement_url(self.apis['recent']), callback=fake)
+        triggers = self._triggers()
+        with responses.RequestsMock():  # the click itself calls no bank
             action = connection.with_user(self.admin_user).action_sync_now()
+        self.assertEqual(action['tag'], 'display_notification')
+        self.assertEqual(action['params']['type'], 'info')
+        self.assertIn("The sync of T-Bank recent has started", action['params']['message'])
+        self.assertEqual(connection.sync_requested_uid, self.admin_user)
+        self.assertTrue(connection.sync_requested_at)
+        self.assertEqual(len(self._triggers() - triggers), 1, "the sync cron is woken up")
+        self.assertFalse(self._lines('recent'))
+
+        fakes = {name: FakeStatement(5, self.currency_name) for name in self.due}
+        fakes['recent'] = FakeStatement(100, self.currency_name)  # 2 of them are holds, not booked
+        self._run_cron(fakes)
         self.assertEqual(len(self._lines('recent')), 98)
         run = self.env['bank.sync.run'].search([('connection_id', '=', connection.id)])
         self.assertEqual((run.state, run.manual, run.created_count, run.skipped_count), ('done', True, 98, 2))
-        self.assertEqual(action['tag'], 'display_notification')
-        self.assertEqual(action['params']['type'], 'success')
-        self.assertEqual(action['params']['message'], "98 new transactions, 2 already known.")
+        self.assertEqual(connection.last_sync_result, "98 new transactions, 2 already known.")
+        self.assertFalse(connection.sync_requested_at)
+        self.assertFalse(connection.sync_requested_uid)
+        told = self._notifications_to(self.admin_user)
+        self.assertEqual(len(told), 1)
+        self.assertEqual(
+            (told[0]['type'], told[0]['title'], told[0]['message']),
+            ('success', "Bank sync: T-Bank recent", "98 new transactions, 2 already known."),
+        )
         # again: nothing new, said so
-        with responses.RequestsMock() as mock:
-            mock.add_callback(responses.GET, _statement_url(self.apis['recent']), callback=fake)
-            action = connection.with_user(self.admin_user).action_sync_now()
-        self.assertEqual(action['params']['message'], "0 new transactions, 100 already known.")
+        connection.with_user(self.admin_user).action_sync_now()
+        self._run_cron({'recent': FakeStatement(100, self.currency_name)})
+        self.assertEqual(connection.last_sync_result, "0 new transactions, 100 already known.")
         self.assertEqual(len(self._lines('recent')), 98)
-        # other connections were not touched
-        self.assertFalse(self._lines('overdue'))
+        # the connections due were synced by the same cron run, as scheduled; the others were not
+        for name in self.due:
+            self.assertEqual(len(self._lines(name)), 5, name)
+            self.assertFalse(
+                self.env['bank.sync.run'].search([('connection_id', '=', self.connections[name].id)]).manual
+            )
+        self.assertFalse(self._lines('draft'))
+
+    def test_sync_now_failure_reaches_the_requester(self):
+        connection = self.connections['recent']
+        connection.with_user(self.admin_user).action_sync_now()
+        fakes = {name: FakeStatement(5, self.currency_name) for name in self.due}
+        fakes['recent'] = FakeStatement(5, self.currency_name, fail_pages={0}, failures=99, status=500)
+        self._run_cron(fakes)
+        run = self.env['bank.sync.run'].search([('connection_id', '=', connection.id)])
+        self.assertEqual(run.state, 'failed')
+        told = self._notifications_to(self.admin_user)
+        self.assertEqual(len(told), 1)
+        self.assertEqual((told[0]['type'], told[0]['sticky']), ('danger', True))
+        self.assertIn(
+            "The sync of Account recent failed: The bank did not answer or failed (HTTP 500)", told[0]['message']
+        )
+        self.assertEqual(connection.last_sync_result, told[0]['message'])
+        self.assertNotIn('good-token', told[0]['message'])
+        self.assertFalse(connection.sync_requested_at)
+        for name in self.due:  # the failing request stopped none of the due connections
+            self.assertEqual(len(self._lines(name)), 5, name)
+
+    def test_sync_now_refused_to_who_may_not_change_the_connection(self):
+        director = new_test_user(
+            self.env,
+            login='bank_crm_sync_director',
+            groups='base.group_user,odoo_bank_crm.group_bank_crm_director',
+            company_id=self.env.company.id,
+            company_ids=[Command.set(self.env.company.ids)],
+        )
+        connection = self.connections['recent']
+        triggers = self._triggers()
+        with self.assertRaises(AccessError):
+            connection.with_user(director).action_sync_now()
+        self.assertFalse(connection.sync_requested_at)
+        self.assertEqual(self._triggers(), triggers)
 
 
 @tagged('post_install', '-at_install')

@@ -707,3 +707,50 @@ def test_added_operations_survive_a_restart(make_sandbox, tmp_path):
     restarted = make_sandbox(state)
     page = tbank_client(restarted).get_statement_page(account, today_msk())
     assert created["id"] in {op.operation_id for op in page.operations}
+
+
+def test_reidentify_night_operations(make_sandbox, tmp_path):
+    """T-Bank may change the id of operations made 22:00-03:00 Moscow time (bank-apis.md
+    §6.9): the admin call does it; ids change again at each call, stay put between calls
+    and across a restart, and nothing else about the operations changes."""
+    state = tmp_path / "night"
+    sandbox = make_sandbox(state)
+    client, admin = tbank_client(sandbox), Admin(sandbox)
+    account = client.list_accounts()[0].account_number
+
+    def statement():
+        return [op for p in client.iter_statement(account, LONG_AGO, page_size=100) for op in p.operations]
+
+    def night(op):
+        hour = op.operation_date.astimezone(dt.timezone(dt.timedelta(hours=3))).hour
+        return hour >= 22 or hour < 3
+
+    def same_but_id(old, new):
+        return old.model_dump(exclude={"operation_id", "raw"}) == new.model_dump(exclude={"operation_id", "raw"})
+
+    before = statement()
+    nights = [op for op in before if night(op)]
+    assert nights and len(nights) < len(before)
+    answer = admin("POST", "business/reidentify", {"account": account})
+    assert answer["generation"] == 1
+    assert answer["reidentified"] >= len(nights)  # unconfirmed night holds are renamed too
+    after = statement()
+    assert len(after) == len(before)
+    for old, new in zip(before, after):
+        assert (old.operation_id != new.operation_id) == night(old), old.operation_date
+        assert same_but_id(old, new)
+    assert [op.operation_id for op in statement()] == [op.operation_id for op in after]  # stable
+    sandbox.stop()
+
+    sandbox = make_sandbox(state)  # and across a restart
+    client, admin = tbank_client(sandbox), Admin(sandbox)
+    assert [op.operation_id for op in statement()] == [op.operation_id for op in after]
+    # a window, at any hour: only the operations inside it change again
+    middle = after[len(after) // 2].operation_date
+    answer = admin("POST", "business/reidentify", {"account": account, "from": middle.isoformat(), "night_only": False})
+    assert answer["generation"] == 2
+    third = statement()
+    changed = [old.operation_date >= middle for old, new in zip(after, third) if old.operation_id != new.operation_id]
+    assert changed and all(changed) and len(changed) == len([op for op in after if op.operation_date >= middle])
+    admin("POST", "business/reidentify", {"account": "40702810000000000000"}, expect=404)
+    admin("POST", "business/reidentify", {"account": account, "night_only": "yes"}, expect=400)
