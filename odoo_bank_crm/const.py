@@ -76,4 +76,7 @@ SYNC_DEFAULT_HISTORY_DAYS = 30  # how far back the first pull goes by default
 SYNC_MAX_RETRIES = 4  # per page, on 429 / 5xx / timeouts
 SYNC_BACKOFF_SECONDS = 2  # doubled at each retry (or the bank's Retry-After)
 # first key of the advisory lock held while an account is pulled (the second is the journal's id)
+# A scheduled sync stops between pages after this long and continues in the job's next run
+# at once: Odoo kills a job past its worker's CPU limit (--limit-time-cpu, 60 s by default).
+SYNC_TIME_BUDGET_SECONDS = 40
 SYNC_LOCK_NAMESPACE = 0x4253594E  # 'BSYN'

@@ -1,4 +1,5 @@
 import logging
+import time
 from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
@@ -240,7 +241,9 @@ class AccountJournal(models.Model):
                 }
             )
         failed = Run.search(
-            [('journal_id', '=', self.id), ('state', 'in', ('failed', 'interrupted'))], order='id desc', limit=1
+            [('journal_id', '=', self.id), ('state', 'in', ('failed', 'interrupted', 'paused'))],
+            order='id desc',
+            limit=1,
         )
         last_done = Run.search([('journal_id', '=', self.id), ('state', '=', 'done')], order='id desc', limit=1)
         note = False
@@ -311,6 +314,21 @@ class AccountJournal(models.Model):
                     if can_commit(self.env):
                         # a crash later resumes after this page
                         self.env.cr.commit()  # pylint: disable=invalid-commit
+                    if page.next_cursor and self._bank_crm_sync_out_of_time():
+                        run.write(
+                            {
+                                'state': 'paused',
+                                'finished_at': fields.Datetime.now(),
+                                'duration': (fields.Datetime.now() - started).total_seconds(),
+                                'note': _(
+                                    "Paused after %(pages)s pages to stay within the scheduled job's time; the job "
+                                    "continues from the cursor at once.",
+                                    pages=run.pages_count,
+                                ),
+                            }
+                        )
+                        connection._bank_crm_continue_sync()
+                        return run
                 break
             except BankError as error:
                 attempt += 1
@@ -344,6 +362,12 @@ class AccountJournal(models.Model):
         if connection.state != 'connected':
             connection.write({'state': 'connected', 'last_error': False})
         return run
+
+    def _bank_crm_sync_out_of_time(self):
+        """Whether the scheduled sync that runs this pull has spent its time budget
+        (`bank.connection._cron_sync`); a pull outside the job has none."""
+        deadline = self.env.context.get('bank_crm_sync_deadline')
+        return deadline is not None and time.monotonic() >= deadline
 
     def _bank_crm_sync_error_text(self, error):
         """What a failed pull's run says: what kind of failure, the HTTP status when there

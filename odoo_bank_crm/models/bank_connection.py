@@ -175,6 +175,8 @@ class BankConnection(models.Model):
         self.ensure_one()
         requested_at, requester = self.sync_requested_at, self.sync_requested_uid
         runs = self.journal_ids._bank_crm_sync(requested=True)
+        if any(run.state == 'paused' for run in runs):
+            return runs  # it goes on in the job's next run; the requester is told when it ends
         message, kind = self._bank_crm_sync_result(runs)
         self.invalidate_recordset(['sync_requested_at'])
         values = {'last_sync_result': message}
@@ -221,20 +223,55 @@ class BankConnection(models.Model):
 
     @api.model
     def _cron_sync(self):
-        """Sync the connections someone asked for ("Sync Now"), then those whose interval
-        has passed; one failing bank or account does not stop the others, and each
-        account's work is committed on its own."""
-        requested = self.search([('sync_requested_at', '!=', False)], order='sync_requested_at')
+        """Sync the connections someone asked for ("Sync Now") or whose sync paused, then
+        those whose interval has passed; one failing bank or account does not stop the
+        others, and each account's work is committed on its own.
+
+        Within a time budget (`odoo_bank_crm.sync_time_budget_seconds`): past it, a pull
+        pauses after its current page and the job runs again at once for the rest, so a
+        long first sync is never killed by the worker's time limit (docs/sync.md)."""
+        budget = float(
+            self.env['ir.config_parameter']
+            .sudo()  # sudo: a system parameter, read by the job
+            .get_param('odoo_bank_crm.sync_time_budget_seconds', const.SYNC_TIME_BUDGET_SECONDS)
+        )
+        connections = self.with_context(bank_crm_sync_deadline=time.monotonic() + budget)
+        requested = connections.search([('sync_requested_at', '!=', False)], order='sync_requested_at')
+        worked = False  # every run of the job moves at least one pull on
         for connection in requested:
+            if worked and connection._bank_crm_sync_out_of_time():
+                return
             connection._bank_crm_sync_requested()
+            worked = True
         now = fields.Datetime.now()
-        for connection in self.search([('state', 'in', ('connected', 'error')), ('id', 'not in', requested.ids)]):
+        for connection in connections.search(
+            [('state', 'in', ('connected', 'error')), ('id', 'not in', requested.ids)]
+        ):
             due = (
                 not connection.last_sync_at
                 or (now - connection.last_sync_at).total_seconds() >= connection.sync_interval_minutes * 60
             )
             if due:
+                if worked and connection._bank_crm_sync_out_of_time():
+                    return
                 connection.journal_ids._bank_crm_sync(manual=False)
+                worked = True
+
+    def _bank_crm_sync_out_of_time(self):
+        """Whether the scheduled sync's time budget is spent; if so the job is run again at
+        once for what is left (the connections still requested or due)."""
+        deadline = self.env.context.get('bank_crm_sync_deadline')
+        if deadline is None or time.monotonic() < deadline:
+            return False
+        self.env.ref('odoo_bank_crm.cron_bank_sync')._trigger()
+        return True
+
+    def _bank_crm_continue_sync(self):
+        """A pull paused to stay within the job's time: the connection is asked for again
+        (keeping who asked first, told when it all ends) and the job runs again at once."""
+        for connection in self.filtered(lambda c: not c.sync_requested_at):
+            connection.sync_requested_at = fields.Datetime.now()
+        self.env.ref('odoo_bank_crm.cron_bank_sync')._trigger()
 
 
 class BankSyncRun(models.Model):
@@ -260,12 +297,14 @@ class BankSyncRun(models.Model):
             ('failed', "Failed"),
             ('interrupted', "Interrupted"),
             ('skipped', "Skipped"),
+            ('paused', "Paused"),
         ],
         default='running',
         required=True,
         readonly=True,
         help="Interrupted: the process running it stopped (a crash or a restart); the next sync resumes from "
-        "its cursor. Skipped: another sync of the same account was running.",
+        "its cursor. Skipped: another sync of the same account was running. Paused: stopped between pages to "
+        "stay within the scheduled job's time; the job continues from its cursor at once.",
     )
     date_from = fields.Date(string="From", required=True, readonly=True)
     date_to = fields.Date(string="To", required=True, readonly=True)

@@ -138,3 +138,34 @@ class TestBankSyncCrash(BankCrmCommon):
         self.assertIn("another sync of this account was running", self.connection.last_sync_result)
         self.assertFalse(self.connection.sync_requested_at)
         self.assertFalse(self._lines())
+
+    def test_scheduled_sync_pauses_within_its_time_and_continues(self):
+        """A long first sync in the job pauses between pages once its time is spent (Odoo
+        kills a job past its worker's CPU limit) and the job continues it at once, from the
+        cursor, until it ends; nothing is missed or booked twice."""
+        self.env['ir.config_parameter'].sudo().set_param('odoo_bank_crm.sync_time_budget_seconds', '0')
+        cron = self.env.ref('odoo_bank_crm.cron_bank_sync')
+        Trigger = self.env['ir.cron.trigger']
+        triggers = Trigger.search_count([('cron_id', '=', cron.id)])
+        self.connection.last_sync_at = False
+        fake = FakeStatement(300, self.currency_name, page_size=100)
+        for _run in range(3):
+            with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+                mock.add_callback(responses.GET, f'{API}/v1/statement', callback=fake)
+                self.env['bank.connection']._cron_sync()
+        first, second, third = self._runs()
+        self.assertEqual((first.state, first.pages_count), ('paused', 1))
+        self.assertIn("Paused after 1 pages", first.note)
+        self.assertEqual((second.state, second.resumed_run_id, second.pages_count), ('paused', first, 1))
+        self.assertEqual((third.state, third.resumed_run_id), ('done', second))
+        self.assertEqual([call.get('cursor') for call in fake.calls], [None, '100', '200'])
+        lines = self._lines()
+        self.assertEqual(len(lines), 294)
+        self.assertEqual(len(set(lines.mapped('bank_crm_operation_id'))), 294)
+        self.assertGreaterEqual(Trigger.search_count([('cron_id', '=', cron.id)]), triggers + 2)
+        self.assertFalse(self.connection.sync_requested_at)  # all done: no longer asked for
+        # a fourth run has nothing to continue: the connection is not due again yet
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            mock.add_callback(responses.GET, f'{API}/v1/statement', callback=fake)
+            self.env['bank.connection']._cron_sync()
+        self.assertEqual(len(self._runs()), 3)
