@@ -576,9 +576,13 @@ class AccountMove(models.Model):
 
     @api.model
     def _bank_crm_ru_party(self, partner):
-        """A party of a Russian document as one line: name, INN, KPP, address, phone."""
+        """A party of a Russian document as one line: name, INN, KPP, address, phone (a
+        Russian address without its country, as domestic documents write it)."""
+        domestic = {partner.country_id.name} if partner.country_id.code == 'RU' else set()
         address = ', '.join(
-            part.strip() for part in partner._display_address(without_company=True).split('\n') if part.strip()
+            part.strip()
+            for part in partner._display_address(without_company=True).split('\n')
+            if part.strip() and part.strip() not in domestic
         )
         parts = [
             partner.name,

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -41,7 +41,7 @@ class RussianDocumentsCommon(AccountTestInvoicingCommon):
         cls.company = cls.company_data['company']
         cls.company.write(
             {
-                'name': "ООО «Демо Торг»",
+                'name': "ООО «Тест Торг»",
                 'vat': '7701234567',
                 'bank_crm_kpp': '770101001',
                 'bank_crm_ogrn': '1027700132195',
@@ -158,7 +158,7 @@ class TestRussianInvoice(RussianDocumentsCommon):
             f"Счёт на оплату № {invoice.name} от 2 марта 2026 г.",
             # the parties and the basis
             "Поставщик (Исполнитель):",
-            "ООО «Демо Торг», ИНН 7701234567, КПП 770101001",
+            "ООО «Тест Торг», ИНН 7701234567, КПП 770101001",
             "Покупатель (Заказчик):",
             "ООО «Ромашка», ИНН 7702345678, КПП 770201001",
             "Казань",
@@ -383,7 +383,7 @@ class TestReconciliationAct(RussianDocumentsCommon):
         self.assertEqual((data['debit'], data['credit'], data['closing']), (5500, 13500, -2000))
         self.assertEqual(
             data['conclusion'],
-            "По данным ООО «Демо Торг» на 31.03.2026 задолженность в пользу ООО «Ромашка» составляет 2\xa0000,00 руб.",
+            "По данным ООО «Тест Торг» на 31.03.2026 задолженность в пользу ООО «Ромашка» составляет 2\xa0000,00 руб.",
         )
         documents = [line['document'] for line in data['lines']]
         self.assertTrue(documents[0].startswith(f"Реализация № {self.inv2.name} от 10.02.2026"))
@@ -398,8 +398,8 @@ class TestReconciliationAct(RussianDocumentsCommon):
         for element in [
             "Акт сверки взаимных расчётов",
             "за период 01.02.2026 – 31.03.2026",
-            "между ООО «Демо Торг» и ООО «Ромашка»",
-            "По данным ООО «Демо Торг», руб.",
+            "между ООО «Тест Торг» и ООО «Ромашка»",
+            "По данным ООО «Тест Торг», руб.",
             "По данным ООО «Ромашка», руб.",
             "Дата Документ Дебет Кредит Дата Документ Дебет Кредит",
             "Сальдо начальное на 01.02.2026 6 000,00",
@@ -409,7 +409,7 @@ class TestReconciliationAct(RussianDocumentsCommon):
             "Сальдо конечное на 31.03.2026 2 000,00",
             "задолженность в пользу ООО «Ромашка» составляет 2 000,00 руб.",
             "(Две тысячи рублей 00 копеек)",
-            "От ООО «Демо Торг»",
+            "От ООО «Тест Торг»",
             "От ООО «Ромашка»",
             "Иванов И. И.",
             "М.П.",
@@ -450,7 +450,7 @@ class TestReconciliationAct(RussianDocumentsCommon):
         self.assertTrue(data['conclusion'].endswith("задолженность отсутствует."))
         data = self._act(date_from='2026-01-01', date_to='2026-01-31')._bank_crm_act_data()
         self.assertEqual(data['closing'], 6000)
-        self.assertIn("задолженность в пользу ООО «Демо Торг» составляет 6\xa0000,00 руб.", data['conclusion'])
+        self.assertIn("задолженность в пользу ООО «Тест Торг» составляет 6\xa0000,00 руб.", data['conclusion'])
 
     def test_opened_from_the_partner_card_and_the_statements_wizard(self):
         self.env.user.groups_id |= self.env.ref('odoo_bank_crm.group_bank_crm_user')
@@ -534,3 +534,47 @@ class TestReconciliationAct(RussianDocumentsCommon):
         data = self._act(company_id=other.id)._bank_crm_act_data()
         self.assertEqual([int(line['debit']) for line in data['lines']], [999])
         self.assertTrue(re.search(r"задолженность в пользу ООО «Другая»", data['conclusion']))
+
+
+@tagged('post_install', '-at_install')
+class TestDemoCompanyInvoice(TransactionCase):
+    """The demo company is the Russian one the bank sandbox knows, and its invoices print as
+    a complete «Счёт на оплату» (issue #18 §1)."""
+
+    def test_demo_company_is_russian_and_its_invoice_is_complete(self):
+        company = self.env.ref('base.main_company')
+        self.assertEqual(company.name, "ООО «Демо Торг»")
+        self.assertEqual(
+            (
+                company.country_id.code,
+                company.currency_id.name,
+                company.vat,
+                company.bank_crm_kpp,
+                company.bank_crm_ogrn,
+            ),
+            ('RU', 'RUB', '7709550014', '770901001', '1237700000015'),
+        )
+        self.assertTrue(company.logo)
+        invoice = self.env['account.move'].search(
+            [('company_id', '=', company.id), ('move_type', '=', 'out_invoice'), ('state', '=', 'posted')],
+            order='id',
+            limit=1,
+        )
+        self.assertTrue(invoice, "the demo has posted customer invoices")
+        pdf, kind = (
+            self.env['ir.actions.report']
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf('account.account_invoices', invoice.ids)
+        )
+        self.assertEqual(kind, 'pdf')
+        text = pdf_text(pdf)
+        for element in (
+            "Счёт на оплату",
+            "ООО «Демо Торг»",
+            "7709550014",
+            "770901001",
+            "Соколов А. В.",
+            "Морозова Е. П.",
+            invoice.commercial_partner_id.name,
+        ):
+            self.assertIn(element, text)
