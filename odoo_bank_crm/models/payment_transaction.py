@@ -560,7 +560,7 @@ class PaymentTransaction(models.Model):
         :return: the ids of the transactions attempted (booked or failed)
         """
         commit = can_commit(self.env)
-        provider_ids = self.env['payment.provider'].sudo()._search([('code', '=', 'tbank')])  # sudo: every company's
+        provider_ids = self.env['payment.provider'].sudo().search([('code', '=', 'tbank')]).ids  # sudo: every company's
         retry_limit_date = fields.Datetime.now() - relativedelta(days=POST_PROCESS_RETRY_DAYS)
         attempted = []
         while True:
@@ -568,7 +568,7 @@ class PaymentTransaction(models.Model):
             self.env.cr.execute(
                 """
                 SELECT id FROM payment_transaction
-                 WHERE NOT is_post_processed AND state = 'done' AND provider_id IN %s
+                 WHERE is_post_processed IS NOT TRUE AND state = 'done' AND provider_id IN %s
                    AND last_state_change >= %s AND id != ALL(%s)
                  ORDER BY id LIMIT %s
                    FOR UPDATE SKIP LOCKED

@@ -158,7 +158,8 @@ class TestBooking(TBankCommon):
             for key, value in expected.items():
                 self.assertEqual(booked[key], value, key)
         self.assertIn(batch_txs[0].invoice_ids.payment_state, ('paid', 'in_payment'))
-        self.assertEqual(len(self._records(batch_txs[0])['deal messages']), 2, "created, then paid")
+        deal_notes = [message[0] for message in self._records(batch_txs[0])['deal messages']]
+        self.assertTrue(any('<invoice>' in note for note in deal_notes), "the deal notes the payment")
 
     def test_one_failing_transaction_spares_the_others(self):
         good = [self._paid_tx(index) for index in range(2)]
@@ -166,7 +167,13 @@ class TestBooking(TBankCommon):
         bad_invoice = self.env['account.move'].create(
             {'move_type': 'out_invoice', 'partner_id': self.partner.id, 'currency_id': self.currency_rub.id}
         )
-        bad = self._create_invoice_tx(bad_invoice, payment_id='9100000', amount=100)
+        bad = self._create_transaction(
+            'redirect',
+            reference='BAD-1',
+            amount=100,
+            invoice_ids=[Command.set(bad_invoice.ids)],
+            provider_reference='9100000',
+        )
         bad.with_context(bank_crm_defer_post_process=True)._handle_notification_data(
             'tbank', self._notification(bad, 'CONFIRMED')
         )
@@ -218,26 +225,31 @@ class TestBooking(TBankCommon):
             self.assertEqual(len(tx.payment_id), 1)
             self.assertIn(tx.invoice_ids.payment_state, ('paid', 'in_payment'))
 
-    def test_other_transactions_take_odoo_path(self):
-        """The cron's override books T-Bank's in batches and leaves the others to Odoo:
-        a transaction of another provider is post-processed by Odoo's own job."""
-        other_provider = self._prepare_provider('demo')
-        invoice = self._create_invoice()
-        other = self._create_transaction(
-            'direct',
-            provider_id=other_provider.id,
-            reference='OTHER-1',
-            amount=invoice.amount_residual,
-            currency_id=self.currency_rub.id,
-            invoice_ids=[Command.set(invoice.ids)],
-        )
-        other._set_done()
-        tbank = self._paid_tx(1)
-        attempted = self.env['payment.transaction']._bank_crm_book_pending()
-        self.assertEqual(attempted, tbank.ids)
-        self.assertFalse(other.is_post_processed)
-        other._post_process()
-        self.assertTrue(other.payment_id)
+    def test_shared_invoice_takes_odoo_path(self):
+        """Two transactions paying parts of one invoice are reconciled one after the other, as
+        Odoo does: one is booked in the batch, the other by Odoo's own post-processing."""
+        invoice = self._create_invoice(amount=1000)
+        txs = self.env['payment.transaction']
+        for index in range(2):
+            tx = self._create_transaction(
+                'redirect',
+                reference=f"SHARED-{index}",
+                amount=500,
+                invoice_ids=[Command.set(invoice.ids)],
+                provider_reference=str(9_200_000 + index),
+            )
+            tx.with_context(bank_crm_defer_post_process=True)._handle_notification_data(
+                'tbank', self._notification(tx, 'CONFIRMED')
+            )
+            txs |= tx
+        alone = self._paid_tx(1)
+        self.assertEqual((txs + alone)._bank_crm_batchable(), alone)
+        self._book()
+        for tx in txs + alone:
+            self.assertTrue(tx.is_post_processed)
+            self.assertEqual(len(tx.payment_id), 1)
+        self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
+        self.assertEqual(len(invoice.line_ids.matched_credit_ids), 2)
 
     @mute_logger(LOGGER)
     def test_locked_rows(self):
