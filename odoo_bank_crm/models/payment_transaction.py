@@ -1,6 +1,7 @@
 import logging
 import os
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -27,6 +28,10 @@ POST_PROCESS_CRON_XMLID = 'payment.cron_post_process_payment_tx'
 # (docs/booking.md): large enough that the per-batch costs are shared, small enough that
 # the first of a batch is not kept waiting long for the last.
 BOOKING_BATCH_SIZE = 100
+# Seconds one run of the job books for before it hands over to a next run (triggered at
+# once): a cron worker is killed after its real-time limit (120 s by default), which
+# Odoo's one-at-a-time job reaches under a burst, losing the transaction in progress.
+BOOKING_RUN_SECONDS = 60
 # As Odoo's `_cron_post_process`: a transaction that does not go through is not retried forever.
 POST_PROCESS_RETRY_DAYS = 4
 # The operations booked in batches: a payment for the transaction's own invoices (refunds,
@@ -535,7 +540,7 @@ class PaymentTransaction(models.Model):
         others one by one, as it always does."""
         if self:
             return super()._cron_post_process()
-        attempted = self._bank_crm_book_pending()
+        attempted = self._bank_crm_book_pending(deadline=time.monotonic() + BOOKING_RUN_SECONDS)
         retry_limit_date = fields.Datetime.now() - relativedelta(days=POST_PROCESS_RETRY_DAYS)
         others = self.search(
             [
@@ -549,7 +554,7 @@ class PaymentTransaction(models.Model):
         return None
 
     @api.model
-    def _bank_crm_book_pending(self, batch_size=BOOKING_BATCH_SIZE):
+    def _bank_crm_book_pending(self, batch_size=BOOKING_BATCH_SIZE, deadline=None):
         """Book the done T-Bank transactions not yet post-processed, `batch_size` at a time,
         each batch in one go (`_bank_crm_book`) and committed on its own, so that a crash
         loses at most the batch in progress. The rows of a batch are locked (SKIP LOCKED:
@@ -557,6 +562,8 @@ class PaymentTransaction(models.Model):
         fails, its transactions are post-processed one by one as Odoo's job does: the one
         that fails is logged and left for the next run, the others are booked.
 
+        :param float deadline: `time.monotonic()` after which no new batch is started: the
+            job is triggered again to book the rest in a next run
         :return: the ids of the transactions attempted (booked or failed)
         """
         commit = can_commit(self.env)
@@ -577,6 +584,9 @@ class PaymentTransaction(models.Model):
             )
             ids = [row[0] for row in self.env.cr.fetchall()]
             if not ids:
+                return attempted
+            if deadline is not None and time.monotonic() > deadline:
+                self._bank_crm_trigger_post_processing()
                 return attempted
             attempted += ids
             batch = self.browse(ids)
