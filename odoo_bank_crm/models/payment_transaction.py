@@ -541,6 +541,8 @@ class PaymentTransaction(models.Model):
         if self:
             return super()._cron_post_process()
         attempted = self._bank_crm_book_pending(deadline=time.monotonic() + BOOKING_RUN_SECONDS)
+        if attempted is None:  # out of time: the next run, triggered, books the rest first
+            return None
         retry_limit_date = fields.Datetime.now() - relativedelta(days=POST_PROCESS_RETRY_DAYS)
         others = self.search(
             [
@@ -564,7 +566,8 @@ class PaymentTransaction(models.Model):
 
         :param float deadline: `time.monotonic()` after which no new batch is started: the
             job is triggered again to book the rest in a next run
-        :return: the ids of the transactions attempted (booked or failed)
+        :return: the ids of the transactions attempted (booked or failed), or None when the
+            deadline stopped it
         """
         commit = can_commit(self.env)
         provider_ids = self.env['payment.provider'].sudo().search([('code', '=', 'tbank')]).ids  # sudo: every company's
@@ -587,7 +590,7 @@ class PaymentTransaction(models.Model):
                 return attempted
             if deadline is not None and time.monotonic() > deadline:
                 self._bank_crm_trigger_post_processing()
-                return attempted
+                return None
             attempted += ids
             batch = self.browse(ids)
             try:
