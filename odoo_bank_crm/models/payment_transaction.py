@@ -16,7 +16,7 @@ from odoo.exceptions import ValidationError
 from .. import const
 from ..bank_api import Receipt, ReceiptItem, is_newer_status
 from ..utils import from_minor, to_minor
-from .odoo_compat import can_commit
+from .odoo_compat import can_commit, payment_posted_message
 
 _logger = logging.getLogger(__name__)
 
@@ -544,11 +544,17 @@ class PaymentTransaction(models.Model):
         if attempted is None:  # out of time: the next run, triggered, books the rest first
             return None
         retry_limit_date = fields.Datetime.now() - relativedelta(days=POST_PROCESS_RETRY_DAYS)
+        # T-Bank's done transactions are the batches' (one done since the last batch is the
+        # next run's: its notification triggered it); T-Bank's drafts have nothing to post-process
+        # and would be booked here one by one, slowly, if they became done meanwhile
         others = self.search(
             [
                 ('is_post_processed', '=', False),
                 ('last_state_change', '>=', retry_limit_date),
                 ('id', 'not in', attempted),
+                '|',
+                ('provider_code', '!=', 'tbank'),
+                ('state', 'not in', ('draft', 'done')),
             ]
         )
         if others:
@@ -664,11 +670,7 @@ class PaymentTransaction(models.Model):
             )._bank_crm_create_payments()
         for tx in batchable:
             tx._log_message_on_linked_documents(
-                _(
-                    "The payment related to the transaction with reference %(ref)s has been posted: %(link)s",
-                    ref=tx.reference,
-                    link=tx.payment_id._get_html_link(),
-                )
+                payment_posted_message(self.env, tx.reference, tx.payment_id._get_html_link())
             )
 
     def _bank_crm_create_payments(self):
