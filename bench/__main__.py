@@ -1,4 +1,4 @@
-"""python3 -m bench [--only NAME] [-n REQUESTS] [-c CONCURRENCY] [--sizes 250,1000] [--operations 20000] [--lines 10000] [--payments 10000] [--minutes 30] [--seed 16] [--keep] [--json FILE]
+"""python3 -m bench [--only NAME] [-n REQUESTS] [-c CONCURRENCY] [--burst 1000] [--rate 20] [--duration 30] [--sizes 250,1000] [--operations 20000] [--lines 10000] [--payments 10000] [--minutes 30] [--seed 16] [--keep] [--json FILE]
 
 Runs every benchmark (or those named with --only) and prints its figures, next to a
 baseline measured in the same run, with the ratios and whether the goals hold.
@@ -18,7 +18,7 @@ import harness  # noqa: E402
 import odoo_env  # noqa: E402
 import pgcluster  # noqa: E402
 
-from bench import auto_invoice, log_to_stderr, matching, sync, webhook  # noqa: E402
+from bench import auto_invoice, booking, log_to_stderr, matching, sync, webhook  # noqa: E402
 from bench import statement  # noqa: E402
 from bench import webhook_abuse  # noqa: E402
 from bench import chaos  # noqa: E402
@@ -34,6 +34,19 @@ def run_webhook(args):
         log=log_to_stderr,
     )
     print(webhook.report(result), flush=True)
+    return result
+
+
+def run_booking(args):
+    result = booking.run(
+        burst=args.burst,
+        rate=args.rate,
+        duration=args.duration,
+        concurrency=args.concurrency,
+        keep=args.keep,
+        log=log_to_stderr,
+    )
+    print(booking.report(result), flush=True)
     return result
 
 
@@ -85,6 +98,7 @@ BENCHMARKS = {"webhook": run_webhook, "auto_invoice": run_auto_invoice, "sync": 
 BENCHMARKS["statement"] = run_statement
 BENCHMARKS["webhook_abuse"] = run_webhook_abuse
 BENCHMARKS["sync_crash"] = run_sync_crash
+BENCHMARKS["booking"] = run_booking
 BENCHMARKS["matching"] = run_matching  # after sync: compared with its import when both run
 BENCHMARKS["chaos"] = run_chaos  # the longest: last
 
@@ -102,6 +116,9 @@ def main(argv=None):
         default="version_info",
         help="webhook: the trivial Odoo route measured next to it",
     )
+    parser.add_argument("--burst", type=int, default=1000, help="booking: notifications in the burst (1000)")
+    parser.add_argument("--rate", type=float, default=20.0, help="booking: the steady rate, notifications/s (20)")
+    parser.add_argument("--duration", type=float, default=30.0, help="booking: seconds at the steady rate (30)")
     parser.add_argument("--sizes", default="250,1000", help="auto_invoice: batch sizes, comma-separated")
     parser.add_argument(
         "--operations", type=int, default=sync.OPERATIONS, help=f"sync: operations imported ({sync.OPERATIONS:,})"

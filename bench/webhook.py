@@ -68,6 +68,13 @@ result = [[tx.reference, tx.provider_reference, round(tx.amount * 100)] for tx i
 """
 
 
+def prepare_transactions(acq, count, first_payment_id, log_name="bench-prepare.log"):
+    """`count` posted invoices of their own deals, each with a registered T-Bank transaction
+    (as after Init, without calling the bank), made by one `odoo shell` script on `acq`'s
+    database; returns [[reference, PaymentId, amount in kopecks]] for `notification`."""
+    return acq.shell_json(PREPARE.format(count=count, first_payment_id=first_payment_id), log_name)
+
+
 def percentile(values, fraction):
     """Nearest-rank percentile of `values` (not empty)."""
     ordered = sorted(values)
@@ -91,21 +98,28 @@ def notification(reference, payment_id, amount_minor):
     return json.dumps(payload, ensure_ascii=False).encode()
 
 
-def fire(url, requests_to_send, concurrency, expect):
+def fire(url, requests_to_send, concurrency, expect, rate=None, sent_at=None):
     """Send `requests_to_send` ([(method, body)]) to `url` from `concurrency` threads, one
-    keep-alive session each. Returns (wall seconds, latencies in ms, unexpected answers)."""
+    keep-alive session each, as fast as they answer or, with `rate`, request i not before
+    i / rate seconds after the start; `sent_at`, a list as long as the requests, receives
+    each request's wall-clock start (time.time()). Returns (wall seconds, latencies in ms,
+    unexpected answers)."""
     sessions = [requests.Session() for _ in range(concurrency)]
     headers = {"Content-Type": "application/json"}
 
     def one(index):
         method, body = requests_to_send[index]
         session = sessions[index % concurrency]
+        if rate:
+            time.sleep(max(0.0, begin + index / rate - time.perf_counter()))
+        if sent_at is not None:
+            sent_at[index] = time.time()
         started = time.perf_counter()
         response = session.request(method, url, data=body, headers=headers, timeout=60)
         elapsed = (time.perf_counter() - started) * 1000
         return elapsed, None if expect(response) else (response.status_code, response.text[:200])
 
-    started = time.perf_counter()
+    started = begin = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         results = list(pool.map(one, range(len(requests_to_send))))
     wall = time.perf_counter() - started
@@ -148,7 +162,7 @@ def run(requests_count=300, concurrency=8, warmup=16, baseline="version_info", k
             f"transactions (outside the timing)..."
         )
         started = time.monotonic()
-        txs = acq.shell_json(PREPARE.format(count=total, first_payment_id=8_100_000_000), "bench-prepare.log")
+        txs = prepare_transactions(acq, total, 8_100_000_000)
         log(f"[{NAME}] prepared in {time.monotonic() - started:.0f}s")
         bodies = [notification(*tx) for tx in txs]
         webhook_url = f"{acq.odoo_url}/payment/tbank/webhook"

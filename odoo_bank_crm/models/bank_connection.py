@@ -56,16 +56,16 @@ class BankConnection(models.Model):
     sync_interval_minutes = fields.Integer(string="Sync Every (minutes)", default=60, required=True)
     last_sync_at = fields.Datetime(string="Last Sync", readonly=True)
     sync_requested_at = fields.Datetime(
-        string="Sync Requested At",
         readonly=True,
         copy=False,
-        help="Someone pressed \"Sync Now\": the sync runs in the background and clears this when it ends.",
+        help="A sync is asked for (\"Sync Now\", or a sync that paused to stay within the scheduled job's time): "
+        "it runs in the background and clears this when it ends.",
     )
     sync_requested_uid = fields.Many2one(
         'res.users', string="Sync Requested By", readonly=True, copy=False, ondelete='set null'
     )
     last_sync_result = fields.Char(
-        string="Last Sync Result", readonly=True, copy=False, help="What the last sync asked for with \"Sync Now\" did."
+        readonly=True, copy=False, help="What the last sync asked for with \"Sync Now\" did."
     )
     journal_ids = fields.One2many('account.journal', 'bank_crm_connection_id', string="Accounts")
     journal_count = fields.Integer(compute='_compute_journal_count')
@@ -320,7 +320,6 @@ class BankSyncRun(models.Model):
     pages_count = fields.Integer(string="Pages", readonly=True, help="Pages of the statement fetched and booked.")
     resumed_run_id = fields.Many2one(
         'bank.sync.run',
-        string="Resumed Run",
         readonly=True,
         ondelete='set null',
         help="The failed or interrupted run this one continued from its cursor.",

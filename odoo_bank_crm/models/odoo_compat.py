@@ -5,6 +5,11 @@ upgrade that changes the behaviour fails there first, with a clear name.
 """
 
 from odoo.sql_db import Cursor
+from odoo.tools.translate import get_translation
+
+# account_payment's `_post_process` message (18.0), word for word: the batched booking
+# writes it as Odoo does, in Odoo's own translation (`payment_posted_message`).
+PAYMENT_POSTED_MESSAGE = "The payment related to the transaction with reference %(ref)s has been posted: %(link)s"
 
 
 def can_commit(env):
@@ -23,3 +28,12 @@ def can_commit(env):
     if not isinstance(cr, Cursor):  # TestCursor (a BaseCursor, not a Cursor)
         return False
     return 'commit' not in vars(cr)
+
+
+def payment_posted_message(env, reference, link):
+    """The message account_payment's `_post_process` logs once a transaction's payment is
+    posted, translated from account_payment's own terms, as its `_()` does there (a `_()`
+    here would look the term up in this addon's)."""
+    return get_translation(
+        'account_payment', env.lang or 'en_US', PAYMENT_POSTED_MESSAGE, {'ref': reference, 'link': link}
+    )

@@ -1,11 +1,14 @@
 import logging
 import os
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 
 import psycopg2
 from psycopg2 import sql as pgsql
+
+from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models, sql_db
 from odoo.exceptions import ValidationError
@@ -13,6 +16,7 @@ from odoo.exceptions import ValidationError
 from .. import const
 from ..bank_api import Receipt, ReceiptItem, is_newer_status
 from ..utils import from_minor, to_minor
+from .odoo_compat import can_commit, payment_posted_message
 
 _logger = logging.getLogger(__name__)
 
@@ -20,6 +24,19 @@ ORDER_ID_MAX_LENGTH = 36  # bank-apis.md §1.3 Init OrderId
 DESCRIPTION_MAX_LENGTH = 140  # bank-apis.md §1.3 Init Description
 RECEIPT_NAME_MAX_LENGTH = 128
 POST_PROCESS_CRON_XMLID = 'payment.cron_post_process_payment_tx'
+# Transactions booked together, in one database transaction, by the post-processing job
+# (docs/booking.md): large enough that the per-batch costs are shared, small enough that
+# the first of a batch is not kept waiting long for the last.
+BOOKING_BATCH_SIZE = 100
+# Seconds one run of the job books for before it hands over to a next run (triggered at
+# once): a cron worker is killed after its real-time limit (120 s by default), which
+# Odoo's one-at-a-time job reaches under a burst, losing the transaction in progress.
+BOOKING_RUN_SECONDS = 60
+# As Odoo's `_cron_post_process`: a transaction that does not go through is not retried forever.
+POST_PROCESS_RETRY_DAYS = 4
+# The operations booked in batches: a payment for the transaction's own invoices (refunds,
+# captures and voids of a source transaction, and validations, take Odoo's own path).
+BOOKING_OPERATIONS = ('online_redirect', 'online_direct', 'online_token', 'offline')
 
 
 def _tbank_error(message):
@@ -491,9 +508,223 @@ class PaymentTransaction(models.Model):
                 tx._log_message_on_linked_documents(message)
 
     def _post_process(self):
-        """Override of `payment`: first the messages a bank's notification deferred."""
+        """Override of `payment`: the transactions' rows locked first, so that two jobs or
+        requests post-processing the same transaction at once cannot both create its payment
+        (the later one waits, then fails to serialise and is retried by its caller, which
+        then finds it post-processed); then the messages a bank's notification deferred."""
+        self._bank_crm_lock_rows()
         self._bank_crm_post_deferred_messages()
         return super()._post_process()
+
+    def _bank_crm_lock_rows(self, skip_locked=False):
+        """Lock these transactions' rows until the end of the database transaction.
+
+        Odoo runs under REPEATABLE READ: when a concurrent transaction committed a change to
+        one of the rows (it post-processed it), the lock raises a serialisation failure
+        (`psycopg2.OperationalError`), which Odoo's callers (`_cron_post_process`, the
+        /payment/status/poll route, the HTTP retry) answer with a rollback and a retry.
+
+        :param bool skip_locked: skip the rows another transaction holds instead of waiting
+        :return: the ids locked
+        """
+        if not self.ids:
+            return []
+        self.env.cr.execute(
+            pgsql.SQL("SELECT id FROM payment_transaction WHERE id = ANY(%s) ORDER BY id FOR UPDATE {}").format(
+                pgsql.SQL('SKIP LOCKED' if skip_locked else '')
+            ),
+            [self.ids],
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    # === BOOKING: BATCHED POST-PROCESSING === #
+
+    @api.model
+    def _cron_post_process(self):
+        """Override of `payment`: the done T-Bank transactions are booked in batches
+        (`_bank_crm_book_pending`, docs/booking.md), then Odoo's own job post-processes the
+        others one by one, as it always does."""
+        if self:
+            return super()._cron_post_process()
+        attempted = self._bank_crm_book_pending(deadline=time.monotonic() + BOOKING_RUN_SECONDS)
+        if attempted is None:  # out of time: the next run, triggered, books the rest first
+            return None
+        retry_limit_date = fields.Datetime.now() - relativedelta(days=POST_PROCESS_RETRY_DAYS)
+        # T-Bank's done transactions are the batches' (one done since the last batch is the
+        # next run's: its notification triggered it); T-Bank's drafts have nothing to post-process
+        # and would be booked here one by one, slowly, if they became done meanwhile
+        others = self.search(
+            [
+                ('is_post_processed', '=', False),
+                ('last_state_change', '>=', retry_limit_date),
+                ('id', 'not in', attempted),
+                '|',
+                ('provider_code', '!=', 'tbank'),
+                ('state', 'not in', ('draft', 'done')),
+            ]
+        )
+        if others:
+            return super(PaymentTransaction, others)._cron_post_process()
+        return None
+
+    @api.model
+    def _bank_crm_book_pending(self, batch_size=BOOKING_BATCH_SIZE, deadline=None):
+        """Book the done T-Bank transactions not yet post-processed, `batch_size` at a time,
+        each batch in one go (`_bank_crm_book`) and committed on its own, so that a crash
+        loses at most the batch in progress. The rows of a batch are locked (SKIP LOCKED:
+        a concurrent run takes others), so no transaction is booked twice. When a batch
+        fails, its transactions are post-processed one by one as Odoo's job does: the one
+        that fails is logged and left for the next run, the others are booked.
+
+        :param float deadline: `time.monotonic()` after which no new batch is started: the
+            job is triggered again to book the rest in a next run
+        :return: the ids of the transactions attempted (booked or failed), or None when the
+            deadline stopped it
+        """
+        commit = can_commit(self.env)
+        provider_ids = self.env['payment.provider'].sudo().search([('code', '=', 'tbank')]).ids  # sudo: every company's
+        retry_limit_date = fields.Datetime.now() - relativedelta(days=POST_PROCESS_RETRY_DAYS)
+        attempted = []
+        while True:
+            self.env.flush_all()
+            self.env.cr.execute(
+                """
+                SELECT id FROM payment_transaction
+                 WHERE is_post_processed IS NOT TRUE AND state = 'done' AND provider_id IN %s
+                   AND last_state_change >= %s AND id != ALL(%s)
+                 ORDER BY id LIMIT %s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                [tuple(provider_ids) or (0,), retry_limit_date, attempted, batch_size],
+            )
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            if not ids:
+                return attempted
+            if deadline is not None and time.monotonic() > deadline:
+                self._bank_crm_trigger_post_processing()
+                return None
+            attempted += ids
+            batch = self.browse(ids)
+            try:
+                with self.env.cr.savepoint():
+                    batch._bank_crm_book()
+            except Exception as error:  # any failure: book them one by one instead
+                _logger.info("Booking %s transactions together failed (%s); booking them one by one", len(ids), error)
+                batch._bank_crm_book_one_by_one(commit)
+            if commit:
+                self.env.cr.commit()  # also releases the batch's locks
+
+    def _bank_crm_book_one_by_one(self, commit):
+        """Odoo's `_cron_post_process` loop for these transactions: each post-processed on
+        its own, a failing one logged and rolled back (to be retried by the next run)."""
+        for tx in self:
+            try:
+                with self.env.cr.savepoint():
+                    tx._post_process()
+                if commit:
+                    self.env.cr.commit()
+            except psycopg2.OperationalError:
+                _logger.info("Post-processing %s is retried later (concurrent update)", tx.reference)
+            except Exception as error:  # as Odoo's job: log, roll back, go on
+                _logger.exception(
+                    "encountered an error while post-processing transaction with reference %s:\n%s",
+                    tx.reference,
+                    error,
+                )
+
+    def _bank_crm_batchable(self):
+        """The transactions `_bank_crm_book` books together: done payments of their own
+        invoices, without payment yet, no early payment discount (Odoo computes its
+        write-off per invoice), and no invoice shared with another transaction of the
+        batch (reconciled one after the other by Odoo). The others take Odoo's own path."""
+        candidates = self.filtered(
+            lambda tx: (
+                tx.state == 'done'
+                and tx.operation in BOOKING_OPERATIONS
+                and not tx.source_transaction_id
+                and not tx.payment_id
+                and not tx.child_transaction_ids
+                and tx.invoice_ids
+                and not tx.invoice_ids.invoice_payment_term_id.filtered('early_discount')
+            )
+        )
+        seen = {}
+        for tx in candidates:
+            for invoice_id in tx.invoice_ids.ids:
+                seen[invoice_id] = seen.get(invoice_id, 0) + 1
+        return candidates.filtered(lambda tx: all(seen[invoice_id] == 1 for invoice_id in tx.invoice_ids.ids))
+
+    def _bank_crm_book(self):
+        """Post-process these transactions together, writing what Odoo's `_post_process`
+        (payment, account_payment, ours) writes for each of them one at a time:
+        the deferred messages, the flag, draft invoices posted, then for the batchable ones
+        (`_bank_crm_batchable`) their payments created in one `create`, posted together and
+        each reconciled with its invoices by one reconciliation plan (the deal updates and
+        the salesperson's notice follow from the reconciliation, for all at once), then
+        the "payment posted" messages. The others are post-processed by Odoo's own code."""
+        batchable = self._bank_crm_batchable()
+        (self - batchable)._post_process()
+        if not batchable:
+            return
+        batchable._bank_crm_post_deferred_messages()
+        batchable.is_post_processed = True
+        # as account_payment's `_post_process`, for done transactions
+        batchable.invoice_ids.filtered(lambda inv: inv.state == 'draft').action_post()
+        for company in batchable.company_id:
+            batchable.filtered(lambda tx, company=company: tx.company_id == company).with_company(
+                company
+            )._bank_crm_create_payments()
+        for tx in batchable:
+            tx._log_message_on_linked_documents(
+                payment_posted_message(self.env, tx.reference, tx.payment_id._get_html_link())
+            )
+
+    def _bank_crm_create_payments(self):
+        """account_payment's `_create_payment` for many transactions: the same values, one
+        `create`, one `action_post`, one reconciliation plan (a group per transaction, as
+        `reconcile()` is a plan of one group)."""
+        payments = self.env['account.payment'].create([tx._bank_crm_payment_values() for tx in self])
+        payments.action_post()
+        plan = []
+        for tx, payment in zip(self, payments, strict=True):
+            tx.payment_id = payment
+            plan.append(
+                (payment.move_id.line_ids + tx.invoice_ids.line_ids).filtered(
+                    lambda line, payment=payment: (
+                        line.account_id == payment.destination_account_id and not line.reconciled
+                    )
+                )
+            )
+        self.env['account.move.line']._reconcile_plan(plan)
+        return payments
+
+    def _bank_crm_payment_values(self):
+        """The values account_payment's `_create_payment` gives the payment of this
+        transaction (without early payment discount, see `_bank_crm_batchable`)."""
+        self.ensure_one()
+        reference = f'{self.reference} - {self.partner_id.display_name or ""} - {self.provider_reference or ""}'
+        payment_method_line = self.provider_id.journal_id.inbound_payment_method_line_ids.filtered(
+            lambda line: line.payment_provider_id == self.provider_id
+        )
+        values = {
+            'amount': abs(self.amount),
+            'payment_type': 'inbound' if self.amount > 0 else 'outbound',
+            'currency_id': self.currency_id.id,
+            'partner_id': self.partner_id.commercial_partner_id.id,
+            'partner_type': 'customer',
+            'journal_id': self.provider_id.journal_id.id,
+            'company_id': self.provider_id.company_id.id,
+            'payment_method_line_id': payment_method_line.id,
+            'payment_token_id': self.token_id.id,
+            'payment_transaction_id': self.id,
+            'memo': reference,
+            'write_off_line_vals': [],
+            'invoice_ids': self.invoice_ids,
+        }
+        payment_term_lines = self.invoice_ids.line_ids.filtered(lambda line: line.display_type == 'payment_term')
+        if payment_term_lines:
+            values['destination_account_id'] = payment_term_lines[0].account_id.id
+        return values
 
     # === CRON === #
 

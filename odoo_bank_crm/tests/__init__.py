@@ -34,3 +34,4 @@ from . import test_security_sudo_routes
 from . import test_bank_sync_schedule
 from . import test_russian_documents
 from . import test_bank_sync_crash
+from . import test_booking
