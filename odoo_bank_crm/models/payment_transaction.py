@@ -612,7 +612,8 @@ class PaymentTransaction(models.Model):
                 _logger.info("Booking %s transactions together failed (%s); booking them one by one", len(ids), error)
                 batch._bank_crm_book_one_by_one(commit)
             if commit:
-                self.env.cr.commit()  # also releases the batch's locks
+                # each batch is its own unit of work: a crash loses at most the batch in progress
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _bank_crm_book_one_by_one(self, commit):
         """Odoo's `_cron_post_process` loop for these transactions: each post-processed on
@@ -622,7 +623,8 @@ class PaymentTransaction(models.Model):
                 with self.env.cr.savepoint():
                     tx._post_process()
                 if commit:
-                    self.env.cr.commit()
+                    # as Odoo's job: each transaction's post-processing kept on its own
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
             except psycopg2.OperationalError:
                 _logger.info("Post-processing %s is retried later (concurrent update)", tx.reference)
             except Exception as error:  # as Odoo's job: log, roll back, go on
