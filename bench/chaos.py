@@ -146,7 +146,14 @@ class Driver:
             "cron": self.call("ir.cron", "read", [self.cron_id], ["interval_number", "interval_type"])[0],
         }
         self.call("ir.config_parameter", "write", self.param_ids, {"value": str(check_minutes)})
-        self.call("ir.cron", "write", [self.cron_id], {"interval_number": CRON_MINUTES, "interval_type": "minutes"})
+        # the new interval from now on: Odoo keeps a job's next call when its interval changes
+        next_call = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 60 * CRON_MINUTES))
+        self.call(
+            "ir.cron",
+            "write",
+            [self.cron_id],
+            {"interval_number": CRON_MINUTES, "interval_type": "minutes", "nextcall": next_call},
+        )
         self.sandbox("POST", "/_admin/faults", {**self.rates, "seed": self.seed})
         self.provider_id = self.call("payment.provider", "search", [("code", "=", "tbank")], limit=1)[0]
         self.card_id = self.call("payment.method", "search", [("code", "=", "card")], limit=1)[0]

@@ -755,6 +755,7 @@ class PaymentTransaction(models.Model):
             limit=limit,
             order='tbank_checked_at ASC NULLS FIRST, create_date, id',
         )
+        commit = can_commit(self.env)
         for tx in txs:
             try:
                 response = tx.provider_id._tbank_call('get_state', tx.provider_reference)
@@ -762,4 +763,13 @@ class PaymentTransaction(models.Model):
                     tx._tbank_apply_status(response.status, message=response.message)
             except Exception as error:
                 _logger.warning("T-Bank: GetState for %s failed: %s", tx.reference, error)
-        txs.tbank_checked_at = now  # one query: asked (or tried) now, their turn comes again last
+            try:
+                with self.env.cr.savepoint():
+                    tx.tbank_checked_at = now  # asked (or tried): its turn comes again last
+                    tx.flush_recordset(['tbank_checked_at'])
+            except psycopg2.OperationalError:
+                _logger.info("T-Bank: %s changed meanwhile; it is asked again next time", tx.reference)
+            if commit:
+                # each payment's answer is kept on its own: a notification processed at the same
+                # time for another payment never undoes it, and row locks stay short
+                self.env.cr.commit()  # pylint: disable=invalid-commit
