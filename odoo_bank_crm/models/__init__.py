@@ -27,3 +27,5 @@ from . import bank_crm_money_right
 from . import bank_crm_payment_order
 from . import res_partner_bank
 from . import bank_crm_rights_checks
+from . import bank_connection_webhooks
+from . import bank_webhook_event_business

@@ -32,3 +32,4 @@ from . import test_security_user_code
 from . import test_receipt_vat
 from . import test_security_sudo_routes
 from . import test_bank_sync_schedule
+from . import test_bank_webhooks_business
