@@ -77,12 +77,9 @@ class BankConnection(models.Model):
             connection.webhook_url = connection._bank_crm_webhook_url() if connection.id else False
 
     def _compute_webhook_event_count(self):
-        counts = dict(
-            # sudo: how many notifications arrived, shown to whoever sees the connection
-            self.env['bank.webhook.event']
-            .sudo()
-            ._read_group([('connection_id', 'in', self.ids)], ['connection_id'], ['__count'])
-        )
+        # sudo: how many notifications arrived, shown to whoever sees the connection
+        Event = self.env['bank.webhook.event'].sudo()
+        counts = dict(Event._read_group([('connection_id', 'in', self.ids)], ['connection_id'], ['__count']))
         for connection in self:
             connection.webhook_event_count = counts.get(connection, 0)
 
