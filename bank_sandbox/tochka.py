@@ -46,7 +46,7 @@ from .business_data import (
     msk_date,
     ruble_minor,
 )
-from .http_util import Request, Response
+from .http_util import BodyError, Request, Response
 from .registry import register_bank
 
 NAME = "tochka"
@@ -603,8 +603,19 @@ class Tochka(BusinessBank):
         sample = Operation("test-" + uuid.uuid4().hex, self.now_us(), True, 100, True, "Тестовый вебхук", "1", "", {})
         return dict(self._webhook_claims(number, sample, self.account(number) or {}), webhookType=webhook_type)
 
+    @staticmethod
+    def _flat_body(request: Request) -> dict:
+        """The webhook API's bodies are flat objects, without the ``Data`` envelope."""
+        try:
+            body = request.json()
+        except BodyError:
+            raise validation("body", "a JSON object is required") from None
+        if not isinstance(body, dict):
+            raise validation("body", "a JSON object is required")
+        return body
+
     def webhook_put_api(self, request: Request) -> Response:
-        body = self._json_body(request)
+        body = self._flat_body(request)
         url, types = body.get("url"), body.get("webhooksList")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise validation("url", "a URL is required")
@@ -629,7 +640,7 @@ class Tochka(BusinessBank):
 
     def webhook_test_send_api(self, request: Request) -> Response:
         subscription = self.webhook_subscriptions().get(request.params["client_id"])
-        webhook_type = self._json_body(request).get("webhookType")
+        webhook_type = self._flat_body(request).get("webhookType")
         if not subscription or webhook_type not in subscription.get("types", ()):
             raise validation("webhookType", "not subscribed")
         with self.store.change() as data:
