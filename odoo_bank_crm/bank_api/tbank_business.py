@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import pydantic
 import requests
 from pydantic import (
+    AliasChoices,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -193,7 +194,13 @@ class TBankOperation(RawKeepingModel):
     payer: TBankParty | None = None
     receiver: TBankParty | None = None
     counter_party: TBankParty | None = Field(None, alias="counterParty")
-    doc_number: str | None = Field(None, alias="docNumber")
+    # ``documentNumber`` is the spelling of the oper-feed-operation webhook (the statement's
+    # operation, docs/bank-webhooks.md): either gives the fallback key's document number.
+    doc_number: str | None = Field(
+        None,
+        validation_alias=AliasChoices("docNumber", "documentNumber", "doc_number"),
+        serialization_alias="docNumber",
+    )
 
     @model_validator(mode="after")
     def _checks(self):

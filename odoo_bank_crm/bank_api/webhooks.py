@@ -9,11 +9,18 @@ PyJWT against the bank's published keys (JWKS), cached.
 
 - T-Bank (bank-apis.md §2.5): the bank calls our URL with the ``authSecret`` we chose
   when subscribing, as ``Authorization: Bearer <secret>`` (or ``Basic <secret>``). The body
-  of ``oper-feed-operation`` is not documented beyond "new or changed operation on
-  account": it is read as the statement's operation object (§2.2b, `TBankOperation`),
-  bare, wrapped (``{"data"|"operation"|"payload": {...}}``) or in a list
-  (``{"operations": [...]}``); the account is ``accountNumber`` when given, else our side
-  of the operation (the receiver of a ``Credit``, the payer of a ``Debit``).
+  of ``oper-feed-operation`` is the operation of the statement method ("по методу Получить
+  выписку по счету"), one flat object per event; the receivers published for it
+  (docs/bank-webhooks.md, "The oper-feed-operation body") see ``accountNumber`` at the top,
+  ``documentNumber``, amounts as strings, and the dates ``authorizationDate`` /
+  ``trxnPostDate`` / ``chargeDate`` / ``drawDate`` / ``docDate`` without ``operationDate``.
+  `_as_statement_operation` maps that onto the statement's spelling (§2.2b,
+  `TBankOperation`); the statement's own object is read as is, bare, wrapped
+  (``{"data"|"operation"|"payload": {...}}``) or in a list (``{"operations": [...]}``).
+  The account is ``accountNumber`` when given, else our side of the operation (the
+  receiver of a ``Credit``, the payer of a ``Debit``). The event's ``operationId`` may
+  differ from the statement's: the fallback key (day, amount, counterparty, document
+  number) then finds the line.
 - Tochka (bank-apis.md §3): the body is a JWT (``text/plain``) signed RS256 with the
   bank's key, published as a JWK. Only successful operations are sent. ``incomingPayment``
   carries the payment's ``paymentId``, ``date``, ``documentNumber``, payer and recipient:
@@ -42,7 +49,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from .statement import BANK_TZ, BankOperation, money_places, normalize_currency
 from .tbank_business import TBankOperation, to_operation as tbank_to_operation
-from .wire import describe_validation_error
+from .wire import BANK_ANSWER, describe_validation_error
 
 __all__ = [
     "WebhookForged",
@@ -124,6 +131,52 @@ class TBankEventOperation:
         return tbank_to_operation(self.operation, currency, self.account_number)
 
 
+#: Dates of the observed ``oper-feed-operation`` body, in the order one stands for the
+#: statement's ``operationDate`` (when the operation happened, then when it was posted).
+_TBANK_EVENT_DATES = ("authorizationDate", "trxnPostDate", "chargeDate", "drawDate", "docDate")
+#: Statuses the statement knows (§2.2); another ``status`` value is not taken for one.
+_TBANK_STATUSES = ("Transaction", "Authorization")
+
+
+def _tbank_instant(value: str) -> str:
+    """A date of the event as the statement's ``operationDate``: a date alone is the
+    Moscow day (its midnight in Moscow), a date-time is kept (UTC when without offset,
+    as the statement's, §2.2)."""
+    text = value.strip()
+    if len(text) == 10:
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            return text  # left for the model to refuse with its own message
+        return dt.datetime.combine(day, dt.time(), BANK_TZ).isoformat()
+    return text
+
+
+def _as_statement_operation(item: dict) -> dict:
+    """The observed ``oper-feed-operation`` object in the statement's spelling:
+    ``operationDate`` from the event's dates, ``docNumber`` from ``documentNumber``,
+    ``operationStatus`` from ``status`` (or ``Authorization`` for a card hold: an
+    authorisation date and no posting date), the parties' ``bankBic``/``bic`` as
+    ``bicRu``. Keys the statement's object already has win; the rest is kept as is."""
+    operation = dict(item)
+    if not operation.get("operationDate"):
+        date = next((operation[name] for name in _TBANK_EVENT_DATES if isinstance(operation.get(name), str)), None)
+        if date:
+            operation["operationDate"] = _tbank_instant(date)
+    if not operation.get("docNumber") and operation.get("documentNumber"):
+        operation["docNumber"] = operation["documentNumber"]
+    if not operation.get("operationStatus"):
+        if operation.get("status") in _TBANK_STATUSES:
+            operation["operationStatus"] = operation["status"]
+        elif operation.get("authorizationDate") and not operation.get("trxnPostDate"):
+            operation["operationStatus"] = "Authorization"
+    for name in ("payer", "receiver", "counterParty"):
+        party = operation.get(name)
+        if isinstance(party, dict) and not party.get("bicRu") and (party.get("bankBic") or party.get("bic")):
+            operation[name] = dict(party, bicRu=party.get("bankBic") or party.get("bic"))
+    return operation
+
+
 def _tbank_items(payload: Any) -> tuple[list, str | None]:
     account = None
     for _depth in range(3):
@@ -160,7 +213,7 @@ def parse_tbank_event(payload: Any) -> list[TBankEventOperation]:
         if not isinstance(item, dict):
             raise WebhookUnexpected("an operation must be an object")
         try:
-            operation = TBankOperation.model_validate(item)
+            operation = TBankOperation.model_validate(_as_statement_operation(item), context=BANK_ANSWER)
         except pydantic.ValidationError as error:
             raise WebhookUnexpected(f"operation: {describe_validation_error(error)}") from None
         number = item.get("accountNumber") or account or _own_account(operation)

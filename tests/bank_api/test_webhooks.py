@@ -148,6 +148,97 @@ def test_tbank_authorization_is_not_confirmed():
     assert not operation.confirmed
 
 
+#: An ``oper-feed-operation`` body in the shape the published receivers observe
+#: (docs/bank-webhooks.md, "The oper-feed-operation body"): flat, ``accountNumber`` at the
+#: top, amounts as strings, ``documentNumber``, the parties' ``bankBic``/``bic``, the dates
+#: of the statement method's operation and no ``operationDate``. Values are ours.
+OBSERVED_EVENT = {
+    "operationId": "f6b1c2d4-0000-4000-8000-000000000077",
+    "typeOfOperation": "Credit",
+    "accountNumber": OUR_ACCOUNT,
+    "documentNumber": "1042",
+    "operationAmount": "15000.00",
+    "operationCurrencyDigitalCode": "643",
+    "accountAmount": "15000.00",
+    "accountCurrencyDigitalCode": "643",
+    "rubleAmount": "15000.00",
+    "counterParty": {
+        "account": PAYER_ACCOUNT,
+        "bankBic": "044525225",
+        "bankName": "ПАО Сбербанк",
+        "corrAccount": "30101810400000000225",
+        "inn": "7707083893",
+        "kpp": "770701001",
+        "name": "ООО «Ромашка»",
+    },
+    "description": "Оплата по счету № 77",
+    "payPurpose": "Оплата по счету № 77",
+    "authorizationDate": "2026-03-10T09:15:00Z",
+    "trxnPostDate": "2026-03-10T09:15:02Z",
+    "chargeDate": "2026-03-10",
+    "drawDate": "2026-03-10",
+    "docDate": "2026-03-10",
+    "payVo": "01",
+    "priority": "5",
+    "category": "incomeCustomer",
+    "payer": {"account": PAYER_ACCOUNT, "name": "ООО «Ромашка»", "inn": "7707083893", "bic": "044525225"},
+    "receiver": {"account": OUR_ACCOUNT, "name": "ООО «Мы»", "inn": "7700000000", "bic": "044525974"},
+}
+
+
+def test_tbank_observed_event_is_the_statement_line():
+    """The observed body books the statement's line: same day, amount, counterparty,
+    document number (the fallback key, for an operationId that differs from the
+    statement's), confirmed, our account from ``accountNumber``."""
+    [(account, operation)] = tbank_event_operations(OBSERVED_EVENT, "RUB")
+    statement_operation = dict(OPERATION, operationId="statement-id-differs")
+    [synced] = tbank_to_operations(
+        TBankStatementPage.model_validate({"operations": [statement_operation]}), "RUB", OUR_ACCOUNT
+    )
+    assert account == OUR_ACCOUNT
+    assert operation.bank_operation_id == OBSERVED_EVENT["operationId"]
+    assert operation.fallback_key == synced.fallback_key
+    assert operation.amount == Decimal("15000.00") and operation.confirmed
+    assert operation.counterparty_bic == "044525225" and operation.counterparty_inn == "7707083893"
+    assert operation.purpose == "Оплата по счету № 77" and operation.document_number == "1042"
+    assert operation.raw["payVo"] == "01"  # the body is kept whole
+
+
+def test_tbank_observed_event_documentnumber_in_the_statement():
+    """A statement that spells the document number like the webhook gives the same key."""
+    statement_operation = dict(OPERATION, documentNumber=OPERATION["docNumber"])
+    del statement_operation["docNumber"]
+    [synced] = tbank_to_operations(TBankStatementPage.model_validate({"operations": [statement_operation]}), "RUB")
+    [(_account, operation)] = tbank_event_operations(OBSERVED_EVENT, "RUB")
+    assert synced.document_number == "1042" and synced.fallback_key == operation.fallback_key
+
+
+@pytest.mark.parametrize(
+    ("changes", "day", "confirmed"),
+    [
+        # a hold: authorised, not posted
+        ({"trxnPostDate": None, "chargeDate": None, "drawDate": None}, dt.date(2026, 3, 10), False),
+        ({"status": "Authorization"}, dt.date(2026, 3, 10), False),
+        # 22:30 UTC is the next day in Moscow, like the statement's operationDate
+        ({"authorizationDate": "2026-03-10T22:30:00Z"}, dt.date(2026, 3, 11), True),
+        # only dates: the Moscow day
+        ({"authorizationDate": None, "trxnPostDate": None}, dt.date(2026, 3, 10), True),
+        # the statement's own spelling wins
+        ({"operationDate": "2026-03-09T10:00:00Z", "operationStatus": "Transaction"}, dt.date(2026, 3, 9), True),
+    ],
+)
+def test_tbank_observed_event_dates_and_status(changes, day, confirmed):
+    event = {key: value for key, value in dict(OBSERVED_EVENT, **changes).items() if value is not None}
+    [(_account, operation)] = tbank_event_operations(event, "RUB")
+    assert (operation.date, operation.confirmed) == (day, confirmed)
+
+
+def test_tbank_observed_event_without_any_date_is_flagged():
+    event = {key: value for key, value in OBSERVED_EVENT.items() if not key.endswith("Date")}
+    with pytest.raises(WebhookUnexpected, match="operationDate"):
+        parse_tbank_event(event)
+
+
 @pytest.mark.parametrize(
     "payload",
     [{}, {"data": {"x": 1}}, {"operations": []}, "text", {"operationId": "x"}, [1], {"operations": [OPERATION] * 101}],
