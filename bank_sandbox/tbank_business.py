@@ -371,9 +371,8 @@ class TBankBusiness(BusinessBank):
     def operation_webhook(self, number: str, op: Operation, subscription: dict) -> dict | None:
         config = self.account(number) or {}
         own = _party_json({"account": number, "name": config.get("name") or "", "bic": self.own_bank.bic})
-        operation = json.loads(self._operation_json(op, config.get("currency", "RUB"), own))
-        operation["accountNumber"] = number
-        return {"payload": operation, "headers": {"Authorization": subscription["auth"]}}
+        statement = json.loads(self._operation_json(op, config.get("currency", "RUB"), own), parse_float=Decimal)
+        return {"payload": _event_body(statement, number), "headers": {"Authorization": subscription["auth"]}}
 
     # -- payment drafts -----------------------------------------------------------------------------------
     def payment_create_api(self, request: Request) -> Response:
@@ -531,3 +530,21 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple:
             "Repeat the request with the same accountNumber, from, to, operationStatus and categories",
         )
     return key
+
+
+def _event_body(statement: dict, number: str) -> dict:
+    """The statement's operation in the ``oper-feed-operation`` shape public receivers
+    observe (docs/bank-webhooks.md, "The oper-feed-operation body"): flat, ``accountNumber``
+    at the top, ``documentNumber``, amounts as strings, ``authorizationDate`` and
+    ``trxnPostDate`` (a hold has no posting date) instead of ``operationDate``."""
+    body = {"operationId": statement["operationId"], "accountNumber": number}
+    for key, value in statement.items():
+        if key in ("operationId", "operationDate", "docNumber"):
+            continue
+        body[key] = str(value) if key.endswith("Amount") else value
+    body["documentNumber"] = statement.get("docNumber")
+    body["authorizationDate"] = statement["operationDate"]
+    if statement.get("operationStatus") == "Transaction":
+        body["trxnPostDate"] = statement["operationDate"]
+    body["counterParty"] = statement["payer"] if statement["typeOfOperation"] == "Credit" else statement["receiver"]
+    return body

@@ -4,6 +4,7 @@ RS256 JWT verifiable against the sandbox's JWKS, and the parsers reading them ba
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -98,3 +99,65 @@ def test_tochka_webhook_is_a_jwt_signed_by_the_sandbox(sandbox, raw_receiver):
     client.delete_webhook("client-1")
     _add_payment(sandbox, "tochka", account, "hook-op-3")
     assert len(raw_receiver.received) == 2, "no webhook once unsubscribed"
+
+
+def test_tbank_webhook_has_the_observed_shape(sandbox, raw_receiver):
+    """The body is the flat object public receivers observe (docs/bank-webhooks.md, "The
+    oper-feed-operation body"), not the statement's spelling."""
+    TBankBusinessClient(TBANK_TOKEN, base_url=f"{sandbox.url}/openapi/api").add_webhook(
+        raw_receiver.url, "s3cret", "admin@example.com"
+    )
+    account = _first_account(sandbox, "tbank_business")
+    _add_payment(sandbox, "tbank_business", account, "hook-shape-1")
+    wait_until(lambda: raw_receiver.received, 5)
+    body = json.loads(raw_receiver.received[0][1])
+    assert body["accountNumber"] == account and body["documentNumber"] == "77"
+    assert body["accountAmount"] == "1500.00" and body["counterParty"]["inn"] == "7707083893"
+    assert "operationDate" not in body and body["trxnPostDate"] == body["authorizationDate"]
+
+
+def _set_faults(sandbox, **faults):
+    response = requests.post(f"{sandbox.url}/_admin/faults", json=faults, timeout=5)
+    assert response.status_code == 200, response.text
+
+
+def _subscribe_both(sandbox, receiver):
+    TBankBusinessClient(TBANK_TOKEN, base_url=f"{sandbox.url}/openapi/api").add_webhook(
+        receiver.url, "s3cret", "admin@example.com"
+    )
+    TochkaClient(TOCHKA_TOKEN, base_url=f"{sandbox.url}/uapi").put_webhook(
+        "client-1", receiver.url, ["incomingPayment"]
+    )
+    receiver.received.clear()  # Tochka's subscription test webhook
+
+
+def test_webhooks_honour_the_duplicate_fault(sandbox, raw_receiver):
+    """``duplicate=N``: each bank's webhook of an operation is delivered N times, the
+    same body each time (what the receivers' one-line-per-operation rule is for)."""
+    _subscribe_both(sandbox, raw_receiver)
+    _set_faults(sandbox, duplicate=3)
+    for bank in ("tbank_business", "tochka"):
+        _add_payment(sandbox, bank, _first_account(sandbox, bank), f"dup-{bank}")
+    wait_until(lambda: len(raw_receiver.received) >= 6, 5)
+    bodies = [body for _headers, body in raw_receiver.received]
+    assert len(bodies) == 6 and len(set(bodies)) == 2, "3 identical copies of each bank's webhook"
+
+
+def test_webhooks_honour_the_drop_fault(sandbox, raw_receiver):
+    """``drop``: no webhook reaches us, the operation is still in the statement (the
+    sync is the safety net); once the fault is cleared, the next operation is sent."""
+    _subscribe_both(sandbox, raw_receiver)
+    _set_faults(sandbox, drop="true")
+    account = _first_account(sandbox, "tbank_business")
+    _add_payment(sandbox, "tbank_business", account, "dropped-1")
+    _add_payment(sandbox, "tochka", _first_account(sandbox, "tochka"), "dropped-2")
+    requests.post(f"{sandbox.url}/_admin/notify/flush", timeout=5)
+    assert raw_receiver.received == []
+    statement = TBankBusinessClient(TBANK_TOKEN, base_url=f"{sandbox.url}/openapi/api").get_statement_page(
+        account, dt.date.today() - dt.timedelta(days=2), dt.date.today() + dt.timedelta(days=2)
+    )
+    assert "dropped-1" in {operation.operation_id for operation in statement.operations}
+    requests.post(f"{sandbox.url}/_admin/faults", json={"clear": ["drop"]}, timeout=5)
+    _add_payment(sandbox, "tbank_business", account, "after-drop")
+    wait_until(lambda: raw_receiver.received, 5)
+    assert [json.loads(body)["operationId"] for _headers, body in raw_receiver.received] == ["after-drop"]
