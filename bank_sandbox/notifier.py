@@ -304,6 +304,7 @@ class Notifier:
                         self._append_log(data, entry)
                         results.append(entry)
                 return results
+            sent = time.time()
             status, body, error = self._post(item["url"], item["payload"], item.get("headers"), item.get("raw"))
             ok = self._is_ok(item.get("expect", "OK"), status, body)
             now = time.time()
@@ -321,6 +322,7 @@ class Notifier:
                     "meta": item["meta"],
                     "url": item["url"],
                     "event": "attempt",
+                    "sent": iso_now(sent),  # when the request left (`time`: when its answer came)
                     "attempt": current["attempts"],
                     "http_status": status,
                     "body": body[:BODY_EXCERPT],

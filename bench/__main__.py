@@ -21,6 +21,7 @@ import pgcluster  # noqa: E402
 from bench import auto_invoice, log_to_stderr, matching, sync, webhook  # noqa: E402
 from bench import statement  # noqa: E402
 from bench import webhook_abuse  # noqa: E402
+from bench import bizhooks  # noqa: E402
 
 
 def run_webhook(args):
@@ -38,6 +39,12 @@ def run_webhook(args):
 def run_webhook_abuse(args):
     result = webhook_abuse.run(keep=args.keep, log=log_to_stderr)
     print(webhook_abuse.report(result), flush=True)
+    return result
+
+
+def run_bizhooks(args):
+    result = bizhooks.run(keep=args.keep, log=log_to_stderr)
+    print(bizhooks.report(result), flush=True)
     return result
 
 
@@ -68,6 +75,7 @@ def run_matching(args, results=None):
 BENCHMARKS = {"webhook": run_webhook, "auto_invoice": run_auto_invoice, "sync": run_sync}
 BENCHMARKS["statement"] = run_statement
 BENCHMARKS["webhook_abuse"] = run_webhook_abuse
+BENCHMARKS["bizhooks"] = run_bizhooks
 BENCHMARKS["matching"] = run_matching  # after sync: compared with its import when both run
 
 

@@ -91,11 +91,12 @@ def notification(reference, payment_id, amount_minor):
     return json.dumps(payload, ensure_ascii=False).encode()
 
 
-def fire(url, requests_to_send, concurrency, expect):
+def fire(url, requests_to_send, concurrency, expect, headers=None):
     """Send `requests_to_send` ([(method, body)]) to `url` from `concurrency` threads, one
-    keep-alive session each. Returns (wall seconds, latencies in ms, unexpected answers)."""
+    keep-alive session each (`headers` added to every request). Returns (wall seconds,
+    latencies in ms, unexpected answers)."""
     sessions = [requests.Session() for _ in range(concurrency)]
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **(headers or {})}
 
     def one(index):
         method, body = requests_to_send[index]

@@ -40,15 +40,23 @@ class BankWebhookEvent(models.Model):
 
     @api.model
     def _business_connection(self, provider_code, connection_id):
-        """The active connection of this bank the URL names, with instant updates on."""
+        """The active connection of this bank the URL names that can take its webhooks:
+        with instant updates on, or any Tochka one (see `_business_receive`)."""
         # sudo: the bank calls as the public user; only the connection the URL names is read
         connection = self.env['bank.connection'].sudo().browse(connection_id).exists()
         if not connection or connection.provider_code != provider_code or not connection.active:
             return connection.browse()
-        return connection if connection.webhook_enabled else connection.browse()
+        return connection if connection.webhook_enabled or provider_code == 'tochka' else connection.browse()
 
     def _business_receive(self, provider_code, connection_id, raw_body, authorization=None):
-        """Verify a stored business webhook and process it: (HTTP status, body)."""
+        """Verify a stored business webhook and process it: (HTTP status, body).
+
+        Tochka tests the URL with a signed webhook per type *while* the connection
+        subscribes (``PUT /webhook/v1.0/{client_id}`` refuses the subscription unless it
+        is answered 200), before the connection's "instant updates on" is committed; it may
+        also deliver after they are turned off. A verified Tochka webhook for a connection
+        without instant updates is therefore answered 200 and kept as ignored, booking
+        nothing (the sync books the operations). T-Bank's has no test: 404 as before."""
         self.ensure_one()
         connection = self._business_connection(provider_code, connection_id)
         if not connection:
@@ -68,6 +76,11 @@ class BankWebhookEvent(models.Model):
             self._business_mark(connection.id, False)
             return self._finish('failed', _("The bank's public keys could not be read."), 503, 'Unavailable')
         self._business_mark(connection.id, True)
+        if not connection.webhook_enabled:
+            return self._finish(
+                'processed',
+                _("Ignored: instant updates are off for this connection (the bank's test while subscribing?)."),
+            )
         return self._process(provider_code, raw_body)
 
     def _business_mark(self, connection_id, verified):

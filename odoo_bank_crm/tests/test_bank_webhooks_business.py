@@ -212,6 +212,31 @@ class TestBusinessWebhooks(BankCrmCommon, HttpCase):
         self.assertFalse(self._lines())
         self.assertEqual(self._last_event().state, 'rejected')
 
+    def test_tbank_observed_body_pays_the_invoice(self):
+        """The oper-feed-operation body as public receivers observe it (docs/bank-webhooks.md):
+        flat, accountNumber, documentNumber, string amounts, event dates, no operationDate."""
+        invoice = self._invoice(15000.0)
+        body = {
+            'operationId': 'observed-1',
+            'typeOfOperation': 'Credit',
+            'accountNumber': OUR_TBANK,
+            'documentNumber': '1042',
+            'accountAmount': '15000.00',
+            'rubleAmount': '15000.00',
+            'counterParty': {'account': PAYER_ACCOUNT, 'inn': '7707083893', 'name': "ООО «Ромашка»"},
+            'payPurpose': f"Оплата по счету № {invoice.name}",
+            'authorizationDate': '2026-03-10T09:15:00Z',
+            'trxnPostDate': '2026-03-10T09:15:01Z',
+        }
+        self.assertEqual(self._post_tbank(body).status_code, 200)
+        line = self._lines()
+        self.assertEqual((len(line), line.bank_crm_operation_id), (1, 'observed-1'))
+        self.assertEqual(invoice.payment_state, 'paid')
+        self.assertEqual(self.lead.bank_crm_payment_state, 'paid')
+        # the statement names it with another operationId (the bank says it may): one line
+        self._sync([self._operation(operation_id='statement-id', purpose=body['payPurpose'])])
+        self.assertEqual(len(self._lines()), 1)
+
     def test_duplicates_and_retries_book_one_line(self):
         for _attempt in range(3):
             self.assertEqual(self._post_tbank(self._operation()).status_code, 200)
@@ -330,6 +355,18 @@ class TestBusinessWebhooks(BankCrmCommon, HttpCase):
 
     def test_tochka_plain_json_is_refused(self):
         self._assert_refused(json.dumps(self._claims()))
+
+    def test_tochka_test_webhook_while_subscribing(self):
+        """Tochka tests the URL while the connection subscribes, before "instant updates
+        on" is committed: a genuine token is answered 200 and books nothing; a forged one
+        is still refused."""
+        self.tochka.webhook_enabled = False
+        response = self._post_tochka(self._token(self._claims(purpose="Тестовый вебхук")))
+        self.assertEqual(response.status_code, 200)
+        event = self._last_event()
+        self.assertEqual((event.state, event.verified, event.line_count), ('processed', True, 0))
+        self.assertFalse(self._lines(self.bank_journal_2))
+        self._assert_refused(self._token(key=self.other_key))
 
     def test_tochka_sbp_payment_pulls_the_statement(self):
         claims = {
