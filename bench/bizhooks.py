@@ -155,6 +155,7 @@ def run(single=30, burst=1000, receiver_requests=200, keep=False, log=print):
             single_ids.append(operation_id)
         single_delivered = _deliveries(acq, single_ids)
         load_single = os.getloadavg()
+        log(f"[{NAME}] single: {_latency_figures(single_delivered)} load {load_single}")
 
         log(f"[{NAME}] a burst of {burst} transfers...")
         burst_started = time.time()
@@ -163,6 +164,7 @@ def run(single=30, burst=1000, receiver_requests=200, keep=False, log=print):
         burst_delivered = _wait_delivered(acq, burst_ids, 1800)
         drained = max(answered for _sent, answered in burst_delivered.values()) - burst_started
         load_burst = os.getloadavg()
+        log(f"[{NAME}] burst: {_latency_figures(burst_delivered)} drained in {drained:.1f}s load {load_burst}")
 
         log(f"[{NAME}] receiver: {receiver_requests} events from 2 clients, and the trivial route...")
         import json
@@ -200,8 +202,9 @@ def run(single=30, burst=1000, receiver_requests=200, keep=False, log=print):
             lambda r: r.status_code == 200,
             headers={"Authorization": f"Bearer {secret}"},
         )
-        assert not bad, f"receiver answers not 200: {bad[:3]}"
-        hook = figures("receiver /bank_crm/webhook/tbank_business", wall, latencies)
+        hook = dict(figures("receiver /bank_crm/webhook/tbank_business", wall, latencies), not_200=len(bad))
+        if bad:
+            log(f"[{NAME}] receiver: {len(bad)} answers not 200 (the bank would resend them): {bad[:3]}")
         load_receiver = os.getloadavg()
 
         # what the database says: every invoice and deal paid, one line per operation,
@@ -268,7 +271,7 @@ def report(result):
             f"{burst['rate']:.1f} events/s  (load {_load(burst['load_average'])})",
             f"  receiver at {result['workers']} clients: {hook['label']} {hook['throughput']:.1f} req/s p50 "
             f"{hook['p50']:.1f} ms p99 {hook['p99']:.1f} ms; {base['label']} {base['throughput']:.1f} req/s p99 "
-            f"{base['p99']:.1f} ms; ratio {receiver['ratio']:.2f}; goal p99 < {GOAL_RECEIVER_P99_MS:.0f} ms: "
+            f"{base['p99']:.1f} ms; ratio {receiver['ratio']:.2f}; not 200: {hook['not_200']}; goal p99 < {GOAL_RECEIVER_P99_MS:.0f} ms: "
             f"{ok(hook['p99'] < GOAL_RECEIVER_P99_MS)}  (load {_load(receiver['load_average'])})",
             f"  checked: {result['checked']}",
         ]

@@ -11,6 +11,9 @@ statement of events that carry no line of their own (Tochka SBP and acquiring).
 import logging
 import secrets
 import threading
+import time
+
+from psycopg2 import errors
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -23,6 +26,8 @@ _logger = logging.getLogger(__name__)
 
 #: The bank's balance is asked at most once per this many seconds per connection.
 BALANCE_THROTTLE_SECONDS = 60
+#: Short transactions tried to note an event on its connection (concurrent events).
+FOLLOWUP_ATTEMPTS = 5
 #: One cache of the bank's public keys per JWKS URL and worker process.
 _JWKS_CACHES = {}
 _JWKS_LOCK = threading.Lock()
@@ -168,13 +173,33 @@ class BankConnection(models.Model):
 
     def _bank_crm_webhook_followup(self, balance=True, sync=False):
         """Note that an event arrived; ask the job for a balance refresh (and a statement
-        pull for events without a line of their own), run right after commit."""
-        values = {'webhook_last_event_at': fields.Datetime.now()}
-        if balance:
-            values['webhook_balance_due'] = True
-        if sync:
-            values['webhook_sync_due'] = True
-        self.write(values)
+        pull for events without a line of their own), run right after commit.
+
+        The connection's row is updated in a short transaction of its own, retried on a
+        concurrent update: a connection's events arrive in parallel, and when each wrote
+        the row inside its booking transaction they failed on one another (serialization
+        errors, 503 after Odoo's retries, the bank sending them again; bench/bizhooks.py)."""
+        self.ensure_one()
+        for attempt in range(FOLLOWUP_ATTEMPTS):
+            try:
+                with self.env.registry.cursor() as cr:
+                    cr.execute(
+                        """
+                        UPDATE bank_connection
+                           SET webhook_last_event_at = now() AT TIME ZONE 'UTC',
+                               webhook_balance_due = webhook_balance_due IS TRUE OR %s,
+                               webhook_sync_due = webhook_sync_due IS TRUE OR %s
+                         WHERE id = %s
+                        """,
+                        [bool(balance), bool(sync), self.id],
+                        log_exceptions=False,
+                    )
+                break
+            except (errors.SerializationFailure, errors.DeadlockDetected):
+                time.sleep(0.01 * (attempt + 1))
+        else:
+            _logger.warning("Bank connection %s: the last event's time could not be noted (busy)", self.id)
+        self.invalidate_recordset(['webhook_last_event_at', 'webhook_balance_due', 'webhook_sync_due'])
         self.env.ref('odoo_bank_crm.cron_bank_webhook_followup')._trigger()
 
     @api.model
