@@ -273,7 +273,54 @@ class BusinessBank(BankModule):
             records[op.id] = operation_to_record(op, number)
             self.store.touch(self.operations_collection, op.id)
             self._added_index().setdefault(number, []).append(op)
+        if op.confirmed:
+            self.send_operation_webhooks(number, op)
         return op
+
+    # -- account webhooks (docs/bank-webhooks.md) -----------------------------------------------------------
+    #: The bank's retry policy: (attempts, seconds apart); ``BANK_SANDBOX_WEBHOOK_RETRY_SECONDS`` shortens it.
+    webhook_retry = (5, 30.0)
+    webhook_expect = "2xx"
+
+    def webhook_subscriptions(self) -> dict:
+        with self.store.read() as data:
+            return copy.deepcopy(self._section(data).get("webhooks") or {})
+
+    def set_webhook_subscription(self, key: str, subscription: dict | None) -> None:
+        with self.store.change() as data:
+            hooks = self._section(data).setdefault("webhooks", {})
+            if subscription is None:
+                hooks.pop(key, None)
+            else:
+                hooks[key] = subscription
+
+    def operation_webhook(self, number: str, op: Operation, subscription: dict) -> dict | None:
+        """``{"payload"|"raw", "headers"}`` of the webhook telling ``subscription`` about ``op``."""
+        return None
+
+    def send_operation_webhooks(self, number: str, op: Operation) -> None:
+        """Queue the account webhook of a new confirmed operation to every subscriber,
+        with the bank's retry policy (and the notifier's faults: drop, duplicate, out of order)."""
+        attempts, interval = self.webhook_retry
+        interval = float(os.environ.get("BANK_SANDBOX_WEBHOOK_RETRY_SECONDS") or interval)
+        for key, subscription in self.webhook_subscriptions().items():
+            message = self.operation_webhook(number, op, subscription)
+            if message is None:
+                continue
+            with self.store.change() as data:
+                self.notifier.enqueue(
+                    data,
+                    bank=self.name,
+                    key=f"{self.name}:{op.id}",
+                    url=subscription.get("url"),
+                    payload=message.get("payload") or {},
+                    raw=message.get("raw"),
+                    headers=message.get("headers"),
+                    meta={"account": number, "operation": op.id, "subscription": key},
+                    expect=self.webhook_expect,
+                    max_attempts=attempts,
+                    interval=interval,
+                )
 
     def now_us(self) -> int:
         return int(self.clock.now() * US)

@@ -112,8 +112,14 @@ class Notifier:
         payload: dict,
         meta: dict | None = None,
         expect: str = "OK",
+        headers: dict | None = None,
+        raw: str | None = None,
+        max_attempts: int | None = None,
+        interval: float | None = None,
     ) -> dict | None:
-        """Queue one notification. Call inside ``store.change()`` and pass its ``data``."""
+        """Queue one notification. Call inside ``store.change()`` and pass its ``data``.
+        ``raw`` (text/plain) replaces the JSON ``payload``; ``headers`` are added to the
+        request; ``max_attempts``/``interval`` are the bank's own retry policy."""
         meta = dict(meta or {})
         section = self._section(data)
         counters = data.setdefault("counters", {})
@@ -157,6 +163,10 @@ class Notifier:
             "held": bool(faults.get("out_of_order")) or reorder,
             "reorder": reorder,
             "created": iso_now(now),
+            "headers": dict(headers or {}),
+            "raw": raw,
+            "max_attempts": max_attempts,
+            "interval": interval,
             "enqueued_at": now,
             "next_at": now,
         }
@@ -285,13 +295,18 @@ class Notifier:
                     key, records.get(key), "reordered", *(item["meta"].get("Status", "") for item in reversed(items))
                 )
 
-    def _post(self, url: str, payload: dict) -> tuple[int | None, str, str | None]:
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    def _post(
+        self, url: str, payload: dict, headers: dict | None = None, raw: str | None = None
+    ) -> tuple[int | None, str, str | None]:
+        if raw is not None:
+            body, content_type = raw.encode("utf-8"), "text/plain"
+        else:
+            body, content_type = json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json"
         request = urllib.request.Request(
             url,
             data=body,
             method="POST",
-            headers={"Content-Type": "application/json", "User-Agent": "bank_sandbox-notifier/1.0"},
+            headers={"Content-Type": content_type, "User-Agent": "bank_sandbox-notifier/1.0", **(headers or {})},
         )
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
@@ -312,6 +327,8 @@ class Notifier:
             return False
         if expect == "2xx":
             return 200 <= status < 300
+        if expect == "200":
+            return status == 200
         return status == 200 and body == "OK"
 
     def _deliver(self, item: dict) -> list:
@@ -339,7 +356,8 @@ class Notifier:
                         self._append_log(data, entry)
                         results.append(entry)
                 return results
-            status, body, error = self._post(item["url"], item["payload"])
+            sent = time.time()
+            status, body, error = self._post(item["url"], item["payload"], item.get("headers"), item.get("raw"))
             ok = self._is_ok(item.get("expect", "OK"), status, body)
             now = time.time()
             with self.store.change() as data:
@@ -356,6 +374,7 @@ class Notifier:
                     "meta": item["meta"],
                     "url": item["url"],
                     "event": "attempt",
+                    "sent": iso_now(sent),  # when the request left (`time`: when its answer came)
                     "attempt": current["attempts"],
                     "http_status": status,
                     "body": body[:BODY_EXCERPT],
@@ -371,7 +390,7 @@ class Notifier:
                     finished = current["delivered"] >= current["copies"]
                     if finished:
                         section["pending"].remove(current)
-                elif current["attempts"] - current["delivered"] >= self.max_attempts:
+                elif current["attempts"] - current["delivered"] >= (current.get("max_attempts") or self.max_attempts):
                     section["pending"].remove(current)
                     current["gave_up_at"] = iso_now(now)
                     self._append_capped(data, self.GIVEN_UP, current, GIVEN_UP_LIMIT)
@@ -382,12 +401,12 @@ class Notifier:
                             "time": iso_now(now),
                             "event": "gave_up",
                             "ok": False,
-                            "error": f"no OK after {self.max_attempts} attempts",
+                            "error": f"no OK after {current.get('max_attempts') or self.max_attempts} attempts",
                         },
                     )
                     finished = True
                 else:
-                    current["next_at"] = now + self.interval
+                    current["next_at"] = now + (current.get("interval") or self.interval)
                     finished = not ok
             shown = f"{status}" if status is not None else error
             self._log(

@@ -161,6 +161,7 @@ class TBankBusiness(BusinessBank):
         router.add("GET", f"{PREFIX}/v1/statement", self._api(self.statement_api), kind="api", owner=NAME)
         router.add("POST", f"{PREFIX}/v1/payment/create", self._api(self.payment_create_api), kind="api", owner=NAME)
         router.add("POST", f"{PREFIX}/v1/payment/status", self._api(self.payment_status_api), kind="api", owner=NAME)
+        router.add("POST", f"{PREFIX}/v1/webhook", self._api(self.webhook_add_api), kind="api", owner=NAME)
         router.add_fallback("/openapi/", self._api(self.not_found_api), kind="api", owner=NAME)
         self.register_admin(router)
 
@@ -351,6 +352,28 @@ class TBankBusiness(BusinessBank):
             f'"payer":{party_json if op.credit else own_json},"receiver":{own_json if op.credit else party_json}}}'
         )
 
+    # -- webhooks (bank-apis.md §2.5) --------------------------------------------------------------------
+    def webhook_add_api(self, request: Request) -> Response:
+        event_type = (request.query.get("eventType") or [None])[0]
+        if event_type != "oper-feed-operation":
+            raise invalid("eventType", "only oper-feed-operation is sent by the sandbox")
+        body = self._json_body(request)
+        url, secret, email = body.get("url"), body.get("authSecret"), body.get("email")
+        if not isinstance(url, str) or not 1 <= len(url) <= 2048:
+            raise invalid("url", "required, at most 2048 characters")
+        if not isinstance(email, str) or "@" not in email:
+            raise invalid("email", "required")
+        if body.get("authType") not in ("Basic", "Bearer") or not isinstance(secret, str) or len(secret) > 256:
+            raise invalid("authType", "Basic or Bearer with an authSecret of at most 256 characters")
+        self.set_webhook_subscription(event_type, {"url": url, "auth": f"{body['authType']} {secret}"})
+        return Response.json({"eventType": event_type, "url": url})
+
+    def operation_webhook(self, number: str, op: Operation, subscription: dict) -> dict | None:
+        config = self.account(number) or {}
+        own = _party_json({"account": number, "name": config.get("name") or "", "bic": self.own_bank.bic})
+        statement = json.loads(self._operation_json(op, config.get("currency", "RUB"), own), parse_float=Decimal)
+        return {"payload": _event_body(statement, number), "headers": {"Authorization": subscription["auth"]}}
+
     # -- payment drafts -----------------------------------------------------------------------------------
     def payment_create_api(self, request: Request) -> Response:
         body = self._json_body(request)
@@ -507,3 +530,21 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple:
             "Repeat the request with the same accountNumber, from, to, operationStatus and categories",
         )
     return key
+
+
+def _event_body(statement: dict, number: str) -> dict:
+    """The statement's operation in the ``oper-feed-operation`` shape public receivers
+    observe (docs/bank-webhooks.md, "The oper-feed-operation body"): flat, ``accountNumber``
+    at the top, ``documentNumber``, amounts as strings, ``authorizationDate`` and
+    ``trxnPostDate`` (a hold has no posting date) instead of ``operationDate``."""
+    body = {"operationId": statement["operationId"], "accountNumber": number}
+    for key, value in statement.items():
+        if key in ("operationId", "operationDate", "docNumber"):
+            continue
+        body[key] = str(value) if key.endswith("Amount") else value
+    body["documentNumber"] = statement.get("docNumber")
+    body["authorizationDate"] = statement["operationDate"]
+    if statement.get("operationStatus") == "Transaction":
+        body["trxnPostDate"] = statement["operationDate"]
+    body["counterParty"] = statement["payer"] if statement["typeOfOperation"] == "Credit" else statement["receiver"]
+    return body

@@ -20,6 +20,7 @@ bank-apis.md §3).
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -45,7 +46,7 @@ from .business_data import (
     msk_date,
     ruble_minor,
 )
-from .http_util import Request, Response
+from .http_util import BodyError, Request, Response
 from .registry import register_bank
 
 NAME = "tochka"
@@ -180,7 +181,18 @@ class Tochka(BusinessBank):
                 kind="api",
                 owner=NAME,
             )
+            hook = f"{prefix}/webhook/v1.0/{{client_id}}"
+            for method, handler in (
+                ("PUT", self.webhook_put_api),
+                ("POST", self.webhook_put_api),
+                ("GET", self.webhook_get_api),
+                ("DELETE", self.webhook_delete_api),
+            ):
+                add(method, hook, api(handler), kind="api", owner=NAME)
+            add("POST", f"{hook}/test_send", api(self.webhook_test_send_api), kind="api", owner=NAME)
             router.add_fallback(f"{prefix}/", api(self.not_found_api), kind="api", owner=NAME)
+        # the bank's public key for its webhooks' JWTs, as a JWKS (bank-apis.md §3)
+        router.add("GET", "/tochka/webhook-keys", self.jwks_page, owner=NAME)
         router.add("GET", "/tochka/payments/{request_id}", self.sign_page, owner=NAME)
         router.add("POST", "/tochka/payments/{request_id}", self.sign_page_post, owner=NAME)
         self.register_admin(router)
@@ -492,6 +504,156 @@ class Tochka(BusinessBank):
             "CreditorAccount": account(creditor),
             "CreditorAgent": agent(creditor),
         }
+
+    # -- webhooks (bank-apis.md §3): JWTs signed RS256 with the sandbox's own key pair ------------------
+    webhook_retry = (30, 10.0)
+    webhook_expect = "200"
+    WEBHOOK_TYPES = ("incomingPayment", "outgoingPayment", "incomingSbpPayment", "acquiringInternetPayment")
+
+    def _signing_key(self):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        with self.store.change() as data:
+            section = self._section(data)
+            pem = section.get("webhook_key_pem")
+            if not pem:
+                key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                pem = key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                ).decode("ascii")
+                section["webhook_key_pem"] = pem
+        return serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+
+    @staticmethod
+    def _b64(data: bytes) -> str:
+        import base64
+
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+    def _jwk(self) -> dict:
+        numbers = self._signing_key().public_key().public_numbers()
+
+        def encode(value: int) -> str:
+            return self._b64(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+        jwk = {"kty": "RSA", "alg": "RS256", "use": "sig", "n": encode(numbers.n), "e": encode(numbers.e)}
+        jwk["kid"] = hashlib.sha256(jwk["n"].encode()).hexdigest()[:16]
+        return jwk
+
+    def sign_jwt(self, claims: dict) -> str:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        header = {"alg": "RS256", "typ": "JWT", "kid": self._jwk()["kid"]}
+        signing_input = ".".join(
+            self._b64(json.dumps(part, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            for part in (header, claims)
+        )
+        signature = self._signing_key().sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+        return f"{signing_input}.{self._b64(signature)}"
+
+    def jwks_page(self, request: Request) -> Response:
+        return Response.json({"keys": [self._jwk()]})
+
+    def _webhook_claims(self, number: str, op: Operation, config: dict) -> dict:
+        currency = config.get("currency", "RUB")
+        party = op.counterparty or {}
+        side = {
+            "bankCode": party.get("bic") or "",
+            "bankName": party.get("bank_name") or "",
+            "bankCorrespondentAccount": party.get("corr_account") or "",
+            "account": party.get("account") or "",
+            "name": party.get("name") or "",
+            "amount": money_text(op.amount),
+            "currency": currency,
+            "inn": party.get("inn") or "",
+            "kpp": party.get("kpp") or "",
+        }
+        own = dict(
+            side,
+            bankCode=self.own_bank.bic,
+            bankName=self.own_bank.name,
+            bankCorrespondentAccount=self.own_bank.corr_account,
+            account=number,
+            name=config.get("name") or "",
+            inn="",
+            kpp="",
+        )
+        payer, recipient = (side, own) if op.credit else (own, side)
+        return {
+            "SidePayer": payer,
+            "SideRecipient": recipient,
+            "purpose": op.purpose,
+            "documentNumber": op.document_number,
+            "paymentId": op.id,
+            "date": msk_date(op.ts),
+            "webhookType": "incomingPayment" if op.credit else "outgoingPayment",
+            "customerCode": self._customers()[0]["customerCode"],
+        }
+
+    def operation_webhook(self, number: str, op: Operation, subscription: dict) -> dict | None:
+        claims = self._webhook_claims(number, op, self.account(number) or {})
+        if claims["webhookType"] not in subscription.get("types", ()):
+            return None
+        return {"raw": self.sign_jwt(claims)}
+
+    def _test_claims(self, webhook_type: str) -> dict:
+        number = next(iter(self.accounts()))
+        sample = Operation("test-" + uuid.uuid4().hex, self.now_us(), True, 100, True, "Тестовый вебхук", "1", "", {})
+        return dict(self._webhook_claims(number, sample, self.account(number) or {}), webhookType=webhook_type)
+
+    @staticmethod
+    def _flat_body(request: Request) -> dict:
+        """The webhook API's bodies are flat objects, without the ``Data`` envelope."""
+        try:
+            body = request.json()
+        except BodyError:
+            raise validation("body", "a JSON object is required") from None
+        if not isinstance(body, dict):
+            raise validation("body", "a JSON object is required")
+        return body
+
+    def webhook_put_api(self, request: Request) -> Response:
+        body = self._flat_body(request)
+        url, types = body.get("url"), body.get("webhooksList")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise validation("url", "a URL is required")
+        if not isinstance(types, list) or not types or any(t not in self.WEBHOOK_TYPES for t in types):
+            raise validation("webhooksList", f"a list of {', '.join(self.WEBHOOK_TYPES)}")
+        # the bank tests the URL with one webhook per type and refuses unless it answers 200 (§3)
+        for webhook_type in types:
+            status, _body, error = self.notifier._post(url, {}, raw=self.sign_jwt(self._test_claims(webhook_type)))
+            if status != 200:
+                raise ApiError(400, "WEBHOOK_TEST_FAILED", f"Test webhook to {url} answered {status or error}")
+        subscription = {"url": url, "types": list(types), "client_id": request.params["client_id"]}
+        self.set_webhook_subscription(request.params["client_id"], subscription)
+        return self._data(request, {"webhooksList": list(types), "url": url})
+
+    def webhook_get_api(self, request: Request) -> Response:
+        subscription = self.webhook_subscriptions().get(request.params["client_id"]) or {}
+        return self._data(request, {"webhooksList": subscription.get("types", []), "url": subscription.get("url")})
+
+    def webhook_delete_api(self, request: Request) -> Response:
+        self.set_webhook_subscription(request.params["client_id"], None)
+        return self._data(request, {"result": True})
+
+    def webhook_test_send_api(self, request: Request) -> Response:
+        subscription = self.webhook_subscriptions().get(request.params["client_id"])
+        webhook_type = self._flat_body(request).get("webhookType")
+        if not subscription or webhook_type not in subscription.get("types", ()):
+            raise validation("webhookType", "not subscribed")
+        with self.store.change() as data:
+            self.notifier.enqueue(
+                data,
+                bank=self.name,
+                key=f"{self.name}:test",
+                url=subscription["url"],
+                payload={},
+                raw=self.sign_jwt(self._test_claims(webhook_type)),
+                expect=self.webhook_expect,
+            )
+        return self._data(request, {"result": True})
 
     # -- payments for sign -------------------------------------------------------------------------------
     def payment_create_api(self, request: Request) -> Response:

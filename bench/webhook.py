@@ -98,14 +98,14 @@ def notification(reference, payment_id, amount_minor):
     return json.dumps(payload, ensure_ascii=False).encode()
 
 
-def fire(url, requests_to_send, concurrency, expect, rate=None, sent_at=None):
+def fire(url, requests_to_send, concurrency, expect, rate=None, sent_at=None, headers=None):
     """Send `requests_to_send` ([(method, body)]) to `url` from `concurrency` threads, one
-    keep-alive session each, as fast as they answer or, with `rate`, request i not before
-    i / rate seconds after the start; `sent_at`, a list as long as the requests, receives
-    each request's wall-clock start (time.time()). Returns (wall seconds, latencies in ms,
-    unexpected answers)."""
+    keep-alive session each (`headers` added to every request), as fast as they answer or,
+    with `rate`, request i not before i / rate seconds after the start; `sent_at`, a list as
+    long as the requests, receives each request's wall-clock start (time.time()). Returns
+    (wall seconds, latencies in ms, unexpected answers)."""
     sessions = [requests.Session() for _ in range(concurrency)]
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **(headers or {})}
 
     def one(index):
         method, body = requests_to_send[index]

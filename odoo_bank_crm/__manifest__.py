@@ -9,7 +9,7 @@
     'website': "https://github.com/odoo-bank-crm/odoo_bank_crm",
     'depends': ['crm', 'account', 'account_payment', 'payment', 'base_automation', 'mail'],
     'external_dependencies': {
-        'python': ['requests', 'pydantic'],
+        'python': ['requests', 'pydantic', 'jwt'],
     },
     'data': [
         'security/bank_crm_security.xml',

@@ -30,6 +30,17 @@ provider = env.ref('odoo_bank_crm.payment_provider_tbank')
 provider.write({{'tbank_terminal_key': 'TinkoffBankTest', 'tbank_password': 'TinkoffBankTest',
                 'tbank_api_url': {sandbox_url!r} + '/v2', 'state': 'test', 'is_published': True}})
 provider.journal_id  # creates the provider's payment method line once, before any payment
+# instant updates (docs/bank-webhooks.md): a business connection added with the Add Account
+# wizard subscribes to its bank's webhooks; Tochka's are addressed by the integration's
+# client_id and signed with the sandbox's key pair, published at its own JWKS URL
+Default = env['ir.default']
+Default.set('bank.connection', 'webhook_client_id', 'demo-integration')
+Default.set('bank.connection', 'webhook_jwks_url', {sandbox_url!r} + '/tochka/webhook-keys')
+for connection in env['bank.connection'].search([('provider_code', 'in', ('tbank_business', 'tochka'))]):
+    if connection.journal_ids and not connection.webhook_enabled:
+        connection.write({{'webhook_client_id': connection.webhook_client_id or 'demo-integration',
+                          'webhook_jwks_url': {sandbox_url!r} + '/tochka/webhook-keys'}})
+        connection._bank_crm_subscribe_webhooks()
 env.cr.commit()
 """
 
@@ -128,6 +139,9 @@ Ready in {time.monotonic() - started_at:.0f}s.
   Bank sandbox:  {sandbox_url}/_admin/state   (test card 2200770239097761)
   Add Account:   T-Bank Business  API URL {sandbox_url}/openapi/api  token TBankSandboxToken
                  Tochka           API URL {sandbox_url}/uapi         token sandbox.jwt.token
+                 (instant updates turn on: a transfer shows up paid within seconds)
+  Transfer:      python tools/demo_transfer.py --bank tbank_business --invoice INV/2026/00001 --amount 1500
+                 (from the sandbox's admin API to the company's account, naming the invoice)
   Logs:          {harness.LOGS}
 Press Ctrl-C to stop everything.""",
         flush=True,

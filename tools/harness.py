@@ -208,6 +208,89 @@ class OdooRpc:
         return self.call(model, "read", [record_id], fields)[0]
 
 
+class BusinessBank:
+    """A business bank (T-Bank Business or Tochka) of the sandbox connected to Odoo the
+    administrator's way (the Add Account wizard over RPC, instant updates on), and
+    transfers to the company's account made from the sandbox's admin API
+    (docs/bank-webhooks.md)."""
+
+    API_PATHS = {"tbank_business": ("/openapi/api", "TBankSandboxToken"), "tochka": ("/uapi", "sandbox.jwt.token")}
+
+    def __init__(self, acq, bank):
+        self.acq, self.rpc, self.bank = acq, acq.rpc, bank
+        self.sandbox_url = acq.sandbox_url
+        path, token = self.API_PATHS[bank]
+        wizard = self.rpc.call(
+            "bank.crm.add.account.wizard",
+            "create",
+            {"kind": bank, "name": f"{bank} e2e", "api_url": f"{acq.sandbox_url}{path}", "api_token": token},
+        )
+        self.rpc.call("bank.crm.add.account.wizard", "action_fetch_accounts", [wizard])
+        found = self.rpc.call("bank.crm.add.account.wizard", "read", [wizard], ["connection_id", "line_ids"])[0]
+        self.connection = found["connection_id"][0]
+        lines = self.rpc.call(
+            "bank.crm.add.account.wizard.line", "read", found["line_ids"], ["account_number", "currency_id"]
+        )
+        self.account = next(line["account_number"] for line in lines if line["currency_id"][1] == "RUB")
+        self.rpc.call(
+            "bank.crm.add.account.wizard.line",
+            "write",
+            [line["id"] for line in lines if line["account_number"] != self.account],
+            {"selected": False},
+        )
+        if bank == "tochka":  # the integration's client_id and the bank's keys (here: the sandbox's)
+            self.rpc.call(
+                "bank.connection",
+                "write",
+                [self.connection],
+                {"webhook_client_id": "e2e-client", "webhook_jwks_url": f"{acq.sandbox_url}/tochka/webhook-keys"},
+            )
+        self.rpc.call("bank.crm.add.account.wizard", "action_connect", [wizard])
+        self.journal = self.rpc.call(
+            "account.journal",
+            "search",
+            [("bank_crm_connection_id", "=", self.connection), ("bank_acc_number", "=", self.account)],
+        )[0]
+
+    def connection_state(self):
+        return self.rpc.read_one(
+            "bank.connection", self.connection, ["webhook_enabled", "webhook_error", "webhook_last_event_at"]
+        )
+
+    def transfer(self, operation_id, amount, purpose, payer_inn, payer_account, document_number):
+        """A payment to the company's account, as the bank books it (its webhook follows)."""
+        import requests
+
+        response = requests.post(
+            f"{self.sandbox_url}/_admin/business/operations",
+            timeout=30,
+            json={
+                "bank": self.bank,
+                "account": self.account,
+                "id": operation_id,
+                "amount": f"{amount:.2f}",
+                "direction": "credit",
+                "purpose": purpose,
+                "document_number": document_number,
+                "counterparty": {"name": "ООО «Ромашка»", "inn": payer_inn, "account": payer_account},
+            },
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def lines(self, operation_id=None):
+        domain = [("journal_id", "=", self.journal)]
+        if operation_id:
+            domain.append(("bank_crm_operation_id", "=", operation_id))
+        return self.rpc.call(
+            "account.bank.statement.line", "search_read", domain, ["bank_crm_operation_id", "is_reconciled"]
+        )
+
+    def sync(self):
+        """The scheduled sync's work, asked by the administrator ("Sync Now")."""
+        return self.rpc.call("bank.connection", "action_sync_now", [self.connection])
+
+
 class AcquiringStack:
     """A fresh database with the addon, the bank sandbox and an Odoo server running
     `workers` workers, with the T-Bank provider pointed at the sandbox:

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import pydantic
 import requests
 from pydantic import (
+    AliasChoices,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -91,6 +92,7 @@ ACCOUNTS_PATH = "/v4/bank-accounts"  # §2.1 (v3/v2 shapes accepted, §2.2b)
 STATEMENT_PATH = "/v1/statement"  # §2.2, §2.2b
 PAYMENT_CREATE_PATH = "/v1/payment/create"  # §2.4
 PAYMENT_STATUS_PATH = "/v1/payment/status"  # "Получить список статусов платежных документов"
+WEBHOOK_PATH = "/v1/webhook"  # §2.5 add-webhook
 
 #: ``operationStatus`` filter values (§2.2b). Only ``Transaction`` lines are confirmed
 #: and may go to accounting (§2.2, §6.9).
@@ -192,7 +194,13 @@ class TBankOperation(RawKeepingModel):
     payer: TBankParty | None = None
     receiver: TBankParty | None = None
     counter_party: TBankParty | None = Field(None, alias="counterParty")
-    doc_number: str | None = Field(None, alias="docNumber")
+    # ``documentNumber`` is the spelling of the oper-feed-operation webhook (the statement's
+    # operation, docs/bank-webhooks.md): either gives the fallback key's document number.
+    doc_number: str | None = Field(
+        None,
+        validation_alias=AliasChoices("docNumber", "documentNumber", "doc_number"),
+        serialization_alias="docNumber",
+    )
 
     @model_validator(mode="after")
     def _checks(self):
@@ -656,6 +664,24 @@ class TBankBusinessClient(BusinessApiClient):
         )
         _logger.warning("%s [BankRejected]", error)
         raise error
+
+    # ------------------------------------------------------------------- webhooks
+
+    def add_webhook(self, url: str, secret: str, email: str, event_type: str = "oper-feed-operation") -> None:
+        """Subscribe ``url`` to ``event_type`` (§2.5 ``POST /v1/webhook?eventType=…``): the
+        bank calls it with ``Authorization: Bearer <secret>``; ``email`` is where the bank
+        writes about failing deliveries. 10 RPS.
+
+        :raises ValueError: a URL over 2048 characters, a secret over 256, no e-mail.
+        """
+        if not url or len(url) > 2048:
+            raise ValueError("the webhook URL must have 1-2048 characters")
+        if not secret or len(secret) > 256:
+            raise ValueError("the webhook secret must have 1-256 characters")
+        if not email or "@" not in email:
+            raise ValueError("an e-mail address is required to subscribe to T-Bank webhooks")
+        body = {"url": url, "email": email, "authType": "Bearer", "authSecret": secret, "hasSignature": False}
+        self._request("POST", WEBHOOK_PATH, params={"eventType": event_type}, body=body)
 
     # ------------------------------------------------------------------- plumbing
 

@@ -84,6 +84,7 @@ ACCOUNTS_PATH = "/open-banking/v1.0/accounts"
 STATEMENTS_PATH = "/open-banking/v1.0/statements"
 PAYMENT_FOR_SIGN_PATH = "/payment/v1.0/for-sign"
 PAYMENT_STATUS_PATH = "/payment/v1.0/status/{request_id}"
+WEBHOOK_PATH = "/webhook/v1.0/{client_id}"  # §3 webhooks
 
 #: Statement life (§3): poll Get Statement until ``Ready``; ``Error`` is final.
 STATEMENT_STATUSES = ("Created", "Processing", "Error", "Ready")
@@ -665,6 +666,27 @@ class TochkaClient(BusinessApiClient):
         return self._parse(TochkaPaymentStatus, data, "GET", path)
 
     # ---------------------------------------------------------------------- plumbing
+
+    # ------------------------------------------------------------------ webhooks
+
+    def _webhook_path(self, client_id: str, suffix: str = "") -> str:
+        if not isinstance(client_id, str) or not client_id.strip():
+            raise ValueError("the integration's client_id is required for Tochka webhooks")
+        return WEBHOOK_PATH.format(client_id=urllib.parse.quote(client_id.strip(), safe="")) + suffix
+
+    def put_webhook(self, client_id: str, url: str, webhook_types: Iterable[str]) -> dict:
+        """Create or replace the integration's webhooks (§3 ``PUT /webhook/v1.0/{client_id}``):
+        the bank sends a test webhook per type and refuses unless ``url`` answers 200."""
+        body = {"webhooksList": list(webhook_types), "url": url}
+        return self._request("PUT", self._webhook_path(client_id), body=body)
+
+    def delete_webhook(self, client_id: str) -> None:
+        """Remove the integration's webhooks (§3 ``DELETE /webhook/v1.0/{client_id}``)."""
+        self._request("DELETE", self._webhook_path(client_id))
+
+    def test_send_webhook(self, client_id: str, webhook_type: str) -> dict:
+        """Ask the bank to send a test webhook of ``webhook_type`` (§3 ``…/test_send``)."""
+        return self._request("POST", self._webhook_path(client_id, "/test_send"), body={"webhookType": webhook_type})
 
     def _error_body(self, body: dict) -> BankErrorBody:
         """Tochka's ``{code, id, message, Errors: [{errorCode, message, url}]}``: the code

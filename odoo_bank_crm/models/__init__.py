@@ -28,3 +28,5 @@ from . import bank_crm_payment_order
 from . import res_partner_bank
 from . import bank_crm_rights_checks
 from . import res_bank
+from . import bank_connection_webhooks
+from . import bank_webhook_event_business

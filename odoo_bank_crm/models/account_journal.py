@@ -434,3 +434,14 @@ class AccountJournal(models.Model):
         partners = self.env['res.partner']._bank_crm_find_counterparties(new_operations, self.company_id)
         Line.create([Line._bank_crm_line_values(self, op, partners) for op in new_operations])
         return len(new_operations), skipped
+
+    def _bank_crm_book_event_operations(self, operations):
+        """Book the operations a bank's webhook reported on this account, exactly as a
+        statement page (`_bank_crm_import_operations`): the same keys, so the sync finds
+        the line and skips it (and an event for a synced operation books nothing), then
+        the same matching, deal payment state and salesperson notification, which the
+        statement lines' creation runs (docs/bank-webhooks.md).
+        :return: (created, skipped)
+        """
+        self.ensure_one()
+        return self._bank_crm_import_operations(operations)

@@ -18,6 +18,8 @@ _logger = logging.getLogger(__name__)
 # the later ones to retry (REPEATABLE READ), which we do here, like Odoo's own `retrying`.
 RETRYABLE_PGCODES = (errorcodes.SERIALIZATION_FAILURE, errorcodes.DEADLOCK_DETECTED, errorcodes.LOCK_NOT_AVAILABLE)
 MAX_ATTEMPTS = 6
+# One line per operation and account (account.bank.statement.line's init).
+LINE_KEY_INDEX = 'account_bank_statement_line_bank_crm_operation_uniq'
 # A stored notification still to be processed (waiting for its order, failed, or never
 # processed) is tried again by the job at most this many times in all, each attempt
 # scheduled by its `next_attempt_at`: 1, 2, 4... minutes after the previous one, at most
@@ -159,6 +161,9 @@ class BankWebhookEvent(models.Model):
                     event._schedule_next_attempt()
                     return outcome
             except psycopg2.IntegrityError as error:
+                if error.diag.constraint_name == LINE_KEY_INDEX and attempt < MAX_ATTEMPTS:
+                    # the sync booked the same operation meanwhile: the next attempt finds its line
+                    continue
                 if error.diag.constraint_name != 'bank_webhook_event_processed_key_unique':
                     # not our claim: applying the payment failed, the bank must send it again
                     _logger.exception("Bank notification %s could not be processed", self.id)

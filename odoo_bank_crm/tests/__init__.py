@@ -35,3 +35,4 @@ from . import test_bank_sync_schedule
 from . import test_russian_documents
 from . import test_bank_sync_crash
 from . import test_booking
+from . import test_bank_webhooks_business

@@ -144,6 +144,9 @@ class BankCrmAddAccountWizard(models.TransientModel):
         for line in chosen:
             journals |= line._link_or_create_journal(self.connection_id, self.sync_start_date)
         journals._bank_crm_sync(manual=False, date_from=self.sync_start_date)
+        if not self.connection_id.webhook_enabled:
+            # instant updates: a failure is shown on the connection, never blocks connecting
+            self.connection_id._bank_crm_subscribe_webhooks()
         action = self.env['ir.actions.act_window']._for_xml_id('odoo_bank_crm.account_journal_action')
         action['domain'] = [('id', 'in', journals.ids)]
         return action

@@ -1,0 +1,218 @@
+"""The business banks' account webhooks, stored and processed like the acquiring ones
+(docs/bank-webhooks.md): the raw body first, then verified (T-Bank's secret, Tochka's
+RS256 JWT), then booked through the sync's import, once, with the answer given after
+the commit. A forgery is refused (4xx) with nothing booked; a genuine notification the
+code cannot book is kept and flagged for a person (200: the bank must not retry it)."""
+
+import hashlib
+import logging
+
+import jwt
+
+from odoo import _, api, fields, models
+
+from ..bank_api import webhooks
+from ..public_input import loads_json
+from .bank_connection_webhooks import jwks_cache
+
+_logger = logging.getLogger(__name__)
+
+BUSINESS_PROVIDERS = ('tbank_business', 'tochka')
+
+
+class BankWebhookEvent(models.Model):
+    _inherit = 'bank.webhook.event'
+
+    provider_code = fields.Selection(
+        selection_add=[('tbank_business', "T-Bank Business"), ('tochka', "Tochka")],
+        ondelete={'tbank_business': 'cascade', 'tochka': 'cascade'},
+    )
+    state = fields.Selection(selection_add=[('attention', "Needs Attention")], ondelete={'attention': 'set default'})
+    connection_id = fields.Many2one(
+        'bank.connection', string="Bank Connection", readonly=True, index='btree_not_null', ondelete='set null'
+    )
+    verified = fields.Boolean(
+        readonly=True, help="The bank's secret or signature was checked: the notification is the bank's."
+    )
+    line_count = fields.Integer(string="Transactions Booked", readonly=True)
+
+    # === RECEIVING === #
+
+    @api.model
+    def _business_connection(self, provider_code, connection_id):
+        """The active connection of this bank the URL names that can take its webhooks:
+        with instant updates on, or any Tochka one (see `_business_receive`)."""
+        # sudo: the bank calls as the public user; only the connection the URL names is read
+        connection = self.env['bank.connection'].sudo().browse(connection_id).exists()
+        if not connection or connection.provider_code != provider_code or not connection.active:
+            return connection.browse()
+        return connection if connection.webhook_enabled or provider_code == 'tochka' else connection.browse()
+
+    def _business_receive(self, provider_code, connection_id, raw_body, authorization=None):
+        """Verify a stored business webhook and process it: (HTTP status, body).
+
+        Tochka tests the URL with a signed webhook per type *while* the connection
+        subscribes (``PUT /webhook/v1.0/{client_id}`` refuses the subscription unless it
+        is answered 200), before the connection's "instant updates on" is committed; it may
+        also deliver after they are turned off. A verified Tochka webhook for a connection
+        without instant updates is therefore answered 200 and kept as ignored, booking
+        nothing (the sync books the operations). T-Bank's has no test: 404 as before."""
+        self.ensure_one()
+        connection = self._business_connection(provider_code, connection_id)
+        if not connection:
+            self._business_mark(False, False)
+            return self._finish('rejected', _("No connection with instant updates at this address."), 404, 'Not Found')
+        try:
+            if provider_code == 'tbank_business':
+                webhooks.check_tbank_secret(authorization, connection.webhook_secret)
+            else:
+                webhooks.verify_tochka_jwt(raw_body, jwks_cache(connection.webhook_jwks_url))
+        except webhooks.WebhookForged as error:
+            _logger.warning("Bank webhook %s for connection %s refused: %s", self.id, connection.id, error)
+            self._business_mark(connection.id, False)
+            return self._finish('rejected', _("Refused: %(reason)s", reason=str(error)), 401, 'Unauthorized')
+        except webhooks.WebhookKeysUnavailable as error:
+            _logger.warning("Bank webhook %s: %s", self.id, error)
+            self._business_mark(connection.id, False)
+            return self._finish('failed', _("The bank's public keys could not be read."), 503, 'Unavailable')
+        self._business_mark(connection.id, True)
+        if not connection.webhook_enabled:
+            return self._finish(
+                'processed',
+                _("Ignored: instant updates are off for this connection (the bank's test while subscribing?)."),
+            )
+        return self._process(provider_code, raw_body)
+
+    def _business_mark(self, connection_id, verified):
+        """Note the connection and the verification, committed on their own (the
+        processing that follows may fail and be tried again by the job)."""
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "UPDATE bank_webhook_event SET connection_id = %s, verified = %s WHERE id = %s",
+                [connection_id or None, verified, self.id],
+            )
+        self.invalidate_recordset(['connection_id', 'verified'])
+
+    # === PROCESSING === #
+
+    def _process_tbank_business(self, raw_body=None):
+        """T-Bank's oper-feed-operation (bank-apis.md §2.5)."""
+        if not self.verified:
+            # only the request carried the secret: an unverified event can never be applied
+            self.write({'state': 'rejected', 'result': _("Not verified: the bank's secret was not checked.")})
+            return 401, 'Unauthorized'
+        try:
+            payload = loads_json(self.raw_body if raw_body is None else raw_body)
+            items = webhooks.parse_tbank_event(payload)
+        except ValueError as error:  # WebhookUnexpected is a ValueError too
+            return self._business_attention(_("Unexpected notification: %(error)s", error=error))
+        entries = [
+            (item.account_number, item.to_operation, f'{item.operation.operation_id}:{item.operation.operation_status}')
+            for item in items
+        ]
+        return self._business_book(entries)
+
+    def _process_tochka(self, raw_body=None):
+        """Tochka's incomingPayment, incomingSbpPayment, acquiringInternetPayment (§3)."""
+        token = self.raw_body if raw_body is None else raw_body
+        if self.verified:
+            # verified by the receiver (or an earlier attempt) against the bank's keys
+            claims = jwt.decode(token, options={'verify_signature': False})
+        else:
+            try:
+                claims = webhooks.verify_tochka_jwt(token, jwks_cache(self.connection_id.webhook_jwks_url))
+            except webhooks.WebhookForged as error:
+                self.write({'state': 'rejected', 'result': _("Refused: %(reason)s", reason=str(error))})
+                return 401, 'Unauthorized'
+            self.verified = True
+        try:
+            event = webhooks.parse_tochka_event(claims)
+        except webhooks.WebhookUnexpected as error:
+            return self._business_attention(_("Unexpected notification: %(error)s", error=error))
+        if event.operation is None:
+            notice = event.notice
+            self.write(
+                {
+                    'state': 'processed',
+                    'bank_payment_id': notice.operation_id[:64],
+                    'bank_status': event.webhook_type[:32],
+                    'result': _(
+                        "%(kind)s %(operation)s noted: the account's statement is pulled now to book it.",
+                        kind=event.webhook_type,
+                        operation=notice.operation_id,
+                    ),
+                }
+            )
+            self.connection_id._bank_crm_webhook_followup(sync=True)
+            return 200, 'OK'
+        operation = event.operation
+        return self._business_book(
+            [(event.account_number, lambda currency: operation, f'{event.webhook_type}:{event.dedupe_id}')]
+        )
+
+    def _business_book(self, entries):
+        """Book the event's operations on the connection's accounts, once: entries are
+        (account number, currency → `BankOperation`, id of the operation in the event)."""
+        connection = self.connection_id
+        journals = {}
+        for journal in connection.journal_ids:
+            for ref in (journal.bank_crm_bank_account_ref, journal.bank_acc_number):
+                if ref:
+                    journals.setdefault(ref.split('/', 1)[0], journal)
+        unknown = sorted({account or '?' for account, *_rest in entries if account not in journals})
+        if unknown:
+            return self._business_attention(
+                _(
+                    "Operation on account %(accounts)s, which is not an account of %(connection)s: nothing booked.",
+                    accounts=", ".join(unknown),
+                    connection=connection.name,
+                )
+            )
+        ids = sorted(event_id for _account, _make, event_id in entries)
+        material = f"{self.provider_code}|{connection.id}|{'|'.join(ids)}"
+        key = 'bizhook:' + hashlib.sha256(material.encode()).hexdigest()
+        values = {'dedupe_key': key, 'bank_payment_id': ids[0][:64]}
+        # Claim it unless an earlier delivery booked it: a concurrent duplicate waits on
+        # the unique key until this transaction ends, then fails on it (→ duplicate, 200).
+        self.env.cr.execute(
+            """
+            UPDATE bank_webhook_event SET processed_key = %(key)s
+             WHERE id = %(id)s
+               AND NOT EXISTS (SELECT 1 FROM bank_webhook_event WHERE processed_key = %(key)s)
+        """,
+            {'key': key, 'id': self.id},
+            log_exceptions=False,
+        )
+        if not self.env.cr.rowcount:
+            self.write(dict(values, state='duplicate', result=_("Already booked by an earlier delivery.")))
+            return 200, 'OK'
+        by_journal = {}
+        for account, make, _event_id in entries:
+            journal = journals[account]
+            currency = (journal.currency_id or journal.company_id.currency_id).name
+            by_journal.setdefault(journal, []).append(make(currency))
+        created = skipped = 0
+        for journal, operations in by_journal.items():
+            new, known = journal._bank_crm_book_event_operations(operations)
+            created, skipped = created + new, skipped + known
+        if created:
+            result = _("%(count)s transaction(s) booked.", count=created)
+        else:
+            result = _("Nothing new: already booked by the sync or an earlier event, or not yet confirmed.")
+        self.write(dict(values, state='processed', line_count=created, result=result))
+        connection._bank_crm_webhook_followup(balance=bool(created))
+        return 200, 'OK'
+
+    def _business_attention(self, message):
+        """A genuine notification the code cannot book: kept, flagged for a person
+        (an activity on the connection), answered 200 so that the bank stops sending it."""
+        self.write({'state': 'attention', 'result': message})
+        connection = self.connection_id
+        summary = _("A bank notification needs attention")
+        if connection and not connection.activity_ids.filtered(lambda a: a.summary == summary):
+            admins = self.env.ref('base.group_system').users.filtered(lambda u: u.active and not u.share)
+            for admin in admins[:1]:
+                connection.activity_schedule(
+                    'mail.mail_activity_data_todo', user_id=admin.id, summary=summary, note=message
+                )
+        return 200, 'OK'

@@ -1,0 +1,387 @@
+"""The business banks' account webhooks over HTTP, as the banks call them (issue #15,
+docs/bank-webhooks.md): verification (T-Bank's secret, Tochka's RS256 JWT) with the
+attacks performed, one line per operation whatever the order of event and sync, the
+matching and the salesperson's notification at once, unknown accounts flagged.
+
+T-Bank's statement for the sync is faked with `responses`; Tochka's public keys are
+generated here and given to the receiver's key cache as the bank's JWKS."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import jwt
+import responses
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from odoo import Command
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from ..bank_api.webhooks import JwksCache
+from ..models import bank_connection_webhooks
+from .common import BankCrmCommon
+from .test_bank_sync_schedule import FixedStatement
+
+TBANK_API = 'http://localhost:8999/hooks-tbank/openapi/api'
+TOCHKA_API = 'http://localhost:8999/hooks-tochka/uapi'
+JWKS_URL = 'http://localhost:8999/hooks-tochka/jwks'
+OUR_TBANK = '40702810110000000001'
+OUR_TOCHKA = '40702810802000000004'
+PAYER_ACCOUNT = '40702810900000000777'
+SECRET = 'the-secret-we-gave-the-bank'
+
+
+@tagged('post_install', '-at_install')
+class TestBusinessWebhooks(BankCrmCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.partner.write({'vat': '7707083893', 'bank_ids': [Command.create({'acc_number': PAYER_ACCOUNT})]})
+        cls.salesperson = cls.users['user']
+        cls.lead = cls.env['crm.lead'].create(
+            {'name': "Supply", 'type': 'opportunity', 'partner_id': cls.partner.id, 'user_id': cls.salesperson.id}
+        )
+        Connection = cls.env['bank.connection']
+        cls.tbank = Connection.create(
+            {'name': "T-Bank hooks", 'provider_code': 'tbank_business', 'api_url': TBANK_API, 'api_token': 'tok'}
+        )
+        cls.tbank.write({'state': 'connected', 'webhook_enabled': True, 'webhook_secret': SECRET})
+        cls.bank_journal.write({'bank_crm_connection_id': cls.tbank.id, 'bank_crm_bank_account_ref': OUR_TBANK})
+        cls.tochka = Connection.create(
+            {
+                'name': "Tochka hooks",
+                'provider_code': 'tochka',
+                'api_url': TOCHKA_API,
+                'api_token': 'tok',
+                'webhook_jwks_url': JWKS_URL,
+            }
+        )
+        cls.tochka.write({'state': 'connected', 'webhook_enabled': True})
+        cls.bank_journal_2.write(
+            {'bank_crm_connection_id': cls.tochka.id, 'bank_crm_bank_account_ref': f'{OUR_TOCHKA}/044525104'}
+        )
+        cls.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cls.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = dict(json.loads(RSAAlgorithm.to_jwk(cls.key.public_key())), kid='tochka-1')
+        # the bank's published keys, as the receiver's cache would have fetched them
+        bank_connection_webhooks._JWKS_CACHES[JWKS_URL] = JwksCache(JWKS_URL, fetch=lambda url: {'keys': [jwk]})
+
+    @classmethod
+    def tearDownClass(cls):
+        bank_connection_webhooks._JWKS_CACHES.pop(JWKS_URL, None)
+        super().tearDownClass()
+
+    # --- helpers ---
+
+    def _invoice(self, amount):
+        invoice = self.env['account.move'].create(
+            {
+                'move_type': 'out_invoice',
+                'partner_id': self.partner.id,
+                'bank_crm_lead_id': self.lead.id,
+                'invoice_line_ids': [
+                    Command.create({'name': "Goods", 'quantity': 1, 'price_unit': amount, 'tax_ids': [Command.clear()]})
+                ],
+            }
+        )
+        invoice.action_post()
+        return invoice
+
+    def _operation(self, operation_id='op-1', amount='15000.00', purpose="Оплата", status='Transaction', **extra):
+        return dict(
+            {
+                'operationId': operation_id,
+                'operationDate': '2026-03-10T09:15:00Z',
+                'operationStatus': status,
+                'typeOfOperation': 'Credit',
+                'accountAmount': amount,
+                'payPurpose': purpose,
+                'docNumber': '1042',
+                'payer': {'name': "ООО «Ромашка»", 'inn': '7707083893', 'account': PAYER_ACCOUNT},
+                'receiver': {'name': "ООО «Мы»", 'account': OUR_TBANK},
+            },
+            **extra,
+        )
+
+    def _post(self, path, data, headers=None):
+        response = self.opener.post(self.base_url() + path, data=data, headers=headers or {}, timeout=30)
+        self.env.invalidate_all()
+        return response
+
+    def _post_tbank(self, payload, authorization=f'Bearer {SECRET}', connection=None):
+        headers = {'Content-Type': 'application/json'}
+        if authorization is not None:
+            headers['Authorization'] = authorization
+        path = f'/bank_crm/webhook/tbank_business/{(connection or self.tbank).id}'
+        return self._post(path, json.dumps(payload), headers)
+
+    def _claims(self, payment_id='pay-1', amount='15000.0', purpose="Оплата", account=OUR_TOCHKA, **extra):
+        currency = self.env.company.currency_id.name  # the test company's, the journal's
+        return dict(
+            {
+                'SidePayer': {
+                    'account': PAYER_ACCOUNT,
+                    'name': "ООО «Ромашка»",
+                    'amount': amount,
+                    'currency': currency,
+                    'inn': '7707083893',
+                    'bankCode': '044525225',
+                },
+                'SideRecipient': {'account': account, 'amount': amount, 'currency': currency},
+                'purpose': purpose,
+                'documentNumber': '15',
+                'paymentId': payment_id,
+                'date': '2026-03-10',
+                'webhookType': 'incomingPayment',
+                'customerCode': '300000092',
+            },
+            **extra,
+        )
+
+    def _post_tochka(self, token):
+        headers = {'Content-Type': 'text/plain'}
+        return self._post(f'/bank_crm/webhook/tochka/{self.tochka.id}', token, headers)
+
+    def _lines(self, journal=None):
+        return self.env['account.bank.statement.line'].search([('journal_id', '=', (journal or self.bank_journal).id)])
+
+    def _events(self):
+        return self.env['bank.webhook.event'].search([('connection_id', '!=', False)], order='id')
+
+    def _last_event(self):
+        return self.env['bank.webhook.event'].search([], order='id desc', limit=1)
+
+    def _sync(self, operations):
+        with responses.RequestsMock() as mock:
+            mock.add_callback(responses.GET, f'{TBANK_API}/v1/statement', callback=FixedStatement(operations))
+            self.bank_journal._bank_crm_sync(manual=True, date_from='2026-03-09', date_to='2026-03-11')
+        self.env.invalidate_all()
+
+    # --- T-Bank ---
+
+    def test_tbank_event_pays_the_invoice_and_tells_the_salesperson(self):
+        invoice = self._invoice(15000.0)
+        response = self._post_tbank(self._operation(purpose=f"Оплата по счету № {invoice.name}"))
+        self.assertEqual(response.status_code, 200)
+        line = self._lines()
+        self.assertEqual(len(line), 1)
+        self.assertEqual(line.bank_crm_operation_id, 'op-1')
+        self.assertTrue(line.is_reconciled)
+        self.assertEqual(invoice.payment_state, 'paid')
+        self.assertEqual(self.lead.bank_crm_payment_state, 'paid')
+        self.assertTrue(self.lead.activity_ids.filtered(lambda a: a.user_id == self.salesperson))
+        event = self._last_event()
+        self.assertEqual((event.state, event.line_count, event.connection_id), ('processed', 1, self.tbank))
+        self.assertTrue(self.tbank.webhook_last_event_at)
+        self.assertTrue(self.tbank.webhook_balance_due, "the bank's balance is refreshed by the triggered job")
+
+    def test_tbank_forged_secret_books_nothing(self):
+        invoice = self._invoice(15000.0)
+        payload = self._operation(purpose=f"Оплата по счету № {invoice.name}")
+        for authorization in (None, 'Bearer wrong', f'Bearer {SECRET}x', 'Bearer ', SECRET, f'Token {SECRET}'):
+            with mute_logger('odoo.addons.odoo_bank_crm.models.bank_webhook_event_business'):
+                response = self._post_tbank(payload, authorization)
+            self.assertEqual(response.status_code, 401, authorization)
+            event = self._last_event()
+            self.assertEqual(event.state, 'rejected')
+            self.assertNotIn(SECRET, event.result)
+        self.assertFalse(self._lines())
+        self.assertEqual(invoice.payment_state, 'not_paid')
+        self.assertIn('"operationId": "op-1"', event.raw_body, "the forged body is kept, as received")
+
+    def test_tbank_secret_of_another_connection_is_refused(self):
+        other = self.tbank.copy({'name': "Other T-Bank"})
+        other.write({'webhook_enabled': True, 'webhook_secret': 'other-secret'})
+        with mute_logger('odoo.addons.odoo_bank_crm.models.bank_webhook_event_business'):
+            response = self._post_tbank(self._operation(), 'Bearer other-secret')
+        self.assertEqual(response.status_code, 401)
+        self.assertFalse(self._lines())
+
+    def test_unknown_or_disabled_address_is_404(self):
+        self.assertEqual(self._post('/bank_crm/webhook/tbank_business/999999', '{}').status_code, 404)
+        # the Tochka connection's id at the T-Bank address
+        response = self._post_tbank(self._operation(), connection=self.tochka)
+        self.assertEqual(response.status_code, 404)
+        self.tbank.webhook_enabled = False
+        self.assertEqual(self._post_tbank(self._operation()).status_code, 404)
+        self.assertFalse(self._lines())
+        self.assertEqual(self._last_event().state, 'rejected')
+
+    def test_tbank_observed_body_pays_the_invoice(self):
+        """The oper-feed-operation body as public receivers observe it (docs/bank-webhooks.md):
+        flat, accountNumber, documentNumber, string amounts, event dates, no operationDate."""
+        invoice = self._invoice(15000.0)
+        body = {
+            'operationId': 'observed-1',
+            'typeOfOperation': 'Credit',
+            'accountNumber': OUR_TBANK,
+            'documentNumber': '1042',
+            'accountAmount': '15000.00',
+            'rubleAmount': '15000.00',
+            'counterParty': {'account': PAYER_ACCOUNT, 'inn': '7707083893', 'name': "ООО «Ромашка»"},
+            'payPurpose': f"Оплата по счету № {invoice.name}",
+            'authorizationDate': '2026-03-10T09:15:00Z',
+            'trxnPostDate': '2026-03-10T09:15:01Z',
+        }
+        self.assertEqual(self._post_tbank(body).status_code, 200)
+        line = self._lines()
+        self.assertEqual((len(line), line.bank_crm_operation_id), (1, 'observed-1'))
+        self.assertEqual(invoice.payment_state, 'paid')
+        self.assertEqual(self.lead.bank_crm_payment_state, 'paid')
+        # the statement names it with another operationId (the bank says it may): one line
+        self._sync([self._operation(operation_id='statement-id', purpose=body['payPurpose'])])
+        self.assertEqual(len(self._lines()), 1)
+
+    def test_duplicates_and_retries_book_one_line(self):
+        for _attempt in range(3):
+            self.assertEqual(self._post_tbank(self._operation()).status_code, 200)
+        self.assertEqual(len(self._lines()), 1)
+        self.assertEqual(self._events().mapped('state'), ['processed', 'duplicate', 'duplicate'])
+
+    def test_authorization_then_transaction(self):
+        """T-Bank reports an operation again when it changes: the hold books nothing,
+        the confirmation books the line."""
+        self._post_tbank(self._operation(status='Authorization'))
+        self.assertFalse(self._lines())
+        self._post_tbank(self._operation())
+        self.assertEqual(len(self._lines()), 1)
+
+    def test_event_then_sync_is_one_line(self):
+        self._post_tbank(self._operation())
+        self._sync([self._operation()])
+        self.assertEqual(len(self._lines()), 1)
+        run = self.env['bank.sync.run'].search([('journal_id', '=', self.bank_journal.id)], limit=1)
+        self.assertEqual((run.created_count, run.skipped_count), (0, 1))
+
+    def test_sync_then_event_is_one_line(self):
+        self._sync([self._operation()])
+        self.assertEqual(self._post_tbank(self._operation()).status_code, 200)
+        self.assertEqual(len(self._lines()), 1)
+        event = self._last_event()
+        self.assertEqual((event.state, event.line_count), ('processed', 0))
+
+    def test_night_operation_reidentified_by_the_sync_is_one_line(self):
+        """The event's id A, the statement's id B for the same night payment (§6.9)."""
+        self._post_tbank(self._operation('night-A', operationDate='2026-03-10T20:30:00Z'))
+        self._sync([self._operation('night-B', operationDate='2026-03-10T20:30:00Z')])
+        self.assertEqual(self._lines().mapped('bank_crm_operation_id'), ['night-A'])
+
+    def test_unknown_account_is_stored_and_flagged(self):
+        operation = self._operation(receiver={'account': '40702810999999999999'})
+        response = self._post_tbank(operation)
+        self.assertEqual(response.status_code, 200, "genuine: the bank must not send it again")
+        event = self._last_event()
+        self.assertEqual(event.state, 'attention')
+        self.assertIn('40702810999999999999', event.result)
+        self.assertFalse(self.env['account.bank.statement.line'].search([('bank_crm_operation_id', '=', 'op-1')]))
+        self.assertTrue(self.tbank.activity_ids, "a person is asked to look")
+
+    def test_unexpected_genuine_payload_is_flagged_not_500(self):
+        for body in ({'hello': 'world'}, {'operationId': 'x'}, [1, 2]):
+            self.assertEqual(self._post_tbank(body).status_code, 200)
+            self.assertEqual(self._last_event().state, 'attention')
+        response = self._post(
+            f'/bank_crm/webhook/tbank_business/{self.tbank.id}',
+            b'\xff\xfe not json',
+            {'Authorization': f'Bearer {SECRET}'},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(self._last_event().state, 'attention')
+        self.assertFalse(self._lines())
+
+    def test_archiving_turns_instant_updates_off(self):
+        self.tbank.action_archive()
+        self.assertFalse(self.tbank.webhook_enabled)
+        self.assertFalse(self.tbank.webhook_secret)
+        self.assertEqual(self._post_tbank(self._operation()).status_code, 404)
+
+    def test_secret_is_administrators_only(self):
+        connection = self.tbank.with_user(self.users['director'])
+        self.assertNotIn('webhook_secret', connection.fields_get())
+        self.assertTrue(connection.webhook_enabled)
+
+    # --- Tochka ---
+
+    def _token(self, claims=None, key=None, kid='tochka-1', algorithm='RS256'):
+        headers = {'kid': kid} if kid else None
+        return jwt.encode(claims or self._claims(), key or self.key, algorithm=algorithm, headers=headers)
+
+    def test_tochka_event_books_and_pays(self):
+        invoice = self._invoice(15000.0)
+        response = self._post_tochka(self._token(self._claims(purpose=f"Оплата по счету № {invoice.name}")))
+        self.assertEqual(response.status_code, 200)
+        line = self._lines(self.bank_journal_2)
+        self.assertEqual(line.bank_crm_operation_id, 'pay-1')
+        self.assertEqual(invoice.payment_state, 'paid')
+        self.assertEqual(self.lead.bank_crm_payment_state, 'paid')
+        self.assertEqual(self._post_tochka(self._token(self._claims())).status_code, 200)
+        self.assertEqual(len(self._lines(self.bank_journal_2)), 1, "the retried event books nothing")
+
+    def _assert_refused(self, token):
+        with mute_logger('odoo.addons.odoo_bank_crm.models.bank_webhook_event_business'):
+            response = self._post_tochka(token)
+        self.assertEqual(response.status_code, 401)
+        self.assertEqual(self._last_event().state, 'rejected')
+        self.assertFalse(self._lines(self.bank_journal_2))
+
+    def test_tochka_forged_signature(self):
+        self._assert_refused(self._token(key=self.other_key))
+
+    def test_tochka_alg_none(self):
+        self._assert_refused(jwt.encode(self._claims(), None, algorithm='none', headers={'kid': 'tochka-1'}))
+
+    def test_tochka_hs256_with_the_public_key_as_secret(self):
+        public_pem = self.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        segments = [
+            base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b'=')
+            for part in ({'alg': 'HS256', 'typ': 'JWT', 'kid': 'tochka-1'}, self._claims())
+        ]
+        signing_input = b'.'.join(segments)
+        signature = base64.urlsafe_b64encode(hmac.new(public_pem, signing_input, hashlib.sha256).digest()).rstrip(b'=')
+        self._assert_refused((signing_input + b'.' + signature).decode())
+
+    def test_tochka_expired(self):
+        self._assert_refused(self._token(self._claims(exp=int(time.time()) - 3600)))
+
+    def test_tochka_wrong_key_id(self):
+        self._assert_refused(self._token(kid='not-the-banks'))
+
+    def test_tochka_plain_json_is_refused(self):
+        self._assert_refused(json.dumps(self._claims()))
+
+    def test_tochka_test_webhook_while_subscribing(self):
+        """Tochka tests the URL while the connection subscribes, before "instant updates
+        on" is committed: a genuine token is answered 200 and books nothing; a forged one
+        is still refused."""
+        self.tochka.webhook_enabled = False
+        response = self._post_tochka(self._token(self._claims(purpose="Тестовый вебхук")))
+        self.assertEqual(response.status_code, 200)
+        event = self._last_event()
+        self.assertEqual((event.state, event.verified, event.line_count), ('processed', True, 0))
+        self.assertFalse(self._lines(self.bank_journal_2))
+        self._assert_refused(self._token(key=self.other_key))
+
+    def test_tochka_sbp_payment_pulls_the_statement(self):
+        claims = {
+            'webhookType': 'incomingSbpPayment',
+            'operationId': 'sbp-1',
+            'amount': '500.00',
+            'customerCode': '300000092',
+            'purpose': 'Оплата',
+        }
+        self.assertEqual(self._post_tochka(self._token(claims)).status_code, 200)
+        self.assertEqual(self._last_event().state, 'processed')
+        self.assertTrue(self.tochka.webhook_sync_due, "the statement pull books the exact line")
+        self.assertFalse(self._lines(self.bank_journal_2))
+
+    def test_tochka_unknown_account_is_flagged(self):
+        self.assertEqual(self._post_tochka(self._token(self._claims(account='40702810999999999999'))).status_code, 200)
+        self.assertEqual(self._last_event().state, 'attention')
+        self.assertFalse(self._lines(self.bank_journal_2))
