@@ -51,7 +51,6 @@ class BankConnection(models.Model):
         help="The bank sends each new operation to Odoo as it happens; the scheduled sync stays the safety net.",
     )
     webhook_secret = fields.Char(
-        string="Webhook Secret",
         groups='base.group_system',
         copy=False,
         readonly=True,
