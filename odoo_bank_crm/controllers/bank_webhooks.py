@@ -25,9 +25,10 @@ class BankCrmBusinessWebhookController(http.Controller):
     )
     def bank_crm_business_webhook(self, connection_id):
         """Stored raw first (committed), then verified (T-Bank: the secret we gave the bank,
-        Tochka: the RS256 JWT), then booked; answered 200 once the result is committed, 401
-        for a forgery (nothing booked), 404 for an address without instant updates, 413
-        (not stored) for a body over 1 MiB, 503 when the bank should send it again."""
+        Tochka: the RS256 JWT), its shape checked, claimed once and queued for the booking
+        job (triggered at once); answered 200 once the queued event is committed, 401 for a
+        forgery (nothing queued), 404 for an address without instant updates, 413 (not
+        stored) for a body over 1 MiB, 503 when the bank should send it again."""
         bank = request.httprequest.path.strip('/').split('/')[2]
         try:
             raw_body = read_body(request.httprequest)

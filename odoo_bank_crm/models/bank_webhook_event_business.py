@@ -1,23 +1,33 @@
-"""The business banks' account webhooks, stored and processed like the acquiring ones
-(docs/bank-webhooks.md): the raw body first, then verified (T-Bank's secret, Tochka's
-RS256 JWT), then booked through the sync's import, once, with the answer given after
-the commit. A forgery is refused (4xx) with nothing booked; a genuine notification the
-code cannot book is kept and flagged for a person (200: the bank must not retry it)."""
+"""The business banks' account webhooks (docs/bank-webhooks.md): in the request, the raw
+body is stored, verified (T-Bank's secret, Tochka's RS256 JWT), its shape checked and its
+operation claimed once, the event marked queued and the booking job triggered; the answer
+is given after that commit. The job (`_cron_book_queued`) books the queued events through
+the sync's import, in order of arrival, each in a transaction of its own. A forgery is
+refused (4xx) with nothing queued; a genuine notification the code cannot book is kept
+and flagged for a person (200: the bank must not retry it)."""
 
 import hashlib
 import logging
 
 import jwt
+import psycopg2
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 from ..bank_api import webhooks
 from ..public_input import loads_json
 from .bank_connection_webhooks import jwks_cache
+from .bank_webhook_event import LINE_KEY_INDEX
+from .odoo_compat import can_commit
+from .payment_transaction import _wake_up_cron_workers
 
 _logger = logging.getLogger(__name__)
 
 BUSINESS_PROVIDERS = ('tbank_business', 'tochka')
+BOOKING_CRON_XMLID = 'odoo_bank_crm.cron_book_queued_business_webhooks'
+#: Attempts of one event's booking within a run when the sync books the same line meanwhile.
+BOOKING_ATTEMPTS = 3
 
 
 class BankWebhookEvent(models.Model):
@@ -27,7 +37,10 @@ class BankWebhookEvent(models.Model):
         selection_add=[('tbank_business', "T-Bank Business"), ('tochka', "Tochka")],
         ondelete={'tbank_business': 'cascade', 'tochka': 'cascade'},
     )
-    state = fields.Selection(selection_add=[('attention', "Needs Attention")], ondelete={'attention': 'set default'})
+    state = fields.Selection(
+        selection_add=[('queued', "Queued for Booking"), ('attention', "Needs Attention")],
+        ondelete={'queued': 'set default', 'attention': 'set default'},
+    )
     connection_id = fields.Many2one(
         'bank.connection', string="Bank Connection", readonly=True, index='btree_not_null', ondelete='set null'
     )
@@ -49,7 +62,8 @@ class BankWebhookEvent(models.Model):
         return connection if connection.webhook_enabled or provider_code == 'tochka' else connection.browse()
 
     def _business_receive(self, provider_code, connection_id, raw_body, authorization=None):
-        """Verify a stored business webhook and process it: (HTTP status, body).
+        """Verify a stored business webhook, check its shape and queue it for the booking
+        job (`_cron_book_queued`): (HTTP status, body), given once that is committed.
 
         Tochka tests the URL with a signed webhook per type *while* the connection
         subscribes (``PUT /webhook/v1.0/{client_id}`` refuses the subscription unless it
@@ -151,8 +165,10 @@ class BankWebhookEvent(models.Model):
         )
 
     def _business_book(self, entries):
-        """Book the event's operations on the connection's accounts, once: entries are
-        (account number, currency → `BankOperation`, id of the operation in the event)."""
+        """In the request: check the event's accounts, claim its operations once and queue
+        it for the booking job. In the job (context ``bank_crm_book_now``): book them.
+        Entries are (account number, currency → `BankOperation`, id of the operation in
+        the event)."""
         connection = self.connection_id
         journals = {}
         for journal in connection.journal_ids:
@@ -168,17 +184,20 @@ class BankWebhookEvent(models.Model):
                     connection=connection.name,
                 )
             )
+        if self.env.context.get('bank_crm_book_now'):
+            return self._business_book_now(entries, journals)
         ids = sorted(event_id for _account, _make, event_id in entries)
         material = f"{self.provider_code}|{connection.id}|{'|'.join(ids)}"
         key = 'bizhook:' + hashlib.sha256(material.encode()).hexdigest()
         values = {'dedupe_key': key, 'bank_payment_id': ids[0][:64]}
-        # Claim it unless an earlier delivery booked it: a concurrent duplicate waits on
-        # the unique key until this transaction ends, then fails on it (→ duplicate, 200).
+        # Claim it unless an earlier delivery did (queued or booked); this event's own claim
+        # holds when it is queued again after a failed booking. A concurrent duplicate waits
+        # on the unique key until this transaction ends, then fails on it (→ duplicate, 200).
         self.env.cr.execute(
             """
             UPDATE bank_webhook_event SET processed_key = %(key)s
              WHERE id = %(id)s
-               AND NOT EXISTS (SELECT 1 FROM bank_webhook_event WHERE processed_key = %(key)s)
+               AND NOT EXISTS (SELECT 1 FROM bank_webhook_event WHERE processed_key = %(key)s AND id != %(id)s)
         """,
             {'key': key, 'id': self.id},
             log_exceptions=False,
@@ -186,6 +205,13 @@ class BankWebhookEvent(models.Model):
         if not self.env.cr.rowcount:
             self.write(dict(values, state='duplicate', result=_("Already booked by an earlier delivery.")))
             return 200, 'OK'
+        self.write(dict(values, state='queued', result=_("Verified; queued for booking.")))
+        self._trigger_booking()
+        return 200, 'OK'
+
+    def _business_book_now(self, entries, journals):
+        """The booking job's part: the operations booked by the sync's own import."""
+        connection = self.connection_id
         by_journal = {}
         for account, make, _event_id in entries:
             journal = journals[account]
@@ -199,9 +225,101 @@ class BankWebhookEvent(models.Model):
             result = _("%(count)s transaction(s) booked.", count=created)
         else:
             result = _("Nothing new: already booked by the sync or an earlier event, or not yet confirmed.")
-        self.write(dict(values, state='processed', line_count=created, result=result))
+        self.write({'state': 'processed', 'line_count': created, 'result': result})
         connection._bank_crm_webhook_followup(balance=bool(created))
         return 200, 'OK'
+
+    @api.model
+    def _trigger_booking(self):
+        """`ir.cron._trigger()` of the booking job, lean enough for a request the bank is
+        waiting on (as `payment.transaction._bank_crm_trigger_post_processing`): the trigger
+        row inserted directly, the cron workers woken up once the transaction commits."""
+        cron_id = self.env['ir.model.data']._xmlid_to_res_id(BOOKING_CRON_XMLID)
+        self.env.cr.execute(
+            """
+            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+            VALUES (%(cron)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC',
+                    %(uid)s, now() AT TIME ZONE 'UTC')
+        """,
+            {'cron': cron_id, 'uid': self.env.uid},
+        )
+        dbname = self.env.cr.dbname
+        self.env.cr.postcommit.add(lambda: _wake_up_cron_workers(dbname))
+
+    # === BOOKING JOB === #
+
+    @api.model
+    def _cron_book_queued(self, limit=1000):
+        """Book the queued events in order of arrival, each in a savepoint and (outside
+        tests) a commit of its own. Each row is taken with FOR UPDATE SKIP LOCKED, so two
+        cron workers never book one event; a failing event is marked (failed: tried again
+        by `_cron_process_waiting` with its back-off; attention: a person looks) and the
+        others go on. Returns the events taken."""
+        # sudo: as OdooBot, the job's user, whoever runs it: the chatter message, the
+        # salesperson's activity and the accounting of the verified, queued events only
+        env = self.env(user=SUPERUSER_ID, su=True)
+        commit = can_commit(env)
+        done = self.browse()
+        for _index in range(limit):
+            env.cr.execute(
+                """
+                SELECT id FROM bank_webhook_event
+                 WHERE state = 'queued' AND id NOT IN %s
+                 ORDER BY id LIMIT 1
+                   FOR UPDATE SKIP LOCKED
+            """,
+                [tuple(done.ids) or (0,)],
+            )
+            row = env.cr.fetchone()
+            if not row:
+                break
+            event = self.with_env(env).browse(row[0])
+            done |= event
+            event._book_queued()
+            if commit:
+                env.cr.commit()  # pylint: disable=invalid-commit
+        else:
+            # more than one run's worth: the next run comes at once
+            self._trigger_booking()
+        return done.with_env(self.env)
+
+    def _book_queued(self):
+        """Book this queued event (its row locked by the job); a failure is recorded on it."""
+        self.ensure_one()
+        method = getattr(self.with_context(bank_crm_book_now=True), f'_process_{self.provider_code}')
+        for attempt in range(1, BOOKING_ATTEMPTS + 1):
+            try:
+                with self.env.cr.savepoint():
+                    method()
+                    self._schedule_next_attempt()
+                return
+            except psycopg2.IntegrityError as error:
+                if error.diag.constraint_name == LINE_KEY_INDEX and attempt < BOOKING_ATTEMPTS:
+                    # the sync booked the same operation meanwhile: the next attempt finds its line
+                    self.env.invalidate_all()
+                    continue
+                failure = error
+            except (UserError, ValidationError) as error:
+                self.env.invalidate_all()
+                _logger.warning("Bank notification %s could not be booked: %s", self.id, error)
+                self._business_attention(_("Could not be booked: %(error)s", error=error))
+                self._schedule_next_attempt()
+                return
+            except Exception as error:  # any other failure: kept, tried again later, the others go on
+                failure = error
+            break
+        self.env.invalidate_all()
+        _logger.warning("Bank notification %s could not be booked (%s); tried again later", self.id, failure)
+        self.write(
+            {
+                'state': 'failed',
+                'result': _(
+                    "Booking failed (%(error)s); tried again by the job.",
+                    error=f"{type(failure).__name__}: {failure}"[:500],
+                ),
+            }
+        )
+        self._schedule_next_attempt()
 
     def _business_attention(self, message):
         """A genuine notification the code cannot book: kept, flagged for a person

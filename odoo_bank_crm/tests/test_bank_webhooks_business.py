@@ -108,17 +108,25 @@ class TestBusinessWebhooks(BankCrmCommon, HttpCase):
             **extra,
         )
 
-    def _post(self, path, data, headers=None):
+    def _post(self, path, data, headers=None, book=True):
+        """The bank's request, then (``book``) the booking job it triggers, as the cron worker runs it."""
         response = self.opener.post(self.base_url() + path, data=data, headers=headers or {}, timeout=30)
         self.env.invalidate_all()
+        if book:
+            self._book()
         return response
 
-    def _post_tbank(self, payload, authorization=f'Bearer {SECRET}', connection=None):
+    def _book(self):
+        events = self.env['bank.webhook.event']._cron_book_queued()
+        self.env.invalidate_all()
+        return events
+
+    def _post_tbank(self, payload, authorization=f'Bearer {SECRET}', connection=None, book=True):
         headers = {'Content-Type': 'application/json'}
         if authorization is not None:
             headers['Authorization'] = authorization
         path = f'/bank_crm/webhook/tbank_business/{(connection or self.tbank).id}'
-        return self._post(path, json.dumps(payload), headers)
+        return self._post(path, json.dumps(payload), headers, book=book)
 
     def _claims(self, payment_id='pay-1', amount='15000.0', purpose="Оплата", account=OUR_TOCHKA, **extra):
         currency = self.env.company.currency_id.name  # the test company's, the journal's
@@ -143,9 +151,9 @@ class TestBusinessWebhooks(BankCrmCommon, HttpCase):
             **extra,
         )
 
-    def _post_tochka(self, token):
+    def _post_tochka(self, token, book=True):
         headers = {'Content-Type': 'text/plain'}
-        return self._post(f'/bank_crm/webhook/tochka/{self.tochka.id}', token, headers)
+        return self._post(f'/bank_crm/webhook/tochka/{self.tochka.id}', token, headers, book=book)
 
     def _lines(self, journal=None):
         return self.env['account.bank.statement.line'].search([('journal_id', '=', (journal or self.bank_journal).id)])
@@ -185,11 +193,13 @@ class TestBusinessWebhooks(BankCrmCommon, HttpCase):
         payload = self._operation(purpose=f"Оплата по счету № {invoice.name}")
         for authorization in (None, 'Bearer wrong', f'Bearer {SECRET}x', 'Bearer ', SECRET, f'Token {SECRET}'):
             with mute_logger('odoo.addons.odoo_bank_crm.models.bank_webhook_event_business'):
-                response = self._post_tbank(payload, authorization)
+                response = self._post_tbank(payload, authorization, book=False)
             self.assertEqual(response.status_code, 401, authorization)
             event = self._last_event()
             self.assertEqual(event.state, 'rejected')
+            self.assertFalse(event.processed_key, "nothing claimed")
             self.assertNotIn(SECRET, event.result)
+            self.assertFalse(self._book(), "a forged body queues nothing")
         self.assertFalse(self._lines())
         self.assertEqual(invoice.payment_state, 'not_paid')
         self.assertIn('"operationId": "op-1"', event.raw_body, "the forged body is kept, as received")
@@ -242,6 +252,56 @@ class TestBusinessWebhooks(BankCrmCommon, HttpCase):
             self.assertEqual(self._post_tbank(self._operation()).status_code, 200)
         self.assertEqual(len(self._lines()), 1)
         self.assertEqual(self._events().mapped('state'), ['processed', 'duplicate', 'duplicate'])
+
+    def test_request_queues_and_the_job_books_once(self):
+        """The answer comes once the verified event is queued; the job books it, once,
+        however often it runs."""
+        invoice = self._invoice(15000.0)
+        response = self._post_tbank(self._operation(purpose=f"Оплата по счету № {invoice.name}"), book=False)
+        self.assertEqual(response.status_code, 200)
+        event = self._last_event()
+        self.assertEqual((event.state, event.verified, event.next_attempt_at), ('queued', True, False))
+        self.assertTrue(event.processed_key, "the operation is claimed in the request")
+        self.assertFalse(self._lines(), "nothing booked before the job")
+        cron = self.env.ref('odoo_bank_crm.cron_book_queued_business_webhooks')
+        self.assertTrue(self.env['ir.cron.trigger'].search([('cron_id', '=', cron.id)]), "the job is triggered")
+        self.assertEqual(self._book(), event)
+        self.assertEqual(self._book(), self.env['bank.webhook.event'], "the second run finds nothing queued")
+        self.assertEqual(len(self._lines()), 1)
+        self.assertEqual((event.state, event.line_count), ('processed', 1))
+        self.assertEqual(invoice.payment_state, 'paid')
+        self.assertEqual(len(self.lead.activity_ids.filtered(lambda a: a.user_id == self.salesperson)), 1)
+
+    def test_duplicate_while_the_first_is_queued_books_once(self):
+        self.assertEqual(self._post_tbank(self._operation(), book=False).status_code, 200)
+        self.assertEqual(self._post_tbank(self._operation(), book=False).status_code, 200)
+        self.assertEqual(self._events().mapped('state'), ['queued', 'duplicate'])
+        self.assertEqual(len(self._book()), 1, "the duplicate is not queued")
+        self.assertEqual(len(self._lines()), 1)
+        self.assertEqual(self._events().mapped('state'), ['processed', 'duplicate'])
+
+    def test_queued_events_are_booked_in_order_of_arrival(self):
+        for operation_id in ('op-1', 'op-2', 'op-3'):
+            self._post_tbank(self._operation(operation_id, docNumber=operation_id), book=False)
+        events = self._events()
+        self.assertEqual(events.mapped('state'), ['queued'] * 3)
+        self.assertEqual(self._book().ids, events.ids)
+        self.assertEqual(self._lines().sorted('id').mapped('bank_crm_operation_id'), ['op-1', 'op-2', 'op-3'])
+
+    def test_a_failing_event_is_kept_and_the_others_booked(self):
+        """An event the booking fails on is marked with its error and tried again later;
+        the next queued one is booked."""
+        self._post_tbank(self._operation('op-1'), book=False)
+        self._post_tbank(self._operation('op-2', docNumber='2'), book=False)
+        first, second = self._events()
+        # the first's stored body no longer parses as it did in the request (as if the
+        # booking failed on it): the job flags it and goes on
+        first.sudo().write({'raw_body': '{"operationId": "op-1"}'})
+        self._book()
+        self.assertEqual(first.state, 'attention')
+        self.assertIn('op-1', first.raw_body)
+        self.assertEqual(second.state, 'processed')
+        self.assertEqual(self._lines().mapped('bank_crm_operation_id'), ['op-2'])
 
     def test_authorization_then_transaction(self):
         """T-Bank reports an operation again when it changes: the hold books nothing,
@@ -324,9 +384,10 @@ class TestBusinessWebhooks(BankCrmCommon, HttpCase):
 
     def _assert_refused(self, token):
         with mute_logger('odoo.addons.odoo_bank_crm.models.bank_webhook_event_business'):
-            response = self._post_tochka(token)
+            response = self._post_tochka(token, book=False)
         self.assertEqual(response.status_code, 401)
         self.assertEqual(self._last_event().state, 'rejected')
+        self.assertFalse(self._book(), "a forgery queues nothing")
         self.assertFalse(self._lines(self.bank_journal_2))
 
     def test_tochka_forged_signature(self):
