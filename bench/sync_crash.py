@@ -218,8 +218,10 @@ def run(operations=OPERATIONS, keep=False, log=log_to_stderr):
         figures["sync_now_answer"] = answer["params"]["message"]
 
         def committed_pages():
+            # the scheduled sync pauses within its time budget and goes on in the next run:
+            # the pages committed so far are those of all its runs
             runs = odoo.runs(journal_id)
-            return runs and runs[-1]["pages_count"] >= kill_after and runs[-1]
+            return runs and sum(run["pages_count"] for run in runs) >= kill_after and runs[-1]
 
         odoo.wait_for("pages committed", committed_pages, every=0.2)
         odoo.kill()
