@@ -577,7 +577,7 @@ class BusinessBank(BankModule):
 
     def admin_reidentify_post(self, request: Request, body: dict) -> Response:
         """Give operations of an account new ids, as T-Bank does for operations made
-        between 22:00 and 03:00 (bank-apis.md §6.9): ``{account, from?, to?, night_only?}``
+        between 22:00 and 03:00 (docs/banks.md §6.9): ``{account, from?, to?, night_only?}``
         (``from``/``to`` ISO, default the whole history; ``night_only`` default true)."""
         bank = self._pick_bank(body, body.get("account"))
         return Response.json(bank.reidentify(body))

@@ -505,7 +505,7 @@ class Generator:
 
 def night_in_moscow(ts_us: int) -> bool:
     """Whether an operation made at ``ts_us`` falls between 22:00 and 03:00 Moscow time
-    (UTC+3), the hours in which T-Bank may re-identify operations (bank-apis.md §6.9)."""
+    (UTC+3), the hours in which T-Bank may re-identify operations (docs/banks.md §6.9)."""
     hour = (ts_us // US + 3 * 3600) // 3600 % 24
     return hour >= 22 or hour < 3
 

@@ -1,6 +1,6 @@
 """T-Bank Internet Acquiring API v2 (``POST /v2/<Method>``) with its hosted payment page.
 
-Follows the project notes bank-apis.md §1 (methods, statuses, token, notifications, test
+Follows the project notes docs/banks.md §1 (methods, statuses, token, notifications, test
 cards) and §5 (SBP QR payloads).  Every API answer is HTTP 200 JSON with ``Success``,
 ``ErrorCode`` ("0" on success), ``Message`` and ``Details`` on errors, like the bank.
 """
@@ -24,7 +24,7 @@ from .tokens import check_token, make_token
 NAME = "tbank_acquiring"
 PAYMENTS = "tbank_acquiring_payments"  # collection name (file tbank_acquiring_payments.jsonl)
 
-# -- test cards (bank-apis.md §1.1) ------------------------------------------------------------
+# -- test cards (docs/banks.md §1.1) ------------------------------------------------------------
 SUCCESS_CARDS = {"2200770239097761", "2201382000000013", "2201382000000039"}
 CHALLENGE_CARD = "2201382000000047"
 ACS_PASSWORD = "1qwezxc"
@@ -62,7 +62,7 @@ UNSUCCESSFUL = {"REJECTED", "AUTH_FAIL", "DEADLINE_EXPIRED"}
 FIRST_PAYMENT_ID = 7000000001
 SBP_BANK_ID = "100000000004"  # T-Bank's SBP member id
 TAXATIONS = {"osn", "usn_income", "usn_income_outcome", "esn", "patent", "envd"}
-# Receipt item Tax codes (bank-apis.md §1.3): vat22/vat122 (22 % and 22/122) since 1 January
+# Receipt item Tax codes (docs/banks.md §1.3): vat22/vat122 (22 % and 22/122) since 1 January
 # 2026, the legacy vat20/vat120 still accepted for shipments made before.
 TAXES = {
     "none",

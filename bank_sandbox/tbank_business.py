@@ -1,5 +1,5 @@
 """T-Bank business Open API ("T-API", ``/openapi/api/...``): accounts, the cursor-paged
-statement, payment drafts (project notes bank-apis.md §2).
+statement, payment drafts (project notes docs/banks.md §2).
 
 * ``Authorization: Bearer <token>``: ``TBankSandboxToken`` and configured tokens; anything
   else (or a revoked token) → 401 ``{errorId, errorMessage, errorCode}``.
@@ -352,7 +352,7 @@ class TBankBusiness(BusinessBank):
             f'"payer":{party_json if op.credit else own_json},"receiver":{own_json if op.credit else party_json}}}'
         )
 
-    # -- webhooks (bank-apis.md §2.5) --------------------------------------------------------------------
+    # -- webhooks (docs/banks.md §2.5) --------------------------------------------------------------------
     def webhook_add_api(self, request: Request) -> Response:
         event_type = (request.query.get("eventType") or [None])[0]
         if event_type != "oper-feed-operation":

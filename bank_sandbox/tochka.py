@@ -1,6 +1,6 @@
 """Tochka Bank API (``/uapi/...``, also under ``/sandbox/v2/...``): customers, accounts,
 balances, asynchronous statements, payment orders for signing (project notes
-bank-apis.md §3).
+docs/banks.md §3).
 
 * ``Authorization: Bearer <JWT>``: ``sandbox.jwt.token`` and configured tokens; anything
   else (or a revoked token) → 401 ``{code, id, message, Errors: [{errorCode, message,
@@ -191,7 +191,7 @@ class Tochka(BusinessBank):
                 add(method, hook, api(handler), kind="api", owner=NAME)
             add("POST", f"{hook}/test_send", api(self.webhook_test_send_api), kind="api", owner=NAME)
             router.add_fallback(f"{prefix}/", api(self.not_found_api), kind="api", owner=NAME)
-        # the bank's public key for its webhooks' JWTs, as a JWKS (bank-apis.md §3)
+        # the bank's public key for its webhooks' JWTs, as a JWKS (docs/banks.md §3)
         router.add("GET", "/tochka/webhook-keys", self.jwks_page, owner=NAME)
         router.add("GET", "/tochka/payments/{request_id}", self.sign_page, owner=NAME)
         router.add("POST", "/tochka/payments/{request_id}", self.sign_page_post, owner=NAME)
@@ -505,7 +505,7 @@ class Tochka(BusinessBank):
             "CreditorAgent": agent(creditor),
         }
 
-    # -- webhooks (bank-apis.md §3): JWTs signed RS256 with the sandbox's own key pair ------------------
+    # -- webhooks (docs/banks.md §3): JWTs signed RS256 with the sandbox's own key pair ------------------
     webhook_retry = (30, 10.0)
     webhook_expect = "200"
     WEBHOOK_TYPES = ("incomingPayment", "outgoingPayment", "incomingSbpPayment", "acquiringInternetPayment")

@@ -1,6 +1,6 @@
 """T-Bank request/notification signature ("Token"), implemented independently of the addon.
 
-Algorithm (bank-apis.md §1.6): take the root-level *scalar* parameters only (nested
+Algorithm (docs/banks.md §1.6): take the root-level *scalar* parameters only (nested
 objects and arrays such as ``Receipt``, ``DATA``, ``Shops`` are skipped, so is ``Token``
 itself and any ``null``), add ``Password``, sort by key, concatenate the values with no
 separator and hash the UTF-8 bytes with SHA-256 (lower-case hex).  Booleans are rendered

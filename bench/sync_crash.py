@@ -6,7 +6,7 @@ outside the test runner, so the real per-page commits and the resume path run.
    queues the sync for the cron worker. Once some pages are committed, the whole Odoo
    server is killed with SIGKILL.
 2. The bank re-identifies the operations made 22:00-03:00 Moscow time (the sandbox's
-   admin call), as T-Bank does (bank-apis.md §6.9).
+   admin call), as T-Bank does (docs/banks.md §6.9).
 3. Odoo restarts; the sync the user asked for is still pending and resumes from the
    killed run's cursor (if nothing starts within a minute, "Sync Now" is pressed again).
 4. Two syncs of the same account at once from two workers: the account wizard's

@@ -1,11 +1,11 @@
 """The addon's vocabulary as data: T-Bank statuses mapped onto Odoo's transaction
 states, currencies, payment methods, VAT codes of the fiscal receipt. Behaviour
-reads these tables (see STYLE.md, payment_stripe's const.py)."""
+reads these tables (as payment_stripe's const.py does)."""
 
 from .bank_api.tbank_acquiring.const import PRODUCTION_URL as TBANK_PRODUCTION_URL  # noqa: F401
 from .bank_api.tbank_acquiring.const import REFUND_STATUSES  # noqa: F401
 
-# bank-apis.md §1.5. Odoo transaction state → T-Bank statuses that lead to it.
+# docs/banks.md §1.5. Odoo transaction state → T-Bank statuses that lead to it.
 # Refund statuses (REFUND_STATUSES, above: money returned to the customer) are handled
 # apart, after these: REVERSED, the full cancel of a payment only authorised, is a refund
 # status too, but for Odoo it cancels the transaction (no money was captured).
@@ -23,7 +23,7 @@ SUPPORTED_CURRENCIES = ('RUB',)
 # Payment methods activated with the provider (Odoo code → T-Bank's name for it).
 DEFAULT_PAYMENT_METHOD_CODES = {'card', 'sbp'}
 
-# 54-FZ receipt (bank-apis.md §1.3, docs/vat-and-receipts.md).
+# 54-FZ receipt (docs/banks.md §1.3, docs/vat-and-receipts.md).
 # When the customer gets what they pay for, as the provider is set up: the receipt
 # items' PaymentMethod.
 RECEIPT_PAYMENT_METHODS = [
@@ -60,7 +60,7 @@ RECEIPT_TAXATION_SYSTEMS = [
 
 # Seconds to wait for the bank's answer.
 TBANK_TIMEOUT = 30
-# T-Bank's public test terminal, published in its documentation (bank-apis.md §1.1): anyone
+# T-Bank's public test terminal, published in its documentation (docs/banks.md §1.1): anyone
 # can sign notifications with it.
 TBANK_PUBLIC_TEST_TERMINAL_KEY = 'TinkoffBankTest'
 TBANK_PUBLIC_TEST_PASSWORD = 'TinkoffBankTest'

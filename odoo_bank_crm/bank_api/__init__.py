@@ -2,7 +2,7 @@
 
 Imported as ``odoo.addons.odoo_bank_crm.bank_api`` inside Odoo and as top-level
 ``bank_api`` in plain pytest, hence relative imports only inside the package.
-See /work/shared/DESIGN.md "Layers" and bank-apis.md.
+See docs/architecture.md ("Layers") and docs/banks.md.
 """
 
 from .errors import (

@@ -1,6 +1,6 @@
 """Matching incoming bank transfers to open customer invoices, on plain data.
 
-Flow 2 of DESIGN.md ("Bank transfer (B2B)"): a statement line comes in, we look for the
+Flow 2 of docs/architecture.md ("Bank transfer (B2B)"): a statement line comes in, we look for the
 open invoice it pays: the invoice number in the payment purpose, the amount, the payer's
 INN and account. This module does that on plain dataclasses (no Odoo): the Odoo side feeds
 it the open invoices and known partners once, then a batch of incoming lines, and acts on
@@ -14,7 +14,7 @@ What it recognises
   (``Оплата по счету № 12 от 01.02.2026``), whose year comes from the date written after it.
   A number after "договор", "п/п", "акт", "накладная", "заказ", "счет-фактура"... is not an
   invoice reference; nor is a date or an amount (``1 500,00``, ``1500 руб``).
-- Acquiring payouts (bank-apis.md §1.9, §2.5, §6 item 10): the acquiring bank pays the day's
+- Acquiring payouts (docs/banks.md §1.9, §2.5, §6 item 10): the acquiring bank pays the day's
   card proceeds as ONE transfer; such a line is reported as ``kind="payout"`` with the fee
   when the purpose states it, and is never matched to an invoice.
 
@@ -826,7 +826,7 @@ class Payout:
 
 
 #: Acquirers known by INN and name. T-Bank's INN is from the brief; the others are the
-#: banks' published details (bank-apis.md does not list them; verify before relying on).
+#: banks' published details (docs/banks.md does not list them; verify before relying on).
 #: Name patterns name the bank itself, not its group ("Тинькофф Страхование", "Сбер Лизинг").
 DEFAULT_PAYOUT_RULES = (
     PayoutRule(

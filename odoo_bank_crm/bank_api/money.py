@@ -1,7 +1,7 @@
 """Exact money conversions between major units (rubles, as `Decimal`) and integer minor
 units (kopecks).
 
-bank-apis.md §6 fact 1: T-Bank acquiring counts in kopecks (integers) while the business
+docs/banks.md §6 fact 1: T-Bank acquiring counts in kopecks (integers) while the business
 APIs (T-API statements and invoices, Tochka links) count in rubles with decimals.
 `kopecks_to_rubles` / `rubles_to_kopecks` are the one place that conversion happens.
 
@@ -77,11 +77,11 @@ def from_minor_units(units: int, exponent: int = 2) -> Decimal:
 
 def rubles_to_kopecks(rubles: Decimal | str | int) -> int:
     """Rubles (``Decimal``/``int``/``str``) → kopecks (``int``), exactly; refuses floats and
-    fractions of a kopeck. The one business→acquiring unit conversion (bank-apis.md §6.1)."""
+    fractions of a kopeck. The one business→acquiring unit conversion (docs/banks.md §6.1)."""
     return to_minor_units(rubles, RUB_EXPONENT)
 
 
 def kopecks_to_rubles(kopecks: int) -> Decimal:
     """Kopecks (``int``) → rubles (``Decimal`` with two places), exactly. The one
-    acquiring→business unit conversion (bank-apis.md §6.1)."""
+    acquiring→business unit conversion (docs/banks.md §6.1)."""
     return from_minor_units(kopecks, RUB_EXPONENT)

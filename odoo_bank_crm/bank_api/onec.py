@@ -1,7 +1,7 @@
 """Reader and writer of the 1C "ClientBankExchange" text format (1CClientBankExchange).
 
 The format (standard "Формат обмена данными 1CClientBankExchange", v1.03; see
-/work/shared/bank-apis.md §4) is how Russian banks and 1C exchange data:
+docs/banks.md §4) is how Russian banks and 1C exchange data:
 
 * ``kl_to_1c.txt``: a bank statement the bank exports for 1C (header, one
   ``СекцияРасчСчет`` balance block per account, the documents of the period);
@@ -1005,7 +1005,7 @@ def _norm_account(account: str | None) -> str:
 def direction(document: OneCDocument, own_accounts: Iterable[str]) -> str | None:
     """``"out"``, ``"in"`` or ``None`` (cannot tell) for a document of a statement.
 
-    bank-apis.md §4: outgoing = ``ПлательщикСчет`` is ours and ``ДатаСписано`` is
+    docs/banks.md §4: outgoing = ``ПлательщикСчет`` is ours and ``ДатаСписано`` is
     filled; incoming = ``ПолучательСчет`` is ours and ``ДатаПоступило`` is filled.
     Failing that, the accounts alone decide (only one side is ours), then the dates
     alone (only one of them is filled: a statement's document whose payer account

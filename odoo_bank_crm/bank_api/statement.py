@@ -4,7 +4,7 @@ Every business-API client (`tbank_business`, `tochka`, ...) parses its bank's an
 into its own pydantic models (bank spelling, bank quirks) and offers ``to_account_info``
 / ``to_operations`` mappers that produce the plain, frozen dataclasses below. The sync
 pipeline only ever sees these: adding a bank adds a client module and its mappers, not
-branches in the pipeline (DESIGN.md "Layers").
+branches in the pipeline (docs/architecture.md "Layers").
 
 Conventions:
 
@@ -35,7 +35,7 @@ __all__ = [
 #: Moscow time (UTC+3, no DST since 2014): the business day of Russian bank statements.
 BANK_TZ = dt.timezone(dt.timedelta(hours=3), "MSK")
 
-#: ISO 4217 numeric → alphabetic, for banks that send ``"643"`` (bank-apis.md §2.2b).
+#: ISO 4217 numeric → alphabetic, for banks that send ``"643"`` (docs/banks.md §2.2b).
 #: ``810`` is the pre-1998 ruble code still written inside Russian account numbers.
 ISO_NUMERIC_CURRENCIES = {
     "643": "RUB",
@@ -135,7 +135,7 @@ class BankOperation:
 
     @property
     def fallback_key(self) -> tuple:
-        """What identifies the operation when its id cannot be trusted (bank-apis.md
+        """What identifies the operation when its id cannot be trusted (docs/banks.md
         §6.9: T-Bank may re-issue ``operationId`` for night operations): business day,
         signed amount, counterparty (account, else INN) and document number."""
         return (

@@ -1,4 +1,4 @@
-"""T-Bank business Open API ("T-API", bank-apis.md §2): accounts and balances, the
+"""T-Bank business Open API ("T-API", docs/banks.md §2): accounts and balances, the
 cursor-paged statement, outgoing payment drafts.
 
 - Base URL ``https://business.tbank.ru/openapi/api``; ``Authorization: Bearer <token>``
@@ -82,7 +82,7 @@ __all__ = [
 
 _logger = logging.getLogger(__name__)
 
-# bank-apis.md §2: base URL, sandbox token.
+# docs/banks.md §2: base URL, sandbox token.
 PRODUCTION_URL = "https://business.tbank.ru/openapi/api"
 SANDBOX_TOKEN = "TBankSandboxToken"
 DEFAULT_TIMEOUT = (5, 60)  # (connect, read) seconds; statement pages can be large
@@ -444,7 +444,7 @@ def _account_number(value) -> str:
 
 
 class TBankBusinessClient(BusinessApiClient):
-    """Client of the T-Bank business Open API (bank-apis.md §2).
+    """Client of the T-Bank business Open API (docs/banks.md §2).
 
     :param token: the API token issued in T-Business (``SANDBOX_TOKEN`` for the bank's
         sandbox); sent as ``Authorization: Bearer``, never logged or shown.

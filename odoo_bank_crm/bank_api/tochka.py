@@ -1,4 +1,4 @@
-"""Tochka Bank API (enter.tochka.com/uapi, bank-apis.md §3): customers, accounts,
+"""Tochka Bank API (enter.tochka.com/uapi, docs/banks.md §3): customers, accounts,
 balances, asynchronous statements, payment orders for signing.
 
 - Base URL ``https://enter.tochka.com/uapi``; ``Authorization: Bearer <JWT>`` (the bank's
@@ -73,7 +73,7 @@ __all__ = [
 
 _logger = logging.getLogger(__name__)
 
-# bank-apis.md §3: servers and the sandbox token.
+# docs/banks.md §3: servers and the sandbox token.
 PRODUCTION_URL = "https://enter.tochka.com/uapi"
 SANDBOX_URL = "https://enter.tochka.com/sandbox/v2"
 SANDBOX_TOKEN = "sandbox.jwt.token"
@@ -466,7 +466,7 @@ def _account_path(account_id) -> str:
 
 
 class TochkaClient(BusinessApiClient):
-    """Client of the Tochka Bank API (bank-apis.md §3).
+    """Client of the Tochka Bank API (docs/banks.md §3).
 
     :param token: the JWT (``SANDBOX_TOKEN`` for the bank's sandbox); sent as
         ``Authorization: Bearer``, never logged or shown.

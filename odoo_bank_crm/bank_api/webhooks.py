@@ -7,7 +7,7 @@ statement sync produces (so the line an event books is the one the sync finds la
 checks T-Bank's shared secret in constant time, and verifies Tochka's RS256 JWTs with
 PyJWT against the bank's published keys (JWKS), cached.
 
-- T-Bank (bank-apis.md §2.5): the bank calls our URL with the ``authSecret`` we chose
+- T-Bank (docs/banks.md §2.5): the bank calls our URL with the ``authSecret`` we chose
   when subscribing, as ``Authorization: Bearer <secret>`` (or ``Basic <secret>``). The body
   of ``oper-feed-operation`` is the operation of the statement method ("по методу Получить
   выписку по счету"), one flat object per event; the receivers published for it
@@ -21,7 +21,7 @@ PyJWT against the bank's published keys (JWKS), cached.
   receiver of a ``Credit``, the payer of a ``Debit``). The event's ``operationId`` may
   differ from the statement's: the fallback key (day, amount, counterparty, document
   number) then finds the line.
-- Tochka (bank-apis.md §3): the body is a JWT (``text/plain``) signed RS256 with the
+- Tochka (docs/banks.md §3): the body is a JWT (``text/plain``) signed RS256 with the
   bank's key, published as a JWK. Only successful operations are sent. ``incomingPayment``
   carries the payment's ``paymentId``, ``date``, ``documentNumber``, payer and recipient:
   it maps to a booked `BankOperation` keyed like the statement's line (``transactionId``,
@@ -70,11 +70,11 @@ __all__ = [
     "parse_tochka_event",
 ]
 
-#: The statement webhook's event type (bank-apis.md §2.5).
+#: The statement webhook's event type (docs/banks.md §2.5).
 TBANK_EVENT_TYPE = "oper-feed-operation"
-#: Tochka's webhook types we subscribe to (bank-apis.md §3).
+#: Tochka's webhook types we subscribe to (docs/banks.md §3).
 TOCHKA_EVENT_TYPES = ("incomingPayment", "incomingSbpPayment", "acquiringInternetPayment")
-#: Tochka's published public key (bank-apis.md §3).
+#: Tochka's published public key (docs/banks.md §3).
 TOCHKA_JWKS_URL = "https://enter.tochka.com/doc/openapi/static/keys/public"
 #: The only algorithm a Tochka webhook may be signed with: never taken from the token.
 JWT_ALGORITHMS = ["RS256"]
@@ -406,7 +406,7 @@ def _incoming_payment(claims: dict) -> TochkaEvent:
         date=_day(claims.get("date"), "date"),
         amount=amount,
         currency=currency,
-        confirmed=True,  # only successful operations are sent (bank-apis.md §3)
+        confirmed=True,  # only successful operations are sent (docs/banks.md §3)
         purpose=_text(claims.get("purpose")) or "",
         counterparty_name=_text(payer.get("name")),
         counterparty_inn=_text(payer.get("inn")),

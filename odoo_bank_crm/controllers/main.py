@@ -23,7 +23,7 @@ class TBankController(http.Controller):
         max_content_length=MAX_BODY_BYTES,
     )
     def tbank_webhook(self):
-        """The bank's notification (bank-apis.md §1.7): stored raw first, then processed;
+        """The bank's notification (docs/banks.md §1.7): stored raw first, then processed;
         the answer is exactly `OK` once the result is committed, 400 for a malformed body,
         403 for a forged token, 413 (not stored) for a body over 1 MiB, 5xx (the bank
         retries) when it could not be processed."""

@@ -47,7 +47,7 @@ class AccountBankStatementLine(models.Model):
 
     @api.model
     def _bank_crm_fallback_key(self, operation):
-        """What identifies an operation whose id the bank may change (bank-apis.md §6.9)."""
+        """What identifies an operation whose id the bank may change (docs/banks.md §6.9)."""
         day, amount, counterparty, document = operation.fallback_key
         return f"{day.isoformat()}|{amount}|{counterparty}|{document}"
 

@@ -335,7 +335,7 @@ class AccountMove(models.Model):
     def _bank_crm_create_payment_link(self, kind):
         """Issue a new payment link of `kind` and record it in the registry.
 
-        A bank link lives until the end of the due date (Moscow time, bank-apis.md §1.3 Init
+        A bank link lives until the end of the due date (Moscow time, docs/banks.md §1.3 Init
         RedirectDueDate) and brings the customer back to the pay page; its SBP QR code is
         asked with GetQr, and a terminal without SBP only leaves a note.
         """

@@ -1,4 +1,4 @@
-"""The one place where banks differ on the Odoo side (DESIGN.md "Layers").
+"""The one place where banks differ on the Odoo side (docs/architecture.md "Layers").
 
 Each adapter turns a `bank.connection` into a bank_api client and the client's
 answers into bank-neutral `BankAccountInfo` / `BankOperation` pages. The sync

@@ -12,7 +12,7 @@ PAYMENT_LINK_KINDS = [
 ]
 
 # The bank's RedirectDueDate is read in Moscow time and must lie between 1 minute and
-# 90 days ahead (bank-apis.md §1.3 Init).
+# 90 days ahead (docs/banks.md §1.3 Init).
 BANK_TIMEZONE = 'Europe/Moscow'
 LINK_MIN_LIFETIME = timedelta(minutes=5)
 LINK_MAX_LIFETIME = timedelta(days=90) - timedelta(minutes=5)

@@ -17,7 +17,7 @@ _logger = logging.getLogger(__name__)
 # Payments that count against a manager's daily and monthly limits: those that went
 # through on the manager's own authority, from the moment they were ready.
 SPENT_STATES = ('ready', 'sent', 'exported', 'done')
-# The banks' payment statuses (bank-apis.md §2.2b, §3) mapped onto ours.
+# The banks' payment statuses (docs/banks.md §2.2b, §3) mapped onto ours.
 BANK_DONE = {'EXECUTED', 'Paid'}
 BANK_FAILED = {'FAILED', 'Rejected', 'Canceled'}
 STATUS_BATCH = 100

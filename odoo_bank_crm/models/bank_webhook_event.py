@@ -237,7 +237,7 @@ class BankWebhookEvent(models.Model):
         self.write(values)
 
     def _process_tbank(self, raw_body=None):
-        """T-Bank notification (bank-apis.md §1.7): verify, find, apply once, answer OK.
+        """T-Bank notification (docs/banks.md §1.7): verify, find, apply once, answer OK.
         What the event learns is written once, with its outcome."""
         try:
             payload = loads_json(self.raw_body if raw_body is None else raw_body or '')

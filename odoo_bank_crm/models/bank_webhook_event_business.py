@@ -110,7 +110,7 @@ class BankWebhookEvent(models.Model):
     # === PROCESSING === #
 
     def _process_tbank_business(self, raw_body=None):
-        """T-Bank's oper-feed-operation (bank-apis.md §2.5)."""
+        """T-Bank's oper-feed-operation (docs/banks.md §2.5)."""
         if not self.verified:
             # only the request carried the secret: an unverified event can never be applied
             self.write({'state': 'rejected', 'result': _("Not verified: the bank's secret was not checked.")})

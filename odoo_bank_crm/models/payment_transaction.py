@@ -20,8 +20,8 @@ from .odoo_compat import can_commit, payment_posted_message
 
 _logger = logging.getLogger(__name__)
 
-ORDER_ID_MAX_LENGTH = 36  # bank-apis.md §1.3 Init OrderId
-DESCRIPTION_MAX_LENGTH = 140  # bank-apis.md §1.3 Init Description
+ORDER_ID_MAX_LENGTH = 36  # docs/banks.md §1.3 Init OrderId
+DESCRIPTION_MAX_LENGTH = 140  # docs/banks.md §1.3 Init Description
 RECEIPT_NAME_MAX_LENGTH = 128
 POST_PROCESS_CRON_XMLID = 'payment.cron_post_process_payment_tx'
 # Transactions booked together, in one database transaction, by the post-processing job
@@ -106,7 +106,7 @@ class PaymentTransaction(models.Model):
 
     def _get_specific_rendering_values(self, processing_values):
         """Override of `payment`: register the payment with Init and redirect the customer
-        to the bank's PaymentURL (bank-apis.md §1.3)."""
+        to the bank's PaymentURL (docs/banks.md §1.3)."""
         res = super()._get_specific_rendering_values(processing_values)
         if self.provider_code != 'tbank':
             return res
@@ -166,7 +166,7 @@ class PaymentTransaction(models.Model):
         return response.payment_url
 
     def _tbank_prepare_receipt(self, amount=None):
-        """The 54-FZ receipt (bank-apis.md §1.3 Receipt FFD 1.05) of the invoices paid by
+        """The 54-FZ receipt (docs/banks.md §1.3 Receipt FFD 1.05) of the invoices paid by
         this transaction, in kopecks; the items add up exactly to the amount paid. Paid in
         advance of delivery (the provider's `tbank_receipt_payment_method`), the items are a
         prepayment's, with the calculated VAT rates (docs/vat-and-receipts.md).
@@ -248,7 +248,7 @@ class PaymentTransaction(models.Model):
         return in_advance if payment_method in const.RECEIPT_PREPAYMENT_METHODS else on_delivery
 
     def _send_refund_request(self, amount_to_refund=None):
-        """Override of `payment`: refund with Cancel (full or partial, bank-apis.md §1.4)."""
+        """Override of `payment`: refund with Cancel (full or partial, docs/banks.md §1.4)."""
         refund_tx = super()._send_refund_request(amount_to_refund=amount_to_refund)
         if self.provider_code != 'tbank':
             return refund_tx
@@ -361,7 +361,7 @@ class PaymentTransaction(models.Model):
 
     def _process_notification_data(self, notification_data):
         """Override of `payment`: check the amount (required, the order's in kopecks), then
-        apply the bank's status (bank-apis.md §1.7)."""
+        apply the bank's status (docs/banks.md §1.7)."""
         super()._process_notification_data(notification_data)
         if self.provider_code != 'tbank':
             return

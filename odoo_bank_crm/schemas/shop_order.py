@@ -29,7 +29,7 @@ MAX_ITEMS = 500
 URL_MAX_LENGTH = 2048
 
 # The shop's VAT code of an item → the percent of the company's sale tax it means
-# (None: no tax). The codes are T-Bank's receipt codes of the rates (bank-apis.md §1.3
+# (None: no tax). The codes are T-Bank's receipt codes of the rates (docs/banks.md §1.3
 # Receipt, docs/vat-and-receipts.md): vat22 is the standard rate since 1 January 2026,
 # vat20 is kept for orders of goods shipped before 2026, vat5/vat7 are the simplified
 # regime's. Whether the receipt shows the rate or its calculated twin (vat122...) is the

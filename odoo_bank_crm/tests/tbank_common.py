@@ -19,7 +19,7 @@ PASSWORD = 'TestPassword1'
 
 class TBankCommon(AccountPaymentCommon):
     """The T-Bank provider on a rouble company, an invoice for a deal, and helpers that
-    build notifications exactly as the bank signs them (bank-apis.md §1.6-1.7)."""
+    build notifications exactly as the bank signs them (docs/banks.md §1.6-1.7)."""
 
     @classmethod
     def setUpClass(cls):

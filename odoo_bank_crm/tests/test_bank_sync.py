@@ -13,7 +13,7 @@ ACCOUNT = '40702810510000000001'
 
 
 class FakeStatement:
-    """The bank's statement endpoint (bank-apis.md §2.2) over `responses`: `count`
+    """The bank's statement endpoint (docs/banks.md §2.2) over `responses`: `count`
     operations, paged by an opaque cursor, with optional failures of given pages."""
 
     def __init__(self, count, currency, page_size=None, fail_pages=(), failures=1, status=500):

@@ -269,7 +269,7 @@ class TestBankSyncSchedule(BankCrmCommon):
 
 @tagged('post_install', '-at_install')
 class TestBankReidentifiedOperations(BankCrmCommon):
-    """T-Bank may change `operationId` of operations made 22:00-03:00 (bank-apis.md §6.9)."""
+    """T-Bank may change `operationId` of operations made 22:00-03:00 (docs/banks.md §6.9)."""
 
     API = 'http://localhost:8999/bank-night/openapi/api'
 

@@ -24,7 +24,7 @@ PASSWORD = 'ShopApiTestPassword'
 
 
 class FakeTBankAcquiring:
-    """T-Bank's acquiring API (bank-apis.md §1.3 Init) faked at the HTTP boundary with
+    """T-Bank's acquiring API (docs/banks.md §1.3 Init) faked at the HTTP boundary with
     `responses`: it checks the request's Token like the bank and answers `mode`: 'ok' (a
     new payment with its PaymentURL), 'refused' (Success false with an ErrorCode) or
     'down' (HTTP 503). Requests to the test's own Odoo server pass through."""

@@ -1,5 +1,5 @@
-"""bank_api.matching: incoming transfers → open invoices, acquiring payouts (DESIGN.md flow 2,
-bank-apis.md §1.9, §2.5, §6.10). Plain data, no Odoo.
+"""bank_api.matching: incoming transfers → open invoices, acquiring payouts (docs/architecture.md flow 2,
+docs/banks.md §1.9, §2.5, §6.10). Plain data, no Odoo.
 
 The last tests generate 10,000 open invoices and 10,000 incoming lines with known truth
 (look-alike numbers, other years, partial payments, payouts, noise) and check that no

@@ -1,4 +1,4 @@
-"""bank_api.money: exact conversions, refusals (bank-apis.md §6.1)."""
+"""bank_api.money: exact conversions, refusals (docs/banks.md §6.1)."""
 
 from decimal import Decimal
 

@@ -1,6 +1,6 @@
 """1C ClientBankExchange reader/writer (`bank_api.onec`), plain pytest, no Odoo.
 
-Fixtures in data/onec/ are copies of /work/shared/samples/1c/ (from dronm/clbnk, MIT):
+Fixtures in data/onec/ are the public samples of dronm/clbnk (MIT):
 `kl_to_1c.txt` (bank statement, cp1251, CRLF) and `1c_to_kl.txt` (payment orders
 exported by 1C; cp1251, but its first line ends with a bare LF and its final
 `КонецФайла` is UTF-8 encoded: a real-world untidy file).

@@ -1,4 +1,4 @@
-"""TBankBusinessClient against a mocked bank (`responses`): bank-apis.md §2 accounts,
+"""TBankBusinessClient against a mocked bank (`responses`): docs/banks.md §2 accounts,
 cursor-paged statement, payment drafts, error mapping, exact decimals, no secrets."""
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""TBankAcquiringClient against a mocked bank (`responses`), bank-apis.md §1.3-§1.8."""
+"""TBankAcquiringClient against a mocked bank (`responses`), docs/banks.md §1.3-§1.8."""
 
 import hashlib
 import json
@@ -84,7 +84,7 @@ def receipt_for(*amounts, tax="vat20", payment_method="full_payment"):
 
 
 def test_init_body_token_and_parsing(bank):
-    # bank-apis.md §7 row 1: Receipt and DATA present in the body, absent from the token.
+    # docs/banks.md §7 row 1: Receipt and DATA present in the body, absent from the token.
     client = TBankAcquiringClient("MerchantTerminalKey", "usaf8fw8fsw21g", base_url=BASE)
     bank.post(
         f"{BASE}/Init",
@@ -223,7 +223,7 @@ def test_cancel_full_sends_no_amount(bank, client):
 
 # --------------------------------------------------------------------------- receipt VAT codes
 
-# Each receipt Tax code the bank documents (bank-apis.md §1.3, docs/vat-and-receipts.md),
+# Each receipt Tax code the bank documents (docs/banks.md §1.3, docs/vat-and-receipts.md),
 # with a PaymentMethod it goes with: the rate for what is handed over, the calculated rate
 # for money received in advance. vat22/vat122 since 1 January 2026; vat20/vat120 for
 # shipments made before.
@@ -249,7 +249,7 @@ def test_init_sends_each_receipt_vat_code_as_given(bank, client, tax, payment_me
     client.init(12200, "VAT-1", receipt=receipt_for(12200, tax=tax, payment_method=payment_method))
     (item,) = sent(bank)["Receipt"]["Items"]
     assert (item["Tax"], item["PaymentMethod"], item["Amount"]) == (tax, payment_method, 12200)
-    # the receipt stays out of the token (bank-apis.md §1.6)
+    # the receipt stays out of the token (docs/banks.md §1.6)
     assert sent(bank)["Token"] == sha("12200" + "VAT-1" + PASSWORD + TERMINAL)
 
 

@@ -1,4 +1,4 @@
-"""T-Bank acquiring pydantic models (bank-apis.md §1.3, §1.4, §1.7)."""
+"""T-Bank acquiring pydantic models (docs/banks.md §1.3, §1.4, §1.7)."""
 
 import json
 from datetime import datetime, timedelta, timezone

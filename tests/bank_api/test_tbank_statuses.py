@@ -1,4 +1,4 @@
-"""T-Bank payment status vocabulary and order (bank-apis.md §1.5)."""
+"""T-Bank payment status vocabulary and order (docs/banks.md §1.5)."""
 
 import re
 from pathlib import Path
@@ -37,7 +37,7 @@ ADDON = Path(__file__).resolve().parents[2] / "odoo_bank_crm"
 
 
 def test_refund_statuses_are_the_documented_ones():
-    # bank-apis.md §1.5/§6.5: REVERSING → PARTIAL_REVERSED / REVERSED (cancel of an
+    # docs/banks.md §1.5/§6.5: REVERSING → PARTIAL_REVERSED / REVERSED (cancel of an
     # authorised payment: the hold is released) and REFUNDING → PARTIAL_REFUNDED /
     # REFUNDED (refund of a confirmed one): the four statuses in which money went back.
     assert {"PARTIAL_REVERSED", "REVERSED", "PARTIAL_REFUNDED", "REFUNDED"} == REFUND_STATUSES

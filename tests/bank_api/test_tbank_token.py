@@ -1,4 +1,4 @@
-"""T-Bank Token, bank-apis.md §1.6 and the public vectors of §7."""
+"""T-Bank Token, docs/banks.md §1.6 and the public vectors of §7."""
 
 import hashlib
 

@@ -1,4 +1,4 @@
-"""TochkaClient against a mocked bank (`responses`): bank-apis.md §3 customers, accounts,
+"""TochkaClient against a mocked bank (`responses`): docs/banks.md §3 customers, accounts,
 balances, asynchronous statements (polling with an injected sleep), payments for
 signing, the Data envelope, error mapping, exact decimals, no secrets."""
 

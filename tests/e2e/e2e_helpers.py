@@ -266,7 +266,7 @@ def payment_id_of(payment_url):
 
 
 def notification(reference, payment_id, amount_minor, status="CONFIRMED", password=harness.TBANK_PASSWORD, **extra):
-    """A notification as T-Bank signs it (bank-apis.md §1.7)."""
+    """A notification as T-Bank signs it (docs/banks.md §1.7)."""
     payload = {
         "TerminalKey": harness.TBANK_TERMINAL_KEY,
         "OrderId": reference,

@@ -151,7 +151,7 @@ def test_init_receipt_must_add_up(api):
     assert_error(api.call("Init", Amount=1000, OrderId="A-1", Receipt={"Taxation": "osn", "Items": []}), "309")
 
 
-# Every Tax code of the receipt as the bank documents it since 1 January 2026 (bank-apis.md §1.3,
+# Every Tax code of the receipt as the bank documents it since 1 January 2026 (docs/banks.md §1.3,
 # docs/vat-and-receipts.md): a rate for what is handed over, its calculated twin for a prepayment.
 VAT_CODES_2026 = [
     ("vat22", "full_payment"),

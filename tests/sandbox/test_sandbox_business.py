@@ -710,7 +710,7 @@ def test_added_operations_survive_a_restart(make_sandbox, tmp_path):
 
 
 def test_reidentify_night_operations(make_sandbox, tmp_path):
-    """T-Bank may change the id of operations made 22:00-03:00 Moscow time (bank-apis.md
+    """T-Bank may change the id of operations made 22:00-03:00 Moscow time (docs/banks.md
     §6.9): the admin call does it; ids change again at each call, stay put between calls
     and across a restart, and nothing else about the operations changes."""
     state = tmp_path / "night"

@@ -1,4 +1,4 @@
-"""The sandbox's own token function against the public vectors of bank-apis.md §7."""
+"""The sandbox's own token function against the public vectors of docs/banks.md §7."""
 
 import hashlib
 

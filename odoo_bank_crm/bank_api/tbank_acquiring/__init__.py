@@ -1,4 +1,4 @@
-"""T-Bank Internet Acquiring API v2 client (bank-apis.md §1).
+"""T-Bank Internet Acquiring API v2 client (docs/banks.md §1).
 
 - `signing`: the request/notification Token (§1.6);
 - `schemas`: request/response bodies as pydantic models (§1.3, §1.4, §1.7);

@@ -1,4 +1,4 @@
-"""HTTP client of the T-Bank Internet Acquiring API v2 (bank-apis.md §1)."""
+"""HTTP client of the T-Bank Internet Acquiring API v2 (docs/banks.md §1)."""
 
 import json
 import logging
@@ -39,7 +39,7 @@ _LOGGED_IDS = ("OrderId", "PaymentId")
 
 
 class TBankAcquiringClient:
-    """Client of T-Bank Internet Acquiring API v2 (bank-apis.md §1).
+    """Client of T-Bank Internet Acquiring API v2 (docs/banks.md §1).
 
     :param terminal_key: ``TerminalKey`` of the terminal (§1.2).
     :param password: the terminal's password; used only to sign (§1.6), never sent,
@@ -89,7 +89,7 @@ class TBankAcquiringClient:
         language: str | None = None,
         customer_key: str | None = None,
     ) -> InitResponse:
-        """Create a payment and get its ``PaymentURL`` (bank-apis.md §1.3 Init).
+        """Create a payment and get its ``PaymentURL`` (docs/banks.md §1.3 Init).
 
         :param amount: int kopecks; must equal ``receipt``'s items total if a receipt is given.
         :param order_id: the merchant's order id (≤36 chars, unique per operation, §6.6).
@@ -118,7 +118,7 @@ class TBankAcquiringClient:
         return self._call("Init", request.to_payload(), InitResponse)
 
     def get_state(self, payment_id: str | int) -> GetStateResponse:
-        """Current status of one payment (bank-apis.md §1.4 GetState)."""
+        """Current status of one payment (docs/banks.md §1.4 GetState)."""
         payload = {"PaymentId": self._payment_id(payment_id)}
         return self._call("GetState", payload, GetStateResponse)
 
@@ -129,7 +129,7 @@ class TBankAcquiringClient:
         receipt: Receipt | None = None,
     ) -> ConfirmResponse:
         """Capture a two-stage (``AUTHORIZED``) payment, fully or for ``amount`` kopecks
-        (bank-apis.md §1.4 Confirm; within 7 days of authorisation). A receipt given here
+        (docs/banks.md §1.4 Confirm; within 7 days of authorisation). A receipt given here
         replaces the one sent in Init; its total must equal ``amount`` when both are given."""
         payload = self._amount_and_receipt(payment_id, amount, receipt)
         return self._call("Confirm", payload, ConfirmResponse)
@@ -141,13 +141,13 @@ class TBankAcquiringClient:
         receipt: Receipt | None = None,
     ) -> CancelResponse:
         """Void (NEW/AUTHORIZED) or refund (CONFIRMED) a payment, fully or partially for
-        ``amount`` kopecks (bank-apis.md §1.4 Cancel). ``receipt`` is the refund receipt;
+        ``amount`` kopecks (docs/banks.md §1.4 Cancel). ``receipt`` is the refund receipt;
         its total must equal ``amount`` when both are given."""
         payload = self._amount_and_receipt(payment_id, amount, receipt)
         return self._call("Cancel", payload, CancelResponse)
 
     def get_qr(self, payment_id: str | int, data_type: str = "PAYLOAD") -> GetQrResponse:
-        """SBP QR of a payment created by Init (bank-apis.md §1.4 GetQr, §5):
+        """SBP QR of a payment created by Init (docs/banks.md §1.4 GetQr, §5):
         ``data_type="PAYLOAD"`` gives the ``https://qr.nspk.ru/...`` link, ``"IMAGE"`` an SVG."""
         if data_type not in ("PAYLOAD", "IMAGE"):
             raise ValueError(f"DataType must be PAYLOAD or IMAGE, got {data_type!r}")
@@ -189,7 +189,7 @@ class TBankAcquiringClient:
             raise BankProtocolError(message) from None
 
     def _request(self, method: str, payload: dict) -> dict:
-        """The one place that talks HTTP to the bank (bank-apis.md §1.1, §1.6, §1.8).
+        """The one place that talks HTTP to the bank (docs/banks.md §1.1, §1.6, §1.8).
 
         Adds ``TerminalKey`` and ``Token`` to ``payload``, POSTs it as JSON to
         ``<base_url>/<method>`` with the client's timeout and returns the decoded answer

@@ -5,13 +5,13 @@ in the addon should compare status strings or error codes by hand.
 
 from ..errors import BankAuthError, BankRejected, BankUnavailable
 
-# bank-apis.md §1.1 Endpoints / environments. DEMO terminals talk to production;
+# docs/banks.md §1.1 Endpoints / environments. DEMO terminals talk to production;
 # real terminals are tested against the test server (IP whitelisted by the bank).
 PRODUCTION_URL = "https://securepay.tinkoff.ru/v2"
 TEST_URL = "https://rest-api-test.tinkoff.ru/v2"
 DEFAULT_TIMEOUT = (5, 30)  # (connect, read) seconds
 
-# bank-apis.md §1.5 Payment status model.
+# docs/banks.md §1.5 Payment status model.
 # Rank: a larger rank is a later step of the payment's life, so a caller holding
 # status A who receives B (notification retries arrive late and out of order, §1.7)
 # applies B only if ``status_rank(B) > status_rank(A)``.
@@ -88,7 +88,7 @@ def is_newer_status(new: str, current: "str | None") -> bool:
     return status_rank(new) > status_rank(current)
 
 
-# bank-apis.md §1.8 Error codes. Codes not listed here are business refusals
+# docs/banks.md §1.8 Error codes. Codes not listed here are business refusals
 # (`BankRejected`), which is the right default for the ~330 other codes.
 ERROR_CODE_CLASSES = {
     "202": BankAuthError,  # terminal blocked
@@ -99,7 +99,7 @@ ERROR_CODE_CLASSES = {
 }
 DEFAULT_ERROR_CLASS = BankRejected
 
-# bank-apis.md §1.3 Receipt (``Items_FFD_105`` / ``Items_FFD_12``): the item's ``Tax`` codes.
+# docs/banks.md §1.3 Receipt (``Items_FFD_105`` / ``Items_FFD_12``): the item's ``Tax`` codes.
 # A rate (vat22: 22 %) is charged on a sale of what the customer gets; a calculated rate
 # (vat122: 22/122) on money received before delivery (a prepayment, an advance). vat22 and
 # vat122 are T-Bank's codes for the standard rate since 1 January 2026 (Federal Law

@@ -2,7 +2,7 @@
 
 Field aliases carry the bank's spelling (``TerminalKey``, ``PaymentId``); Python sees
 snake_case (``terminal_key``, ``payment_id``); both are accepted on input
-(``populate_by_name``). Amounts are ``int`` kopecks (bank-apis.md §6.1); a float with a
+(``populate_by_name``). Amounts are ``int`` kopecks (docs/banks.md §6.1); a float with a
 fractional part is refused, never rounded. Identifiers the bank sends sometimes as a
 number and sometimes as a string (``PaymentId``, §6.4) are always exposed as ``str``.
 """
@@ -97,7 +97,7 @@ class _BankModel(BankModel):
 
 
 class ReceiptItem(_BankModel):
-    """A fiscal receipt line, bank-apis.md §1.3 (``Items_FFD_105``). ``price`` and
+    """A fiscal receipt line, docs/banks.md §1.3 (``Items_FFD_105``). ``price`` and
     ``amount`` in kopecks; ``amount`` is the line total (Price × Quantity). Extra fields
     (``Ean13``, FFD 1.2 ``MeasurementUnit``...) pass through as given."""
 
@@ -139,7 +139,7 @@ class ReceiptItem(_BankModel):
 
 
 class Receipt(_BankModel):
-    """Fiscal receipt (FFD 1.05 / 1.2), bank-apis.md §1.3. Sent in Init or Confirm
+    """Fiscal receipt (FFD 1.05 / 1.2), docs/banks.md §1.3. Sent in Init or Confirm
     (income) or Cancel (refund). Never part of the Token (nested object, §1.6).
 
     The sum of ``items[].amount`` must equal the operation's amount (else the bank answers
@@ -165,7 +165,7 @@ class Receipt(_BankModel):
 
 def check_receipt_total(receipt: "Receipt | None", amount: "int | None") -> None:
     """Raise ``ValueError`` unless the receipt's lines add up to ``amount`` kopecks
-    (the local twin of T-Bank ErrorCode 308, bank-apis.md §1.3/§1.8)."""
+    (the local twin of T-Bank ErrorCode 308, docs/banks.md §1.3/§1.8)."""
     if receipt is not None and amount is not None and receipt.total != amount:
         raise ValueError(
             f"receipt items add up to {receipt.total} kopecks but the amount is {amount} "
@@ -177,7 +177,7 @@ def check_receipt_total(receipt: "Receipt | None", amount: "int | None") -> None
 
 
 class InitRequest(_BankModel):
-    """Init body without ``TerminalKey``/``Token`` (the client adds them), bank-apis.md
+    """Init body without ``TerminalKey``/``Token`` (the client adds them), docs/banks.md
     §1.3. ``redirect_due_date`` must carry a UTC offset; it is sent as
     ``YYYY-MM-DDTHH:MM:SS+03:00`` keeping that offset."""
 
@@ -217,7 +217,7 @@ class InitRequest(_BankModel):
 
 
 class _Response(_BankModel):
-    """Fields common to every answer (bank-apis.md §1.3-§1.4)."""
+    """Fields common to every answer (docs/banks.md §1.3-§1.4)."""
 
     success: bool = Field(alias="Success")
     error_code: ErrorCode = Field("0", alias="ErrorCode")
@@ -227,7 +227,7 @@ class _Response(_BankModel):
 
 
 class InitResponse(_Response):
-    """Init answer, bank-apis.md §1.3: ``payment_id`` (str) and ``payment_url``."""
+    """Init answer, docs/banks.md §1.3: ``payment_id`` (str) and ``payment_url``."""
 
     payment_id: BankId = Field(alias="PaymentId")
     status: str = Field(alias="Status")
@@ -237,7 +237,7 @@ class InitResponse(_Response):
 
 
 class GetStateResponse(_Response):
-    """GetState answer, bank-apis.md §1.4."""
+    """GetState answer, docs/banks.md §1.4."""
 
     payment_id: BankId = Field(alias="PaymentId")
     status: str = Field(alias="Status")
@@ -247,7 +247,7 @@ class GetStateResponse(_Response):
 
 
 class ConfirmResponse(_Response):
-    """Confirm answer (two-stage capture), bank-apis.md §1.4."""
+    """Confirm answer (two-stage capture), docs/banks.md §1.4."""
 
     payment_id: BankId = Field(alias="PaymentId")
     status: str = Field(alias="Status")
@@ -256,7 +256,7 @@ class ConfirmResponse(_Response):
 
 
 class CancelResponse(_Response):
-    """Cancel answer (void or refund, full or partial), bank-apis.md §1.4: amounts before
+    """Cancel answer (void or refund, full or partial), docs/banks.md §1.4: amounts before
     and after the operation, in kopecks."""
 
     payment_id: BankId = Field(alias="PaymentId")
@@ -268,7 +268,7 @@ class CancelResponse(_Response):
 
 
 class GetQrResponse(_Response):
-    """GetQr answer (SBP), bank-apis.md §1.4/§5: ``data`` is the ``https://qr.nspk.ru/...``
+    """GetQr answer (SBP), docs/banks.md §1.4/§5: ``data`` is the ``https://qr.nspk.ru/...``
     link (DataType PAYLOAD) or an SVG image (IMAGE)."""
 
     data: str = Field(alias="Data")

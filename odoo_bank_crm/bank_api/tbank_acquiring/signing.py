@@ -1,4 +1,4 @@
-"""Request and notification signature (bank-apis.md §1.6 Token, §1.7 Notifications)."""
+"""Request and notification signature (docs/banks.md §1.6 Token, §1.7 Notifications)."""
 
 import hashlib
 import hmac
@@ -29,7 +29,7 @@ def _token_value(key, value):
 
 
 def compute_token(params: dict, password: str) -> str:
-    """T-Bank request signature, bank-apis.md §1.6 Token.
+    """T-Bank request signature, docs/banks.md §1.6 Token.
 
     Take the root-level scalar parameters of ``params`` (nested objects and arrays such
     as ``Receipt``, ``DATA``, ``Shops`` are left out; ``Token`` itself and ``None`` values
@@ -47,7 +47,7 @@ def compute_token(params: dict, password: str) -> str:
 
 def verify_token(payload: dict, password: str) -> bool:
     """True if ``payload["Token"]`` is the signature of ``payload`` under ``password``
-    (bank-apis.md §1.7: same algorithm, all root scalars but Token). Constant-time
+    (docs/banks.md §1.7: same algorithm, all root scalars but Token). Constant-time
     comparison; a missing, non-text or malformed token is simply False."""
     received = payload.get(TOKEN_FIELD) if isinstance(payload, dict) else None
     if not isinstance(received, str):
