@@ -101,6 +101,7 @@ class Driver:
         self.started = None
         self.stop = threading.Event()
         self.submitted = 0
+        self.earlier = set()  # the bank's payments from before the run
 
     # -- plumbing -------------------------------------------------------------------------
     @property
@@ -395,8 +396,10 @@ def settle(driver, timeout_s):
 
 
 def account(driver):
-    """Every payment the bank holds against Odoo's records: the end check's figures."""
+    """Every payment the bank holds against Odoo's records: the end check's figures. Only
+    the run's own payments: the bank's earlier ones (other tests') are left out."""
     bank = driver.sandbox("GET", "/_admin/state", timeout=300)["payments"]
+    bank = {payment_id: payment for payment_id, payment in bank.items() if payment_id not in driver.earlier}
     faults = driver.sandbox("GET", "/_admin/notify/faults", timeout=300)
     records = {str(r["meta"].get("PaymentId")): r for r in faults["payments"].values()}
     txs = driver.call(
@@ -511,6 +514,8 @@ def drive(
     driver = Driver(acq, count, time_bound, seed, chaos, concurrency, refund_share, log)
     driver.rates = {**RATES, **(rates or {})}
     saved = driver.configure(check_minutes)
+    # the bank's payments from before the run (other end-to-end tests share the sandbox)
+    driver.earlier = set(driver.sandbox("GET", "/_admin/state", timeout=300)["payments"])
     try:
         log(f"[{NAME}] {count} payments at most, {time_bound:.0f}s at most; faults {driver.rates}, seed {seed}")
         made = driver.run()
