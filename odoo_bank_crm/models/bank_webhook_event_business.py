@@ -19,8 +19,7 @@ from ..bank_api import webhooks
 from ..public_input import loads_json
 from .bank_connection_webhooks import jwks_cache
 from .bank_webhook_event import LINE_KEY_INDEX
-from .odoo_compat import can_commit
-from .payment_transaction import _wake_up_cron_workers
+from .odoo_compat import can_commit, trigger_cron_now
 
 _logger = logging.getLogger(__name__)
 
@@ -231,20 +230,10 @@ class BankWebhookEvent(models.Model):
 
     @api.model
     def _trigger_booking(self):
-        """`ir.cron._trigger()` of the booking job, lean enough for a request the bank is
-        waiting on (as `payment.transaction._bank_crm_trigger_post_processing`): the trigger
-        row inserted directly, the cron workers woken up once the transaction commits."""
-        cron_id = self.env['ir.model.data']._xmlid_to_res_id(BOOKING_CRON_XMLID)
-        self.env.cr.execute(
-            """
-            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
-            VALUES (%(cron)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC',
-                    %(uid)s, now() AT TIME ZONE 'UTC')
-        """,
-            {'cron': cron_id, 'uid': self.env.uid},
-        )
-        dbname = self.env.cr.dbname
-        self.env.cr.postcommit.add(lambda: _wake_up_cron_workers(dbname))
+        """The booking job to run as soon as this transaction commits
+        (`odoo_compat.trigger_cron_now`: dated at the commit, lean enough for a request the
+        bank is waiting on)."""
+        trigger_cron_now(self.env, BOOKING_CRON_XMLID)
 
     # === BOOKING JOB === #
 

@@ -1,6 +1,4 @@
 import logging
-import os
-import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -10,13 +8,13 @@ from psycopg2 import sql as pgsql
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models, sql_db
+from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from .. import const
 from ..bank_api import Receipt, ReceiptItem, is_newer_status
 from ..utils import from_minor, to_minor
-from .odoo_compat import can_commit, payment_posted_message
+from .odoo_compat import can_commit, payment_posted_message, trigger_cron_now
 
 _logger = logging.getLogger(__name__)
 
@@ -32,6 +30,9 @@ BOOKING_BATCH_SIZE = 100
 # once): a cron worker is killed after its real-time limit (120 s by default), which
 # Odoo's one-at-a-time job reaches under a burst, losing the transaction in progress.
 BOOKING_RUN_SECONDS = 60
+# Seconds a run waits for pending transactions another database transaction holds before
+# it leaves them to a next run, triggered at once.
+BOOKING_LOCK_WAIT_SECONDS = 10
 # As Odoo's `_cron_post_process`: a transaction that does not go through is not retried forever.
 POST_PROCESS_RETRY_DAYS = 4
 # The operations booked in batches: a payment for the transaction's own invoices (refunds,
@@ -42,43 +43,6 @@ BOOKING_OPERATIONS = ('online_redirect', 'online_direct', 'online_token', 'offli
 def _tbank_error(message):
     """A refusal of T-Bank data, named as the bank's (as payment_stripe prefixes "Stripe: ")."""
     return ValidationError(_("T-Bank: %(message)s", message=message))
-
-
-class _CronWakeUp:
-    """Wakes Odoo's cron workers up, as `ir.cron._notifydb` does (NOTIFY cron_trigger on the
-    `postgres` database, where they listen), on a connection this process keeps open:
-    Odoo's own opens and closes one each time (a new PostgreSQL backend per notification,
-    a few milliseconds of both cores for every bank notification)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.pid = self.connection = None
-
-    def __call__(self, dbname):
-        with self.lock:
-            for attempt in (1, 2):
-                try:
-                    if self.connection is None or self.connection.closed or self.pid != os.getpid():
-                        self.pid, self.connection = os.getpid(), None  # never reuse a parent's after a fork
-                        _dbname, info = sql_db.connection_info_for('postgres')
-                        self.connection = psycopg2.connect(**info)
-                        self.connection.autocommit = True
-                    with self.connection.cursor() as cr:
-                        cr.execute(
-                            pgsql.SQL("SELECT {}('cron_trigger', %s)").format(
-                                pgsql.Identifier(os.getenv('ODOO_NOTIFY_FUNCTION', 'pg_notify'))
-                            ),
-                            [dbname],
-                        )
-                    return
-                except psycopg2.Error as error:
-                    self.connection = None
-                    if attempt == 2:
-                        # the job still runs when the cron worker next wakes up by itself
-                        _logger.warning("Could not wake the cron workers up: %s", error)
-
-
-_wake_up_cron_workers = _CronWakeUp()
 
 
 class PaymentTransaction(models.Model):
@@ -474,20 +438,10 @@ class PaymentTransaction(models.Model):
 
     @api.model
     def _bank_crm_trigger_post_processing(self):
-        """`ir.cron._trigger()` of Odoo's post-processing job, lean enough for a request the
-        bank is waiting on: the trigger row inserted directly, and the cron workers woken up
-        once the transaction commits on a connection kept open (see `_CronWakeUp`)."""
-        cron_id = self.env['ir.model.data']._xmlid_to_res_id(POST_PROCESS_CRON_XMLID)
-        self.env.cr.execute(
-            """
-            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
-            VALUES (%(cron)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC',
-                    %(uid)s, now() AT TIME ZONE 'UTC')
-        """,
-            {'cron': cron_id, 'uid': self.env.uid},
-        )
-        dbname = self.env.cr.dbname
-        self.env.cr.postcommit.add(lambda: _wake_up_cron_workers(dbname))
+        """Odoo's post-processing job to run as soon as this transaction commits
+        (`odoo_compat.trigger_cron_now`: dated at the commit, lean enough for a request the
+        bank is waiting on)."""
+        trigger_cron_now(self.env, POST_PROCESS_CRON_XMLID)
 
     def _log_received_message(self):
         """Override of `payment`: while the bank waits for the answer to its notification
@@ -585,21 +539,33 @@ class PaymentTransaction(models.Model):
         provider_ids = self.env['payment.provider'].sudo().search([('code', '=', 'tbank')]).ids  # sudo: every company's
         retry_limit_date = fields.Datetime.now() - relativedelta(days=POST_PROCESS_RETRY_DAYS)
         attempted = []
+        waiting_since = None
         while True:
             self.env.flush_all()
-            self.env.cr.execute(
-                """
-                SELECT id FROM payment_transaction
-                 WHERE is_post_processed IS NOT TRUE AND state = 'done' AND provider_id IN %s
-                   AND last_state_change >= %s AND id != ALL(%s)
-                 ORDER BY id LIMIT %s
-                   FOR UPDATE SKIP LOCKED
-                """,
-                [tuple(provider_ids) or (0,), retry_limit_date, attempted, batch_size],
-            )
-            ids = [row[0] for row in self.env.cr.fetchall()]
+            try:
+                ids = self._bank_crm_pending_ids(provider_ids, retry_limit_date, attempted, batch_size, skip_locked=True)
+            except psycopg2.errors.SerializationFailure:
+                if not commit:
+                    raise
+                # a row changed by a transaction committed while this one looked: look again
+                self.env.cr.rollback()
+                continue
             if not ids:
-                return attempted
+                if not commit or not self._bank_crm_pending_ids(provider_ids, retry_limit_date, attempted, 1):
+                    return attempted
+                # Pending transactions another transaction holds (a duplicate of their
+                # notification, the customer's status poll): their holder may commit without
+                # triggering this job (nothing new for it), so wait for them a little; past
+                # that, the job is triggered to come back for them at once.
+                waiting_since = waiting_since or time.monotonic()
+                if time.monotonic() - waiting_since > BOOKING_LOCK_WAIT_SECONDS:
+                    self._bank_crm_trigger_post_processing()
+                    return attempted
+                # nothing to keep: the commit gives the next look a fresh snapshot
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                time.sleep(0.2)
+                continue
+            waiting_since = None
             if deadline is not None and time.monotonic() > deadline:
                 self._bank_crm_trigger_post_processing()
                 return None
@@ -614,6 +580,25 @@ class PaymentTransaction(models.Model):
             if commit:
                 # each batch is its own unit of work: a crash loses at most the batch in progress
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _bank_crm_pending_ids(self, provider_ids, retry_limit_date, excluded, limit, skip_locked=False):
+        """The done T-Bank transactions waiting for their booking, in order: with
+        `skip_locked`, those no other transaction holds, locked until the commit; without,
+        all of them, whoever holds them (nothing locked)."""
+        self.env.cr.execute(
+            pgsql.SQL(
+                """
+                SELECT id FROM payment_transaction
+                 WHERE is_post_processed IS NOT TRUE AND state = 'done' AND provider_id IN %s
+                   AND last_state_change >= %s AND id != ALL(%s)
+                 ORDER BY id LIMIT %s
+                """
+                "{}"
+            ).format(pgsql.SQL(' FOR UPDATE SKIP LOCKED' if skip_locked else '')),
+            [tuple(provider_ids) or (0,), retry_limit_date, excluded, limit],
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
 
     def _bank_crm_book_one_by_one(self, commit):
         """Odoo's `_cron_post_process` loop for these transactions: each post-processed on
