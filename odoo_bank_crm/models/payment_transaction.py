@@ -543,7 +543,9 @@ class PaymentTransaction(models.Model):
         while True:
             self.env.flush_all()
             try:
-                ids = self._bank_crm_pending_ids(provider_ids, retry_limit_date, attempted, batch_size, skip_locked=True)
+                ids = self._bank_crm_pending_ids(
+                    provider_ids, retry_limit_date, attempted, batch_size, skip_locked=True
+                )
             except psycopg2.errors.SerializationFailure:
                 if not commit:
                     raise

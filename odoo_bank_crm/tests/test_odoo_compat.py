@@ -67,7 +67,7 @@ class TestCronTriggers(TransactionCase):
         trigger_cron_now(self.env, self.XMLID)
         self.assertEqual(self._triggers(), before, "nothing is written before the commit")
         self.env.cr.flush()  # what a commit runs first: the pre-commit hooks
-        added = self._triggers()[len(before):]
+        added = self._triggers()[len(before) :]
         self.assertEqual(len(added), 1, "one trigger per job and transaction")
         self.env.cr.execute("SELECT now() AT TIME ZONE 'UTC', clock_timestamp() AT TIME ZONE 'UTC'")
         transaction_start, clock = self.env.cr.fetchone()
