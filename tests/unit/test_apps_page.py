@@ -91,3 +91,14 @@ def test_odoo_keeps_what_the_page_shows(attribute):
     count = sum(1 for element in page().iter() if element.get(attribute))
     assert count
     assert sanitized.count(f' {attribute}="') >= count
+
+
+def test_each_english_screenshot_has_its_russian_twin():
+    """The English sections show the English screens, the Russian ones the same screens in Russian."""
+    shown = {"en": set(), "ru": set()}
+    for section in page().iter("section"):
+        lang = section.get("lang")
+        if lang in shown:
+            shown[lang] |= {element.get("src") for element in section.iter("img")}
+    assert shown["en"] and shown["ru"]
+    assert {src.replace("_en.png", "_ru.png") for src in shown["en"]} == shown["ru"]
