@@ -1,7 +1,7 @@
 """The Apps page's screenshots, re-taken from a running demo in one command.
 
     make demo                                   # in another terminal (ODOO_PORT etc. as usual)
-    .venv/bin/python tools/apps_screenshots.py [--url http://localhost:8069] [--only dashboard deal]
+    .venv/bin/python tools/apps_screenshots.py [--url http://localhost:8069] [--only dashboard deal] [--apps-page]
 
 Logs in as the demo's director (admin), opens each screen the Apps page shows in English and
 in Russian (the user's language is put back afterwards), prints the «Счёт на оплату» of an
@@ -166,6 +166,7 @@ def main():
     parser.add_argument("--max-kb", type=int, default=300, help="largest file size of a screenshot (300)")
     parser.add_argument("--only", nargs="*", help="only these shots (dashboard, deal, invoice_pdf, ...)")
     parser.add_argument("--apps-page", action="store_true", help="also shoot the module's page in Apps")
+    parser.add_argument("--apps-page-only", action="store_true", help="shoot only the module's page in Apps")
     parser.add_argument(
         "--no-russian", action="store_true", help="do not load Odoo's own Russian for every installed module first"
     )
@@ -176,13 +177,17 @@ def main():
     uid = demo.call("res.users", "search", [("login", "=", args.login)])[0]
     original_lang = demo.call("res.users", "read", [uid], ["lang"])[0]["lang"]
     wanted = set(args.only or [])
+    every = shots(demo)
+    unknown = wanted - {shot[0] for shot in every} - {"invoice_pdf"}
+    if unknown:
+        parser.error(f"no such shot: {', '.join(sorted(unknown))}")
+    plan = [] if args.apps_page_only else [shot for shot in every if not wanted or shot[0] in wanted]
     if not args.no_russian:
         print("loading Odoo's Russian for every installed module (Settings > Languages)...", flush=True)
         load_russian(demo)
     browser = Browser(args.width, args.height)
     try:
         browser.call("Network.setCookie", name="session_id", value=session.cookies.get("session_id"), url=args.url)
-        plan = [shot for shot in shots(demo) if not wanted or shot[0] in wanted]
         for lang in LANGS:
             demo.call("res.users", "write", [uid], {"lang": lang})
             for name, path, action, crop in plan:
@@ -199,12 +204,12 @@ def main():
                 print(
                     f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}  {size[0]}x{size[1]}  {length // 1024} KB"
                 )
-        if not wanted or "invoice_pdf" in wanted:
+        if not args.apps_page_only and (not wanted or "invoice_pdf" in wanted):
             target, size, length = invoice_pdf_png(demo, args.out, args.max_kb)
             print(
                 f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}  {size[0]}x{size[1]}  {length // 1024} KB"
             )
-        if args.apps_page:
+        if args.apps_page or args.apps_page_only:
             # Apps > Update Apps List: the module's summary and images as the manifest has them now
             demo.call("ir.module.module", "update_list")
             module = demo.first("ir.module.module", [("name", "=", ADDON)])
