@@ -3,8 +3,8 @@
     'version': '18.0.1.1.0',
     'category': 'Accounting/Accounting',
     'sequence': 60,
-    'summary': "Bank accounts and live balances of several banks, T-Bank acquiring, "
-    "invoices with payment links, payments matched to deals",
+    'summary': "Russian banks in your CRM: T-Bank, Tochka and 1C statements on one dashboard, "
+    "card and SBP payments, invoices with payment links, payments matched to deals",
     'author': "odoo_bank_crm developers",
     'website': "https://github.com/odoo-bank-crm/odoo_bank_crm",
     'depends': ['crm', 'account', 'account_payment', 'payment', 'base_automation', 'mail'],
@@ -66,6 +66,16 @@
     },
     'post_init_hook': 'post_init_hook',
     'uninstall_hook': 'uninstall_hook',
+    'images': [
+        'static/description/screenshots/dashboard_en.png',
+        'static/description/screenshots/deal_en.png',
+        'static/description/screenshots/invoice_pdf_ru.png',
+        'static/description/screenshots/transactions_en.png',
+        'static/description/screenshots/approval_en.png',
+        'static/description/screenshots/rights_en.png',
+        'static/description/screenshots/statement_en.png',
+        'static/description/screenshots/analytics_en.png',
+    ],
     'application': True,
     'license': 'LGPL-3',
 }

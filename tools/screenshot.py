@@ -13,6 +13,7 @@ import argparse
 import base64
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,18 @@ READY_JS = """(() => {
 })()"""
 
 
+def free_port():
+    """A TCP port nobody listens on now (several people may take screenshots on one machine)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class Browser:
     def __init__(self, width=1440, height=900):
         self.profile = tempfile.mkdtemp(prefix="bank_crm_shots_")
-        self.port = 9333
+        self.port = free_port()
+        self.width, self.height = width, height
         binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
         if not binary:
             sys.exit("error: Chromium not found (apt-get install chromium)")
@@ -81,18 +90,33 @@ class Browser:
                     raise RuntimeError(f"{method}: {message['error']}")
                 return message.get("result", {})
 
-    def shoot(self, url, path, settle=1.5, timeout=30):
-        self.call("Page.navigate", url=url)
+    def resize(self, width, height):
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+
+    def evaluate(self, expression):
+        """Run JavaScript in the page (promises awaited) and return its value."""
+        answer = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if answer.get("exceptionDetails"):
+            raise RuntimeError(f"JavaScript failed: {answer['exceptionDetails'].get('text')} in {expression[:80]}")
+        return answer.get("result", {}).get("value")
+
+    def wait_ready(self, settle=1.5, timeout=30):
         deadline = time.time() + timeout
         time.sleep(1)
         while time.time() < deadline:
-            ready = self.call("Runtime.evaluate", expression=READY_JS, returnByValue=True)
-            if ready.get("result", {}).get("value"):
+            if self.evaluate(READY_JS):
                 break
             time.sleep(0.3)
         time.sleep(settle)
+
+    def capture(self, path):
         data = self.call("Page.captureScreenshot", format="png")["data"]
         Path(path).write_bytes(base64.b64decode(data))
+
+    def shoot(self, url, path, settle=1.5, timeout=30):
+        self.call("Page.navigate", url=url)
+        self.wait_ready(settle, timeout)
+        self.capture(path)
 
     def close(self):
         self.ws.close()
@@ -101,7 +125,8 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def session_cookie(base_url, db, login, password, lang=None):
+def login(base_url, db, login, password, lang=None):
+    """A logged-in requests session (the user's language set to `lang` first when given)."""
     session = requests.Session()
     answer = session.post(
         f"{base_url}/web/session/authenticate",
@@ -120,7 +145,11 @@ def session_cookie(base_url, db, login, password, lang=None):
             },
             timeout=30,
         )
-    return session.cookies.get("session_id")
+    return session
+
+
+def session_cookie(base_url, db, login_name, password, lang=None):
+    return login(base_url, db, login_name, password, lang).cookies.get("session_id")
 
 
 def main():
