@@ -11,6 +11,8 @@ import { rpc } from "@web/core/network/rpc";
 const SOURCES_PARAMETER = "odoo_bank_crm.tour_english_sources";
 const SCREEN = ".o_action_manager .o_view_controller, .modal .o_form_view";
 const LATIN_RUN = /[A-Za-z][A-Za-z' -]*[A-Za-z]/g;
+// URLs, paths, e-mails and identifiers are not words ("/bank_crm/api/v1/orders")
+const PATHS = /\S*[/@_.:]\S*[A-Za-z]\S*/g;
 
 async function englishSources() {
     const value = await rpc("/web/dataset/call_kw/ir.config_parameter/get_param", {
@@ -91,12 +93,14 @@ function russianScreenSteps(trigger, scope) {
                     }
                 }
                 // a text equal to a source, or with a source inside it in Latin letters
-                // ("Создано: Outgoing Payment")
+                // ("Создано: Outgoing Payment"); codes in capitals ("INV/2026/00001") are not words either
                 const english = [...seen]
                     .filter(
                         (text) =>
                             sources.has(text) ||
-                            (text.match(LATIN_RUN) || []).some((run) => sources.has(run.trim()))
+                            (text.replace(PATHS, " ").match(LATIN_RUN) || []).some(
+                                (run) => run !== run.toUpperCase() && sources.has(run.trim())
+                            )
                     )
                     .sort();
                 if (english.length) {
