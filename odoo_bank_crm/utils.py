@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from odoo import SUPERUSER_ID
 from odoo.tools import float_repr
 
 from .bank_api.money import from_minor_units, to_minor_units
@@ -20,3 +21,23 @@ def to_minor(amount, currency):
 def from_minor(units, currency):
     """Integer minor units → float amount for Odoo fields, exact to the currency's precision."""
     return float(from_minor_units(int(units), currency.decimal_places))
+
+
+def tracking_lang(env):
+    """The language a tracking message's values are written in (issue #18 §1, docs/i18n.md).
+
+    Odoo stores a tracked selection's labels (and a many2one's name) as text, in the language
+    of the environment that wrote them; only the field's name follows the reader's language.
+    A person's change keeps Odoo's rule (the writer's language); an automated one, by a job
+    (OdooBot, no language in its context) or a bank's request (the public user), is written
+    in the company's language, the one its staff reads, else left as it is. Code that knows
+    its readers' language says so with the context key `bank_crm_tracking_lang`.
+    """
+    chosen = env.context.get('bank_crm_tracking_lang')  # code that knows its readers' language
+    if chosen and chosen in env['res.lang']._get_active_by('code'):
+        return chosen
+    automated = env.uid == SUPERUSER_ID or not env.context.get('lang') or env.user._is_public()
+    if not automated:
+        return env.lang
+    lang = env.company.partner_id.lang
+    return lang if lang and lang in env['res.lang']._get_active_by('code') else env.lang

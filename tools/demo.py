@@ -45,6 +45,16 @@ env.cr.commit()
 """
 
 
+# The demo is Russian (issue #18 §1): its company and its users read Russian, Odoo's own
+# words included (the template loads Odoo's Russian, tools/odoo_db.py). Set once, when the
+# database is built: a user who switches to English (Preferences > Language) keeps it.
+RUSSIAN_USERS = """
+env.ref('base.main_partner').lang = 'ru_RU'
+env['res.users'].with_context(active_test=False).search([('share', '=', False)]).write({'lang': 'ru_RU'})
+env.cr.commit()
+"""
+
+
 def fail(message):
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
@@ -109,6 +119,7 @@ def main():
         else:
             print(f"Odoo: creating the demo database {DEMO_DB} (first run: about two minutes)...", flush=True)
             stack.db_with_addon(DEMO_DB, "demo-install.log")
+            stack.odoo(["-d", DEMO_DB, "--no-http"], "demo-install.log", command="shell", stdin=RUSSIAN_USERS)
         base_url = f"http://localhost:{args.http_port}"
         stack.odoo(
             ["-d", DEMO_DB, "--no-http"],

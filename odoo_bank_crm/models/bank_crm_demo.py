@@ -21,6 +21,15 @@ _DEMO_ACCOUNTS = [
     ('account_journal_cash_office', 35_000, 8),
 ]
 
+_DEMO_PARTNERS = (
+    'res_partner_romashka',
+    'res_partner_vector',
+    'res_partner_ivanov',
+    'res_partner_stroymarket',
+    'res_partner_petrova',
+    'res_partner_office_rent',
+    'res_partner_tax_office',
+)
 _INCOMING = [
     ("Оплата по счету № {n} от {d}. В т.ч. НДС 22%", 'res_partner_romashka'),
     ("Оплата по договору поставки № {n}. НДС не облагается", 'res_partner_stroymarket'),
@@ -42,6 +51,19 @@ class AccountJournal(models.Model):
 
     @api.model
     def _bank_crm_generate_demo_data(self):
+        # The demo company is Russian: its customers read Russian, and what the demo records
+        # (tracked payment states in the deals' chatter) is written in Russian when Odoo has it.
+        if 'ru_RU' in self.env['res.lang']._get_active_by('code'):
+            # the changes the dependencies' demo data made are tracked now, in their language:
+            # Odoo tracks a transaction's changes of a model at its commit, in the language of
+            # the first records that changed (mail.thread._track_finalize)
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+            # Odoo loads a module's terms after its data: the labels tracked here need ours now
+            self.env['ir.module.module']._load_module_terms(['odoo_bank_crm'], ['ru_RU'])
+            self = self.with_context(lang='ru_RU', bank_crm_tracking_lang='ru_RU')
+            ours = [f'odoo_bank_crm.{name}' for name in _DEMO_PARTNERS]
+            self.env['res.partner'].browse([self.env.ref(xml_id).id for xml_id in ours]).write({'lang': 'ru_RU'})
         rng = random.Random(20260201)
         today = fields.Date.context_today(self)
         ref = lambda xml_id: self.env.ref(f'odoo_bank_crm.{xml_id}')  # noqa: E731
@@ -52,7 +74,7 @@ class AccountJournal(models.Model):
                 {
                     'journal_id': journal.id,
                     'date': today - timedelta(days=95),
-                    'payment_ref': "Входящий остаток / Opening balance",
+                    'payment_ref': "Входящий остаток",
                     'amount': opening,
                 }
             )
@@ -74,6 +96,7 @@ class AccountJournal(models.Model):
                         'amount': amount if incoming else -amount,
                     }
                 )
+        self._bank_crm_archive_foreign_demo_data()
         self.env['account.bank.statement.line'].create(line_vals)
         self._bank_crm_generate_demo_invoices(ref, today)
         self._bank_crm_generate_demo_payments(ref)
@@ -84,6 +107,21 @@ class AccountJournal(models.Model):
         ).filtered(
             lambda j: not self.env['account.move'].search_count([('journal_id', '=', j.id)], limit=1)
         ).action_archive()
+
+    @api.model
+    def _bank_crm_archive_foreign_demo_data(self):
+        """The dependencies' demo deals (French and English names, with their activities) and
+        products (office furniture priced in dollars) are not this Russian company's: archived,
+        so the pipeline, the activities and the product lists show only the demo's own."""
+        foreign = self.env['ir.model.data'].search_fetch(
+            [('model', 'in', ('crm.lead', 'product.template')), ('module', '!=', 'odoo_bank_crm')],
+            ['model', 'res_id'],
+        )
+        for model in ('crm.lead', 'product.template'):
+            records = (
+                self.env[model].browse(foreign.filtered(lambda x, m=model: x.model == m).mapped('res_id')).exists()
+            )
+            records.filtered('active').action_archive()
 
     @api.model
     def _bank_crm_generate_demo_payments(self, ref):

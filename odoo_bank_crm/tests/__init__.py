@@ -36,3 +36,5 @@ from . import test_russian_documents
 from . import test_bank_sync_crash
 from . import test_booking
 from . import test_bank_webhooks_business
+from . import test_russian_tour
+from . import test_tracking_lang

@@ -4,8 +4,8 @@ from odoo.tools.misc import formatLang
 
 from .test_invoice_wizard import InvoiceLinkCommon
 
-RUSSIAN = ("К оплате", "Оплатить", "В том числе налоги", "Есть вопросы?")
-ENGLISH = ("To pay", "Taxes included", "Questions?")
+RUSSIAN = ("К оплате", "Оплатить", "В том числе налоги", "Есть вопросы?", ">ИНН<")
+ENGLISH = ("To pay", "Taxes included", "Questions?", ">INN<")
 
 
 @tagged('post_install', '-at_install')
@@ -21,6 +21,9 @@ class TestPayPageLanguage(InvoiceLinkCommon, HttpCase):
             ['portal', 'account', 'account_payment', 'odoo_bank_crm'], ['ru_RU'], overwrite=True
         )
         cls.company.partner_id.write({'lang': 'ru_RU', 'phone': '+7 495 777-00-11'})
+        # a Russian seller: its tax number is named INN, in the page's language ("ИНН")
+        cls.company.write({'vat': '7709550014', 'country_id': cls.env.ref('base.ru').id})
+        cls.env.ref('base.ru').vat_label = False
         cls.partner.lang = 'ru_RU'
 
     def setUp(self):
