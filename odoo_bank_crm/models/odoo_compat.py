@@ -251,19 +251,17 @@ def message_post_batch(posts):
         parents = {}
         if model._mail_flat_thread:
             # sudo: as `_message_compute_parent_id`, for the id only
-            for res_id, first_id in (
-                env['mail.message']
-                .sudo()
-                ._read_group(
-                    [
-                        ('res_id', 'in', quiet_records.ids),
-                        ('model', '=', model._name),
-                        ('message_type', '!=', 'user_notification'),
-                    ],
-                    ['res_id'],
-                    ['id:min'],
-                )
-            ):
+            Messages = env['mail.message'].sudo()
+            first_messages = Messages._read_group(
+                [
+                    ('res_id', 'in', quiet_records.ids),
+                    ('model', '=', model._name),
+                    ('message_type', '!=', 'user_notification'),
+                ],
+                ['res_id'],
+                ['id:min'],
+            )
+            for res_id, first_id in first_messages:
                 parents[res_id] = first_id
 
         def values(res_id, body, author_id):
