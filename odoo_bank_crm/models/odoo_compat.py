@@ -11,6 +11,8 @@ import threading
 import psycopg2
 from psycopg2 import sql as pgsql
 
+from markupsafe import escape
+
 from odoo import sql_db
 from odoo.sql_db import Cursor
 from odoo.tools.translate import get_translation
@@ -125,3 +127,184 @@ def trigger_cron_now(env, xmlid):
         cr.postcommit.add(lambda: wake_up_cron_workers(dbname))
 
     cr.precommit.add(insert_trigger)
+
+
+# === Booking T-Bank payments in batches (docs/booking.md) === #
+
+# The payment values account's `create` (18.0) pops as "hacks": given any of them (even
+# account_payment's `write_off_line_vals: []`), it generates that payment's journal entry
+# at once, one `account.move.create` per payment.
+PAYMENT_ENTRY_HACK_KEYS = ('write_off_line_vals', 'force_balance', 'line_ids')
+
+
+def create_payments(env, vals_list):
+    """`account.payment.create(vals_list)` as account_payment's `_create_payment` calls it
+    (with `write_off_line_vals: []`), the payments' journal entries created together.
+
+    account's `create` (18.0) pops `write_off_line_vals`, `force_balance` and `line_ids`,
+    creates the payments in one go, then, for each payment given one of them (even an
+    empty list), calls `_generate_journal_entry` on that payment alone: one
+    `account.move.create` (move, lines, sequence, mail thread) per payment, then
+    propagates the values of fields related to `move_id` to its entry. Called on many
+    payments, `_generate_journal_entry` creates all their entries in one
+    `account.move.create` with the same values (`_generate_move_vals`, whose lines come
+    from `_prepare_move_line_default_vals`, where an empty write-off and none are the
+    same). So the payments are created without these keys, their entries generated
+    together, and the related fields propagated as account's `create` does.
+
+    Only for payments without write-off, forced balance or given lines (the batched
+    booking's: no early payment discount); for others, Odoo's own `create`.
+
+    Pinned by tests/test_odoo_compat.py (TestCreatePayments): the same payments,
+    entries and journal items as account's `create`.
+
+    :param list vals_list: `account.payment` values, as `_create_payment` gives them
+    :return: the payments, in the order of `vals_list`, each with its journal entry
+    """
+    vals_list = [dict(vals) for vals in vals_list]
+    for vals in vals_list:
+        hacks = {key: vals.pop(key) for key in PAYMENT_ENTRY_HACK_KEYS if key in vals}
+        if any(value not in (None, []) for value in hacks.values()):
+            raise ValueError(f"create_payments: no write-off, forced balance or lines here ({sorted(hacks)})")
+    Payment = env['account.payment']
+    payments = Payment.create(vals_list)
+    payments._generate_journal_entry()
+    # account's `create`: "propagate the related fields to the move as it is being created
+    # after the payment"
+    for payment, vals in zip(payments, vals_list, strict=True):
+        move_vals = {
+            fname: value
+            for fname, value in vals.items()
+            if (Payment._fields[fname].related or '').split('.')[0] == 'move_id'
+        }
+        if move_vals:
+            payment.move_id.write(move_vals)
+    return payments
+
+
+def message_post_batch(posts):
+    """`record.message_post(body=body, author_id=author_id)` for many posts at once: the same
+    `mail.message` records, written in one `_message_create` (two when a record had no
+    message yet: its first one is the parent of the next ones).
+
+    What mail's `message_post` (18.0) writes for such a post (a note: type notification,
+    subtype `mail.mt_note`, no partner, no attachment), and how it is reproduced here
+    for all the posts of one model together:
+    - the author and `email_from`: `_message_compute_author(author_id, None)`, per author;
+    - `record_name` (the record's display name in sudo, in the user's language when the
+      context has none: `_fallback_lang`), `record_alias_domain_id`
+      (`_mail_get_alias_domains`), `record_company_id` (`_mail_get_companies`) and
+      `reply_to` (`_notify_get_reply_to`, per author's `email_from`): each a batch method;
+    - `parent_id` (`_message_compute_parent_id` in a flat thread): the record's first
+      message other than a user notification, one read for all records;
+    - `email_add_signature`, `subject`, `partner_ids`, `attachment_ids`, `author_guest_id`:
+      their values for such a post;
+    - `_message_post_after_hook`, called for each record as `message_post` does;
+    - no author subscribed (a notification), and no one notified: `_notify_thread`
+      notifies the record's followers subscribed to the note's subtype. A record with
+      any (`mail.followers._get_recipient_data`), or a post by a public user, takes
+      `message_post` itself, in order, so that nothing it would send is missed.
+
+    Pinned by tests/test_odoo_compat.py (TestMessagePostBatch): the same messages as
+    `message_post`, field by field.
+
+    :param list posts: [(record, body, author partner id)], records of one model
+    :return: the messages, in the order of `posts`
+    """
+    if not posts:
+        return None
+    model = posts[0][0].browse()
+    if any(record._name != model._name for record, _body, _author in posts):
+        raise ValueError("message_post_batch: posts on records of one model at a time")
+    model = model._fallback_lang()
+    env = model.env
+    records = model.browse(dict.fromkeys(record.id for record, _body, _author in posts))
+    subtype_id = env['ir.model.data']._xmlid_to_res_id('mail.mt_note')
+    followed = {
+        res_id
+        for res_id, recipients in env['mail.followers']._get_recipient_data(records, 'notification', subtype_id).items()
+        if recipients
+    }
+    messages = {}
+    if env.user._is_public():
+        followed = set(records.ids)
+    quiet = []
+    for index, (record, body, author_id) in enumerate(posts):
+        if record.id in followed:
+            messages[index] = model.browse(record.id).message_post(body=body, author_id=author_id)
+        else:
+            quiet.append((index, record.id, body, author_id))
+    if quiet:
+        quiet_records = model.browse(dict.fromkeys(res_id for _index, res_id, _body, _author in quiet))
+        authors = {
+            author_id: model._message_compute_author(author_id, None, raise_on_email=True)
+            for author_id in dict.fromkeys(author_id for _index, _res_id, _body, author_id in quiet)
+        }
+        reply_tos = {
+            email_from: quiet_records._notify_get_reply_to(default=email_from)
+            for email_from in dict.fromkeys(email_from for _author_id, email_from in authors.values())
+        }
+        # sudo: as message_post, which reads these in sudo (record access is checked by the message's create)
+        alias_domains = quiet_records.sudo()._mail_get_alias_domains(default_company=env.company)
+        companies = quiet_records._mail_get_companies(default=env.company)
+        names = {record.id: record.sudo().display_name for record in quiet_records}  # sudo: as message_post
+        parents = {}
+        if model._mail_flat_thread:
+            # sudo: as `_message_compute_parent_id`, for the id only
+            Messages = env['mail.message'].sudo()
+            first_messages = Messages._read_group(
+                [
+                    ('res_id', 'in', quiet_records.ids),
+                    ('model', '=', model._name),
+                    ('message_type', '!=', 'user_notification'),
+                ],
+                ['res_id'],
+                ['id:min'],
+            )
+            for res_id, first_id in first_messages:
+                parents[res_id] = first_id
+
+        def values(res_id, body, author_id):
+            author_id, email_from = authors[author_id]
+            return {
+                'email_add_signature': True,
+                'record_name': names[res_id],
+                'author_id': author_id,
+                'author_guest_id': False,
+                'email_from': email_from,
+                'model': model._name,
+                'res_id': res_id,
+                'body': escape(body),
+                'message_type': 'notification',
+                'parent_id': parents.get(res_id, False),
+                'subject': False,
+                'subtype_id': subtype_id,
+                'partner_ids': [],
+                'record_alias_domain_id': alias_domains[res_id].id,
+                'record_company_id': companies[res_id].id,
+                'reply_to': reply_tos[email_from][res_id],
+                'attachment_ids': [],
+            }
+
+        # a record's first message is the parent of the next ones (flat thread): written first
+        rounds = [[], []]
+        for post in quiet:
+            res_id = post[1]
+            if model._mail_flat_thread and res_id not in parents:
+                parents[res_id] = False
+                rounds[0].append(post)
+            else:
+                rounds[1].append(post)
+        for round_posts in rounds:
+            if not round_posts:
+                continue
+            values_list = [values(res_id, body, author_id) for _index, res_id, body, author_id in round_posts]
+            created = model._message_create(values_list)
+            for (index, res_id, _body, _author_id), message, message_values in zip(
+                round_posts, created, values_list, strict=True
+            ):
+                messages[index] = message
+                if model._mail_flat_thread and not parents[res_id]:
+                    parents[res_id] = message.id
+                model.browse(res_id)._message_post_after_hook(message, message_values)
+    return env['mail.message'].concat(*(messages[index] for index in range(len(posts))))

@@ -8,13 +8,13 @@ from psycopg2 import sql as pgsql
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from .. import const
 from ..bank_api import Receipt, ReceiptItem, is_newer_status
 from ..utils import from_minor, to_minor
-from .odoo_compat import can_commit, payment_posted_message, trigger_cron_now
+from .odoo_compat import can_commit, create_payments, message_post_batch, payment_posted_message, trigger_cron_now
 
 _logger = logging.getLogger(__name__)
 
@@ -456,10 +456,43 @@ class PaymentTransaction(models.Model):
         return super(PaymentTransaction, self - deferred)._log_received_message()
 
     def _bank_crm_post_deferred_messages(self):
-        for tx in self.filtered('bank_crm_deferred_messages'):
-            messages, tx.bank_crm_deferred_messages = tx.bank_crm_deferred_messages, False
-            for message in messages:
+        deferred = self.filtered('bank_crm_deferred_messages')
+        messages = [(tx, message) for tx in deferred for message in tx.bank_crm_deferred_messages]
+        deferred.bank_crm_deferred_messages = False
+        self._bank_crm_log_on_linked_documents(messages)
+
+    def _bank_crm_log_on_linked_documents(self, messages):
+        """`tx._log_message_on_linked_documents(message)` for each (tx, message), in order: what
+        account_payment's writes (each invoice to notify gets a `message_post` by the
+        transaction's author) written together (`odoo_compat.message_post_batch`). A
+        transaction of another (a refund's, a capture's), or all when another module
+        overrides the method (sale also posts on the orders), take Odoo's own path."""
+        batchable = self._bank_crm_linked_documents_batchable()
+        batched = []
+        for tx, message in messages:
+            if batchable and not tx.source_transaction_id:
+                batched.append((tx, message))
+            else:
                 tx._log_message_on_linked_documents(message)
+        # as account_payment's `_log_message_on_linked_documents`
+        user_partner = self.env.user.partner_id if self.env.uid == SUPERUSER_ID else None
+        posts = [
+            (invoice, message, (user_partner or tx.partner_id).id)
+            for tx, message in batched
+            for invoice in tx._get_invoices_to_notify()
+        ]
+        message_post_batch(posts)
+
+    @api.model
+    def _bank_crm_linked_documents_batchable(self):
+        """Whether `_log_message_on_linked_documents` is only payment's and account_payment's
+        (messages on the invoices to notify, see `_bank_crm_log_on_linked_documents`)."""
+        modules = {
+            getattr(cls, '_module', None)
+            for cls in type(self).__mro__
+            if '_log_message_on_linked_documents' in vars(cls)
+        }
+        return modules <= {'payment', 'account_payment'}
 
     def _post_process(self):
         """Override of `payment`: the transactions' rows locked first, so that two jobs or
@@ -663,16 +696,16 @@ class PaymentTransaction(models.Model):
             batchable.filtered(lambda tx, company=company: tx.company_id == company).with_company(
                 company
             )._bank_crm_create_payments()
-        for tx in batchable:
-            tx._log_message_on_linked_documents(
-                payment_posted_message(self.env, tx.reference, tx.payment_id._get_html_link())
-            )
+        batchable._bank_crm_log_on_linked_documents(
+            [(tx, payment_posted_message(self.env, tx.reference, tx.payment_id._get_html_link())) for tx in batchable]
+        )
 
     def _bank_crm_create_payments(self):
         """account_payment's `_create_payment` for many transactions: the same values, one
-        `create`, one `action_post`, one reconciliation plan (a group per transaction, as
+        `create` with one `account.move.create` for all their entries
+        (`odoo_compat.create_payments`), one `action_post`, one reconciliation plan (a group per transaction, as
         `reconcile()` is a plan of one group)."""
-        payments = self.env['account.payment'].create([tx._bank_crm_payment_values() for tx in self])
+        payments = create_payments(self.env, [tx._bank_crm_payment_values() for tx in self])
         payments.action_post()
         plan = []
         for tx, payment in zip(self, payments, strict=True):

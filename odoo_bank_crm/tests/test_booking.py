@@ -257,3 +257,13 @@ class TestBooking(TBankCommon):
         txs = self._paid_tx(1) + self._paid_tx(2)
         self.assertEqual(txs._bank_crm_lock_rows(skip_locked=True), sorted(txs.ids))
         self.assertEqual(txs._bank_crm_lock_rows(), sorted(txs.ids))
+
+    def test_invoice_messages_written_together(self):
+        """Only payment and account_payment log on the linked documents here (no `sale`), so the
+        batch writes the invoices' messages together; the comparison above pins their records."""
+        self.assertTrue(self.env['payment.transaction']._bank_crm_linked_documents_batchable())
+        txs = [self._paid_tx(index) for index in range(2)]
+        self._book()
+        for tx in txs:
+            bodies = [str(message.body) for message in tx.invoice_ids.message_ids]
+            self.assertTrue(any(tx.payment_id.name in body for body in bodies), "the payment posted message")

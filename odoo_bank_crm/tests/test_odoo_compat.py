@@ -1,9 +1,14 @@
 """Pins the Odoo behaviour that models/odoo_compat.py relies on."""
 
+from contextlib import contextmanager
+
+from markupsafe import Markup
+
 from odoo import api, sql_db
 from odoo.tests import HttpCase, TransactionCase, tagged
 
-from ..models.odoo_compat import can_commit, trigger_cron_now
+from ..models.odoo_compat import can_commit, create_payments, message_post_batch, trigger_cron_now
+from .tbank_common import TBankCommon
 
 
 @tagged('post_install', '-at_install')
@@ -91,3 +96,190 @@ class TestCronTriggers(TransactionCase):
         self.env['ir.cron']._reschedule_later(self._job())
         self.assertEqual([row[0] for row in self._triggers()], [later])
         self.assertNotEqual(earlier, later)
+
+
+# === Booking T-Bank payments in batches (docs/booking.md) === #
+
+PAYMENT_FIELDS = [
+    'amount',
+    'payment_type',
+    'partner_type',
+    'currency_id',
+    'partner_id',
+    'journal_id',
+    'company_id',
+    'payment_method_line_id',
+    'payment_token_id',
+    'destination_account_id',
+    'outstanding_account_id',
+    'state',
+    'date',
+]
+MOVE_FIELDS = ['move_type', 'state', 'date', 'journal_id', 'company_id', 'partner_id', 'currency_id', 'partner_bank_id']
+LINE_FIELDS = [
+    'account_id',
+    'partner_id',
+    'currency_id',
+    'debit',
+    'credit',
+    'balance',
+    'amount_currency',
+    'date',
+    'date_maturity',
+    'display_type',
+]
+
+
+@tagged('post_install', '-at_install')
+class TestCreatePayments(TBankCommon):
+    """`create_payments` against account's `account.payment.create` called as account_payment's
+    `_create_payment` calls it: the same payments, entries and journal items, the entries
+    created in one `account.move.create`."""
+
+    def _payment_values(self, count):
+        values = []
+        for index in range(count):
+            invoice = self._create_invoice(amount=1000 + index)
+            tx = self._create_invoice_tx(invoice, payment_id=str(8_000_000 + index))
+            values.append(tx._bank_crm_payment_values())
+        return values
+
+    @contextmanager
+    def _entry_inserts(self):
+        """The `INSERT INTO account_move` queries run inside (Odoo's own query recorder)."""
+        queries = []
+        with contextmanager(self._patchExecute)(queries):
+            inserts = []
+            yield inserts
+        inserts += [query for query in queries if query.lstrip().upper().startswith('INSERT INTO "ACCOUNT_MOVE"')]
+
+    def _records(self, payment):
+        move = payment.move_id
+        lines = move.line_ids.sorted(lambda line: (line.account_id.id, line.debit))
+        memo = payment.memo
+        return {
+            'payment': {**payment.read(PAYMENT_FIELDS)[0], 'id': 0},
+            'move': {**move.read(MOVE_FIELDS)[0], 'id': 0},
+            'entry of the payment': (move.origin_payment_id == payment, move.ref == memo),
+            'invoices': payment.invoice_ids == payment.payment_transaction_id.invoice_ids,
+            'lines': [{**line.read(LINE_FIELDS)[0], 'id': 0} for line in lines],
+            'line names': [line.name.replace(memo, '<memo>') for line in lines],
+        }
+
+    def test_same_entries_as_account_create_in_one_go(self):
+        odoo_values, batch_values = self._payment_values(3), self._payment_values(3)
+        self.assertTrue(all(values['write_off_line_vals'] == [] for values in odoo_values + batch_values))
+        with self._entry_inserts() as odoo_inserts:
+            odoo_payments = self.env['account.payment'].create(odoo_values)
+        with self._entry_inserts() as batch_inserts:
+            batch_payments = create_payments(self.env, batch_values)
+        self.assertEqual(len(odoo_inserts), 3, "account's create: an entry created per payment")
+        self.assertEqual(len(batch_inserts), 1, "all the entries in one create")
+        self.assertEqual(batch_payments.payment_transaction_id.ids, [v['payment_transaction_id'] for v in batch_values])
+        for stage in ('created', 'posted'):
+            for odoo_payment, batch_payment in zip(odoo_payments, batch_payments, strict=True):
+                self.assertTrue(batch_payment.move_id, stage)
+                expected, got = self._records(odoo_payment), self._records(batch_payment)
+                for key, value in expected.items():
+                    self.assertEqual(got[key], value, f"{stage}: {key}")
+            odoo_payments.action_post()
+            batch_payments.action_post()
+            self.env.flush_all()
+
+    def test_refuses_write_offs(self):
+        values = self._payment_values(1)[0]
+        values['write_off_line_vals'] = [{'name': "Write-off", 'amount_currency': 1.0, 'balance': 1.0}]
+        with self.assertRaises(ValueError):
+            create_payments(self.env, [values])
+
+
+MESSAGE_FIELDS = [
+    'body',
+    'message_type',
+    'subtype_id',
+    'author_id',
+    'author_guest_id',
+    'email_from',
+    'record_name',
+    'model',
+    'reply_to',
+    'record_alias_domain_id',
+    'record_company_id',
+    'email_add_signature',
+    'subject',
+    'partner_ids',
+    'attachment_ids',
+    'is_internal',
+]
+
+
+@tagged('post_install', '-at_install')
+class TestMessagePostBatch(TBankCommon):
+    """`message_post_batch` against mail's `message_post`: the same messages, parents,
+    notifications and followers, for records with and without messages, followed or not."""
+
+    def _deals(self):
+        # no creation message: the first post on each is its thread's first message
+        deals = (
+            self.env['crm.lead']
+            .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+            .create([{'name': f"Deal {index}", 'type': 'opportunity'} for index in range(3)])
+        )
+        # a follower of the notes of the second deal (an employee: notes are internal) is notified of them
+        deals[1].message_subscribe(
+            partner_ids=self.env.ref('base.user_admin').partner_id.ids, subtype_ids=self.env.ref('mail.mt_note').ids
+        )
+        # the third has a message already
+        deals[2].message_post(body="Earlier")
+        return deals
+
+    def _posts(self, deals):
+        other_author = self.salesperson.partner_id.id
+        return [
+            (deals[0], Markup("<p>First</p>"), self.env.user.partner_id.id),
+            (deals[1], "Followed & <escaped>", other_author),
+            (deals[0], "Second", other_author),
+            (deals[2], Markup("Third <b>bold</b>"), self.env.user.partner_id.id),
+            (deals[2], "Fourth", self.partner.id),
+        ]
+
+    def _thread(self, deal):
+        messages = deal.message_ids.sorted('id')
+        return {
+            'messages': [
+                {
+                    **message.read(MESSAGE_FIELDS)[0],
+                    'id': 0,
+                    'res_id': message.res_id == deal.id,
+                    'parent': messages.ids.index(message.parent_id.id) if message.parent_id else False,
+                    'notified': message.notification_ids.mapped(lambda n: (n.res_partner_id, n.notification_type)),
+                }
+                for message in messages
+            ],
+            'followers': deal.message_follower_ids.mapped(lambda f: (f.partner_id, f.subtype_ids)),
+        }
+
+    def test_same_messages_as_message_post(self):
+        odoo_deals, batch_deals = self._deals(), self._deals()
+        odoo_messages = self.env['mail.message']
+        for record, body, author_id in self._posts(odoo_deals):
+            odoo_messages += record.message_post(body=body, author_id=author_id)
+        batch_messages = message_post_batch(self._posts(batch_deals))
+        self.assertEqual(len(batch_messages), len(odoo_messages))
+        self.assertEqual(
+            [(m.res_id, str(m.body)) for m in batch_messages],
+            [
+                (deal.id, str(m.body))
+                for deal, m in zip([batch_deals[i] for i in (0, 1, 0, 2, 2)], odoo_messages, strict=True)
+            ],
+            "returned in the order of the posts",
+        )
+        self.env.flush_all()
+        for odoo_deal, batch_deal in zip(odoo_deals, batch_deals, strict=True):
+            expected, got = self._thread(odoo_deal), self._thread(batch_deal)
+            self.assertEqual(got, expected)
+        self.assertTrue(self._thread(batch_deals[1])['messages'][-1]['notified'], "the follower is notified")
+
+    def test_one_model_at_a_time(self):
+        with self.assertRaises(ValueError):
+            message_post_batch([(self.lead, "A", False), (self.partner, "B", False)])
