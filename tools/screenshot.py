@@ -12,6 +12,7 @@ idle, and a PNG is written per path. For looking at what we build, not for tests
 import argparse
 import base64
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,7 @@ READY_JS = """(() => {
 class Browser:
     def __init__(self, width=1440, height=900):
         self.profile = tempfile.mkdtemp(prefix="bank_crm_shots_")
-        self.port = 9333
+        self.port = int(os.environ.get("SCREENSHOT_CDP_PORT", 9333))  # several people shoot at once
         binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
         if not binary:
             sys.exit("error: Chromium not found (apt-get install chromium)")

@@ -36,3 +36,6 @@ from . import test_russian_documents
 from . import test_bank_sync_crash
 from . import test_booking
 from . import test_bank_webhooks_business
+
+# onboarding in 90 seconds (issue #18 §4)
+from . import test_onboarding_tour
