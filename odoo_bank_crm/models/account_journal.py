@@ -126,18 +126,24 @@ class AccountJournal(models.Model):
             )
 
     def _compute_bank_crm_sync_progress(self):
-        """Queued (asked for, the job has not started it) or running, with its counts; one query."""
+        """Queued (asked for, the job has not started it) or running, with its counts; one query.
+
+        Shown on the card to whoever sees the account: the sync log and the connections are
+        for administrators and directors, so they are read as superuser here, for these
+        journals only and for counts of operations (no amount, no credential)."""
+        # sudo: the running pull's counts of these journals (the sync log is for administrators)
+        Run = self.env['bank.sync.run'].sudo()
         running = {
             run.journal_id.id: run
-            for run in self.env['bank.sync.run'].search(
-                [('journal_id', 'in', self.ids), ('state', '=', 'running')], order='id'
-            )
+            for run in Run.search([('journal_id', 'in', self.ids), ('state', '=', 'running')], order='id')
         }
+        # sudo: whether these journals' connection has a sync asked for, nothing else of it
+        requested = self.sudo().bank_crm_connection_id.filtered('sync_requested_at')
         for journal in self:
             run = running.get(journal.id)
             if run:
                 journal.bank_crm_sync_progress = run._bank_crm_progress()
-            elif journal.bank_crm_connection_id.sync_requested_at:
+            elif journal.sudo().bank_crm_connection_id in requested:  # sudo: as above, the connection only
                 journal.bank_crm_sync_progress = {'state': 'queued', 'fetched': 0, 'created': 0, 'matched': 0}
             else:
                 journal.bank_crm_sync_progress = False

@@ -6,10 +6,13 @@ import time
 from pathlib import Path
 from unittest.mock import patch
 
-from odoo import api
+from odoo import api, fields
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.websocket import WebsocketConnectionHandler
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
+
+from .common import BankCrmCommon
 
 _logger = logging.getLogger(__name__)
 
@@ -17,12 +20,26 @@ SANDBOX = os.environ.get('BANK_CRM_SANDBOX_URL')
 TOUR = Path(__file__).resolve().parents[1] / 'static' / 'tests' / 'tours' / 'onboarding_tour.js'
 #: issue #18 §4: the goal after the Account menu
 MAX_CLICKS = 5
+#: what the tour logs in the browser's console once the dashboard shows the sync queued
+QUEUED_MESSAGE = "odoo_bank_crm onboarding: the first sync is queued"
 
 
 def tour_clicks():
     """The clicks of the onboarding tour after the Account menu: its own steps with
     `run: "click"` (the menu's steps come from `openAccountApp()`)."""
     return len(re.findall(r'run:\s*"click"', TOUR.read_text(encoding='utf-8')))
+
+
+class QueuedSignal(logging.Handler):
+    """Sets `event` when the tour logs that the dashboard shows the first sync queued."""
+
+    def __init__(self, event):
+        super().__init__(logging.INFO)
+        self.event = event
+
+    def emit(self, record):
+        if QUEUED_MESSAGE in record.getMessage():
+            self.event.set()
 
 
 @tagged('post_install', '-at_install')
@@ -53,7 +70,7 @@ class TestOnboardingTour(HttpCase):
 
     def _sync_job_when_woken(self, asked, stop, ran, errors):
         """The sync job, as the cron worker woken by the wizard's commit runs it: once the
-        wizard asked for the first sync, the job's method in a transaction of its own (the
+        dashboard shows the first sync asked for, the job's method in a transaction of its own (the
         test cursor's lock orders it after the wizard's request), then the bus's
         notifications dispatched to the browser's websocket (the bus's NOTIFY is not sent
         during tests: bus's WebsocketCase.trigger_notification_dispatching)."""
@@ -78,17 +95,12 @@ class TestOnboardingTour(HttpCase):
     def test_onboarding_in_90_seconds(self):
         clicks = tour_clicks()
         asked, stop, ran, errors = threading.Event(), threading.Event(), [], []
-        # a signal only, around the real method: the job's thread waits for it before it
-        # touches the database (the test's own cursor serves the login meanwhile)
-        Wizard = type(self.env['bank.crm.add.account.wizard'])
-        action_connect = Wizard.action_connect
-
-        def action_connect_then_signal(wizard):
-            result = action_connect(wizard)
-            asked.set()
-            return result
-
-        self.patch(Wizard, 'action_connect', action_connect_then_signal)
+        # the tour says in the browser's console when the dashboard shows the first sync
+        # queued (Odoo's test browser logs the console): only then the job runs, as a cron
+        # worker would, while the tour waits for the card to fill
+        signal = QueuedSignal(asked)
+        logging.getLogger(__name__).addHandler(signal)
+        self.addCleanup(logging.getLogger(__name__).removeHandler, signal)
         job = threading.Thread(target=self._sync_job_when_woken, args=(asked, stop, ran, errors), daemon=True)
         started = time.monotonic()
         job.start()
@@ -117,3 +129,53 @@ class TestOnboardingTour(HttpCase):
         lines = self.env['account.bank.statement.line'].search_count([('journal_id', 'in', journals.ids)])
         self.assertGreater(lines, 0)
         self.assertTrue(all(journals.mapped('bank_crm_bank_balance_date')))
+
+
+@tagged('post_install', '-at_install')
+class TestSyncProgressOnCards(BankCrmCommon):
+    """The card's sync progress reads the sync log and the connection, which are for
+    administrators and directors: every user who sees the account sees its progress
+    (counts only), and nothing of the log or the connection itself."""
+
+    def setUp(self):
+        super().setUp()
+        self.connection = self.env['bank.connection'].create(
+            {'name': "T-Bank", 'provider_code': 'tbank_business', 'api_url': 'https://bank.invalid/api'}
+        )
+        self.bank_journal.bank_crm_connection_id = self.connection
+
+    def _progress(self, role):
+        journal = self.bank_journal.with_user(self.users[role])
+        return journal.bank_crm_sync_progress
+
+    def test_queued_then_running_for_each_role(self):
+        for role in ('user', 'manager', 'director'):
+            self.assertFalse(self._progress(role))
+        self.connection.write({'sync_requested_at': fields.Datetime.now(), 'sync_requested_uid': self.env.uid})
+        self.env.invalidate_all()
+        for role in ('user', 'manager', 'director'):
+            self.assertEqual(self._progress(role)['state'], 'queued', role)
+        self.env['bank.sync.run'].create(
+            {
+                'connection_id': self.connection.id,
+                'journal_id': self.bank_journal.id,
+                'date_from': fields.Date.today(),
+                'date_to': fields.Date.today(),
+                'fetched_count': 120,
+                'created_count': 100,
+                'matched_count': 7,
+            }
+        )
+        self.env.invalidate_all()
+        for role in ('user', 'manager', 'director'):
+            self.assertEqual(
+                self._progress(role), {'state': 'running', 'fetched': 120, 'created': 100, 'matched': 7}, role
+            )
+
+    def test_the_log_and_the_connection_stay_closed(self):
+        """The card's progress opens neither the sync log nor the connection to a user."""
+        user = self.users['user']
+        with self.assertRaises(AccessError):
+            self.env['bank.sync.run'].with_user(user).search([])
+        with self.assertRaises(AccessError):
+            self.connection.with_user(user).read(['sync_requested_at'])

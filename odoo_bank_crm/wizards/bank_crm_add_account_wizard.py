@@ -62,6 +62,7 @@ class BankCrmAddAccountWizard(models.TransientModel):
             'view_mode': 'form',
             'target': 'new',
             'name': _("Add an Account"),
+            'context': {'dialog_size': 'extra-large'},  # the accounts' numbers and balances in full
         }
 
     def _check_connection_company(self):

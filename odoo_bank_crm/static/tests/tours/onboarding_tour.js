@@ -52,18 +52,28 @@ registry.category("web_tour.tours").add("odoo_bank_crm_onboarding", {
         {
             content: "Back on the dashboard, the new account's card shows its first sync",
             trigger: "body:not(:has(.modal)) .o_bank_crm_dashboard .o_kanban_record .o_bank_crm_sync_progress",
+            run() {
+                // the test runs the sync job once it reads this (tests/test_onboarding_tour.py)
+                console.info("odoo_bank_crm onboarding: the first sync is queued");
+            },
         },
         {
-            content: "When the sync ends, the card shows the balance and the first transactions",
+            content: "When the sync ends, the card shows the bank's balance and the first transactions",
             trigger:
-                ".o_bank_crm_dashboard:not(:has(.o_bank_crm_sync_progress)) " +
-                ".o_kanban_record:not(.o_kanban_ghost):contains('Основной') [name='bank_crm_transaction_count'] " +
-                "span:not(:contains(/^0$/))",
+                ".o_kanban_record:not(.o_kanban_ghost):not(:has(.o_bank_crm_sync_progress)):contains('Основной') " +
+                "[name='bank_crm_bank_balance']",
             timeout: 60000,
         },
         {
-            content: "The balance the bank reported is shown",
-            trigger: ".o_bank_crm_dashboard .o_kanban_record:contains('Основной') [name='bank_crm_bank_balance']",
+            content: "Its transactions are counted on the card",
+            trigger:
+                ".o_kanban_record:not(.o_kanban_ghost):contains('Основной') [name='bank_crm_transaction_count']",
+            run() {
+                const count = parseInt(this.anchor.textContent.replace(/\D/g, ""));
+                if (!(count > 0)) {
+                    throw new Error(`The first sync booked no transaction (${this.anchor.textContent})`);
+                }
+            },
         },
     ],
 });
