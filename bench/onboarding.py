@@ -36,7 +36,7 @@ WAIT = 600  # seconds, the longest the first sync may take here
 
 
 def tour_clicks():
-    return len(re.findall(r'run:\s*"click"', TOUR.read_text(encoding="utf-8")))
+    return len(re.findall(r'^\s*run:\s*"click"', TOUR.read_text(encoding="utf-8"), re.MULTILINE))
 
 
 def run(keep=False, log=log_to_stderr):

@@ -27,7 +27,7 @@ QUEUED_MESSAGE = "odoo_bank_crm onboarding: the first sync is queued"
 def tour_clicks():
     """The clicks of the onboarding tour after the Account menu: its own steps with
     `run: "click"` (the menu's steps come from `openAccountApp()`)."""
-    return len(re.findall(r'run:\s*"click"', TOUR.read_text(encoding='utf-8')))
+    return len(re.findall(r'^\s*run:\s*"click"', TOUR.read_text(encoding='utf-8'), re.MULTILINE))
 
 
 class QueuedSignal(logging.Handler):

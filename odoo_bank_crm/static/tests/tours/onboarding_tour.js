@@ -67,7 +67,7 @@ registry.category("web_tour.tours").add("odoo_bank_crm_onboarding", {
         {
             content: "Its transactions are counted on the card",
             trigger:
-                ".o_kanban_record:not(.o_kanban_ghost):contains('Основной') [name='bank_crm_transaction_count']",
+                ".o_kanban_record:not(.o_kanban_ghost):contains('Основной') footer span:contains('transactions')",
             run() {
                 const count = parseInt(this.anchor.textContent.replace(/\D/g, ""));
                 if (!(count > 0)) {
