@@ -24,6 +24,7 @@ from bench import webhook_abuse  # noqa: E402
 from bench import chaos  # noqa: E402
 from bench import sync_crash  # noqa: E402
 from bench import bizhooks  # noqa: E402
+from bench import onboarding  # noqa: E402
 
 
 def run_webhook(args):
@@ -54,6 +55,12 @@ def run_booking(args):
 def run_webhook_abuse(args):
     result = webhook_abuse.run(keep=args.keep, log=log_to_stderr)
     print(webhook_abuse.report(result), flush=True)
+    return result
+
+
+def run_onboarding(args):
+    result = onboarding.run(keep=args.keep, log=log_to_stderr)
+    print(onboarding.report(result), flush=True)
     return result
 
 
@@ -107,6 +114,7 @@ BENCHMARKS["webhook_abuse"] = run_webhook_abuse
 BENCHMARKS["sync_crash"] = run_sync_crash
 BENCHMARKS["booking"] = run_booking
 BENCHMARKS["bizhooks"] = run_bizhooks
+BENCHMARKS["onboarding"] = run_onboarding
 BENCHMARKS["matching"] = run_matching  # after sync: compared with its import when both run
 BENCHMARKS["chaos"] = run_chaos  # the longest: last
 

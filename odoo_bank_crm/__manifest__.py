@@ -60,6 +60,9 @@
         'demo/bank_crm_demo.xml',
     ],
     'assets': {
+        'web.assets_backend': [
+            'odoo_bank_crm/static/src/**/*',
+        ],
         'web.assets_tests': [
             'odoo_bank_crm/static/tests/tours/**/*',
         ],

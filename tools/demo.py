@@ -25,6 +25,9 @@ env['ir.config_parameter'].set_param('odoo_bank_crm.source_hash', {source_hash!r
 env['ir.config_parameter'].set_param('web.base.url', {base_url!r})
 env['ir.config_parameter'].set_param('web.base.url.freeze', 'True')
 env['ir.config_parameter'].set_param('odoo_bank_crm.sandbox_url', {sandbox_url!r})
+# the Add Account wizard offers the sandbox's business APIs: connecting asks only for the token
+env['ir.config_parameter'].set_param('odoo_bank_crm.api_url.tbank_business', {sandbox_url!r} + '/openapi/api')
+env['ir.config_parameter'].set_param('odoo_bank_crm.api_url.tochka', {sandbox_url!r} + '/uapi')
 # T-Bank acquiring points at the sandbox exactly as it would at the bank (test terminal)
 provider = env.ref('odoo_bank_crm.payment_provider_tbank')
 provider.write({{'tbank_terminal_key': 'TinkoffBankTest', 'tbank_password': 'TinkoffBankTest',

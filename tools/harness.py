@@ -246,11 +246,21 @@ class BusinessBank:
                 {"webhook_client_id": "e2e-client", "webhook_jwks_url": f"{acq.sandbox_url}/tochka/webhook-keys"},
             )
         self.rpc.call("bank.crm.add.account.wizard", "action_connect", [wizard])
+        self.wait_for_requested_sync()
         self.journal = self.rpc.call(
             "account.journal",
             "search",
             [("bank_crm_connection_id", "=", self.connection), ("bank_acc_number", "=", self.account)],
         )[0]
+
+    def wait_for_requested_sync(self, timeout=180.0):
+        """The first sync of the accounts just added runs in the cron worker: wait until it
+        ended (the connection's request cleared), so the tests count lines after it."""
+        deadline = time.monotonic() + timeout
+        while self.rpc.read_one("bank.connection", self.connection, ["sync_requested_at"])["sync_requested_at"]:
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"the first sync of {self.bank} did not end within {timeout:.0f}s")
+            time.sleep(0.2)
 
     def connection_state(self):
         return self.rpc.read_one(

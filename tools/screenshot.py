@@ -12,6 +12,7 @@ idle, and a PNG is written per path. For looking at what we build, not for tests
 import argparse
 import base64
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -41,7 +42,7 @@ def free_port():
 class Browser:
     def __init__(self, width=1440, height=900):
         self.profile = tempfile.mkdtemp(prefix="bank_crm_shots_")
-        self.port = free_port()
+        self.port = int(os.environ.get("SCREENSHOT_CDP_PORT") or free_port())  # several people shoot at once
         self.width, self.height = width, height
         binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
         if not binary:

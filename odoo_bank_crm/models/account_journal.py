@@ -74,6 +74,14 @@ class AccountJournal(models.Model):
         help="Incoming transactions not yet matched to an invoice.",
     )
 
+    bank_crm_sync_progress = fields.Json(
+        string="Sync Progress",
+        compute='_compute_bank_crm_sync_progress',
+        help="The sync asked for and not yet ended (the first sync of a new account, \"Sync Now\"): queued, or "
+        "running with the operations fetched, booked and matched so far. The dashboard's card shows it, "
+        "updated live by the bus.",
+    )
+
     @api.depends('currency_id', 'company_id.currency_id')
     def _compute_bank_crm_currency_id(self):
         for journal in self:
@@ -116,6 +124,29 @@ class AccountJournal(models.Model):
                 if journal.bank_crm_bank_balance_date
                 else 0.0
             )
+
+    def _compute_bank_crm_sync_progress(self):
+        """Queued (asked for, the job has not started it) or running, with its counts; one query.
+
+        Shown on the card to whoever sees the account: the sync log and the connections are
+        for administrators and directors, so they are read as superuser here, for these
+        journals only and for counts of operations (no amount, no credential)."""
+        # sudo: the running pull's counts of these journals (the sync log is for administrators)
+        Run = self.env['bank.sync.run'].sudo()
+        running = {
+            run.journal_id.id: run
+            for run in Run.search([('journal_id', 'in', self.ids), ('state', '=', 'running')], order='id')
+        }
+        # sudo: whether these journals' connection has a sync asked for, nothing else of it
+        requested = self.sudo().bank_crm_connection_id.filtered('sync_requested_at')
+        for journal in self:
+            run = running.get(journal.id)
+            if run:
+                journal.bank_crm_sync_progress = run._bank_crm_progress()
+            elif journal.sudo().bank_crm_connection_id in requested:  # sudo: as above, the connection only
+                journal.bank_crm_sync_progress = {'state': 'queued', 'fetched': 0, 'created': 0, 'matched': 0}
+            else:
+                journal.bank_crm_sync_progress = False
 
     def action_bank_crm_open_transactions(self):
         """The Transactions list, filtered on this account."""
@@ -168,6 +199,7 @@ class AccountJournal(models.Model):
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                 journal._bank_crm_run_sync(run)
                 journal.bank_crm_connection_id.last_sync_at = fields.Datetime.now()
+                run._bank_crm_push_progress()  # ended: the card reloads its balances
                 if can_commit(self.env):
                     # each account's sync is its own unit of work: one failing never undoes another
                     self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -288,20 +320,37 @@ class AccountJournal(models.Model):
         adapter = adapter_for(connection.provider_code)
         started = fields.Datetime.now()
         attempt = 0
+        Line = self.env['account.bank.statement.line']
+        run._bank_crm_push_progress()
         while True:
             try:
                 client = connection._client()
                 pages = adapter.pages(client, self, run.date_from, run.date_to, cursor=run.cursor or None)
                 for page in pages:
+                    last_line = Line.search([], order='id desc', limit=1)
                     created, skipped = self._bank_crm_import_operations(page.operations)
+                    matched = (
+                        Line.search_count(
+                            [
+                                ('id', '>', last_line.id),
+                                ('journal_id', '=', self.id),
+                                ('bank_crm_direction', '=', 'inbound'),
+                                ('is_reconciled', '=', True),
+                            ]
+                        )
+                        if created
+                        else 0
+                    )
                     values = {
                         'cursor': page.next_cursor or False,
                         'fetched_count': run.fetched_count + len(page.operations),
                         'created_count': run.created_count + created,
                         'skipped_count': run.skipped_count + skipped,
+                        'matched_count': run.matched_count + matched,
                         'pages_count': run.pages_count + 1,
                     }
                     run.write(values)
+                    run._bank_crm_push_progress()
                     if page.balance is not None:
                         # sudo: the sync's own bookkeeping on the journal (the balance the bank
                         # reported), whoever clicked "Sync Now"; editing journals stays for accountants

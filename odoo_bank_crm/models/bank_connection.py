@@ -317,6 +317,9 @@ class BankSyncRun(models.Model):
         string="Skipped", readonly=True, help="Already known (same bank operation) or not yet confirmed by the bank."
     )
     cursor = fields.Char(string="Resume From", readonly=True, help="Where the next attempt continues.")
+    matched_count = fields.Integer(
+        string="Matched", readonly=True, help="Incoming transactions booked by this run and matched to an invoice."
+    )
     pages_count = fields.Integer(string="Pages", readonly=True, help="Pages of the statement fetched and booked.")
     resumed_run_id = fields.Many2one(
         'bank.sync.run',
@@ -327,6 +330,28 @@ class BankSyncRun(models.Model):
     note = fields.Text(readonly=True, help="Where this run started, or why it did not run.")
     error = fields.Text(readonly=True)
     manual = fields.Boolean(readonly=True)
+
+    def _bank_crm_progress(self):
+        """What the account's card shows of this run: its state and counts so far."""
+        self.ensure_one()
+        return {
+            'state': self.state,
+            'fetched': self.fetched_count,
+            'created': self.created_count,
+            'matched': self.matched_count,
+        }
+
+    def _bank_crm_push_progress(self):
+        """Push the run's progress to whoever asked for the sync (the first sync of a new
+        account, "Sync Now"), by the bus: the dashboard's card of the account shows it live
+        and reloads when the run ends. Sent with the page's commit; a sync nobody asked for
+        (the schedule) pushes nothing."""
+        for run in self:
+            requester = run.connection_id.sync_requested_uid
+            if requester:
+                requester._bus_send(
+                    'bank_crm_sync_progress', {'journal_id': run.journal_id.id, **run._bank_crm_progress()}
+                )
 
 
 def sleep_before_retry(env, attempt, error):

@@ -38,3 +38,6 @@ from . import test_booking
 from . import test_bank_webhooks_business
 from . import test_russian_tour
 from . import test_tracking_lang
+
+# onboarding in 90 seconds (issue #18 §4)
+from . import test_onboarding_tour

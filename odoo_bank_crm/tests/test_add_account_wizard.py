@@ -1,3 +1,4 @@
+import json
 import os
 from datetime import timedelta
 
@@ -38,7 +39,17 @@ class TestAddAccountWizard(BankCrmCommon):
         journal = self.env['account.journal'].search([('bank_acc_number', '=', chosen.account_number)])
         self.assertEqual(journal.bank_crm_connection_id, wizard.connection_id)
         self.assertEqual(wizard.connection_id.state, 'connected')
+        self._run_sync_job()
         return journal
+
+    def _sync_job_triggers(self):
+        cron = self.env.ref('odoo_bank_crm.cron_bank_sync')
+        self.env.cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s", [cron.id])
+        return self.env.cr.fetchone()[0]
+
+    def _run_sync_job(self):
+        """What the sync cron does when the wizard's commit wakes it."""
+        self.env['bank.connection']._cron_sync()
 
     def _line_count(self, journal):
         return self.env['account.bank.statement.line'].search_count([('journal_id', '=', journal.id)])
@@ -86,3 +97,63 @@ class TestAddAccountWizard(BankCrmCommon):
         )
         with self.assertRaisesRegex(UserError, 'administrators'):
             wizard.action_fetch_accounts()
+
+    def test_first_sync_is_queued_with_live_progress(self):
+        """ "Add and Sync" books nothing in the request: the first sync is queued for the sync
+        job, the card says so; the job's pages push fetched / booked / matched to the
+        requester by the bus, and the last push says it ended."""
+        wizard = self._wizard(
+            kind='tbank_business', name="T-Bank", api_url=f'{SANDBOX}/openapi/api', api_token='TBankSandboxToken'
+        )
+        wizard.action_fetch_accounts()
+        self.assertTrue(all(wizard.line_ids.mapped('selected')), "every account is preselected")
+        wizard.line_ids[1:].selected = False
+        triggers = self._sync_job_triggers()
+        action = wizard.action_connect()
+        self.env.cr.flush()  # what a commit runs first: the trigger is written then
+        self.assertGreater(self._sync_job_triggers(), triggers, "the sync job is woken at the commit")
+        self.assertEqual(action['tag'], 'display_notification')
+        self.assertEqual(action['params']['next']['res_model'], 'account.journal')
+        journal = wizard.connection_id.journal_ids
+        self.assertEqual(len(journal), 1)
+        self.assertEqual(self._line_count(journal), 0, "nothing is synced in the request")
+        self.assertFalse(journal.bank_crm_bank_balance_date)
+        connection = wizard.connection_id
+        self.assertTrue(connection.sync_requested_at)
+        self.assertEqual(connection.sync_requested_uid, self.env.user)
+        self.assertEqual(journal.bank_crm_sync_progress['state'], 'queued')
+
+        self.env.cr.precommit.run()
+        self.env['bus.bus'].sudo().search([]).unlink()
+        self._run_sync_job()
+        self.env.cr.precommit.run()  # the bus's rows are written at the commit
+        journal.invalidate_recordset(['bank_crm_sync_progress'])
+        self.assertFalse(journal.bank_crm_sync_progress, "the sync ended")
+        self.assertFalse(connection.sync_requested_at)
+        self.assertGreater(self._line_count(journal), 0)
+        self.assertTrue(journal.bank_crm_bank_balance_date)
+        requester = [self.env.cr.dbname, 'res.partner', self.env.user.partner_id.id]
+        pushes = [
+            json.loads(bus.message)
+            for bus in self.env['bus.bus'].sudo().search([], order='id')
+            if json.loads(bus.channel) == requester
+        ]
+        progress = [push['payload'] for push in pushes if push['type'] == 'bank_crm_sync_progress']
+        self.assertEqual(progress[0]['state'], 'running')
+        self.assertEqual(progress[-1]['state'], 'done')
+        self.assertEqual({p['journal_id'] for p in progress}, {journal.id})
+        run = connection.sync_run_ids
+        self.assertEqual(progress[-1]['created'], run.created_count)
+        self.assertEqual(progress[-1]['fetched'], run.fetched_count)
+        self.assertEqual(progress[-1]['matched'], run.matched_count)
+        self.assertIn('simple_notification', [push['type'] for push in pushes], "the requester is told it ended")
+
+    def test_scheduled_sync_pushes_nothing(self):
+        """A sync nobody asked for (the schedule) sends no progress to anyone."""
+        journal = self._connect('tbank_business', f'{SANDBOX}/openapi/api', 'TBankSandboxToken', '0000000002')
+        self.env.cr.precommit.run()  # the first sync's own pushes
+        self.env['bus.bus'].sudo().search([]).unlink()
+        journal._bank_crm_sync()
+        self.env.cr.precommit.run()
+        types = [json.loads(bus.message)['type'] for bus in self.env['bus.bus'].sudo().search([])]
+        self.assertNotIn('bank_crm_sync_progress', types)

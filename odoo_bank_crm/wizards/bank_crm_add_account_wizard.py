@@ -7,11 +7,13 @@ from .. import const
 from ..bank_api import BankError
 from ..models.bank_connection import PROVIDERS
 from ..models.bank_connection_providers import adapter_for
+from ..models.odoo_compat import trigger_cron_now
 
 
 class BankCrmAddAccountWizard(models.TransientModel):
     """Account > Add account: pick a bank → credentials → test → the bank's accounts with
-    their balances → pick → journals created or linked → the first sync."""
+    their balances, all preselected → journals created or linked → the first sync, queued
+    for the sync job (progress on the dashboard's cards)."""
 
     _name = 'bank.crm.add.account.wizard'
     _description = "Add a Bank Account"
@@ -41,8 +43,16 @@ class BankCrmAddAccountWizard(models.TransientModel):
     @api.onchange('kind')
     def _onchange_kind(self):
         if self.kind in dict(PROVIDERS):
-            self.api_url = adapter_for(self.kind).default_url
+            self.api_url = self._bank_crm_default_api_url(self.kind)
             self.name = dict(self._fields['kind']._description_selection(self.env))[self.kind]
+
+    def _bank_crm_default_api_url(self, kind):
+        """The bank's production API, unless the system parameter `odoo_bank_crm.api_url.<bank>`
+        points it elsewhere (the demo and the tests: the bank sandbox), so that connecting
+        asks only for the token."""
+        # sudo: a system parameter (only administrators set it), read to prefill the form
+        parameter = self.env['ir.config_parameter'].sudo().get_param(f'odoo_bank_crm.api_url.{kind}')
+        return parameter or adapter_for(kind).default_url
 
     def _reopen(self):
         return {
@@ -52,6 +62,7 @@ class BankCrmAddAccountWizard(models.TransientModel):
             'view_mode': 'form',
             'target': 'new',
             'name': _("Add an Account"),
+            'context': {'dialog_size': 'extra-large'},  # the accounts' numbers and balances in full
         }
 
     def _check_connection_company(self):
@@ -134,7 +145,13 @@ class BankCrmAddAccountWizard(models.TransientModel):
         return self._reopen()
 
     def action_connect(self):
-        """Create or link a bank journal per chosen account, then run the first sync."""
+        """Create or link a bank journal per chosen account and queue their first sync.
+
+        The first sync reads months of history: it runs in the background like "Sync Now"
+        (the sync cron, woken at the commit), never in this request. The wizard closes to
+        the dashboard at once, where each new account's card shows the sync's progress,
+        pushed by the bus; the requester is notified when it ends (docs/sync.md, "First
+        sync of a new account")."""
         self.ensure_one()
         chosen = self.line_ids.filtered('selected')
         if not chosen:
@@ -143,13 +160,27 @@ class BankCrmAddAccountWizard(models.TransientModel):
         journals = self.env['account.journal']
         for line in chosen:
             journals |= line._link_or_create_journal(self.connection_id, self.sync_start_date)
-        journals._bank_crm_sync(manual=False, date_from=self.sync_start_date)
-        if not self.connection_id.webhook_enabled:
+        connection = self.connection_id
+        connection.write({'sync_requested_at': fields.Datetime.now(), 'sync_requested_uid': self.env.uid})
+        trigger_cron_now(self.env, 'odoo_bank_crm.cron_bank_sync')
+        if not connection.webhook_enabled:
             # instant updates: a failure is shown on the connection, never blocks connecting
-            self.connection_id._bank_crm_subscribe_webhooks()
+            connection._bank_crm_subscribe_webhooks()
         action = self.env['ir.actions.act_window']._for_xml_id('odoo_bank_crm.account_journal_action')
-        action['domain'] = [('id', 'in', journals.ids)]
-        return action
+        action['target'] = 'main'
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {
+                'type': 'info',
+                'message': _(
+                    "%(count)s accounts added. Their first sync has started: its progress shows on their cards, "
+                    "and you will be told when it ends.",
+                    count=len(journals),
+                ),
+                'next': action,
+            },
+        }
 
     def action_create_cash(self):
         self.ensure_one()
