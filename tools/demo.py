@@ -136,7 +136,10 @@ def main():
                 DEMO_DB,
                 args.http_port,
                 "demo-odoo.log",
-                extra=["--workers", "2", "--max-cron-threads", "1", "--limit-time-real", "600"],
+                # threaded, not prefork: the browser's live notifications (bus websocket) are
+                # served on the HTTP port itself; prefork serves them on a separate port
+                # that only a reverse proxy routes to
+                extra=["--max-cron-threads", "1"],
             )
         )
     except (harness.odoo_db.DatabaseError, RuntimeError, pgcluster.ClusterError) as exc:
