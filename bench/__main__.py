@@ -124,7 +124,9 @@ def main(argv=None):
         default="version_info",
         help="webhook: the trivial Odoo route measured next to it",
     )
-    parser.add_argument("--burst", type=int, default=1000, help="booking, bizhooks: notifications (transfers) in the burst (1000)")
+    parser.add_argument(
+        "--burst", type=int, default=1000, help="booking, bizhooks: notifications (transfers) in the burst (1000)"
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="booking: the steady rate, notifications/s (20)")
     parser.add_argument("--duration", type=float, default=30.0, help="booking: seconds at the steady rate (30)")
     parser.add_argument("--sizes", default="250,1000", help="auto_invoice: batch sizes, comma-separated")
