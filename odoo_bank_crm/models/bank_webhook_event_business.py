@@ -8,6 +8,7 @@ and flagged for a person (200: the bank must not retry it)."""
 
 import hashlib
 import logging
+import time
 from collections import Counter, defaultdict
 
 import jwt
@@ -28,8 +29,15 @@ BUSINESS_PROVIDERS = ('tbank_business', 'tochka')
 BOOKING_CRON_XMLID = 'odoo_bank_crm.cron_book_queued_business_webhooks'
 #: Attempts of one event's booking within a run when the sync books the same line meanwhile.
 BOOKING_ATTEMPTS = 3
-#: Queued events the job books together in one transaction (docs/bank-webhooks.md).
+#: Queued events the job books together in one transaction, at most (docs/bank-webhooks.md).
 BOOKING_BATCH = 100
+#: A batch is sized to take about this long at the rate the previous batch was booked; the
+#: first batch of a run is BOOKING_FIRST_BATCH events. A batch is one transaction: the cron
+#: worker's time limit (Odoo's limit_time_real, 120 s by default) must never cut one.
+BOOKING_BATCH_SECONDS = 15.0
+BOOKING_FIRST_BATCH = 10
+#: A run takes no new batch after this long: it triggers the next run instead.
+BOOKING_RUN_SECONDS = 45.0
 
 
 class BankWebhookEvent(models.Model):
@@ -268,18 +276,28 @@ class BankWebhookEvent(models.Model):
 
     @api.model
     def _cron_book_queued(self, limit=1000, batch=BOOKING_BATCH):
-        """Book the queued events in order of arrival, `batch` at a time in one transaction
-        (and, outside tests, a commit per batch). The rows are taken with FOR UPDATE SKIP
-        LOCKED, so two cron workers book distinct batches. A batch that fails is redone one
-        event at a time, each in a savepoint: a failing event is marked (failed: tried again
-        by `_cron_process_waiting` with its back-off) and the others are booked. Returns the
-        events taken."""
+        """Book the queued events in order of arrival, up to `batch` at a time in one
+        transaction (and, outside tests, a commit per batch). The rows are taken with FOR
+        UPDATE SKIP LOCKED, so two cron workers book distinct batches. A batch that fails is
+        redone one event at a time, each in a savepoint: a failing event is marked (failed:
+        tried again by `_cron_process_waiting` with its back-off) and the others are booked.
+
+        Each batch is sized from the rate of the previous one to take about
+        BOOKING_BATCH_SECONDS, and a run takes no new batch after BOOKING_RUN_SECONDS (the
+        next run is triggered): on a loaded machine a batch of 100 took longer than the cron
+        worker's time limit, which killed it, rolled it back and left the next worker the
+        same batch (bench/bizhooks.py). Returns the events taken."""
         # sudo: as OdooBot, the job's user, whoever runs it: the chatter message, the
         # salesperson's activity and the accounting of the verified, queued events only
         env = self.env(user=SUPERUSER_ID, su=True)
         commit = can_commit(env)
         done = self.browse()
+        started = time.monotonic()
+        size = min(batch, BOOKING_FIRST_BATCH)
         while len(done) < limit:
+            if done and time.monotonic() - started > BOOKING_RUN_SECONDS:
+                self._trigger_booking()  # the rest in the next run, within its own time
+                break
             env.cr.execute(
                 """
                 SELECT id FROM bank_webhook_event
@@ -287,16 +305,19 @@ class BankWebhookEvent(models.Model):
                  ORDER BY id LIMIT %s
                    FOR UPDATE SKIP LOCKED
             """,
-                [done.ids, min(batch, limit - len(done))],
+                [done.ids, min(size, limit - len(done))],
             )
             ids = [row[0] for row in env.cr.fetchall()]
             if not ids:
                 break
             events = self.with_env(env).browse(ids)
             done |= events
+            batch_started = time.monotonic()
             events._book_batch()
             if commit:
                 env.cr.commit()  # pylint: disable=invalid-commit
+            per_event = (time.monotonic() - batch_started) / len(events)
+            size = max(1, min(batch, int(BOOKING_BATCH_SECONDS / max(per_event, 1e-3))))
         else:
             # more than one run's worth: the next run comes at once
             self._trigger_booking()
