@@ -65,7 +65,7 @@ def run_onboarding(args):
 
 
 def run_bizhooks(args):
-    result = bizhooks.run(keep=args.keep, log=log_to_stderr)
+    result = bizhooks.run(burst=args.burst, keep=args.keep, log=log_to_stderr)
     print(bizhooks.report(result), flush=True)
     return result
 
@@ -132,7 +132,9 @@ def main(argv=None):
         default="version_info",
         help="webhook: the trivial Odoo route measured next to it",
     )
-    parser.add_argument("--burst", type=int, default=1000, help="booking: notifications in the burst (1000)")
+    parser.add_argument(
+        "--burst", type=int, default=1000, help="booking, bizhooks: notifications (transfers) in the burst (1000)"
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="booking: the steady rate, notifications/s (20)")
     parser.add_argument("--duration", type=float, default=30.0, help="booking: seconds at the steady rate (30)")
     parser.add_argument("--sizes", default="250,1000", help="auto_invoice: batch sizes, comma-separated")

@@ -8,6 +8,7 @@ afterwards a job refreshes the bank's balance (throttled per connection) and pul
 statement of events that carry no line of their own (Tochka SBP and acquiring).
 """
 
+import contextlib
 import logging
 import secrets
 import threading
@@ -28,6 +29,9 @@ _logger = logging.getLogger(__name__)
 BALANCE_THROTTLE_SECONDS = 60
 #: Short transactions tried to note an event on its connection (concurrent events).
 FOLLOWUP_ATTEMPTS = 5
+#: Advisory lock (this class, the connection's id) held while a connection subscribes, for
+#: the time of the bank's call: Tochka sends its test webhooks then.
+SUBSCRIBING_LOCK = 1515001
 #: One cache of the bank's public keys per JWKS URL and worker process.
 _JWKS_CACHES = {}
 _JWKS_LOCK = threading.Lock()
@@ -134,8 +138,16 @@ class BankConnection(models.Model):
                 connection.write({'webhook_secret': secret, 'webhook_enabled': True})
                 client.add_webhook(url, secret, email or '', webhooks.TBANK_EVENT_TYPE)
             else:
+                resubscribing = connection.webhook_enabled
                 connection.write({'webhook_enabled': True})
-                client.put_webhook(connection.webhook_client_id or '', url, webhooks.TOCHKA_EVENT_TYPES)
+                # the bank's test webhooks arrive during this call, each a signed operation
+                # like a real one: the receiver sees this lock and books none of them
+                with self._bank_crm_subscribing_lock():
+                    client.put_webhook(connection.webhook_client_id or '', url, webhooks.TOCHKA_EVENT_TYPES)
+                if resubscribing:
+                    # a real operation the bank sent meanwhile was taken for a test: the statement books it
+                    connection.write({'webhook_sync_due': True})
+                    self.env.ref('odoo_bank_crm.cron_bank_webhook_followup')._trigger()
         except (BankError, ValueError, UserError) as error:
             message = _("Instant updates could not be turned on: %(error)s", error=error)
             connection.write({'webhook_enabled': False, 'webhook_error': message})
@@ -146,6 +158,32 @@ class BankConnection(models.Model):
         connection.write({'webhook_subscribed_at': fields.Datetime.now(), 'webhook_error': False})
         self.message_post(body=_("Instant updates turned on: the bank calls %(url)s.", url=url))
         return True
+
+    @contextlib.contextmanager
+    def _bank_crm_subscribing_lock(self):
+        """While in this block, the connection is subscribing (`_bank_crm_subscribing`): a
+        session lock, released when the block ends (or the connection to the database
+        closes, should the process die), not at the end of the transaction."""
+        self.ensure_one()
+        self.env.cr.execute('SELECT pg_advisory_lock(%s, %s)', [SUBSCRIBING_LOCK, self.id])
+        try:
+            yield
+        finally:
+            self.env.cr.execute('SELECT pg_advisory_unlock(%s, %s)', [SUBSCRIBING_LOCK, self.id])
+
+    def _bank_crm_subscribing(self):
+        """Whether a transaction is subscribing this connection now (its bank testing the
+        URL). Read from pg_locks, without taking the lock: a receiver never waits on the
+        subscription, nor the subscription on a receiver."""
+        self.ensure_one()
+        self.env.cr.execute(
+            """
+            SELECT EXISTS(SELECT 1 FROM pg_locks
+                           WHERE locktype = 'advisory' AND classid = %s AND objid = %s AND objsubid = 2 AND granted)
+        """,
+            [SUBSCRIBING_LOCK, self.id],
+        )
+        return self.env.cr.fetchone()[0]
 
     def _bank_crm_unsubscribe_webhooks(self):
         """Stop taking the bank's webhooks: Tochka's subscription is deleted; T-Bank's

@@ -446,3 +446,124 @@ class TestBusinessWebhooks(BankCrmCommon, HttpCase):
         self.assertEqual(self._post_tochka(self._token(self._claims(account='40702810999999999999'))).status_code, 200)
         self.assertEqual(self._last_event().state, 'attention')
         self.assertFalse(self._lines(self.bank_journal_2))
+
+    # --- booking in batches, failures, attempts (round 4) ---
+
+    def _queue_tbank(self, count, prefix='batch'):
+        for index in range(count):
+            operation = self._operation(f'{prefix}-{index}', amount=f'{100 + index}.00', docNumber=f'{prefix}{index}')
+            self.assertEqual(self._post_tbank(operation, book=False).status_code, 200)
+        return self._events().filtered(lambda e: e.state == 'queued')
+
+    def test_batch_books_every_queued_event_once(self):
+        """One run books the queued events together; a second run finds nothing; an event
+        whose operation the sync booked while it was queued books nothing."""
+        events = self._queue_tbank(4)
+        self.assertEqual(len(events), 4)
+        self.assertEqual(events.mapped('attempt_count'), [0] * 4, "queueing is not a booking attempt")
+        # the statement brings the second operation while its event is queued
+        self._sync([self._operation('batch-1', amount='101.00', docNumber='batch1')])
+        self.assertEqual(len(self._lines()), 1)
+        self.assertEqual(self._book(), events)
+        self.assertEqual(self._book(), self.env['bank.webhook.event'], "the second run finds nothing")
+        self.assertEqual(sorted(self._lines().mapped('bank_crm_operation_id')), [f'batch-{i}' for i in range(4)])
+        self.assertEqual(events.mapped('state'), ['processed'] * 4)
+        self.assertEqual(events.mapped('line_count'), [1, 0, 1, 1])
+        self.assertEqual(events.mapped('attempt_count'), [1] * 4, "each booking attempt counted once")
+        self.assertFalse(any(events.mapped('next_attempt_at')))
+
+    def test_batch_duplicate_delivery_in_the_same_batch_books_once(self):
+        self.assertEqual(self._post_tbank(self._operation('dup-1'), book=False).status_code, 200)
+        self.assertEqual(self._post_tbank(self._operation('dup-2', docNumber='2'), book=False).status_code, 200)
+        self.assertEqual(self._post_tbank(self._operation('dup-1'), book=False).status_code, 200)
+        self.assertEqual(self._events().mapped('state'), ['queued', 'queued', 'duplicate'])
+        self.assertEqual(len(self._book()), 2)
+        self.assertEqual(sorted(self._lines().mapped('bank_crm_operation_id')), ['dup-1', 'dup-2'])
+        self._sync([self._operation('dup-1'), self._operation('dup-2', docNumber='2')])
+        self.assertEqual(len(self._lines()), 2, "the sync books nothing twice")
+
+    def test_a_failing_event_is_retried_with_back_off_and_booked_once(self):
+        """A booking that fails for a real reason (the journal's suspense account archived
+        meanwhile) leaves the event failed with its error; the other events of the batch
+        are booked; `_cron_process_waiting` tries it again after its back-off and, the cause
+        gone, it is booked once."""
+        invoice = self._invoice(15000.0)
+        suspense = self.bank_journal_2.suspense_account_id.copy({'code': '999001', 'name': "Tochka suspense"})
+        self.bank_journal_2.suspense_account_id = suspense
+        token = self._token(self._claims(purpose=f"Оплата по счету № {invoice.name}"))
+        self.assertEqual(self._post_tochka(token, book=False).status_code, 200)
+        self.assertEqual(self._post_tbank(self._operation('other-1', amount='10.00'), book=False).status_code, 200)
+        tochka_event, tbank_event = self._events()
+        suspense.deprecated = True
+        with mute_logger('odoo.addons.odoo_bank_crm.models.bank_webhook_event_business'):
+            self.assertEqual(self._book(), tochka_event | tbank_event)
+        self.assertEqual((tbank_event.state, tbank_event.line_count), ('processed', 1), "the other event is booked")
+        self.assertEqual(tochka_event.state, 'failed')
+        self.assertIn('deprecated', tochka_event.result)
+        self.assertEqual(tochka_event.attempt_count, 1)
+        self.assertTrue(tochka_event.next_attempt_at)
+        self.assertFalse(self._lines(self.bank_journal_2))
+        self.assertTrue(self.tochka.activity_ids, "an administrator is told")
+        Event = self.env['bank.webhook.event']
+        self.assertFalse(Event._cron_process_waiting(), "not before its back-off")
+        # the next attempt is due, the cause still there: failed again, later
+        tochka_event.sudo().next_attempt_at = '2020-01-01 00:00:00'
+        self.assertEqual(Event._cron_process_waiting(), tochka_event)
+        self.env.invalidate_all()
+        self.assertEqual(tochka_event.state, 'queued', "queued again; its claim is its own")
+        with mute_logger('odoo.addons.odoo_bank_crm.models.bank_webhook_event_business'):
+            self._book()
+        self.assertEqual((tochka_event.state, tochka_event.attempt_count), ('failed', 2))
+        delay = (tochka_event.next_attempt_at - tochka_event.write_date).total_seconds()
+        self.assertGreaterEqual(delay, Event._retry_delay_minutes(2) * 60 - 1, "backed off: longer than the first")
+        # the cause gone: booked once
+        suspense.deprecated = False
+        tochka_event.sudo().next_attempt_at = '2020-01-01 00:00:00'
+        Event._cron_process_waiting()
+        self._book()
+        self.assertEqual((tochka_event.state, tochka_event.line_count, tochka_event.attempt_count), ('processed', 1, 3))
+        self.assertEqual(len(self._lines(self.bank_journal_2)), 1)
+        self.assertEqual(invoice.payment_state, 'paid')
+        self.assertFalse(Event._cron_process_waiting(), "nothing left to try")
+        self.assertFalse(self._book())
+        self.assertEqual(len(self._lines(self.bank_journal_2)), 1)
+
+    def test_tochka_test_webhook_during_resubscription_is_not_booked(self):
+        """Re-subscribing a connection whose instant updates are on: the bank's signed test
+        webhooks arrive during ``PUT /webhook/v1.0/{client_id}`` and look like real
+        operations; they are answered 200 and booked nothing; afterwards a real event books."""
+        self.tochka.webhook_client_id = 'integration-1'
+        path = f'/bank_crm/webhook/tochka/{self.tochka.id}'
+        test_token = self._token(self._claims(payment_id='test-1', amount='1.00', purpose="Тестовый вебхук"))
+        answers = []
+
+        def put(request):
+            # the bank tests the URL before it answers (docs/bank-webhooks.md)
+            answers.append(self.opener.post(self.base_url() + path, data=test_token, timeout=30).status_code)
+            return (200, {}, json.dumps({'Data': {'webhooksList': ['incomingPayment'], 'url': 'x'}}))
+
+        with responses.RequestsMock() as mock:
+            mock.add_passthru(self.base_url())
+            mock.add_callback(responses.PUT, f'{TOCHKA_API}/webhook/v1.0/integration-1', callback=put)
+            self.tochka.action_enable_webhooks()
+        self.env.invalidate_all()
+        self.assertEqual(answers, [200])
+        event = self._last_event()
+        self.assertEqual((event.state, event.verified, event.line_count), ('processed', True, 0))
+        self.assertIn('test', event.result)
+        self.assertFalse(self._book(), "nothing queued")
+        self.assertFalse(self._lines(self.bank_journal_2))
+        self.assertTrue(self.tochka.webhook_sync_due, "the statement books any real operation sent meanwhile")
+        # subscribed: a real event books
+        self.assertEqual(self._post_tochka(self._token(self._claims(payment_id='real-1'))).status_code, 200)
+        self.assertEqual(self._lines(self.bank_journal_2).mapped('bank_crm_operation_id'), ['real-1'])
+
+    def test_attempts_counted_once_per_booking(self):
+        self.assertEqual(self._post_tbank(self._operation(), book=False).status_code, 200)
+        event = self._last_event()
+        self.assertEqual(event.attempt_count, 0)
+        self._book()
+        self.assertEqual((event.state, event.attempt_count), ('processed', 1))
+        # a forgery or a duplicate is finished in the request: that is its one attempt
+        self.assertEqual(self._post_tbank(self._operation()).status_code, 200)
+        self.assertEqual((self._last_event().state, self._last_event().attempt_count), ('duplicate', 1))
