@@ -413,6 +413,8 @@ class BusinessBank(BankModule):
         ("POST", "/_admin/business/reidentify", "admin_reidentify_post"),
         ("GET", "/_admin/business/config", "admin_config_get"),
         ("POST", "/_admin/business/config", "admin_config_post"),
+        ("GET", "/_admin/business/webhooks", "admin_webhooks_get"),
+        ("POST", "/_admin/business/webhooks/clear", "admin_webhooks_clear"),
         ("GET", "/_admin/tokens", "admin_tokens_get"),
         ("POST", "/_admin/tokens", "admin_tokens_post"),
         ("POST", "/_admin/tokens/revoke", "admin_tokens_revoke"),
@@ -644,6 +646,25 @@ class BusinessBank(BankModule):
             with bank.store.change() as data:
                 bank._section(data).setdefault("config", dict(bank.default_config)).update(values)
         return self.admin_config_get(request, body)
+
+    def admin_webhooks_get(self, request: Request, body: dict) -> Response:
+        """The webhook subscriptions of each business bank (their URLs; the secrets left out)."""
+        return Response.json(
+            {
+                "webhooks": {
+                    bank.name: {key: sub.get("url") for key, sub in bank.webhook_subscriptions().items()}
+                    for bank in self.business_banks()
+                }
+            }
+        )
+
+    def admin_webhooks_clear(self, request: Request, body: dict) -> Response:
+        """Drop the webhook subscriptions (all banks', or ``{"bank": name}``'s): a test that
+        subscribed an Odoo which is gone stops its operations' webhooks reaching the next."""
+        for bank in self._selected(body):
+            for key in bank.webhook_subscriptions():
+                bank.set_webhook_subscription(key, None)
+        return self.admin_webhooks_get(request, body)
 
     def admin_tokens_get(self, request: Request, body: dict) -> Response:
         return Response.json({"tokens": {bank.name: bank.tokens_view() for bank in self.business_banks()}})

@@ -1,9 +1,22 @@
 import json
+import os
+
+import requests
 
 from odoo import Command
 from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+def clear_sandbox_webhooks():
+    """Drop the bank sandbox's webhook subscriptions. A test whose Add Account subscribed
+    this test server calls it when it ends: otherwise the sandbox's later operations (a
+    later test's outgoing payment) send webhooks, retried for minutes, into whichever
+    tests run then."""
+    sandbox = os.environ.get('BANK_CRM_SANDBOX_URL')
+    if sandbox:
+        requests.post(f'{sandbox}/_admin/business/webhooks/clear', json={}, timeout=30).raise_for_status()
 
 
 class BankCrmCommon(AccountTestInvoicingCommon):

@@ -6,7 +6,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import BankCrmCommon
+from .common import BankCrmCommon, clear_sandbox_webhooks
 
 SANDBOX = os.environ.get('BANK_CRM_SANDBOX_URL')
 
@@ -20,6 +20,7 @@ class TestAddAccountWizard(BankCrmCommon):
         if not SANDBOX:
             self.skipTest("needs the bank sandbox: run through `make test` (BANK_CRM_SANDBOX_URL)")
         self.env['ir.config_parameter'].sudo().set_param('odoo_bank_crm.sync_backoff_seconds', '0')
+        self.addCleanup(clear_sandbox_webhooks)  # Add Account subscribes this server at the sandbox
 
     def _wizard(self, **values):
         return self.env['bank.crm.add.account.wizard'].create(values)

@@ -12,7 +12,7 @@ from odoo.addons.bus.websocket import WebsocketConnectionHandler
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
-from .common import BankCrmCommon
+from .common import BankCrmCommon, clear_sandbox_webhooks
 
 _logger = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class TestOnboardingTour(HttpCase):
         parameters = self.env['ir.config_parameter'].sudo()
         parameters.set_param('odoo_bank_crm.api_url.tbank_business', f'{SANDBOX}/openapi/api')
         parameters.set_param('odoo_bank_crm.sync_backoff_seconds', '0')
+        self.addCleanup(clear_sandbox_webhooks)  # Add Account subscribes this server at the sandbox
         # a database with no account and no bank connection yet
         self.env['account.journal'].search([('type', 'in', ('bank', 'cash'))]).write({'active': False})
         self.env['bank.connection'].search([]).write({'active': False})
