@@ -41,3 +41,16 @@ def tracking_lang(env):
         return env.lang
     lang = env.company.partner_id.lang
     return lang if lang and lang in env['res.lang']._get_active_by('code') else env.lang
+
+
+def config_number(env, key, default, minimum, maximum):
+    """A number set in Settings → Bank CRM (a system parameter): a missing or malformed
+    value gives `default`, and the value is kept within [`minimum`, `maximum`], so that a
+    parameter edited by hand never stops a job (a negative sleep, a text)."""
+    # sudo: a system parameter, read by whichever job or request needs it
+    raw = env['ir.config_parameter'].sudo().get_param(key)
+    try:
+        value = float(raw) if raw not in (None, False, '') else float(default)
+    except ValueError:
+        value = float(default)
+    return min(max(value, minimum), maximum)

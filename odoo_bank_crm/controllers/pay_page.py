@@ -104,7 +104,7 @@ class BankCrmPayPage(http.Controller):
             'res_company': invoice.company_id,
             # the seller's tax number's name: a Russian company's is its INN (in the page's language)
             'vat_label': invoice.company_id.country_id.vat_label
-            or (invoice.env._("INN") if invoice.company_id.country_id.code == 'RU' else "Tax ID"),
+            or (invoice.env._("INN") if invoice.company_id.country_id.code == 'RU' else invoice.env._("Tax ID")),
             'link': link,
             'state': state,
             'returned': returned in ('true', 'True', '1') and state == 'payable',

@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
+from ..utils import config_number
 from ..bank_api import BankAuthError, BankError, BankRateLimited
 from .bank_connection_providers import ADAPTERS, adapter_for
 
@@ -230,11 +231,7 @@ class BankConnection(models.Model):
         Within a time budget (`odoo_bank_crm.sync_time_budget_seconds`): past it, a pull
         pauses after its current page and the job runs again at once for the rest, so a
         long first sync is never killed by the worker's time limit (docs/sync.md)."""
-        budget = float(
-            self.env['ir.config_parameter']
-            .sudo()  # sudo: a system parameter, read by the job
-            .get_param('odoo_bank_crm.sync_time_budget_seconds', const.SYNC_TIME_BUDGET_SECONDS)
-        )
+        budget = config_number(self.env, 'odoo_bank_crm.sync_time_budget_seconds', *const.SYNC_TIME_BUDGET_LIMITS)
         connections = self.with_context(bank_crm_sync_deadline=time.monotonic() + budget)
         requested = connections.search([('sync_requested_at', '!=', False)], order='sync_requested_at')
         worked = False  # every run of the job moves at least one pull on
@@ -356,10 +353,7 @@ class BankSyncRun(models.Model):
 
 def sleep_before_retry(env, attempt, error):
     """Back off before retrying a bank call: the bank's Retry-After, else exponential."""
-    base = float(
-        # sudo: a system parameter, read by the sync whoever runs it
-        env['ir.config_parameter'].sudo().get_param('odoo_bank_crm.sync_backoff_seconds', const.SYNC_BACKOFF_SECONDS)
-    )
+    base = config_number(env, 'odoo_bank_crm.sync_backoff_seconds', *const.SYNC_BACKOFF_LIMITS)
     delay = error.retry_after if isinstance(error, BankRateLimited) and error.retry_after else base * 2**attempt
     time.sleep(min(delay, 60))
 

@@ -29,6 +29,10 @@ _logger = logging.getLogger(__name__)
 BALANCE_THROTTLE_SECONDS = 60
 #: Short transactions tried to note an event on its connection (concurrent events).
 FOLLOWUP_ATTEMPTS = 5
+FOLLOWUP_CRON_XMLID = 'odoo_bank_crm.cron_bank_webhook_followup'
+#: A statement pull the follow-up job could not complete (another pull held the account,
+#: the bank failed) is tried again this many seconds later.
+FOLLOWUP_RETRY_SECONDS = 300
 #: Advisory lock (this class, the connection's id) held while a connection subscribes, for
 #: the time of the bank's call: Tochka sends its test webhooks then.
 SUBSCRIBING_LOCK = 1515001
@@ -98,7 +102,10 @@ class BankConnection(models.Model):
     # === SUBSCRIBING === #
 
     def action_enable_webhooks(self):
-        """Subscribe to the bank's webhooks ("Enable instant updates")."""
+        """Subscribe to the bank's webhooks ("Enable instant updates"). Administrators only:
+        the subscription writes as superuser and calls the bank, so the right to change the
+        connection is checked first (a director may read it, over RPC too)."""
+        self.check_access('write')
         for connection in self:
             connection._bank_crm_subscribe_webhooks(raise_error=True)
         return {
@@ -112,6 +119,8 @@ class BankConnection(models.Model):
         }
 
     def action_disable_webhooks(self):
+        """Turn instant updates off; administrators only, as above."""
+        self.check_access('write')
         for connection in self:
             connection._bank_crm_unsubscribe_webhooks()
         return True
@@ -142,12 +151,15 @@ class BankConnection(models.Model):
                 connection.write({'webhook_enabled': True})
                 # the bank's test webhooks arrive during this call, each a signed operation
                 # like a real one: the receiver sees this lock and books none of them
-                with self._bank_crm_subscribing_lock():
-                    client.put_webhook(connection.webhook_client_id or '', url, webhooks.TOCHKA_EVENT_TYPES)
-                if resubscribing:
-                    # a real operation the bank sent meanwhile was taken for a test: the statement books it
-                    connection.write({'webhook_sync_due': True})
-                    self.env.ref('odoo_bank_crm.cron_bank_webhook_followup')._trigger()
+                try:
+                    with self._bank_crm_subscribing_lock():
+                        client.put_webhook(connection.webhook_client_id or '', url, webhooks.TOCHKA_EVENT_TYPES)
+                finally:
+                    if resubscribing:
+                        # a real operation the bank sent meanwhile was taken for a test (even
+                        # when the call then failed): the statement books it
+                        connection.write({'webhook_sync_due': True})
+                        self.env.ref(FOLLOWUP_CRON_XMLID)._trigger()
         except (BankError, ValueError, UserError) as error:
             message = _("Instant updates could not be turned on: %(error)s", error=error)
             connection.write({'webhook_enabled': False, 'webhook_error': message})
@@ -179,7 +191,8 @@ class BankConnection(models.Model):
         self.env.cr.execute(
             """
             SELECT EXISTS(SELECT 1 FROM pg_locks
-                           WHERE locktype = 'advisory' AND classid = %s AND objid = %s AND objsubid = 2 AND granted)
+                           WHERE locktype = 'advisory' AND classid = %s AND objid = %s AND objsubid = 2 AND granted
+                             AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
         """,
             [SUBSCRIBING_LOCK, self.id],
         )
@@ -237,7 +250,7 @@ class BankConnection(models.Model):
         else:
             _logger.warning("Bank connection %s: the last event's time could not be noted (busy)", self.id)
         self.invalidate_recordset(['webhook_last_event_at', 'webhook_balance_due', 'webhook_sync_due'])
-        self.env.ref('odoo_bank_crm.cron_bank_webhook_followup')._trigger()
+        self.env.ref(FOLLOWUP_CRON_XMLID)._trigger()
 
     @api.model
     def _cron_webhook_followup(self):
@@ -247,7 +260,12 @@ class BankConnection(models.Model):
         now = fields.Datetime.now()
         for connection in self.search([('webhook_sync_due', '=', True)]):
             connection.webhook_sync_due = False
-            connection.journal_ids._bank_crm_sync(manual=False, date_from=fields.Date.context_today(self))
+            runs = connection.journal_ids._bank_crm_sync(manual=False, date_from=fields.Date.context_today(self))
+            if any(run.state not in ('done', 'paused') for run in runs):
+                # skipped (another pull holds the account), failed or interrupted: pull again
+                # later rather than wait for the scheduled sync
+                connection.webhook_sync_due = True
+                self.env.ref(FOLLOWUP_CRON_XMLID)._trigger(fields.Datetime.add(now, seconds=FOLLOWUP_RETRY_SECONDS))
         throttle = fields.Datetime.subtract(now, seconds=BALANCE_THROTTLE_SECONDS)
         due = self.search([('webhook_balance_due', '=', True)])
         ready = due.filtered(lambda c: not c.webhook_balance_at or c.webhook_balance_at <= throttle)
@@ -255,7 +273,7 @@ class BankConnection(models.Model):
             connection._bank_crm_refresh_balances()
         if due - ready:
             # the others' turn comes when their throttle ends
-            self.env.ref('odoo_bank_crm.cron_bank_webhook_followup')._trigger(
+            self.env.ref(FOLLOWUP_CRON_XMLID)._trigger(
                 fields.Datetime.add(min((due - ready).mapped('webhook_balance_at')), seconds=BALANCE_THROTTLE_SECONDS)
             )
 

@@ -9,7 +9,7 @@ from odoo.tools.misc import format_amount
 
 from ..bank_api import BankError, onec
 from ..bank_api.money import from_minor_units, to_minor_units
-from ..utils import to_decimal, to_minor, tracking_lang
+from ..utils import to_decimal, to_minor
 from .bank_crm_money_right import MONEY_JOURNAL_TYPES
 
 _logger = logging.getLogger(__name__)
@@ -189,14 +189,6 @@ class BankCrmPaymentOrder(models.Model):
     _sql_constraints = [
         ('amount_positive', 'CHECK(amount > 0)', "The amount of a payment must be positive."),
     ]
-
-    def _track_finalize(self):
-        """Automated changes (jobs, the banks' requests) are tracked in the company's language
-        (utils.tracking_lang): a Russian company's chatter does not read "Not Invoiced → Unpaid"."""
-        lang = tracking_lang(self.env)
-        if lang != self.env.lang:
-            return super(BankCrmPaymentOrder, self.with_context(lang=lang))._track_finalize()
-        return super()._track_finalize()
 
     @api.depends('journal_id')
     def _compute_currency_id(self):

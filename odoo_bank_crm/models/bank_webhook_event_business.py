@@ -268,7 +268,7 @@ class BankWebhookEvent(models.Model):
     @api.model
     def _trigger_booking(self):
         """The booking job to run as soon as this transaction commits
-        (`odoo_compat.trigger_cron_now`: dated at the commit, lean enough for a request the
+        (`odoo_compat.trigger_cron_now`: lean enough for a request the
         bank is waiting on)."""
         trigger_cron_now(self.env, BOOKING_CRON_XMLID)
 

@@ -3,8 +3,6 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.tools import float_is_zero
 
-from ..utils import tracking_lang
-
 
 class CrmLead(models.Model):
     _inherit = 'crm.lead'
@@ -48,14 +46,6 @@ class CrmLead(models.Model):
     bank_crm_paid_date = fields.Date(
         string="Paid On", readonly=True, copy=False, tracking=True, help="When the deal's invoices were paid in full."
     )
-
-    def _track_finalize(self):
-        """Automated changes (jobs, the banks' requests) are tracked in the company's language
-        (utils.tracking_lang): a Russian company's chatter does not read "Not Invoiced → Unpaid"."""
-        lang = tracking_lang(self.env)
-        if lang != self.env.lang:
-            return super(CrmLead, self.with_context(lang=lang))._track_finalize()
-        return super()._track_finalize()
 
     @api.depends('bank_crm_invoice_ids')
     def _compute_bank_crm_invoice_count(self):

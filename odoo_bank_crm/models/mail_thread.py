@@ -1,9 +1,20 @@
 from odoo import api, models
 from odoo.tools.mail import generate_tracking_message_id
 
+from ..utils import tracking_lang
+
 
 class MailThread(models.AbstractModel):
     _inherit = 'mail.thread'
+
+    def _track_finalize(self):
+        """Automated changes (jobs, the banks' requests) are tracked in the company's language
+        (utils.tracking_lang, docs/i18n.md), on every model, Odoo's own included: a Russian
+        company's chatter does not read "Not Invoiced → Unpaid" or "Not Paid → Paid"."""
+        lang = tracking_lang(self.env)
+        if lang != self.env.lang:
+            return super(MailThread, self.with_context(lang=lang))._track_finalize()
+        return super()._track_finalize()
 
     @api.model
     def _bank_crm_log_batch(self, notes):

@@ -89,44 +89,28 @@ wake_up_cron_workers = _CronWakeUp()
 
 
 def trigger_cron_now(env, xmlid):
-    """Run the job `xmlid` as soon as this transaction commits: `ir.cron._trigger()`, with
-    two differences that matter for work a job takes with FOR UPDATE SKIP LOCKED while
-    requests keep adding to it (a bank's notifications):
+    """Run the job `xmlid` as soon as this transaction commits: what `ir.cron._trigger()`
+    does, lean enough for a request the bank is waiting on: one plain insert of the
+    trigger row, and the cron workers woken up after the commit on a connection this
+    process keeps open (Odoo's `_notifydb` opens a new one each time).
 
-    - The trigger row is written just before the commit (a pre-commit hook, once per job
-      and transaction), dated by the database's clock at that moment. At the end of a
-      run, Odoo deletes the job's triggers dated before the run began (`_reschedule_later`:
-      `call_at < now()`, the run's transaction start). `_trigger()` dates its row with
-      Python's clock, to the second, while the request is still working: a run that began
-      in between would miss the request's work (not yet committed) and then delete its
-      trigger, leaving the work to the job's next scheduled call. Dated at the commit, the
-      trigger outlives any run that could have missed the work.
-    - Lean enough for a request the bank is waiting on: a plain insert, and the cron
-      workers woken up after the commit on a connection this process keeps open.
-
-    Pinned by tests/test_odoo_compat.py (TestCronTriggers).
+    What it relies on, pinned by tests/test_odoo_compat.py (TestCronTriggers): the
+    `ir_cron_trigger` columns; and that a trigger committed while a run of the job is going
+    on outlives that run. At its end, Odoo deletes the job's triggers due by then
+    (`_reschedule_later`), on the cursor that took the job, whose REPEATABLE READ snapshot
+    predates the run: a trigger committed later is not seen, so not deleted, and the job
+    runs again for the work that trigger announces (which the run may have missed).
     """
-    cr = env.cr
-    planned = cr.precommit.data.setdefault('bank_crm.cron_triggers', set())
-    if xmlid in planned:
-        return
-    planned.add(xmlid)
-    cron_id = env['ir.model.data']._xmlid_to_res_id(xmlid)
-    uid = env.uid
-
-    def insert_trigger():
-        cr.execute(
-            """
-            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
-            VALUES (%(cron)s, clock_timestamp() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC',
-                    %(uid)s, now() AT TIME ZONE 'UTC')
-            """,
-            {'cron': cron_id, 'uid': uid},
-        )
-        dbname = cr.dbname
-        cr.postcommit.add(lambda: wake_up_cron_workers(dbname))
-
-    cr.precommit.add(insert_trigger)
+    env.cr.execute(
+        """
+        INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+        VALUES (%(cron)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC',
+                %(uid)s, now() AT TIME ZONE 'UTC')
+        """,
+        {'cron': env['ir.model.data']._xmlid_to_res_id(xmlid), 'uid': env.uid},
+    )
+    dbname = env.cr.dbname
+    env.cr.postcommit.add(lambda: wake_up_cron_workers(dbname))
 
 
 # === Booking T-Bank payments in batches (docs/booking.md) === #

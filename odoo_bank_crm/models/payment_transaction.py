@@ -13,7 +13,7 @@ from odoo.exceptions import ValidationError
 
 from .. import const
 from ..bank_api import Receipt, ReceiptItem, is_newer_status
-from ..utils import from_minor, to_minor
+from ..utils import config_number, from_minor, to_minor
 from .odoo_compat import can_commit, create_payments, message_post_batch, payment_posted_message, trigger_cron_now
 
 _logger = logging.getLogger(__name__)
@@ -439,7 +439,7 @@ class PaymentTransaction(models.Model):
     @api.model
     def _bank_crm_trigger_post_processing(self):
         """Odoo's post-processing job to run as soon as this transaction commits
-        (`odoo_compat.trigger_cron_now`: dated at the commit, lean enough for a request the
+        (`odoo_compat.trigger_cron_now`: lean enough for a request the
         bank is waiting on)."""
         trigger_cron_now(self.env, POST_PROCESS_CRON_XMLID)
 
@@ -759,11 +759,7 @@ class PaymentTransaction(models.Model):
         many open payment links waiting for their customers never keep a newer payment whose
         notification was lost from being asked: every unsettled payment is asked in turn."""
         now = fields.Datetime.now()
-        delay = int(
-            self.env['ir.config_parameter']
-            .sudo()  # sudo: a system parameter, read by the job
-            .get_param('odoo_bank_crm.tbank_pending_check_minutes', const.PENDING_CHECK_AFTER_MINUTES)
-        )
+        delay = int(config_number(self.env, 'odoo_bank_crm.tbank_pending_check_minutes', *const.PENDING_CHECK_LIMITS))
         txs = self.search(
             [
                 ('provider_code', '=', 'tbank'),

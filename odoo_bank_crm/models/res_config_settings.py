@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 from .. import const
 
@@ -51,3 +52,24 @@ class ResConfigSettings(models.TransientModel):
     bank_crm_director_facsimile = fields.Image(related='company_id.bank_crm_director_facsimile', readonly=False)
     bank_crm_accountant_facsimile = fields.Image(related='company_id.bank_crm_accountant_facsimile', readonly=False)
     bank_crm_stamp = fields.Image(related='company_id.bank_crm_stamp', readonly=False)
+
+    @api.constrains(
+        'bank_crm_sync_time_budget_seconds', 'bank_crm_sync_backoff_seconds', 'bank_crm_tbank_pending_check_minutes'
+    )
+    def _check_bank_crm_limits(self):
+        limits = (
+            ('bank_crm_sync_time_budget_seconds', const.SYNC_TIME_BUDGET_LIMITS),
+            ('bank_crm_sync_backoff_seconds', const.SYNC_BACKOFF_LIMITS),
+            ('bank_crm_tbank_pending_check_minutes', const.PENDING_CHECK_LIMITS),
+        )
+        for settings in self:
+            for fname, (_default, minimum, maximum) in limits:
+                if not minimum <= settings[fname] <= maximum:
+                    raise ValidationError(
+                        _(
+                            "%(setting)s must be between %(minimum)s and %(maximum)s.",
+                            setting=self._fields[fname]._description_string(self.env),
+                            minimum=minimum,
+                            maximum=maximum,
+                        )
+                    )

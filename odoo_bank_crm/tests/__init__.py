@@ -41,3 +41,4 @@ from . import test_tracking_lang
 
 # onboarding in 90 seconds (issue #18 §4)
 from . import test_onboarding_tour
+from . import test_settings_bounds

@@ -2,7 +2,7 @@ import json
 import os
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -98,6 +98,21 @@ class TestAddAccountWizard(BankCrmCommon):
         )
         with self.assertRaisesRegex(UserError, 'administrators'):
             wizard.action_fetch_accounts()
+        # nor by calling "Add and Sync" directly (over RPC) with an account line of its own
+        wizard.line_ids = [
+            Command.create(
+                {
+                    'selected': True,
+                    'account_ref': '40702810000000000999',
+                    'account_number': '40702810000000000999',
+                    'currency_id': self.env.ref('base.RUB').id,
+                }
+            )
+        ]
+        journals = self.env['account.journal'].search_count([])
+        with self.assertRaisesRegex(UserError, 'administrators'):
+            wizard.action_connect()
+        self.assertEqual(self.env['account.journal'].search_count([]), journals, "no account added")
 
     def test_first_sync_is_queued_with_live_progress(self):
         """ "Add and Sync" books nothing in the request: the first sync is queued for the sync

@@ -18,10 +18,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from odoo import Command
+from odoo import Command, sql_db
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from .. import const
 from ..bank_api.webhooks import JwksCache
 from ..models import bank_connection_webhooks
 from .common import BankCrmCommon
@@ -360,6 +362,17 @@ class TestBusinessWebhooks(BankCrmCommon, HttpCase):
         self.assertFalse(self.tbank.webhook_secret)
         self.assertEqual(self._post_tbank(self._operation()).status_code, 404)
 
+    def test_director_cannot_turn_instant_updates_on_or_off(self):
+        """Over RPC too: refused before any write or call to the bank."""
+        self.tbank.write({'webhook_enabled': False, 'webhook_subscribed_at': False})
+        for connection, method in ((self.tbank, 'action_enable_webhooks'), (self.tochka, 'action_disable_webhooks')):
+            before = connection.read(['webhook_enabled', 'webhook_secret', 'webhook_subscribed_at'])
+            messages = len(connection.message_ids)
+            with self.assertRaises(AccessError):
+                getattr(connection.with_user(self.users['director']), method)()
+            self.assertEqual(connection.read(['webhook_enabled', 'webhook_secret', 'webhook_subscribed_at']), before)
+            self.assertEqual(len(connection.message_ids), messages)
+
     def test_secret_is_administrators_only(self):
         connection = self.tbank.with_user(self.users['director'])
         self.assertNotIn('webhook_secret', connection.fields_get())
@@ -441,6 +454,27 @@ class TestBusinessWebhooks(BankCrmCommon, HttpCase):
         self.assertEqual(self._last_event().state, 'processed')
         self.assertTrue(self.tochka.webhook_sync_due, "the statement pull books the exact line")
         self.assertFalse(self._lines(self.bank_journal_2))
+
+    def test_a_pull_another_process_holds_is_asked_again(self):
+        """The follow-up's statement pull skipped (another process pulls the account): the
+        connection stays due, and the job comes back for it, rather than leave the
+        operation to the scheduled sync."""
+        self.tochka.webhook_sync_due = True
+        cron = self.env.ref('odoo_bank_crm.cron_bank_webhook_followup')
+        Trigger = self.env['ir.cron.trigger']
+        triggers = Trigger.search_count([('cron_id', '=', cron.id)])
+        # another process pulling the account: a connection of its own (the test's registry
+        # cursors share the test's connection, where the lock would be re-entrant)
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
+            cr.execute("SELECT pg_advisory_lock(%s, %s)", [const.SYNC_LOCK_NAMESPACE, self.bank_journal_2.id])
+            try:
+                self.env['bank.connection']._cron_webhook_followup()
+            finally:
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", [const.SYNC_LOCK_NAMESPACE, self.bank_journal_2.id])
+        run = self.env['bank.sync.run'].search([('journal_id', '=', self.bank_journal_2.id)], order='id desc', limit=1)
+        self.assertEqual(run.state, 'skipped')
+        self.assertTrue(self.tochka.webhook_sync_due)
+        self.assertGreater(Trigger.search_count([('cron_id', '=', cron.id)]), triggers, "the job comes back")
 
     def test_tochka_unknown_account_is_flagged(self):
         self.assertEqual(self._post_tochka(self._token(self._claims(account='40702810999999999999'))).status_code, 200)

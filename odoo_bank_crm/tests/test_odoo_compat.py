@@ -4,7 +4,7 @@ from contextlib import contextmanager
 
 from markupsafe import Markup
 
-from odoo import api, sql_db
+from odoo import SUPERUSER_ID, api, sql_db
 from odoo.tests import HttpCase, TransactionCase, tagged
 
 from ..models.odoo_compat import can_commit, create_payments, message_post_batch, trigger_cron_now
@@ -66,36 +66,43 @@ class TestCronTriggers(TransactionCase):
         job['cron_name'] = str(job['cron_name'])
         return job
 
-    def test_written_once_at_the_commit_and_dated_then(self):
+    def test_a_trigger_row_due_now_and_a_wake_up_after_the_commit(self):
         before = self._triggers()
         trigger_cron_now(self.env, self.XMLID)
-        trigger_cron_now(self.env, self.XMLID)
-        self.assertEqual(self._triggers(), before, "nothing is written before the commit")
-        self.env.cr.flush()  # what a commit runs first: the pre-commit hooks
         added = self._triggers()[len(before) :]
-        self.assertEqual(len(added), 1, "one trigger per job and transaction")
-        self.env.cr.execute("SELECT now() AT TIME ZONE 'UTC', clock_timestamp() AT TIME ZONE 'UTC'")
-        transaction_start, clock = self.env.cr.fetchone()
-        self.assertTrue(transaction_start < added[0][1] <= clock, "dated by the database's clock when written")
+        self.assertEqual(len(added), 1)
+        self.env.cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+        self.assertEqual(added[0][1], self.env.cr.fetchone()[0], "due at once")
+        self.assertTrue(self.env.cr.postcommit._funcs, "the cron workers are woken up after the commit")
 
-    def test_a_run_that_began_before_keeps_it(self):
-        """Odoo's `_reschedule_later` (the end of a run) deletes the job's triggers dated
-        before the run's transaction began, and keeps the later ones: a trigger dated at
-        the commit of work the run could not see survives the run."""
+    def test_a_trigger_committed_during_a_run_outlives_it(self):
+        """What the booking jobs rely on when they trigger themselves, or a request triggers
+        them, while they run: Odoo's `_reschedule_later` (the end of a run) deletes the
+        job's triggers due by then as its cursor's snapshot sees them; one committed after
+        that snapshot (taken before the run) survives, and the job runs again."""
+        cron = self.env.ref(self.XMLID)
         self.env.cr.execute(
             """
             INSERT INTO ir_cron_trigger (cron_id, call_at)
             VALUES (%s, now() AT TIME ZONE 'UTC' - interval '1 second') RETURNING id
             """,
-            [self.env.ref(self.XMLID).id],
+            [cron.id],
         )
-        earlier = self.env.cr.fetchone()[0]
-        trigger_cron_now(self.env, self.XMLID)
-        self.env.cr.flush()
-        later = self._triggers()[-1][0]
+        seen = self.env.cr.fetchone()[0]  # due before the run, seen by it: deleted at its end
+        with self.registry.cursor() as cr:  # another transaction, committed during the "run"
+            trigger_cron_now(api.Environment(cr, SUPERUSER_ID, {}), self.XMLID)
+            cr.execute("SELECT max(id) FROM ir_cron_trigger WHERE cron_id = %s", [cron.id])
+            committed = cr.fetchone()[0]
+        self.addCleanup(self._delete_committed_trigger, committed)
         self.env['ir.cron']._reschedule_later(self._job())
-        self.assertEqual([row[0] for row in self._triggers()], [later])
-        self.assertNotEqual(earlier, later)
+        self.assertNotIn(seen, [row[0] for row in self._triggers()])
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT id FROM ir_cron_trigger WHERE id = %s", [committed])
+            self.assertTrue(cr.fetchone(), "the trigger committed after the run's snapshot is kept")
+
+    def _delete_committed_trigger(self, trigger_id):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM ir_cron_trigger WHERE id = %s", [trigger_id])
 
 
 # === Booking T-Bank payments in batches (docs/booking.md) === #

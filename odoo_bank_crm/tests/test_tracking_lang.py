@@ -78,3 +78,34 @@ class TestTrackingLanguage(TransactionCase):
         job.cr.precommit.run()
         value = order.message_ids.tracking_value_ids.filtered(lambda v: v.field_id.name == 'state')
         self.assertEqual((value.old_value_char, value.new_value_char), (russian['draft'], russian['failed']))
+
+    def test_odoo_own_tracking_written_by_a_job_is_in_the_company_language(self):
+        """Odoo's own tracked fields too: an invoice paid by a job (a bank's payment booked by
+        the cron) reads «Не оплачено → …» in a Russian company's chatter."""
+        partner = self.env['res.partner'].create({'name': "ООО «Ромашка»"})
+        invoice = self.env['account.move'].create(
+            {
+                'move_type': 'out_invoice',
+                'partner_id': partner.id,
+                'invoice_line_ids': [(0, 0, {'name': "Поставка", 'quantity': 1, 'price_unit': 1000.0, 'tax_ids': []})],
+            }
+        )
+        invoice.action_post()
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        field = invoice._fields['payment_state']
+        russian = dict(field._description_selection(self.env(context={'lang': 'ru_RU'})))
+        self.assertNotEqual(russian['not_paid'], dict(field._description_selection(self.env))['not_paid'])
+        job = self.env(user=SUPERUSER_ID, context={}, su=True)  # as ir.cron runs a job: no language
+        wizard = (
+            job['account.payment.register']
+            .with_context(active_model='account.move', active_ids=invoice.ids)
+            .create({'payment_date': invoice.invoice_date})
+        )
+        wizard._create_payments()
+        job.flush_all()
+        job.cr.precommit.run()
+        value = invoice.message_ids.tracking_value_ids.filtered(lambda v: v.field_id.name == 'payment_state')
+        self.assertEqual(len(value), 1)
+        self.assertEqual(value.old_value_char, russian['not_paid'])
+        self.assertIn(value.new_value_char, (russian['in_payment'], russian['paid']))

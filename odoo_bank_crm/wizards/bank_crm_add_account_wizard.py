@@ -153,6 +153,10 @@ class BankCrmAddAccountWizard(models.TransientModel):
         pushed by the bus; the requester is notified when it ends (docs/sync.md, "First
         sync of a new account")."""
         self.ensure_one()
+        if not self.env.user.has_group('base.group_system'):
+            raise UserError(
+                _("Only administrators connect banks: the bank's token gives access to the company's money.")
+            )
         chosen = self.line_ids.filtered('selected')
         if not chosen:
             raise UserError(_("Choose at least one account."))
