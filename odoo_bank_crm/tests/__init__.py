@@ -41,3 +41,6 @@ from . import test_tracking_lang
 
 # onboarding in 90 seconds (issue #18 §4)
 from . import test_onboarding_tour
+
+# long work as background jobs (issue #18 §4)
+from . import test_onec_import_job
