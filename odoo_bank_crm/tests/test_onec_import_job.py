@@ -1,11 +1,14 @@
+import io
 import json
+import zipfile
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from ..models.bank_crm_onec_import_job import ONEC_IMPORT_CHUNK, ONEC_IMPORT_JOB_MIN_DOCUMENTS, operation_from_json
 from .common import BankCrmCommon
-from .test_onec_statements import ACCOUNT, TestOneCStatements, _document, _file
+from . import test_onec_statements as onec_tests
+from .test_onec_statements import ACCOUNT, _document, _file
 
 CRON = 'odoo_bank_crm.cron_bank_crm_onec_import'
 
@@ -40,8 +43,8 @@ class TestOneCImportJob(BankCrmCommon):
         cls.bank_journal.bank_acc_number = ACCOUNT
         cls.large = _large_file()
 
-    _import = TestOneCStatements._import
-    _lines = TestOneCStatements._lines
+    _import = onec_tests.TestOneCStatements._import
+    _lines = onec_tests.TestOneCStatements._lines
 
     def _triggers(self):
         self.env.cr.precommit.run()  # the trigger is written at the commit
@@ -151,3 +154,114 @@ class TestOneCImportJob(BankCrmCommon):
             job.with_user(self.users['manager']).write({'operations': operations[:1], 'parsed_count': 1})
         self.assertEqual((job.parsed_count, len(job.operations)), (501, 501))
         self.assertEqual(len(self.env['bank.crm.onec.import.job'].sudo().search([])), 1)
+
+
+@tagged('post_install', '-at_install')
+class TestStatementJob(BankCrmCommon):
+    """Issue #18 §4: a statement over more than a year is made by a job as its requester,
+    attached for them alone, the same file as the immediate path makes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bank_journal.bank_acc_number = ACCOUNT
+        cls.env['account.bank.statement.line'].with_context(bank_crm_no_matching=True).create(
+            [
+                {
+                    'journal_id': cls.bank_journal.id,
+                    'date': date,
+                    'amount': amount,
+                    'payment_ref': purpose,
+                    'partner_id': cls.partner.id,
+                }
+                for date, amount, purpose in (
+                    ('2025-01-15', 10000.00, "Оплата по счету № 1"),
+                    ('2025-07-01', -1234.56, "Аренда"),
+                    ('2026-02-10', 5000.55, "Оплата по счету № 2"),
+                )
+            ]
+        )
+        cls.long_period = {
+            'date_from': '2025-01-01',
+            'date_to': '2026-03-31',
+            'journal_ids': [(6, 0, cls.bank_journal.ids)],
+        }
+
+    def _wizard(self, user, **values):
+        return self.env['bank.crm.statement.wizard'].with_user(user).create({**self.long_period, **values})
+
+    def _sheets(self, content):
+        """The workbook's parts but its creation time (docProps/core.xml)."""
+        with zipfile.ZipFile(io.BytesIO(content)) as book:
+            return {name: book.read(name) for name in book.namelist() if name != 'docProps/core.xml'}
+
+    def test_long_statement_is_made_by_the_job_for_its_requester(self):
+        user = self.users['user']
+        Job = self.env['bank.crm.statement.job'].sudo()  # the cron runs as superuser
+        cron = self.env.ref('odoo_bank_crm.cron_bank_crm_statement')
+        wizard = self._wizard(user)
+        action = wizard.action_export_xlsx()
+        self.assertEqual(action['tag'], 'display_notification')
+        self.assertFalse(wizard.data_file, "nothing is made in the request")
+        job = Job.search([])
+        self.assertEqual((job.state, job.kind, job.user_id), ('queued', 'xlsx', user))
+        self.env.cr.precommit.run()
+        self.assertTrue(self.env['ir.cron.trigger'].sudo().search([('cron_id', '=', cron.id)]))
+
+        self.env['bus.bus'].sudo().search([]).unlink()
+        Job._cron_run()
+        Job._cron_run()  # twice: made once
+        self.assertEqual(job.state, 'done')
+        self.assertEqual(self.env['ir.attachment'].sudo().search_count([('res_model', '=', Job._name)]), 1)
+        attachment = job.attachment_id
+        self.assertEqual(attachment.name, 'statement_2025-01-01_2026-03-31.xlsx')
+        # the same file as the immediate path makes for the same period
+        immediate, filename, _mimetype = self._wizard(user)._bank_crm_file('xlsx')
+        self.assertEqual(filename, attachment.name)
+        self.assertEqual(self._sheets(attachment.raw), self._sheets(immediate))
+
+        self.env.cr.precommit.run()
+        channel = [self.env.cr.dbname, 'res.partner', user.partner_id.id]
+        [ready] = [
+            json.loads(bus.message)['payload']
+            for bus in self.env['bus.bus'].sudo().search([])
+            if json.loads(bus.channel) == channel and json.loads(bus.message)['type'] == 'bank_crm_statement_ready'
+        ]
+        self.assertEqual((ready['type'], ready['url']), ('success', f'/web/content/{attachment.id}?download=true'))
+        # its requester reads it
+        self.assertTrue(attachment.with_user(user).raw)
+
+    def test_only_the_requester_reads_the_statement(self):
+        self._wizard(self.users['user']).action_export_xlsx()
+        self.env['bank.crm.statement.job'].sudo()._cron_run()
+        job = self.env['bank.crm.statement.job'].sudo().search([])
+        attachment = job.attachment_id
+        # another Account user (a manager) does not find it; an employee without the
+        # accounts' groups has no access to the model
+        self.assertFalse(self.env['bank.crm.statement.job'].with_user(self.users['manager']).search([]))
+        with self.assertRaises(AccessError):
+            self.env['bank.crm.statement.job'].with_user(self.outsider).search([])
+        for other in (self.users['manager'], self.outsider):
+            with self.assertRaises(AccessError):
+                job.with_user(other).read(['wizard_values'])
+            with self.assertRaises(AccessError):
+                attachment.with_user(other).read(['raw'])
+        # nobody makes a job by RPC (it would make a statement as them, of accounts they chose)
+        with self.assertRaises(AccessError):
+            self.env['bank.crm.statement.job'].with_user(self.users['manager']).create(
+                {'company_id': self.env.company.id, 'kind': 'xlsx', 'wizard_values': job.wizard_values}
+            )
+        self.assertEqual(len(self.env['bank.crm.statement.job'].sudo().search([])), 1)
+
+    def test_short_statement_stays_immediate_and_pdf_goes_to_the_job(self):
+        user = self.users['user']
+        short = self._wizard(user, date_from='2026-02-01', date_to='2026-02-28')
+        action = short.action_export_xlsx()
+        self.assertEqual(action['type'], 'ir.actions.act_url')
+        self.assertTrue(short.data_file)
+        self.assertFalse(self.env['bank.crm.statement.job'].sudo().search([]))
+        self._wizard(user).action_print_pdf()
+        job = self.env['bank.crm.statement.job'].sudo().search([])
+        job._cron_run()
+        self.assertEqual((job.kind, job.state), ('pdf', 'done'))
+        self.assertIn("Оплата по счету № 2", job.attachment_id.raw.decode())
