@@ -126,6 +126,9 @@ class BankCrmOneCImportJob(models.Model):
         journal = self.journal_id.with_company(self.company_id)
         Line = self.env['account.bank.statement.line']
         self.state = 'running'
+        self._bank_crm_push_progress()  # the card goes from "queued" to the counts at once
+        if can_commit(self.env):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         operations = self.operations or []
         try:
             while self.position < len(operations):

@@ -91,6 +91,7 @@ class TestOneCImportJob(BankCrmCommon):
         self.assertEqual(
             [(p['state'], p['fetched'], p['created']) for p in progress],
             [
+                ('running', 501, 0),
                 ('running', 501, ONEC_IMPORT_CHUNK),
                 ('running', 501, 2 * ONEC_IMPORT_CHUNK),
                 ('running', 501, 501),
