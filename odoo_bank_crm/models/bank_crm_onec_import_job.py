@@ -170,7 +170,11 @@ class BankCrmOneCImportJob(models.Model):
         self._bank_crm_end('done')
 
     def _bank_crm_end(self, state, error=None):
-        self.write({'state': state, 'error': error or False, 'operations': False})
+        # booked: the file's documents are not kept; failed: kept with the position, to see where
+        values = {'state': state, 'error': error or False}
+        if state == 'done':
+            values['operations'] = False
+        self.write(values)
         self._bank_crm_push_progress()
         if state == 'done':
             message = _(
