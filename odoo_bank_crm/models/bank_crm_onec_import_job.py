@@ -100,6 +100,9 @@ class BankCrmOneCImportJob(models.Model):
         """Book the queued and interrupted imports, oldest first."""
         for job in self.search([('state', 'in', ('queued', 'running'))], order='id'):
             job._bank_crm_run()
+            if can_commit(self.env):
+                # its end, and the requester's notification, before the next import
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _bank_crm_progress(self):
         """What the account's card shows of this import (the keys of a sync's progress)."""
