@@ -30,3 +30,5 @@ from . import bank_crm_rights_checks
 from . import res_bank
 from . import bank_connection_webhooks
 from . import bank_webhook_event_business
+from . import bank_crm_onec_import_job
+from . import bank_crm_statement_job

@@ -127,6 +127,7 @@ class AccountJournal(models.Model):
 
     def _compute_bank_crm_sync_progress(self):
         """Queued (asked for, the job has not started it) or running, with its counts; one query.
+        A large 1C import into the account (`bank.crm.onec.import.job`) shows the same way.
 
         Shown on the card to whoever sees the account: the sync log and the connections are
         for administrators and directors, so they are read as superuser here, for these
@@ -139,10 +140,16 @@ class AccountJournal(models.Model):
         }
         # sudo: whether these journals' connection has a sync asked for, nothing else of it
         requested = self.sudo().bank_crm_connection_id.filtered('sync_requested_at')
+        # sudo: the counts of a large 1C import into these journals (its file is its requester's)
+        Job = self.env['bank.crm.onec.import.job'].sudo()
+        jobs = Job.search([('journal_id', 'in', self.ids), ('state', 'in', ('queued', 'running'))], order='id desc')
+        importing = {job.journal_id.id: job for job in jobs}
         for journal in self:
             run = running.get(journal.id)
             if run:
                 journal.bank_crm_sync_progress = run._bank_crm_progress()
+            elif journal.id in importing:
+                journal.bank_crm_sync_progress = importing[journal.id]._bank_crm_progress()
             elif journal.sudo().bank_crm_connection_id in requested:  # sudo: as above, the connection only
                 journal.bank_crm_sync_progress = {'state': 'queued', 'fetched': 0, 'created': 0, 'matched': 0}
             else:

@@ -42,3 +42,6 @@ from . import test_tracking_lang
 # onboarding in 90 seconds (issue #18 §4)
 from . import test_onboarding_tour
 from . import test_settings_bounds
+
+# long work as background jobs (issue #18 §4)
+from . import test_onec_import_job

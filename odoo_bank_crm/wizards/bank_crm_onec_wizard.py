@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 
 from ..bank_api import onec
 from ..bank_api.statement import BankOperation
+from ..models.bank_crm_onec_import_job import ONEC_IMPORT_JOB_MIN_DOCUMENTS
 from ..utils import to_decimal
 
 
@@ -51,6 +52,8 @@ class BankCrmOneCImportWizard(models.TransientModel):
         own_accounts = {journal.bank_acc_number} | set(parsed.accounts)
         currency = (journal.currency_id or journal.company_id.currency_id).name
         operations = [self._operation(document, own_accounts, currency, journal) for document in parsed.documents]
+        if len(operations) > ONEC_IMPORT_JOB_MIN_DOCUMENTS:
+            return self._queue(journal, operations)
         created, skipped = journal._bank_crm_import_operations(operations)
         self.result = _(
             "%(created)s transactions imported into %(account)s, %(skipped)s already there.",
@@ -62,6 +65,24 @@ class BankCrmOneCImportWizard(models.TransientModel):
             'type': 'ir.actions.client',
             'tag': 'display_notification',
             'params': {'type': 'success', 'message': self.result, 'next': journal.action_bank_crm_open_transactions()},
+        }
+
+    def _queue(self, journal, operations):
+        """A large file, parsed and checked: booked by a job, its progress on the account's
+        card, a notification at its end (docs/sync.md, "Large 1C imports as a job")."""
+        # sudo: the job is written only here, from a file this wizard checked; its rules let
+        # its requester read it
+        job = self.env['bank.crm.onec.import.job'].sudo()._bank_crm_queue(journal, operations, self.filename)
+        self.result = _(
+            "%(count)s documents of the file are being imported into %(account)s: the account's card shows "
+            "the progress, a notification tells when it ends.",
+            count=job.parsed_count,
+            account=journal.name,
+        )
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {'type': 'info', 'message': self.result, 'next': {'type': 'ir.actions.act_window_close'}},
         }
 
     def _find_journal(self, parsed):

@@ -18,6 +18,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import get_lang
 
+from ..models.bank_crm_statement_job import STATEMENT_JOB_MIN_DAYS, STATEMENT_JOB_MIN_LINES
+
 # what the statement's rows and its 1C documents read, fetched with the lines in one query
 _LINE_FIELDS = [
     'id',
@@ -412,15 +414,69 @@ class BankCrmStatementWizard(models.TransientModel):
 
     def action_print_pdf(self):
         self._bank_crm_check()
+        if self._bank_crm_is_long():
+            return self._bank_crm_queue('pdf')
         return self.env.ref('odoo_bank_crm.action_report_bank_crm_statement').report_action(self)
 
     def action_export_xlsx(self):
-        content = self._bank_crm_xlsx(self._bank_crm_statement_data())
-        return self._bank_crm_download(content, f"{self._bank_crm_file_stem()}.xlsx")
+        if self._bank_crm_is_long():
+            return self._bank_crm_queue('xlsx')
+        content, filename, _mimetype = self._bank_crm_file('xlsx')
+        return self._bank_crm_download(content, filename)
 
     def action_export_onec(self):
-        content = self._bank_crm_onec(self._bank_crm_statement_data())
-        return self._bank_crm_download(content, f"kl_to_1c_{self.date_from}_{self.date_to}.txt")
+        if self._bank_crm_is_long():
+            return self._bank_crm_queue('onec')
+        content, filename, _mimetype = self._bank_crm_file('onec')
+        return self._bank_crm_download(content, filename)
+
+    def _bank_crm_is_long(self):
+        """Whether the statement is made by a job: over more than a year, or of many lines
+        (one count query; docs/sync.md, "Long statements as a job")."""
+        self._bank_crm_check()
+        if (self.date_to - self.date_from).days > STATEMENT_JOB_MIN_DAYS:
+            return True
+        Line = self.env['account.bank.statement.line']
+        return Line.search_count(self._bank_crm_line_domain(), limit=STATEMENT_JOB_MIN_LINES + 1) > (
+            STATEMENT_JOB_MIN_LINES
+        )
+
+    def _bank_crm_queue(self, kind):
+        # sudo: the job is written only here, from this wizard's checked choices; it makes
+        # the statement as this user and its rules let only them read it
+        self.env['bank.crm.statement.job'].sudo()._bank_crm_queue(self, kind)
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {
+                'type': 'info',
+                'message': _(
+                    "This statement is long: it is being made in the background, a notification with its file "
+                    "tells when it is ready."
+                ),
+            },
+        }
+
+    def _bank_crm_file(self, kind):
+        """The statement as a file: (content, filename, mimetype), the same whether made at
+        once or by the job (`bank.crm.statement.job`)."""
+        self.ensure_one()
+        if kind == 'pdf':
+            self._bank_crm_check()
+            report = self.env.ref('odoo_bank_crm.action_report_bank_crm_statement')
+            content, report_type = report._render_qweb_pdf(report.report_name, self.ids)
+            # a test database renders the HTML (Odoo's `_render_qweb_pdf` without wkhtmltopdf)
+            if report_type == 'pdf':
+                return content, f"{self._bank_crm_file_stem()}.pdf", 'application/pdf'
+            return content, f"{self._bank_crm_file_stem()}.html", 'text/html'
+        data = self._bank_crm_statement_data()
+        if kind == 'xlsx':
+            return (
+                self._bank_crm_xlsx(data),
+                f"{self._bank_crm_file_stem()}.xlsx",
+                'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+            )
+        return self._bank_crm_onec(data), f"kl_to_1c_{self.date_from}_{self.date_to}.txt", 'text/plain'
 
     def _bank_crm_onec(self, data):
         """The statement as a 1C ClientBankExchange file: a balance section per bank

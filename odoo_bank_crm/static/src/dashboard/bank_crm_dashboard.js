@@ -2,7 +2,8 @@
  * The Account dashboard (a kanban of bank and cash journals):
  * - an empty state that says what to do and offers to add a bank or cash account;
  * - on each account's card, the live progress of a sync someone asked for (the first sync
- *   of a new account, "Sync Now"), pushed by the bus (`bank.sync.run._bank_crm_push_progress`).
+ *   of a new account, "Sync Now"), pushed by the bus (`bank.sync.run._bank_crm_push_progress`),
+ *   and of a large 1C import (`bank.crm.onec.import.job`, the same message with `onec_import`).
  */
 import { Component, onMounted, onWillStart, onWillUnmount, useState } from "@odoo/owl";
 import { registry } from "@web/core/registry";
