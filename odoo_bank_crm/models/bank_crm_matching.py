@@ -557,7 +557,7 @@ class AccountBankStatementLine(models.Model):
         notes += [
             (
                 line.move_id,
-                _(
+                self.env._(
                     "Acquiring payout: fee of %(fee)s recorded on %(account)s.",
                     fee=line.currency_id.format(line.bank_crm_acquiring_fee),
                     account=line.company_id.bank_crm_acquiring_fee_account_id.display_name,

@@ -40,9 +40,10 @@ POST_PROCESS_RETRY_DAYS = 4
 BOOKING_OPERATIONS = ('online_redirect', 'online_direct', 'online_token', 'offline')
 
 
-def _tbank_error(message):
-    """A refusal of T-Bank data, named as the bank's (as payment_stripe prefixes "Stripe: ")."""
-    return ValidationError(_("T-Bank: %(message)s", message=message))
+def _tbank_error(env, message):
+    """A refusal of T-Bank data, named as the bank's (as payment_stripe prefixes "Stripe: "),
+    in `env`'s language (a module-level `_()` finds none)."""
+    return ValidationError(env._("T-Bank: %(message)s", message=message))
 
 
 class PaymentTransaction(models.Model):
@@ -259,17 +260,17 @@ class PaymentTransaction(models.Model):
             return tx
         order_id = notification_data.get('OrderId')
         if not order_id:
-            raise _tbank_error(_("Received data with missing OrderId."))
+            raise _tbank_error(self.env, _("Received data with missing OrderId."))
         tx = self.search([('reference', '=', order_id), ('provider_code', '=', 'tbank')])
         if not tx:
-            raise _tbank_error(_("No transaction found matching order %s.", order_id))
+            raise _tbank_error(self.env, _("No transaction found matching order %s.", order_id))
         tx._tbank_check_notification_terminal(notification_data)
         payment_id = notification_data.get('PaymentId')
         payment_id = '' if payment_id is None or isinstance(payment_id, bool) else str(payment_id)
         if not payment_id:
-            raise _tbank_error(_("Received data with missing PaymentId."))
+            raise _tbank_error(self.env, _("Received data with missing PaymentId."))
         if payment_id != tx.provider_reference:
-            raise _tbank_error(
+            raise _tbank_error(self.env, 
                 _(
                     "The notification's PaymentId %(received)s is not the order's payment %(expected)s.",
                     received=payment_id,
@@ -302,7 +303,7 @@ class PaymentTransaction(models.Model):
             or (providers is not None and provider not in providers)
             or self.invoice_ids.company_id - provider.company_id
         ):
-            raise _tbank_error(
+            raise _tbank_error(self.env, 
                 _(
                     "The notification was signed by terminal %(terminal)s, which is not the terminal "
                     "of order %(order)s: it cannot change that order.",
@@ -332,10 +333,10 @@ class PaymentTransaction(models.Model):
         self._tbank_check_currency()
         amount = self._tbank_notified_amount(notification_data)
         if amount is None:
-            raise _tbank_error(_("Received data with missing or invalid Amount."))
+            raise _tbank_error(self.env, _("Received data with missing or invalid Amount."))
         expected = to_minor(self.amount, self.currency_id)
         if amount != expected:
-            raise _tbank_error(
+            raise _tbank_error(self.env, 
                 _(
                     "The notified amount (%(received)s) does not match the order's (%(expected)s).",
                     received=from_minor(amount, self.currency_id),
@@ -366,7 +367,7 @@ class PaymentTransaction(models.Model):
         """
         self.ensure_one()
         if not status:
-            raise _tbank_error(_("Received data with missing payment status."))
+            raise _tbank_error(self.env, _("Received data with missing payment status."))
         if self.tbank_status and not is_newer_status(status, self.tbank_status):
             _logger.info(
                 "T-Bank: status %s for %s ignored, %s already applied", status, self.reference, self.tbank_status
