@@ -270,12 +270,13 @@ class PaymentTransaction(models.Model):
         if not payment_id:
             raise _tbank_error(self.env, _("Received data with missing PaymentId."))
         if payment_id != tx.provider_reference:
-            raise _tbank_error(self.env, 
+            raise _tbank_error(
+                self.env,
                 _(
                     "The notification's PaymentId %(received)s is not the order's payment %(expected)s.",
                     received=payment_id,
                     expected=tx.provider_reference or _("(none registered)"),
-                )
+                ),
             )
         return tx
 
@@ -303,13 +304,14 @@ class PaymentTransaction(models.Model):
             or (providers is not None and provider not in providers)
             or self.invoice_ids.company_id - provider.company_id
         ):
-            raise _tbank_error(self.env, 
+            raise _tbank_error(
+                self.env,
                 _(
                     "The notification was signed by terminal %(terminal)s, which is not the terminal "
                     "of order %(order)s: it cannot change that order.",
                     terminal=notification_data.get('TerminalKey'),
                     order=self.reference,
-                )
+                ),
             )
 
     @api.model
@@ -336,12 +338,13 @@ class PaymentTransaction(models.Model):
             raise _tbank_error(self.env, _("Received data with missing or invalid Amount."))
         expected = to_minor(self.amount, self.currency_id)
         if amount != expected:
-            raise _tbank_error(self.env, 
+            raise _tbank_error(
+                self.env,
                 _(
                     "The notified amount (%(received)s) does not match the order's (%(expected)s).",
                     received=from_minor(amount, self.currency_id),
                     expected=self.amount,
-                )
+                ),
             )
         payment_method = self._tbank_payment_method(notification_data.get('Pan'))
         if payment_method and payment_method != self.payment_method_id:
