@@ -327,27 +327,13 @@ class AccountJournal(models.Model):
         adapter = adapter_for(connection.provider_code)
         started = fields.Datetime.now()
         attempt = 0
-        Line = self.env['account.bank.statement.line']
         run._bank_crm_push_progress()
         while True:
             try:
                 client = connection._client()
                 pages = adapter.pages(client, self, run.date_from, run.date_to, cursor=run.cursor or None)
                 for page in pages:
-                    last_line = Line.search([], order='id desc', limit=1)
-                    created, skipped = self._bank_crm_import_operations(page.operations)
-                    matched = (
-                        Line.search_count(
-                            [
-                                ('id', '>', last_line.id),
-                                ('journal_id', '=', self.id),
-                                ('bank_crm_direction', '=', 'inbound'),
-                                ('is_reconciled', '=', True),
-                            ]
-                        )
-                        if created
-                        else 0
-                    )
+                    created, skipped, matched = self._bank_crm_import_counted(page.operations)
                     values = {
                         'cursor': page.next_cursor or False,
                         'fetched_count': run.fetched_count + len(page.operations),
@@ -490,6 +476,29 @@ class AccountJournal(models.Model):
         partners = self.env['res.partner']._bank_crm_find_counterparties(new_operations, self.company_id)
         Line.create([Line._bank_crm_line_values(self, op, partners) for op in new_operations])
         return len(new_operations), skipped
+
+    def _bank_crm_import_counted(self, operations):
+        """`_bank_crm_import_operations`, with how many of the lines it created are incoming
+        and matched at once: the progress a card shows (a sync's page, a 1C import's chunk).
+
+        :return: (created, skipped, matched)
+        """
+        Line = self.env['account.bank.statement.line']
+        last_line = Line.search([], order='id desc', limit=1)
+        created, skipped = self._bank_crm_import_operations(operations)
+        if not created:
+            return created, skipped, 0
+        matched = Line.search_count(
+            [
+                ('id', '>', last_line.id),
+                ('journal_id', '=', self.id),
+                # these operations' lines only, not those another job books meanwhile
+                ('bank_crm_operation_id', 'in', [operation.bank_operation_id for operation in operations]),
+                ('bank_crm_direction', '=', 'inbound'),
+                ('is_reconciled', '=', True),
+            ]
+        )
+        return created, skipped, matched
 
     def _bank_crm_book_event_operations(self, operations):
         """Book the operations a bank's webhook reported on this account, exactly as a

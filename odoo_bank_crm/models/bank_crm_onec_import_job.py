@@ -127,7 +127,6 @@ class BankCrmOneCImportJob(models.Model):
         key), so a run after a crash neither doubles nor loses a document."""
         self.ensure_one()
         journal = self.journal_id.with_company(self.company_id)
-        Line = self.env['account.bank.statement.line']
         self.state = 'running'
         self._bank_crm_push_progress()  # the card goes from "queued" to the counts at once
         if can_commit(self.env):
@@ -136,20 +135,7 @@ class BankCrmOneCImportJob(models.Model):
         try:
             while self.position < len(operations):
                 chunk = operations[self.position : self.position + ONEC_IMPORT_CHUNK]
-                last_line = Line.search([], order='id desc', limit=1)
-                created, skipped = journal._bank_crm_import_operations([operation_from_json(op) for op in chunk])
-                matched = (
-                    Line.search_count(
-                        [
-                            ('id', '>', last_line.id),
-                            ('journal_id', '=', journal.id),
-                            ('bank_crm_direction', '=', 'inbound'),
-                            ('is_reconciled', '=', True),
-                        ]
-                    )
-                    if created
-                    else 0
-                )
+                created, skipped, matched = journal._bank_crm_import_counted([operation_from_json(op) for op in chunk])
                 self.write(
                     {
                         'position': self.position + len(chunk),
