@@ -8,12 +8,14 @@ from . import account_tax
 from . import bank_connection
 from . import bank_connection_providers
 from . import bank_crm_auto_invoice_rule
+from . import bank_crm_auto_invoice_firing
 from . import bank_crm_demo
 from . import bank_crm_matching
 from . import bank_crm_payment_link
 from . import bank_crm_shop_order
 from . import bank_webhook_event
 from . import crm_lead
+from . import crm_stage
 from . import ir_actions_server
 from . import payment_provider
 from . import payment_transaction
