@@ -9,7 +9,6 @@ from . import bank_connection
 from . import bank_connection_providers
 from . import bank_crm_auto_invoice_rule
 from . import bank_crm_auto_invoice_firing
-from . import bank_crm_demo
 from . import bank_crm_matching
 from . import bank_crm_payment_link
 from . import bank_crm_shop_order
@@ -26,6 +25,7 @@ from . import res_partner_counterparty
 from . import bank_crm_expense_category
 from . import bank_crm_analytics
 from . import bank_crm_money_right
+from . import res_users
 from . import bank_crm_payment_order
 from . import res_partner_bank
 from . import bank_crm_rights_checks

@@ -1,14 +1,18 @@
+import json
 import logging
 import time
 from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import date_utils
+from odoo.tools.misc import format_date
 
-from .. import const
+from .. import const, demo_data
 from ..bank_api import BankAuthError, BankError, BankProtocolError, BankRateLimited, BankUnavailable
 from .bank_connection import sleep_before_retry
 from .odoo_compat import can_commit
@@ -510,3 +514,59 @@ class AccountJournal(models.Model):
         """
         self.ensure_one()
         return self._bank_crm_import_operations(operations)
+
+    # The Account dashboard's card: income and expenses of the last months
+
+    bank_crm_dashboard_graph = fields.Text(
+        string="Income and Expenses Chart",
+        compute='_compute_bank_crm_dashboard_graph',
+        help="Income and expenses of the last six months, for the dashboard card.",
+    )
+
+    @api.depends_context('lang')
+    def _compute_bank_crm_dashboard_graph(self):
+        """Income (bars up) and expenses (bars down) of each of the last six months, for
+        every card of the dashboard in one grouped query; the data of Odoo's
+        `dashboard_graph` widget."""
+        this_month = date_utils.start_of(fields.Date.context_today(self), 'month')
+        months = [this_month - relativedelta(months=back) for back in range(5, -1, -1)]
+        journals = self.filtered(lambda journal: journal._origin.id)
+        sums = {}
+        if journals:
+            sums = {
+                (journal.id, month, direction): amount
+                for journal, month, direction, amount in self.env['account.bank.statement.line']._read_group(
+                    [('journal_id', 'in', journals._origin.ids), ('state', '!=', 'cancel'), ('date', '>=', months[0])],
+                    ['journal_id', 'date:month', 'bank_crm_direction'],
+                    ['amount:sum'],
+                )
+            }
+        labels = [format_date(self.env, month, date_format='LLL') for month in months]
+        for journal in self:
+            currency = journal.currency_id or journal.company_id.currency_id
+            values = []
+            for month, label in zip(months, labels):
+                key = (journal._origin.id, month)
+                values.append(
+                    {'label': label, 'type': 'past', 'value': currency.round(sums.get(key + ('inbound',), 0.0))}
+                )
+                # the month's second bar: its label is the first's (one label a month)
+                values.append(
+                    {'label': '', 'type': 'future', 'value': currency.round(sums.get(key + ('outbound',), 0.0))}
+                )
+            journal.bank_crm_dashboard_graph = json.dumps(
+                [
+                    {
+                        'values': values,
+                        'title': _("Income and expenses"),
+                        'key': _("Income and expenses"),
+                        'is_sample_data': False,
+                    }
+                ]
+            )
+
+    @api.model
+    def _bank_crm_generate_demo_data(self):
+        """The demo's dated records, called once from demo/bank_crm_demo.xml; the generator is
+        `odoo_bank_crm/demo_data.py` (demo data is no part of the product's models)."""
+        demo_data.generate(self.env)

@@ -5,16 +5,12 @@ money out is the outgoing bank and cash transactions on the deal's analytic acco
 (given to the deal on demand), in the company's currency (the journal item of the
 account, so foreign-currency accounts count at the rate they were booked at). The
 margin is the difference. `bank.crm.deal.profitability` is that, as a report for
-pivots; the deal form reads the same report.
+pivots; the deal form reads the same report (`crm_lead.py`: the deal's analytic account
+and figures). The dashboard card's chart is `account.journal`'s (`account_journal.py`).
 """
 
-import json
-
-from dateutil.relativedelta import relativedelta
-
-from odoo import _, api, fields, models
-from odoo.tools import SQL, date_utils
-from odoo.tools.misc import format_date
+from odoo import fields, models
+from odoo.tools import SQL
 
 
 class BankCrmDealProfitability(models.Model):
@@ -99,139 +95,3 @@ class BankCrmDealProfitability(models.Model):
                AND (COALESCE(lead.bank_crm_amount_paid, 0) != 0
                     OR lead.bank_crm_analytic_account_id IS NOT NULL)
         """)
-
-
-class CrmLead(models.Model):
-    _inherit = 'crm.lead'
-
-    bank_crm_analytic_account_id = fields.Many2one(
-        'account.analytic.account',
-        string="Analytic Account",
-        copy=False,
-        index='btree_not_null',
-        ondelete='set null',
-        help="Bank and cash transactions on this analytic account are the deal's expenses.",
-    )
-    bank_crm_received_amount = fields.Monetary(
-        string="Received", currency_field='company_currency', compute='_compute_bank_crm_profitability'
-    )
-    bank_crm_expense_amount = fields.Monetary(
-        string="Expenses",
-        currency_field='company_currency',
-        compute='_compute_bank_crm_profitability',
-        help="Outgoing transactions on the deal's analytic account, in the company's currency.",
-    )
-    bank_crm_margin = fields.Monetary(
-        string="Margin",
-        currency_field='company_currency',
-        compute='_compute_bank_crm_profitability',
-        help="Money received for the deal's invoices minus its expenses.",
-    )
-
-    def _compute_bank_crm_profitability(self):
-        """The deals' lines of the profitability report, in one query."""
-        saved = {lead._origin.id: lead for lead in self if lead._origin.id}
-        rows = (
-            {
-                row['lead_id'][0]: row
-                for row in self.env['bank.crm.deal.profitability']
-                .sudo()  # sudo: the figures of these deals only, which the user reads
-                .search_read([('lead_id', 'in', list(saved))], ['lead_id', 'received', 'expense', 'margin'])
-            }
-            if saved
-            else {}
-        )
-        for lead in self:
-            row = rows.get(lead._origin.id, {})
-            lead.bank_crm_received_amount = row.get('received', 0.0)
-            lead.bank_crm_expense_amount = row.get('expense', 0.0)
-            lead.bank_crm_margin = row.get('margin', 0.0)
-
-    def _bank_crm_ensure_analytic_account(self):
-        """The deal's analytic account, made on first need in the analytic plan of projects."""
-        self.ensure_one()
-        if not self.bank_crm_analytic_account_id:
-            plan, _other_plans = self.env['account.analytic.plan']._get_all_plans()
-            # sudo: salespeople may not manage analytic accounts: this one is the deal's own
-            self.bank_crm_analytic_account_id = (
-                self.env['account.analytic.account']
-                .sudo()  # sudo: see above
-                .create(
-                    {
-                        'name': self.name,
-                        'plan_id': plan.id,
-                        'partner_id': self.partner_id.commercial_partner_id.id or False,
-                        'company_id': self.company_id.id or False,
-                    }
-                )
-            )
-        return self.bank_crm_analytic_account_id
-
-    def action_bank_crm_create_analytic_account(self):
-        for lead in self:
-            lead._bank_crm_ensure_analytic_account()
-        return True
-
-    def action_bank_crm_view_expenses(self):
-        """The outgoing transactions attributed to the deal."""
-        self.ensure_one()
-        action = self.env['ir.actions.act_window']._for_xml_id('odoo_bank_crm.account_bank_statement_line_action')
-        action['domain'] = [
-            ('bank_crm_analytic_account_id', '=', self.bank_crm_analytic_account_id.id),
-            ('amount', '<', 0),
-        ]
-        action['context'] = {'default_bank_crm_analytic_account_id': self.bank_crm_analytic_account_id.id}
-        action['display_name'] = _("Expenses of %(deal)s", deal=self.name)
-        return action
-
-
-class AccountJournal(models.Model):
-    _inherit = 'account.journal'
-
-    bank_crm_dashboard_graph = fields.Text(
-        string="Income and Expenses Chart",
-        compute='_compute_bank_crm_dashboard_graph',
-        help="Income and expenses of the last six months, for the dashboard card.",
-    )
-
-    @api.depends_context('lang')
-    def _compute_bank_crm_dashboard_graph(self):
-        """Income (bars up) and expenses (bars down) of each of the last six months, for
-        every card of the dashboard in one grouped query; the data of Odoo's
-        `dashboard_graph` widget."""
-        this_month = date_utils.start_of(fields.Date.context_today(self), 'month')
-        months = [this_month - relativedelta(months=back) for back in range(5, -1, -1)]
-        journals = self.filtered(lambda journal: journal._origin.id)
-        sums = {}
-        if journals:
-            sums = {
-                (journal.id, month, direction): amount
-                for journal, month, direction, amount in self.env['account.bank.statement.line']._read_group(
-                    [('journal_id', 'in', journals._origin.ids), ('state', '!=', 'cancel'), ('date', '>=', months[0])],
-                    ['journal_id', 'date:month', 'bank_crm_direction'],
-                    ['amount:sum'],
-                )
-            }
-        labels = [format_date(self.env, month, date_format='LLL') for month in months]
-        for journal in self:
-            currency = journal.currency_id or journal.company_id.currency_id
-            values = []
-            for month, label in zip(months, labels):
-                key = (journal._origin.id, month)
-                values.append(
-                    {'label': label, 'type': 'past', 'value': currency.round(sums.get(key + ('inbound',), 0.0))}
-                )
-                # the month's second bar: its label is the first's (one label a month)
-                values.append(
-                    {'label': '', 'type': 'future', 'value': currency.round(sums.get(key + ('outbound',), 0.0))}
-                )
-            journal.bank_crm_dashboard_graph = json.dumps(
-                [
-                    {
-                        'values': values,
-                        'title': _("Income and expenses"),
-                        'key': _("Income and expenses"),
-                        'is_sample_data': False,
-                    }
-                ]
-            )

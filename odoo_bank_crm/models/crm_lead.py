@@ -215,3 +215,85 @@ class CrmLead(models.Model):
                 for lead in leads
             ]
         )
+
+    # Profitability: the deal's line of the report `bank.crm.deal.profitability`
+
+    bank_crm_analytic_account_id = fields.Many2one(
+        'account.analytic.account',
+        string="Analytic Account",
+        copy=False,
+        index='btree_not_null',
+        ondelete='set null',
+        help="Bank and cash transactions on this analytic account are the deal's expenses.",
+    )
+    bank_crm_received_amount = fields.Monetary(
+        string="Received", currency_field='company_currency', compute='_compute_bank_crm_profitability'
+    )
+    bank_crm_expense_amount = fields.Monetary(
+        string="Expenses",
+        currency_field='company_currency',
+        compute='_compute_bank_crm_profitability',
+        help="Outgoing transactions on the deal's analytic account, in the company's currency.",
+    )
+    bank_crm_margin = fields.Monetary(
+        string="Margin",
+        currency_field='company_currency',
+        compute='_compute_bank_crm_profitability',
+        help="Money received for the deal's invoices minus its expenses.",
+    )
+
+    def _compute_bank_crm_profitability(self):
+        """The deals' lines of the profitability report, in one query."""
+        saved = {lead._origin.id: lead for lead in self if lead._origin.id}
+        rows = (
+            {
+                row['lead_id'][0]: row
+                for row in self.env['bank.crm.deal.profitability']
+                .sudo()  # sudo: the figures of these deals only, which the user reads
+                .search_read([('lead_id', 'in', list(saved))], ['lead_id', 'received', 'expense', 'margin'])
+            }
+            if saved
+            else {}
+        )
+        for lead in self:
+            row = rows.get(lead._origin.id, {})
+            lead.bank_crm_received_amount = row.get('received', 0.0)
+            lead.bank_crm_expense_amount = row.get('expense', 0.0)
+            lead.bank_crm_margin = row.get('margin', 0.0)
+
+    def _bank_crm_ensure_analytic_account(self):
+        """The deal's analytic account, made on first need in the analytic plan of projects."""
+        self.ensure_one()
+        if not self.bank_crm_analytic_account_id:
+            plan, _other_plans = self.env['account.analytic.plan']._get_all_plans()
+            # sudo: salespeople may not manage analytic accounts: this one is the deal's own
+            self.bank_crm_analytic_account_id = (
+                self.env['account.analytic.account']
+                .sudo()  # sudo: see above
+                .create(
+                    {
+                        'name': self.name,
+                        'plan_id': plan.id,
+                        'partner_id': self.partner_id.commercial_partner_id.id or False,
+                        'company_id': self.company_id.id or False,
+                    }
+                )
+            )
+        return self.bank_crm_analytic_account_id
+
+    def action_bank_crm_create_analytic_account(self):
+        for lead in self:
+            lead._bank_crm_ensure_analytic_account()
+        return True
+
+    def action_bank_crm_view_expenses(self):
+        """The outgoing transactions attributed to the deal."""
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id('odoo_bank_crm.account_bank_statement_line_action')
+        action['domain'] = [
+            ('bank_crm_analytic_account_id', '=', self.bank_crm_analytic_account_id.id),
+            ('amount', '<', 0),
+        ]
+        action['context'] = {'default_bank_crm_analytic_account_id': self.bank_crm_analytic_account_id.id}
+        action['display_name'] = _("Expenses of %(deal)s", deal=self.name)
+        return action
