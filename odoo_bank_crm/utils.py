@@ -54,3 +54,32 @@ def config_number(env, key, default, minimum, maximum):
     except ValueError:
         value = float(default)
     return min(max(value, minimum), maximum)
+
+
+# The kinds of notification Odoo's web client shows (its `notification` service).
+NOTIFICATION_TYPES = ('info', 'success', 'warning', 'danger')
+
+
+def notification_action(message, type='info', title=None, sticky=False, next=None, links=None):
+    """The client action `display_notification`: a notification in the user's web client,
+    as Odoo's own `displayNotificationAction` (web, actions/client_actions.js) reads it.
+
+    :param message: the text shown (plain text: the client escapes it).
+    :param type: one of `NOTIFICATION_TYPES`.
+    :param title: a title above the message, if any.
+    :param sticky: stays until closed (else fades after a few seconds).
+    :param next: the action the client runs after showing it (e.g. close the dialog,
+        ``{'type': 'ir.actions.act_window_close'}``, or open a list).
+    :param links: ``[{'label': ..., 'url': ...}]``, put in the message's ``%s`` in order.
+    :raise ValueError: an unknown type.
+    """
+    if type not in NOTIFICATION_TYPES:
+        raise ValueError(f"notification type {type!r} is not one of {NOTIFICATION_TYPES}")
+    params = {'type': type, 'message': message, 'sticky': sticky}
+    if title:
+        params['title'] = title
+    if next:
+        params['next'] = next
+    if links:
+        params['links'] = links
+    return {'type': 'ir.actions.client', 'tag': 'display_notification', 'params': params}

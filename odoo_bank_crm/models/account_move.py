@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import float_repr
 
 from ..ru_format import format_percent, format_rouble_amount, rouble_amount_in_words
-from ..utils import to_decimal
+from ..utils import notification_action, to_decimal
 from .bank_crm_payment_link import qr_image_path
 
 # The «Счёт на оплату» (docs/russian-documents.md): the invoice layout of Russian companies.
@@ -438,17 +438,10 @@ class AccountMove(models.Model):
     def action_bank_crm_send_payment_link(self):
         """Button: send the payment link (again)."""
         self._bank_crm_send_payment_link()
-        return {
-            'type': 'ir.actions.client',
-            'tag': 'display_notification',
-            'params': {
-                'type': 'success',
-                'sticky': False,
-                'message': _(
-                    "The payment link was sent to %(emails)s.", emails=", ".join(self.partner_id.mapped('email'))
-                ),
-            },
-        }
+        return notification_action(
+            _("The payment link was sent to %(emails)s.", emails=", ".join(self.partner_id.mapped('email'))),
+            type='success',
+        )
 
     def _bank_crm_pay_page_link(self):
         """The bank link the pay page shows: the invoice's last one."""

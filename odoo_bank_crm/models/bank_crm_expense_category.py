@@ -17,6 +17,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 
+from ..utils import notification_action
+
 try:  # Python 3.11+
     from re import _constants as sre_constants, _parser as sre_parse
 except ImportError:  # Python 3.10
@@ -456,19 +458,15 @@ class BankCrmCategorisationRule(models.Model):
         categorised = 0
         for start in range(0, len(lines), 5000):
             categorised += lines[start : start + 5000]._bank_crm_categorise()
-        return {
-            'type': 'ir.actions.client',
-            'tag': 'display_notification',
-            'params': {
-                'type': 'success',
-                'next': {'type': 'ir.actions.act_window_close'},
-                'message': _(
-                    "%(count)s of %(total)s transactions without a category were categorised.",
-                    count=categorised,
-                    total=len(lines),
-                ),
-            },
-        }
+        return notification_action(
+            _(
+                "%(count)s of %(total)s transactions without a category were categorised.",
+                count=categorised,
+                total=len(lines),
+            ),
+            type='success',
+            next={'type': 'ir.actions.act_window_close'},
+        )
 
 
 class _RuleMatcher:
@@ -611,15 +609,10 @@ class AccountBankStatementLine(models.Model):
     def action_bank_crm_apply_rules(self):
         """Server action of the transactions list: categorise the selected lines again."""
         count = self._bank_crm_categorise(force=True)
-        return {
-            'type': 'ir.actions.client',
-            'tag': 'display_notification',
-            'params': {
-                'type': 'info',
-                'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
-                'message': _("%(count)s of %(total)s transactions matched a rule.", count=count, total=len(self)),
-            },
-        }
+        return notification_action(
+            _("%(count)s of %(total)s transactions matched a rule.", count=count, total=len(self)),
+            next={'type': 'ir.actions.client', 'tag': 'soft_reload'},
+        )
 
     def action_bank_crm_make_rule(self):
         """Button "Make a rule from this line": a new rule prefilled from this transaction

@@ -6,6 +6,8 @@ import pytz
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..utils import notification_action
+
 PAYMENT_LINK_KINDS = [
     ('tbank', "T-Bank payment link"),
     ('portal', "Odoo customer portal"),
@@ -150,16 +152,9 @@ class BankCrmPaymentLink(models.Model):
     def action_send(self):
         """Send (again) the invoice's payment link by email."""
         self.invoice_id._bank_crm_send_payment_link()
-        return {
-            'type': 'ir.actions.client',
-            'tag': 'display_notification',
-            'params': {
-                'type': 'success',
-                'message': _("The payment link was sent."),
-                'sticky': False,
-                'next': {'type': 'ir.actions.act_window_close'},
-            },
-        }
+        return notification_action(
+            _("The payment link was sent."), type='success', next={'type': 'ir.actions.act_window_close'}
+        )
 
     def action_share_telegram(self):
         self.ensure_one()

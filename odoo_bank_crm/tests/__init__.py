@@ -45,3 +45,6 @@ from . import test_settings_bounds
 
 # long work as background jobs (issue #18 §4)
 from . import test_onec_import_job
+
+# layout that reads like the model (issue #14 §4)
+from . import test_notification_action

@@ -8,6 +8,7 @@ from ..bank_api import BankError
 from ..models.bank_connection import PROVIDERS
 from ..models.bank_connection_providers import adapter_for
 from ..models.odoo_compat import trigger_cron_now
+from ..utils import notification_action
 
 
 class BankCrmAddAccountWizard(models.TransientModel):
@@ -172,19 +173,14 @@ class BankCrmAddAccountWizard(models.TransientModel):
             connection._bank_crm_subscribe_webhooks()
         action = self.env['ir.actions.act_window']._for_xml_id('odoo_bank_crm.account_journal_action')
         action['target'] = 'main'
-        return {
-            'type': 'ir.actions.client',
-            'tag': 'display_notification',
-            'params': {
-                'type': 'info',
-                'message': _(
-                    "%(count)s accounts added. Their first sync has started: its progress shows on their cards, "
-                    "and you will be told when it ends.",
-                    count=len(journals),
-                ),
-                'next': action,
-            },
-        }
+        return notification_action(
+            _(
+                "%(count)s accounts added. Their first sync has started: its progress shows on their cards, "
+                "and you will be told when it ends.",
+                count=len(journals),
+            ),
+            next=action,
+        )
 
     def action_create_cash(self):
         self.ensure_one()

@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 from ..bank_api import onec
 from ..bank_api.statement import BankOperation
 from ..models.bank_crm_onec_import_job import ONEC_IMPORT_JOB_MIN_DOCUMENTS
-from ..utils import to_decimal
+from ..utils import notification_action, to_decimal
 
 
 class BankCrmOneCImportWizard(models.TransientModel):
@@ -61,11 +61,7 @@ class BankCrmOneCImportWizard(models.TransientModel):
             account=journal.name,
             skipped=skipped,
         )
-        return {
-            'type': 'ir.actions.client',
-            'tag': 'display_notification',
-            'params': {'type': 'success', 'message': self.result, 'next': journal.action_bank_crm_open_transactions()},
-        }
+        return notification_action(self.result, type='success', next=journal.action_bank_crm_open_transactions())
 
     def _queue(self, journal, operations):
         """A large file, parsed and checked: booked by a job, its progress on the account's
@@ -79,11 +75,7 @@ class BankCrmOneCImportWizard(models.TransientModel):
             count=job.parsed_count,
             account=journal.name,
         )
-        return {
-            'type': 'ir.actions.client',
-            'tag': 'display_notification',
-            'params': {'type': 'info', 'message': self.result, 'next': {'type': 'ir.actions.act_window_close'}},
-        }
+        return notification_action(self.result, next={'type': 'ir.actions.act_window_close'})
 
     def _find_journal(self, parsed):
         accounts = set(parsed.accounts) | {balance.account for balance in parsed.balances if balance.account}

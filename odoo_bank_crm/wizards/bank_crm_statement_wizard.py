@@ -19,6 +19,7 @@ from odoo.exceptions import UserError
 from odoo.tools.misc import get_lang
 
 from ..models.bank_crm_statement_job import STATEMENT_JOB_MIN_DAYS, STATEMENT_JOB_MIN_LINES
+from ..utils import notification_action
 
 # what the statement's rows and its 1C documents read, fetched with the lines in one query
 _LINE_FIELDS = [
@@ -445,17 +446,12 @@ class BankCrmStatementWizard(models.TransientModel):
         # sudo: the job is written only here, from this wizard's checked choices; it makes
         # the statement as this user and its rules let only them read it
         self.env['bank.crm.statement.job'].sudo()._bank_crm_queue(self, kind)
-        return {
-            'type': 'ir.actions.client',
-            'tag': 'display_notification',
-            'params': {
-                'type': 'info',
-                'message': _(
-                    "This statement is long: it is being made in the background, a notification with its file "
-                    "tells when it is ready."
-                ),
-            },
-        }
+        return notification_action(
+            _(
+                "This statement is long: it is being made in the background, a notification with its file "
+                "tells when it is ready."
+            )
+        )
 
     def _bank_crm_file(self, kind):
         """The statement as a file: (content, filename, mimetype), the same whether made at
