@@ -21,7 +21,6 @@ from . import payment_transaction
 from . import res_company
 from . import res_config_settings
 from . import res_partner
-from . import res_partner_counterparty
 from . import bank_crm_expense_category
 from . import bank_crm_analytics
 from . import bank_crm_money_right
