@@ -1,12 +1,10 @@
 import base64
 import dataclasses
-import hashlib
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..bank_api import onec
-from ..bank_api.statement import BankOperation
+from ..bank_api import onec, onec_operations
 from ..models.bank_crm_onec_import_job import ONEC_IMPORT_JOB_MIN_DOCUMENTS
 from ..utils import to_decimal
 
@@ -107,9 +105,10 @@ class BankCrmOneCImportWizard(models.TransientModel):
 
     @api.model
     def _operation(self, document, own_accounts, currency, journal):
-        """A 1C document as a bank-neutral operation; its id is stable across re-imports."""
-        direction = onec.direction(document, own_accounts)
-        if direction is None:
+        """A 1C document as a bank-neutral operation (`onec_operations.to_operation`); its id is
+        stable across re-imports."""
+        operation = onec_operations.to_operation(document, own_accounts, currency)
+        if operation is None:
             raise UserError(
                 _(
                     "Line %(line)s: document %(number)s is neither paid from nor to %(account)s: nothing was imported.",
@@ -118,37 +117,7 @@ class BankCrmOneCImportWizard(models.TransientModel):
                     account=journal.bank_acc_number or journal.name,
                 )
             )
-        incoming = direction == 'in'
-        other = document.payer if incoming else document.recipient
-        day = (document.date_credited if incoming else document.date_debited) or document.date
-        identity = "|".join(
-            str(value or '')
-            for value in (
-                day,
-                document.number,
-                document.amount,
-                document.payer.inn,
-                document.payer.account,
-                document.recipient.inn,
-                document.recipient.account,
-                document.purpose,
-            )
-        )
-        return BankOperation(
-            bank_operation_id='1c:' + hashlib.sha1(identity.encode()).hexdigest()[:24],
-            date=day,
-            amount=document.amount if incoming else -document.amount,
-            currency=currency,
-            confirmed=True,
-            purpose=document.purpose or "",
-            counterparty_name=other.name,
-            counterparty_inn=other.inn,
-            counterparty_kpp=other.kpp,
-            counterparty_account=other.account,
-            counterparty_bic=other.bic,
-            counterparty_bank_name=other.bank_name,
-            document_number=document.number,
-        )
+        return operation
 
 
 class BankCrmOneCExportWizard(models.TransientModel):
