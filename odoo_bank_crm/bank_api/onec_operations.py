@@ -1,7 +1,7 @@
 """1C statements as bank-neutral operations: the 1C → `BankOperation` mapping, beside
 its reader `onec.py` (which stays self-contained, standard library only), as each
-bank's client maps its own statement (`tbank_business.to_operations`,
-`tochka.to_operations`). docs/banks.md §4, docs/onec-files.md."""
+bank's client maps its own statement (its `to_operations`). docs/banks.md §4,
+docs/onec-files.md."""
 
 import hashlib
 from collections.abc import Iterable

@@ -1,8 +1,7 @@
 """What every business bank's account webhooks share (docs/bank-webhooks.md): the
 errors a receiver answers by, and a cache of a bank's published public keys (JWKS).
 Each bank's own webhooks (its body, its secret or signature) are read in its client
-module: `tbank_business` (``oper-feed-operation``, docs/banks.md §2.5), `tochka`
-(``incomingPayment`` and others, docs/banks.md §3).
+module, beside its statement (docs/banks.md, each bank's webhooks section).
 
 Everything here is pure: a bank's module turns a verified body into the same
 `BankOperation` the statement sync produces (so the line an event books is the one the

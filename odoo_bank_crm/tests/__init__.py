@@ -45,3 +45,6 @@ from . import test_settings_bounds
 
 # long work as background jobs (issue #18 §4)
 from . import test_onec_import_job
+
+# one place per bank: the adapters (issue #14 §1)
+from . import test_bank_adapters
