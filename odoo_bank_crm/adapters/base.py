@@ -114,6 +114,10 @@ class BankAdapter(abc.ABC):
         """The accounts the connection reaches, with their balances."""
 
     @abc.abstractmethod
+    def to_operations(self, answer, journal) -> list:
+        """The bank's statement answer (a page, a statement) as the journal's `BankOperation`s."""
+
+    @abc.abstractmethod
     def pages(self, client, journal, date_from, date_to, cursor=None) -> Iterator[StatementPage]:
         """The journal's operations of the period as `StatementPage`s, resumed after `cursor`."""
 

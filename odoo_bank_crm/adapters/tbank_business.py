@@ -27,15 +27,21 @@ class TBankBusinessAdapter(BankAdapter):
     def accounts(self, client):
         return [tbank_business.to_account_info(account) for account in client.list_accounts()]
 
-    def to_operations(self, page, currency, account):
-        return tbank_business.to_operations(page, currency, account)
+    def _account(self, journal):
+        return journal.bank_crm_bank_account_ref or journal.bank_acc_number
+
+    def to_operations(self, answer, journal):
+        # the amounts are in the account's currency (§2.2)
+        currency = (journal.currency_id or journal.company_id.currency_id).name
+        return tbank_business.to_operations(answer, currency, self._account(journal))
 
     def pages(self, client, journal, date_from, date_to, cursor=None):
-        account = journal.bank_crm_bank_account_ref or journal.bank_acc_number
-        currency = (journal.currency_id or journal.company_id.currency_id).name
-        for page in client.iter_statement(account, date_from, date_to, cursor=cursor, page_size=const.SYNC_PAGE_SIZE):
+        pages = client.iter_statement(
+            self._account(journal), date_from, date_to, cursor=cursor, page_size=const.SYNC_PAGE_SIZE
+        )
+        for page in pages:
             balance = page.balances.balance_end if page.balances is not None else None
-            yield StatementPage(self.to_operations(page, currency, account), page.next_cursor, balance)
+            yield StatementPage(self.to_operations(page, journal), page.next_cursor, balance)
 
     def _status(self, document_id, bank_status, reason=None):
         return PaymentStatus(document_id, self.payment_state(bank_status), bank_status, reason)

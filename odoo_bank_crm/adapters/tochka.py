@@ -49,13 +49,13 @@ class TochkaAdapter(BankAdapter):
             for account in client.list_accounts()
         ]
 
-    def to_operations(self, statement):
-        return tochka.to_operations(statement)
+    def to_operations(self, answer, journal):
+        return tochka.to_operations(answer)
 
     def pages(self, client, journal, date_from, date_to, cursor=None):
         # Tochka builds a whole statement asynchronously: one page, no cursor.
         statement = client.fetch_statement(journal.bank_crm_bank_account_ref, date_from, date_to)
-        yield StatementPage(self.to_operations(statement), None, statement.end_date_balance)
+        yield StatementPage(self.to_operations(statement, journal), None, statement.end_date_balance)
 
     def send_payment(self, client, payment):
         # a payment for signing, in the internet bank's "На подпись" list (§3); the bank's
