@@ -30,8 +30,6 @@ from .matching import (
 )
 from .money import from_minor_units, kopecks_to_rubles, rubles_to_kopecks, to_minor_units
 from .statement import BANK_TZ, BankAccountInfo, BankOperation, money_places, normalize_currency
-from .tbank_business import TBankBusinessClient
-from .tochka import TochkaClient
 from .tbank_acquiring import (
     FAILURE_STATUSES,
     FINAL_STATUSES,
@@ -77,8 +75,6 @@ __all__ = [
     "normalize_currency",
     "money_places",
     # business APIs (bank models and mappers live in their modules)
-    "TBankBusinessClient",
-    "TochkaClient",
     # T-Bank acquiring
     "TBankAcquiringClient",
     "compute_token",

@@ -1,6 +1,6 @@
 """Bank-neutral shapes of accounts and statement lines, for the Odoo side's sync pipeline.
 
-Every business-API client (`tbank_business`, `tochka`, ...) parses its bank's answers
+Every business-API client (one module per bank) parses its bank's answers
 into its own pydantic models (bank spelling, bank quirks) and offers ``to_account_info``
 / ``to_operations`` mappers that produce the plain, frozen dataclasses below. The sync
 pipeline only ever sees these: adding a bank adds a client module and its mappers, not

@@ -20,10 +20,12 @@ the one place to change should the live API disagree.
 """
 
 import datetime as dt
+import hmac
 import logging
 import re
 import uuid
 from decimal import Decimal
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -42,7 +44,9 @@ from typing_extensions import TypedDict
 
 from .errors import BankProtocolError, BankRejected
 from .statement import BANK_TZ, BankAccountInfo, BankOperation, money_places, normalize_currency
+from .webhooks import MAX_EVENT_OPERATIONS, WebhookForged, WebhookUnexpected
 from .wire import (
+    BANK_ANSWER,
     BankErrorBody,
     BankModel,
     BusinessApiClient,
@@ -59,6 +63,11 @@ from .wire import (
 )
 
 __all__ = [
+    "TBANK_EVENT_TYPE",
+    "TBankEventOperation",
+    "check_tbank_secret",
+    "parse_tbank_event",
+    "tbank_event_operations",
     "TBankBusinessClient",
     "TBankAccount",
     "TBankAccountBalance",
@@ -693,3 +702,147 @@ class TBankBusinessClient(BusinessApiClient):
             details=body.get("errorDetails"),
             error_id=body.get("errorId"),
         )
+
+
+# ----------------------------------------------------------------------------- webhooks
+# docs/banks.md §2.5, docs/bank-webhooks.md: the bank calls our URL with the ``authSecret``
+# we chose when subscribing, as ``Authorization: Bearer <secret>`` (or ``Basic <secret>``).
+# The body of ``oper-feed-operation`` is the operation of the statement method, one flat
+# object per event; the receivers published for it (docs/bank-webhooks.md, "The
+# oper-feed-operation body") see ``accountNumber`` at the top, ``documentNumber``, amounts
+# as strings, and the dates ``authorizationDate`` / ``trxnPostDate`` / ``chargeDate`` /
+# ``drawDate`` / ``docDate`` without ``operationDate``. `_as_statement_operation` maps
+# that onto the statement's spelling (§2.2b, `TBankOperation`); the statement's own
+# object is read as is, bare, wrapped (``{"data"|"operation"|"payload": {...}}``) or in a
+# list (``{"operations": [...]}``). The account is ``accountNumber`` when given, else our
+# side of the operation (the receiver of a ``Credit``, the payer of a ``Debit``). The
+# event's ``operationId`` may differ from the statement's: the fallback key (day, amount,
+# counterparty, document number) then finds the line.
+
+#: The statement webhook's event type (docs/banks.md §2.5).
+TBANK_EVENT_TYPE = "oper-feed-operation"
+_WRAPPERS = ("data", "operation", "payload", "Data")
+
+
+def check_tbank_secret(authorization: str | None, secret: str | None) -> None:
+    """Check the ``Authorization`` header T-Bank sends with every webhook against the
+    secret we gave it when subscribing (``Bearer <secret>`` or ``Basic <secret>``),
+    in constant time.
+
+    :raises WebhookForged: no secret configured, no header, another scheme, or a mismatch.
+    """
+    if not secret:
+        raise WebhookForged("no webhook secret is set for this connection")
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
+    if scheme.lower() not in ("bearer", "basic") or not credentials:
+        raise WebhookForged("missing or malformed Authorization header")
+    if not hmac.compare_digest(credentials.strip().encode("utf-8"), secret.encode("utf-8")):
+        raise WebhookForged("the webhook secret does not match")
+
+
+@dataclass(frozen=True)
+class TBankEventOperation:
+    """One operation of an ``oper-feed-operation`` event and the account it is on."""
+
+    account_number: str | None
+    operation: TBankOperation
+
+    def to_operation(self, currency: str = "RUB") -> BankOperation:
+        """The `BankOperation` the statement sync builds for the same operation."""
+        return to_operation(self.operation, currency, self.account_number)
+
+
+#: Dates of the observed ``oper-feed-operation`` body, in the order one stands for the
+#: statement's ``operationDate`` (when the operation happened, then when it was posted).
+_TBANK_EVENT_DATES = ("authorizationDate", "trxnPostDate", "chargeDate", "drawDate", "docDate")
+#: Statuses the statement knows (§2.2); another ``status`` value is not taken for one.
+_TBANK_STATUSES = ("Transaction", "Authorization")
+
+
+def _tbank_instant(value: str) -> str:
+    """A date of the event as the statement's ``operationDate``: a date alone is the
+    Moscow day (its midnight in Moscow), a date-time is kept (UTC when without offset,
+    as the statement's, §2.2)."""
+    text = value.strip()
+    if len(text) == 10:
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            return text  # left for the model to refuse with its own message
+        return dt.datetime.combine(day, dt.time(), BANK_TZ).isoformat()
+    return text
+
+
+def _as_statement_operation(item: dict) -> dict:
+    """The observed ``oper-feed-operation`` object in the statement's spelling:
+    ``operationDate`` from the event's dates, ``docNumber`` from ``documentNumber``,
+    ``operationStatus`` from ``status`` (or ``Authorization`` for a card hold: an
+    authorisation date and no posting date), the parties' ``bankBic``/``bic`` as
+    ``bicRu``. Keys the statement's object already has win; the rest is kept as is."""
+    operation = dict(item)
+    if not operation.get("operationDate"):
+        date = next((operation[name] for name in _TBANK_EVENT_DATES if isinstance(operation.get(name), str)), None)
+        if date:
+            operation["operationDate"] = _tbank_instant(date)
+    if not operation.get("docNumber") and operation.get("documentNumber"):
+        operation["docNumber"] = operation["documentNumber"]
+    if not operation.get("operationStatus"):
+        if operation.get("status") in _TBANK_STATUSES:
+            operation["operationStatus"] = operation["status"]
+        elif operation.get("authorizationDate") and not operation.get("trxnPostDate"):
+            operation["operationStatus"] = "Authorization"
+    for name in ("payer", "receiver", "counterParty"):
+        party = operation.get(name)
+        if isinstance(party, dict) and not party.get("bicRu") and (party.get("bankBic") or party.get("bic")):
+            operation[name] = dict(party, bicRu=party.get("bankBic") or party.get("bic"))
+    return operation
+
+
+def _tbank_items(payload: Any) -> tuple[list, str | None]:
+    account = None
+    for _depth in range(3):
+        if isinstance(payload, dict):
+            account = payload.get("accountNumber") or account
+            if isinstance(payload.get("operations"), list):
+                return payload["operations"], account
+            if "operationId" in payload:
+                return [payload], account
+            inner = next((payload[key] for key in _WRAPPERS if isinstance(payload.get(key), (dict, list))), None)
+            if inner is None:
+                break
+            payload = inner
+        elif isinstance(payload, list):
+            return payload, account
+    raise WebhookUnexpected("no operation in the notification (expected an object with operationId)")
+
+
+def _own_account(operation: TBankOperation) -> str | None:
+    party = operation.receiver if operation.type_of_operation == "Credit" else operation.payer
+    return (party or {}).get("account") or None
+
+
+def parse_tbank_event(payload: Any) -> list[TBankEventOperation]:
+    """The operations of a verified ``oper-feed-operation`` body (already JSON-decoded).
+
+    :raises WebhookUnexpected: not the shape of an operation, or too many of them.
+    """
+    items, account = _tbank_items(payload)
+    if not items or len(items) > MAX_EVENT_OPERATIONS:
+        raise WebhookUnexpected(f"between 1 and {MAX_EVENT_OPERATIONS} operations expected, got {len(items)}")
+    result = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise WebhookUnexpected("an operation must be an object")
+        try:
+            operation = TBankOperation.model_validate(_as_statement_operation(item), context=BANK_ANSWER)
+        except pydantic.ValidationError as error:
+            raise WebhookUnexpected(f"operation: {describe_validation_error(error)}") from None
+        number = item.get("accountNumber") or account or _own_account(operation)
+        result.append(TBankEventOperation(str(number) if number else None, operation))
+    return result
+
+
+def tbank_event_operations(payload: Any, currency: str = "RUB") -> list[tuple[str | None, BankOperation]]:
+    """(account number, `BankOperation`) of each operation of the event; the amount is
+    taken as in the account's ``currency`` like the sync's mapper does."""
+    return [(item.account_number, item.to_operation(currency)) for item in parse_tbank_event(payload)]

@@ -22,16 +22,19 @@ import logging
 import re
 import time
 import urllib.parse
-from decimal import Decimal
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from collections.abc import Callable, Iterable
 
+import jwt
 import pydantic
 import requests
 from pydantic import BeforeValidator, ConfigDict, Field, field_serializer, field_validator
 
 from .errors import BankProtocolError, BankRejected, BankUnavailable
-from .statement import BANK_TZ, BankAccountInfo, BankOperation, money_places
+from .statement import BANK_TZ, BankAccountInfo, BankOperation, money_places, normalize_currency
+from .webhooks import JwksCache, WebhookForged, WebhookUnexpected
 from .wire import (
     BankErrorBody,
     BankModel,
@@ -47,6 +50,13 @@ from .wire import (
 )
 
 __all__ = [
+    "JWT_ALGORITHMS",
+    "TOCHKA_EVENT_TYPES",
+    "TOCHKA_JWKS_URL",
+    "TochkaEvent",
+    "TochkaNotice",
+    "parse_tochka_event",
+    "verify_tochka_jwt",
     "TochkaClient",
     "TochkaCustomer",
     "TochkaAccount",
@@ -703,3 +713,176 @@ class TochkaClient(BusinessApiClient):
         if not isinstance(payload, dict) or not isinstance(payload.get("Data"), dict):
             raise ValueError("answer has no Data object")
         return payload["Data"]
+
+
+# ----------------------------------------------------------------------------- webhooks
+# docs/banks.md §3: the body is a JWT (``text/plain``) signed RS256 with the bank's key,
+# published as a JWK. Only successful operations are sent. ``incomingPayment`` carries the
+# payment's ``paymentId``, ``date``, ``documentNumber``, payer and recipient: it maps to a
+# booked `BankOperation` keyed like the statement's line (``transactionId``, else
+# ``paymentId``; the fallback key covers a statement whose ``transactionId`` differs).
+# ``incomingSbpPayment`` and ``acquiringInternetPayment`` carry neither our account nor
+# the statement's id: they are recognised (`TochkaNotice`) and the account's statement is
+# pulled at once instead (the sync books the exact line).
+
+#: Tochka's webhook types we subscribe to (docs/banks.md §3).
+TOCHKA_EVENT_TYPES = ("incomingPayment", "incomingSbpPayment", "acquiringInternetPayment")
+#: Tochka's published public key (docs/banks.md §3).
+TOCHKA_JWKS_URL = "https://enter.tochka.com/doc/openapi/static/keys/public"
+#: The only algorithm a Tochka webhook may be signed with: never taken from the token.
+JWT_ALGORITHMS = ["RS256"]
+
+
+def verify_tochka_jwt(token: str | bytes, keys: JwksCache, *, leeway: float = 30) -> dict:
+    """Verify a Tochka webhook body and return its claims: RS256 only (``none`` and HS256
+    are refused whatever the header says), the key chosen by the header's ``kid`` from
+    the bank's JWKS, ``exp``/``nbf``/``iat`` checked where present.
+
+    :raises WebhookForged: anything but a valid token signed by one of the bank's keys.
+    """
+    if isinstance(token, bytes):
+        token = token.decode("ascii", errors="replace")
+    token = token.strip()
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise WebhookForged("the body is not a JWT") from None
+    if header.get("alg") not in JWT_ALGORITHMS:
+        raise WebhookForged(f"algorithm {str(header.get('alg'))[:20]!r} refused: RS256 only")
+    kid = header.get("kid")
+    key = keys.key(kid if isinstance(kid, str) else None)
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=JWT_ALGORITHMS,
+            options={"require": [], "verify_aud": False},
+            leeway=leeway,
+        )
+    except jwt.ExpiredSignatureError:
+        raise WebhookForged("the token has expired") from None
+    except jwt.PyJWTError as error:
+        raise WebhookForged(f"invalid token: {type(error).__name__}") from None
+    if not isinstance(claims, dict):
+        raise WebhookForged("the token's payload is not an object")
+    return claims
+
+
+@dataclass(frozen=True)
+class TochkaNotice:
+    """A Tochka notification that carries no account line of its own (SBP and
+    acquiring payments): what it says, for the record; the statement books the line."""
+
+    webhook_type: str
+    operation_id: str
+    amount: Decimal | None
+    customer_code: str | None
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class TochkaEvent:
+    """A parsed Tochka notification: the account line (``incomingPayment``) or a notice."""
+
+    webhook_type: str
+    customer_code: str | None
+    account_number: str | None = None
+    operation: BankOperation | None = None
+    notice: TochkaNotice | None = None
+    dedupe_id: str = ""
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def _text(value) -> str | None:
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _amount(value, what) -> Decimal:
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, TypeError, ValueError):
+        raise WebhookUnexpected(f"{what} is not an amount") from None
+    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:
+        raise WebhookUnexpected(f"{what} must be a positive amount with at most 2 decimals")
+    return money_places(amount)
+
+
+def _day(value, what) -> dt.date:
+    text = _text(value)
+    if text is None:
+        raise WebhookUnexpected(f"{what} is missing")
+    try:
+        if len(text) > 10:
+            instant = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return instant.astimezone(BANK_TZ).date() if instant.tzinfo else instant.date()
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise WebhookUnexpected(f"{what} is not a date") from None
+
+
+def _incoming_payment(claims: dict) -> TochkaEvent:
+    payer, recipient = claims.get("SidePayer"), claims.get("SideRecipient")
+    if not isinstance(payer, dict) or not isinstance(recipient, dict):
+        raise WebhookUnexpected("incomingPayment without SidePayer and SideRecipient")
+    payment_id = _text(claims.get("transactionId")) or _text(claims.get("paymentId"))
+    if not payment_id:
+        raise WebhookUnexpected("incomingPayment without paymentId")
+    amount = _amount(recipient.get("amount") or payer.get("amount"), "amount")
+    try:
+        currency = normalize_currency(recipient.get("currency") or payer.get("currency") or "RUB")
+    except ValueError:
+        raise WebhookUnexpected("currency is not a currency code") from None
+    account = _text(recipient.get("account"))
+    operation = BankOperation(
+        bank_operation_id=payment_id,
+        date=_day(claims.get("date"), "date"),
+        amount=amount,
+        currency=currency,
+        confirmed=True,  # only successful operations are sent (docs/banks.md §3)
+        purpose=_text(claims.get("purpose")) or "",
+        counterparty_name=_text(payer.get("name")),
+        counterparty_inn=_text(payer.get("inn")),
+        counterparty_kpp=_text(payer.get("kpp")),
+        counterparty_account=_text(payer.get("account")),
+        counterparty_bic=_text(payer.get("bankCode")),
+        counterparty_bank_name=_text(payer.get("bankName")),
+        document_number=_text(claims.get("documentNumber")),
+        account_number=account,
+        raw=claims,
+    )
+    return TochkaEvent(
+        "incomingPayment",
+        _text(claims.get("customerCode")),
+        account_number=account,
+        operation=operation,
+        dedupe_id=payment_id,
+        raw=claims,
+    )
+
+
+def parse_tochka_event(claims: dict) -> TochkaEvent:
+    """A verified Tochka notification's claims → `TochkaEvent`.
+
+    :raises WebhookUnexpected: another ``webhookType`` or a shape the code cannot read.
+    """
+    kind = claims.get("webhookType")
+    if kind == "incomingPayment":
+        return _incoming_payment(claims)
+    if kind in ("incomingSbpPayment", "acquiringInternetPayment"):
+        operation_id = _text(claims.get("operationId")) or _text(claims.get("refTransactionId"))
+        if not operation_id:
+            raise WebhookUnexpected(f"{kind} without operationId")
+        amount = claims.get("amount")
+        notice = TochkaNotice(
+            kind,
+            operation_id,
+            _amount(amount, "amount") if amount is not None else None,
+            _text(claims.get("customerCode")),
+            _text(claims.get("purpose")) or "",
+        )
+        status = _text(claims.get("status")) or ""
+        return TochkaEvent(kind, notice.customer_code, notice=notice, dedupe_id=f"{operation_id}:{status}", raw=claims)
+    raise WebhookUnexpected(f"webhook type {str(kind)[:40]!r} is not handled")

@@ -1,9 +1,9 @@
 """The wire shared by the business-API clients: JSON with exact decimals both ways, the
 ``Retry-After`` header, date-time formatting, pydantic error texts without values, the
 pydantic building blocks (base models, lenient id/text/currency types) the clients'
-models share, and `BusinessApiClient`, the HTTP plumbing both clients inherit.
+models share, and `BusinessApiClient`, the HTTP plumbing every client inherits.
 
-Shared by `tbank_business` and `tochka`; what differs between the banks (error body,
+Shared by every business bank's client module; what differs between the banks (error body,
 answer envelope, request-id header, wording) is a small override or class attribute of
 each client, and every bank spelling stays in each client's models.
 """

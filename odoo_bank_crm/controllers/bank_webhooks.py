@@ -3,19 +3,18 @@ import logging
 from odoo import http
 from odoo.http import request
 
+from ..adapters import ADAPTERS
 from ..public_input import MAX_BODY_BYTES, BodyTooLarge, read_body
 
 _logger = logging.getLogger(__name__)
 
-BANKS = ('tbank_business', 'tochka')
-
 
 class BankCrmBusinessWebhookController(http.Controller):
     """The business banks' account webhooks (docs/bank-webhooks.md), one address per
-    connection: ``/bank_crm/webhook/tbank_business/<id>`` and ``/bank_crm/webhook/tochka/<id>``."""
+    connection and bank: ``/bank_crm/webhook/<provider code>/<id>``, for each registered adapter."""
 
     @http.route(
-        [f'/bank_crm/webhook/{bank}/<int:connection_id>' for bank in BANKS],
+        [f'/bank_crm/webhook/{bank}/<int:connection_id>' for bank in ADAPTERS],
         type='http',
         methods=['POST'],
         auth='public',
@@ -24,8 +23,8 @@ class BankCrmBusinessWebhookController(http.Controller):
         max_content_length=MAX_BODY_BYTES,
     )
     def bank_crm_business_webhook(self, connection_id):
-        """Stored raw first (committed), then verified (T-Bank: the secret we gave the bank,
-        Tochka: the RS256 JWT), its shape checked, claimed once and queued for the booking
+        """Stored raw first (committed), then verified (the bank's adapter: e.g. the secret
+        we gave the bank, or its RS256 JWT), its shape checked, claimed once and queued for the booking
         job (triggered at once); answered 200 once the queued event is committed, 401 for a
         forgery (nothing queued), 404 for an address without instant updates, 413 (not
         stored) for a body over 1 MiB, 503 when the bank should send it again."""

@@ -6,7 +6,6 @@ from . import account_move
 from . import account_move_line
 from . import account_tax
 from . import bank_connection
-from . import bank_connection_providers
 from . import bank_crm_auto_invoice_rule
 from . import bank_crm_auto_invoice_firing
 from . import bank_crm_matching

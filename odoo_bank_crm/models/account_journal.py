@@ -16,7 +16,7 @@ from .. import const, demo_data
 from ..bank_api import BankAuthError, BankError, BankProtocolError, BankRateLimited, BankUnavailable
 from .bank_connection import sleep_before_retry
 from .odoo_compat import can_commit
-from .bank_connection_providers import adapter_for
+from ..adapters import adapter_for
 
 _logger = logging.getLogger(__name__)
 

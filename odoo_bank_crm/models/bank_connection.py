@@ -7,14 +7,9 @@ from odoo.exceptions import UserError
 from .. import const
 from ..utils import config_number
 from ..bank_api import BankAuthError, BankError, BankRateLimited
-from .bank_connection_providers import ADAPTERS, adapter_for
+from ..adapters import adapter_for, provider_selection
 
 _logger = logging.getLogger(__name__)
-
-PROVIDERS = [
-    ('tbank_business', "T-Bank Business"),
-    ('tochka', "Tochka"),
-]
 
 
 class BankConnection(models.Model):
@@ -29,7 +24,8 @@ class BankConnection(models.Model):
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one('res.company', required=True, default=lambda self: self.env.company, index=True)
-    provider_code = fields.Selection(selection=PROVIDERS, string="Bank", required=True, tracking=True)
+    # the registered adapters' codes, the selection's stored keys (odoo_bank_crm/adapters/)
+    provider_code = fields.Selection(selection=provider_selection(), string="Bank", required=True, tracking=True)
     api_url = fields.Char(
         string="API URL",
         required=True,
@@ -122,17 +118,21 @@ class BankConnection(models.Model):
                     note=message,
                 )
 
+    def _adapter(self):
+        """This connection's bank adapter (odoo_bank_crm/adapters/): all it knows of its bank."""
+        self.ensure_one()
+        return adapter_for(self.provider_code)
+
     def _client(self):
         self.ensure_one()
         if not self.sudo().api_token:  # sudo: whether the token is set, never its value
             raise UserError(_("Enter the API token of %(connection)s first.", connection=self.name))
-        return adapter_for(self.provider_code).client(self)
+        return self._adapter().client(self)
 
     def _fetch_accounts(self):
         """The bank's accounts of this login, as `BankAccountInfo` (the connection test)."""
         self.ensure_one()
-        adapter = adapter_for(self.provider_code)
-        accounts = self._bank_call(_("Listing the accounts"), adapter.accounts, self._client())
+        accounts = self._bank_call(_("Listing the accounts"), self._adapter().accounts, self._client())
         self.write({'state': 'connected', 'last_error': False})
         return accounts
 
@@ -358,4 +358,4 @@ def sleep_before_retry(env, attempt, error):
     time.sleep(min(delay, 60))
 
 
-__all__ = ['ADAPTERS', 'BankConnection', 'BankSyncRun', 'PROVIDERS', 'sleep_before_retry']
+__all__ = ['BankConnection', 'BankSyncRun', 'sleep_before_retry']

@@ -11,7 +11,6 @@ statement of events that carry no line of their own (Tochka SBP and acquiring).
 import contextlib
 import logging
 import secrets
-import threading
 import time
 
 from psycopg2 import errors
@@ -20,8 +19,6 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..bank_api import BankError
-from ..bank_api import webhooks
-from .bank_connection_providers import adapter_for
 
 _logger = logging.getLogger(__name__)
 
@@ -36,17 +33,6 @@ FOLLOWUP_RETRY_SECONDS = 300
 #: Advisory lock (this class, the connection's id) held while a connection subscribes, for
 #: the time of the bank's call: Tochka sends its test webhooks then.
 SUBSCRIBING_LOCK = 1515001
-#: One cache of the bank's public keys per JWKS URL and worker process.
-_JWKS_CACHES = {}
-_JWKS_LOCK = threading.Lock()
-
-
-def jwks_cache(url):
-    with _JWKS_LOCK:
-        cache = _JWKS_CACHES.get(url)
-        if cache is None:
-            cache = _JWKS_CACHES[url] = webhooks.JwksCache(url)
-        return cache
 
 
 class BankConnection(models.Model):
@@ -72,7 +58,10 @@ class BankConnection(models.Model):
     )
     webhook_jwks_url = fields.Char(
         string="Bank's Public Keys",
-        default=webhooks.TOCHKA_JWKS_URL,
+        compute='_compute_webhook_jwks_url',
+        store=True,
+        readonly=False,
+        precompute=True,
         help="Tochka: where the bank publishes the public key its webhooks are signed with (JWK or JWKS).",
     )
     webhook_subscribed_at = fields.Datetime(string="Subscribed", readonly=True, copy=False)
@@ -82,11 +71,30 @@ class BankConnection(models.Model):
     webhook_sync_due = fields.Boolean(readonly=True, copy=False)
     webhook_balance_at = fields.Datetime(readonly=True, copy=False)
     webhook_url = fields.Char(string="Webhook URL", compute='_compute_webhook_url')
+    webhook_signed_with_keys = fields.Boolean(
+        string="Webhooks Signed With Public Keys",
+        compute='_compute_webhook_signed_with_keys',
+        help="The bank signs its webhooks with a published key: the connection names the integration and the key.",
+    )
     webhook_event_count = fields.Integer(compute='_compute_webhook_event_count')
 
     def _compute_webhook_url(self):
         for connection in self:
             connection.webhook_url = connection._bank_crm_webhook_url() if connection.id else False
+
+    @api.depends('provider_code')
+    def _compute_webhook_jwks_url(self):
+        # the bank's published keys (its adapter's `webhook_keys_url`) unless set otherwise
+        for connection in self:
+            adapter = connection._adapter() if connection.provider_code else None
+            connection.webhook_jwks_url = connection.webhook_jwks_url or (adapter and adapter.webhook_keys_url) or False
+
+    @api.depends('provider_code')
+    def _compute_webhook_signed_with_keys(self):
+        for connection in self:
+            connection.webhook_signed_with_keys = bool(
+                connection.provider_code and connection._adapter().webhook_signed_with_keys
+            )
 
     def _compute_webhook_event_count(self):
         # sudo: how many notifications arrived, shown to whoever sees the connection
@@ -140,26 +148,7 @@ class BankConnection(models.Model):
         url = self._bank_crm_webhook_url()
         secret = connection.webhook_secret or secrets.token_urlsafe(32)
         try:
-            client = self._client()
-            if self.provider_code == 'tbank_business':
-                email = self.company_id.email or self.env.user.email
-                # the secret is stored before the bank may use it
-                connection.write({'webhook_secret': secret, 'webhook_enabled': True})
-                client.add_webhook(url, secret, email or '', webhooks.TBANK_EVENT_TYPE)
-            else:
-                resubscribing = connection.webhook_enabled
-                connection.write({'webhook_enabled': True})
-                # the bank's test webhooks arrive during this call, each a signed operation
-                # like a real one: the receiver sees this lock and books none of them
-                try:
-                    with self._bank_crm_subscribing_lock():
-                        client.put_webhook(connection.webhook_client_id or '', url, webhooks.TOCHKA_EVENT_TYPES)
-                finally:
-                    if resubscribing:
-                        # a real operation the bank sent meanwhile was taken for a test (even
-                        # when the call then failed): the statement books it
-                        connection.write({'webhook_sync_due': True})
-                        self.env.ref(FOLLOWUP_CRON_XMLID)._trigger()
+            self._adapter().subscribe_webhooks(connection, self._client(), url, secret)
         except (BankError, ValueError, UserError) as error:
             message = _("Instant updates could not be turned on: %(error)s", error=error)
             connection.write({'webhook_enabled': False, 'webhook_error': message})
@@ -170,6 +159,12 @@ class BankConnection(models.Model):
         connection.write({'webhook_subscribed_at': fields.Datetime.now(), 'webhook_error': False})
         self.message_post(body=_("Instant updates turned on: the bank calls %(url)s.", url=url))
         return True
+
+    def _bank_crm_webhook_sync_soon(self):
+        """The statement pulled by the follow-up job right after this transaction: a real
+        operation may have arrived while the bank tested the URL (and was taken for a test)."""
+        self.write({'webhook_sync_due': True})
+        self.env.ref(FOLLOWUP_CRON_XMLID)._trigger()
 
     @contextlib.contextmanager
     def _bank_crm_subscribing_lock(self):
@@ -199,17 +194,16 @@ class BankConnection(models.Model):
         return self.env.cr.fetchone()[0]
 
     def _bank_crm_unsubscribe_webhooks(self):
-        """Stop taking the bank's webhooks: Tochka's subscription is deleted; T-Bank's
-        secret is forgotten, so any later delivery is refused (its API as documented has
-        no removal method, docs/bank-webhooks.md)."""
+        """Stop taking the bank's webhooks: the subscription is deleted where the bank's
+        API has a way (the adapter's `unsubscribe_webhooks`), and the secret is forgotten
+        in any case, so any later delivery is refused (docs/bank-webhooks.md)."""
         self.ensure_one()
         # sudo: the connection's own credentials, as above
         connection = self.sudo()
-        if self.provider_code == 'tochka' and connection.webhook_client_id and connection.api_token:
-            try:
-                self._client().delete_webhook(connection.webhook_client_id)
-            except (BankError, ValueError) as error:
-                _logger.warning("Bank connection %s: webhook removal failed (%s)", self.id, type(error).__name__)
+        try:
+            self._adapter().unsubscribe_webhooks(connection)
+        except (BankError, ValueError) as error:
+            _logger.warning("Bank connection %s: webhook removal failed (%s)", self.id, type(error).__name__)
         connection.write({'webhook_enabled': False, 'webhook_secret': False, 'webhook_subscribed_at': False})
 
     def write(self, vals):
@@ -282,7 +276,7 @@ class BankConnection(models.Model):
         self.ensure_one()
         self.write({'webhook_balance_due': False, 'webhook_balance_at': fields.Datetime.now()})
         try:
-            accounts = adapter_for(self.provider_code).accounts(self._client())
+            accounts = self._adapter().accounts(self._client())
         except (BankError, UserError) as error:
             _logger.warning("Bank connection %s: balance refresh failed (%s)", self.id, type(error).__name__)
             return

@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import format_amount
 
+from ..adapters import OutgoingPayment, PaymentState
 from ..bank_api import BankError, onec
 from ..bank_api.money import from_minor_units, to_minor_units
 from ..utils import to_decimal, to_minor
@@ -17,10 +18,6 @@ _logger = logging.getLogger(__name__)
 # Payments that count against a manager's daily and monthly limits: those that went
 # through on the manager's own authority, from the moment they were ready.
 SPENT_STATES = ('ready', 'sent', 'exported', 'done')
-# The banks' payment statuses (docs/banks.md §2.2b, §3) mapped onto ours.
-BANK_DONE = {'EXECUTED', 'Paid'}
-BANK_FAILED = {'FAILED', 'Rejected', 'Canceled'}
-STATUS_BATCH = 100
 # What only the workflow methods set (through `_bank_crm_set_workflow_state`): create and
 # write refuse them from anyone, directors and superuser included.
 WORKFLOW_FIELDS = frozenset(
@@ -679,8 +676,8 @@ class BankCrmPaymentOrder(models.Model):
         return to_decimal(self.amount, self.currency_id)
 
     def action_send_to_bank(self):
-        """Put each payment in its bank's list of payments to sign (T-Bank Business:
-        a payment draft; Tochka: a payment for signing). A bank that refuses or cannot
+        """Put each payment in its bank's list of payments to sign (its adapter's
+        `send_payment`: a draft or a payment for signing). A bank that refuses or cannot
         be reached leaves the payment ready, its answer recorded, and says so."""
         self._bank_crm_check_sendable()
         refused = []
@@ -732,51 +729,33 @@ class BankCrmPaymentOrder(models.Model):
         return True
 
     def _bank_crm_create_in_bank(self, connection):
+        """Hand the payment to its bank's adapter: the values the bank's answer sets."""
         self.ensure_one()
         journal = self.journal_id.sudo()  # sudo: the connection and the company's own account
         recipient = self.commercial_partner_id
         bank_account = self.partner_bank_id.sudo()  # sudo: the recipient's bank's name only
         client = connection._client()
-        own_account = journal.bank_account_id.acc_number or journal.bank_crm_bank_account_ref
-        if connection.provider_code == 'tbank_business':
-            draft = connection._bank_call(
-                _("Sending a payment"),
-                client.create_payment_draft,
-                from_account=own_account,
-                recipient_name=recipient.name,
-                recipient_inn=recipient.vat,
-                recipient_account=self.recipient_acc_number,
-                recipient_bik=self.recipient_bic,
-                recipient_bank_name=bank_account.bank_id.name or None,
-                amount=self._bank_crm_decimal_amount(),
-                purpose=self.purpose,
-                document_number=self._bank_crm_document_number(),
-                due_date=self.payment_date,
-                idempotency_key=self.bank_key,
-            )
-            return {'bank_document_id': draft.document_id, 'bank_status': draft.status or 'IN_PROGRESS'}
-        if connection.provider_code == 'tochka':
-            created = connection._bank_call(
-                _("Sending a payment"),
-                client.create_payment_for_sign,
-                account_code=own_account.split('/')[0],
-                bank_code=journal.bank_account_id.bank_id.bic or (own_account.split('/') + [''])[1],
-                counterparty_name=recipient.name,
-                counterparty_account_number=self.recipient_acc_number,
-                counterparty_bank_bic=self.recipient_bic,
-                amount=self._bank_crm_decimal_amount(),
-                purpose=self.purpose,
-                payment_date=self.payment_date,
-                counterparty_inn=recipient.vat,
-                payment_number=int(self._bank_crm_document_number()),
-                payer_inn=self.company_id.vat or None,
-            )
-            return {
-                'bank_document_id': created.request_id,
-                'bank_status': 'WaitingForCreate',
-                'bank_sign_url': created.redirect_url or False,
-            }
-        raise UserError(_("Payments cannot be sent to %(bank)s yet.", bank=connection.name))
+        outgoing = OutgoingPayment(
+            own_account=journal.bank_account_id.acc_number or journal.bank_crm_bank_account_ref,
+            own_bic=journal.bank_account_id.bank_id.bic or None,
+            payer_inn=self.company_id.vat or None,
+            recipient_name=recipient.name,
+            recipient_inn=recipient.vat,
+            recipient_account=self.recipient_acc_number,
+            recipient_bic=self.recipient_bic,
+            recipient_bank_name=bank_account.bank_id.name or None,
+            amount=self._bank_crm_decimal_amount(),
+            purpose=self.purpose,
+            document_number=self._bank_crm_document_number(),
+            payment_date=self.payment_date,
+            idempotency_key=self.bank_key,
+        )
+        sent = connection._bank_call(_("Sending a payment"), connection._adapter().send_payment, client, outgoing)
+        return {
+            'bank_document_id': sent.document_id,
+            'bank_status': sent.status.bank_status,
+            'bank_sign_url': sent.sign_url or False,
+        }
 
     def action_export_onec(self):
         """The payments as 1C payment orders (1c_to_kl.txt) to load in any internet bank."""
@@ -866,48 +845,42 @@ class BankCrmPaymentOrder(models.Model):
                 continue
             try:
                 client = connection._client()
-                if connection.provider_code == 'tbank_business':
-                    for start in range(0, len(payments), STATUS_BATCH):
-                        batch = payments[start : start + STATUS_BATCH]
-                        statuses = connection._bank_call(
-                            _("Following payments"), client.get_payment_statuses, batch.mapped('bank_document_id')
-                        )
-                        by_id = {status.document_id: status for status in statuses}
-                        for payment in batch:
-                            status = by_id.get(payment.bank_document_id)
-                            if status:
-                                payment._bank_crm_apply_status(status.status, status.error_message)
-                else:
-                    for payment in payments:
-                        status = connection._bank_call(
-                            _("Following payments"), client.get_payment_status, payment.bank_document_id
-                        )
-                        reason = "; ".join(str(error) for error in status.errors or []) or None
-                        payment._bank_crm_apply_status(status.status, reason)
+                adapter = connection._adapter()
+                for start in range(0, len(payments), adapter.status_batch):
+                    batch = payments[start : start + adapter.status_batch]
+                    statuses = connection._bank_call(
+                        _("Following payments"), adapter.payment_statuses, client, batch.mapped('bank_document_id')
+                    )
+                    for payment in batch:
+                        status = statuses.get(payment.bank_document_id)
+                        if status:
+                            payment._bank_crm_apply_status(status)
             except (BankError, UserError) as error:
                 payments._bank_crm_set_workflow_state({'bank_error': str(error)})
 
-    def _bank_crm_apply_status(self, status, reason=None):
-        """Record the bank's status; the bank's word is recorded whoever asked for it."""
+    def _bank_crm_apply_status(self, status):
+        """Record the bank's status (a bank-neutral `PaymentStatus`); the bank's word is
+        recorded whoever asked for it."""
         self.ensure_one()
-        if status == self.bank_status:
+        if status.bank_status == self.bank_status:
             return
         payment = self
-        values = {'bank_status': status}
-        if status in BANK_DONE:
+        reason = status.reason or status.bank_status
+        values = {'bank_status': status.bank_status}
+        if status.state == PaymentState.DONE:
             values.update(state='done', done_date=fields.Datetime.now())
-        elif status in BANK_FAILED:
-            values.update(state='failed', bank_error=reason or status)
+        elif status.state == PaymentState.FAILED:
+            values.update(state='failed', bank_error=reason)
         payment._bank_crm_set_workflow_state(values)
         author = payment.user_id.partner_id.ids
-        if status in BANK_DONE:
+        if status.state == PaymentState.DONE:
             payment.message_post(body=_("The bank executed the payment."), partner_ids=author)
-        elif status in BANK_FAILED:
+        elif status.state == PaymentState.FAILED:
             payment.message_post(
                 body=_(
                     "The bank did not execute the payment (%(status)s): %(reason)s",
-                    status=status,
-                    reason=reason or status,
+                    status=status.bank_status,
+                    reason=reason,
                 ),
                 partner_ids=author,
             )
@@ -915,7 +888,7 @@ class BankCrmPaymentOrder(models.Model):
                 'mail.mail_activity_data_todo',
                 user_id=payment.user_id.id,
                 summary=_("The bank did not execute %(payment)s", payment=payment.name),
-                note=reason or status,
+                note=reason,
             )
 
     @api.model

@@ -1,5 +1,5 @@
 """The business banks' account webhooks (docs/bank-webhooks.md): in the request, the raw
-body is stored, verified (T-Bank's secret, Tochka's RS256 JWT), its shape checked and its
+body is stored, verified (by the bank's adapter: a secret, a signature), its shape checked and its
 operation claimed once, the event marked queued and the booking job triggered; the answer
 is given after that commit. The job (`_cron_book_queued`) books the queued events through
 the sync's import, in order of arrival, each in a transaction of its own. A forgery is
@@ -11,21 +11,18 @@ import logging
 import time
 from collections import Counter, defaultdict
 
-import jwt
 import psycopg2
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..adapters import ADAPTERS, adapter_for, provider_selection
 from ..bank_api import webhooks
-from ..public_input import loads_json
-from .bank_connection_webhooks import jwks_cache
 from .bank_webhook_event import LINE_KEY_INDEX
 from .odoo_compat import can_commit, trigger_cron_now
 
 _logger = logging.getLogger(__name__)
 
-BUSINESS_PROVIDERS = ('tbank_business', 'tochka')
 BOOKING_CRON_XMLID = 'odoo_bank_crm.cron_book_queued_business_webhooks'
 #: Attempts of one event's booking within a run when the sync books the same line meanwhile.
 BOOKING_ATTEMPTS = 3
@@ -43,10 +40,7 @@ BOOKING_RUN_SECONDS = 45.0
 class BankWebhookEvent(models.Model):
     _inherit = 'bank.webhook.event'
 
-    provider_code = fields.Selection(
-        selection_add=[('tbank_business', "T-Bank Business"), ('tochka', "Tochka")],
-        ondelete={'tbank_business': 'cascade', 'tochka': 'cascade'},
-    )
+    provider_code = fields.Selection(selection_add=provider_selection(), ondelete=dict.fromkeys(ADAPTERS, 'cascade'))
     state = fields.Selection(
         selection_add=[('queued', "Queued for Booking"), ('attention', "Needs Attention")],
         ondelete={'queued': 'set default', 'attention': 'set default'},
@@ -64,33 +58,35 @@ class BankWebhookEvent(models.Model):
     @api.model
     def _business_connection(self, provider_code, connection_id):
         """The active connection of this bank the URL names that can take its webhooks:
-        with instant updates on, or any Tochka one (see `_business_receive`)."""
+        with instant updates on, or any of a bank that tests the URL with deliveries
+        (see `_business_receive`)."""
         # sudo: the bank calls as the public user; only the connection the URL names is read
         connection = self.env['bank.connection'].sudo().browse(connection_id).exists()
         if not connection or connection.provider_code != provider_code or not connection.active:
             return connection.browse()
-        return connection if connection.webhook_enabled or provider_code == 'tochka' else connection.browse()
+        if connection.webhook_enabled or adapter_for(provider_code).webhook_tests_deliveries:
+            return connection
+        return connection.browse()
 
     def _business_receive(self, provider_code, connection_id, raw_body, authorization=None):
         """Verify a stored business webhook, check its shape and queue it for the booking
         job (`_cron_book_queued`): (HTTP status, body), given once that is committed.
 
-        Tochka tests the URL with a signed webhook per type *while* the connection
-        subscribes (``PUT /webhook/v1.0/{client_id}`` refuses the subscription unless it
-        is answered 200), before the connection's "instant updates on" is committed; it may
-        also deliver after they are turned off. A verified Tochka webhook for a connection
-        without instant updates is therefore answered 200 and kept as ignored, booking
-        nothing (the sync books the operations). T-Bank's has no test: 404 as before."""
+        A bank whose adapter says `webhook_tests_deliveries` (Tochka: ``PUT
+        /webhook/v1.0/{client_id}`` refuses the subscription unless its signed test webhook
+        per type is answered 200) tests the URL *while* the connection subscribes, before
+        the connection's "instant updates on" is committed; it may also deliver after they
+        are turned off. Its verified webhook for a connection without instant updates is
+        therefore answered 200 and kept as ignored, booking nothing (the sync books the
+        operations). Other banks' get 404 then."""
         self.ensure_one()
         connection = self._business_connection(provider_code, connection_id)
         if not connection:
             self._business_mark(False, False)
             return self._finish('rejected', _("No connection with instant updates at this address."), 404, 'Not Found')
+        adapter = adapter_for(provider_code)
         try:
-            if provider_code == 'tbank_business':
-                webhooks.check_tbank_secret(authorization, connection.webhook_secret)
-            else:
-                webhooks.verify_tochka_jwt(raw_body, jwks_cache(connection.webhook_jwks_url))
+            adapter.verify_webhook(connection, raw_body, authorization)
         except webhooks.WebhookForged as error:
             _logger.warning("Bank webhook %s for connection %s refused: %s", self.id, connection.id, error)
             self._business_mark(connection.id, False)
@@ -106,8 +102,8 @@ class BankWebhookEvent(models.Model):
                 'processed',
                 _("Ignored: instant updates are off for this connection (the bank's test while subscribing?)."),
             )
-        if provider_code == 'tochka' and connection._bank_crm_subscribing():
-            # Tochka tests the URL with signed webhooks while the connection (re)subscribes
+        if adapter.webhook_tests_deliveries and connection._bank_crm_subscribing():
+            # the bank tests the URL with signed webhooks while the connection (re)subscribes
             return event._finish(
                 'processed',
                 _("Ignored: the bank's test while the connection subscribes (the statement books any real one)."),
@@ -141,71 +137,23 @@ class BankWebhookEvent(models.Model):
 
     # === PROCESSING === #
 
-    def _process_tbank_business(self, raw_body=None):
-        """T-Bank's oper-feed-operation (docs/banks.md §2.5)."""
+    def _process(self, provider_code=None, raw_body=None):
+        # a business bank's event is processed by `_process_business` (the base calls
+        # `_process_<provider code>`)
+        code = provider_code or self.provider_code
+        return super()._process('business' if code in ADAPTERS else provider_code, raw_body)
+
+    def _process_business(self, raw_body=None):
+        """A business bank's account webhook: its entries (the adapter's `webhook_entries`)
+        claimed and queued for the booking job."""
         self._business_apply_mark()
-        outcome = self._tbank_business_entries(raw_body)
+        outcome = self._business_entries(raw_body)
         return outcome if isinstance(outcome, tuple) else self._business_book(outcome)
 
-    def _process_tochka(self, raw_body=None):
-        """Tochka's incomingPayment, incomingSbpPayment, acquiringInternetPayment (§3)."""
-        self._business_apply_mark()
-        outcome = self._tochka_entries(raw_body)
-        return outcome if isinstance(outcome, tuple) else self._business_book(outcome)
-
-    def _tbank_business_entries(self, raw_body=None):
+    def _business_entries(self, raw_body=None):
         """The event's operations as entries (account number, currency → `BankOperation`,
         id of the operation in the event), or the (status, body) it was finished with."""
-        if not self.verified:
-            # only the request carried the secret: an unverified event can never be applied
-            self.write({'state': 'rejected', 'result': _("Not verified: the bank's secret was not checked.")})
-            return 401, 'Unauthorized'
-        try:
-            payload = loads_json(self.raw_body if raw_body is None else raw_body)
-            items = webhooks.parse_tbank_event(payload)
-        except ValueError as error:  # WebhookUnexpected is a ValueError too
-            return self._business_attention(_("Unexpected notification: %(error)s", error=error))
-        return [
-            (item.account_number, item.to_operation, f'{item.operation.operation_id}:{item.operation.operation_status}')
-            for item in items
-        ]
-
-    def _tochka_entries(self, raw_body=None):
-        """As `_tbank_business_entries`; SBP and acquiring events, which carry no line, are
-        finished here (the statement is pulled at once)."""
-        token = self.raw_body if raw_body is None else raw_body
-        if self.verified:
-            # verified by the receiver (or an earlier attempt) against the bank's keys
-            claims = jwt.decode(token, options={'verify_signature': False})
-        else:
-            try:
-                claims = webhooks.verify_tochka_jwt(token, jwks_cache(self.connection_id.webhook_jwks_url))
-            except webhooks.WebhookForged as error:
-                self.write({'state': 'rejected', 'result': _("Refused: %(reason)s", reason=str(error))})
-                return 401, 'Unauthorized'
-            self.verified = True
-        try:
-            event = webhooks.parse_tochka_event(claims)
-        except webhooks.WebhookUnexpected as error:
-            return self._business_attention(_("Unexpected notification: %(error)s", error=error))
-        if event.operation is None:
-            notice = event.notice
-            self.write(
-                {
-                    'state': 'processed',
-                    'bank_payment_id': notice.operation_id[:64],
-                    'bank_status': event.webhook_type[:32],
-                    'result': _(
-                        "%(kind)s %(operation)s noted: the account's statement is pulled now to book it.",
-                        kind=event.webhook_type,
-                        operation=notice.operation_id,
-                    ),
-                }
-            )
-            self.connection_id._bank_crm_webhook_followup(sync=True)
-            return 200, 'OK'
-        operation = event.operation
-        return [(event.account_number, lambda currency: operation, f'{event.webhook_type}:{event.dedupe_id}')]
+        return adapter_for(self.provider_code).webhook_entries(self, raw_body)
 
     def _business_journals(self, entries):
         """{account number: journal} of the event's connection when every entry's account
@@ -350,7 +298,7 @@ class BankWebhookEvent(models.Model):
         UPDATE per outcome, the balance follow-up asked once per connection."""
         collected = {}
         for event in self:
-            outcome = getattr(event, f'_{event.provider_code}_entries')()
+            outcome = event._business_entries()
             if isinstance(outcome, list):
                 journals = event._business_journals(outcome)
                 if isinstance(journals, dict):

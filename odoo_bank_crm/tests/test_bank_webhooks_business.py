@@ -25,7 +25,7 @@ from odoo.tools import mute_logger
 
 from .. import const
 from ..bank_api.webhooks import JwksCache
-from ..models import bank_connection_webhooks
+from ..adapters import tochka as tochka_adapter
 from .common import BankCrmCommon
 from .test_bank_sync_schedule import FixedStatement
 
@@ -71,11 +71,11 @@ class TestBusinessWebhooks(BankCrmCommon, HttpCase):
         cls.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = dict(json.loads(RSAAlgorithm.to_jwk(cls.key.public_key())), kid='tochka-1')
         # the bank's published keys, as the receiver's cache would have fetched them
-        bank_connection_webhooks._JWKS_CACHES[JWKS_URL] = JwksCache(JWKS_URL, fetch=lambda url: {'keys': [jwk]})
+        tochka_adapter._JWKS_CACHES[JWKS_URL] = JwksCache(JWKS_URL, fetch=lambda url: {'keys': [jwk]})
 
     @classmethod
     def tearDownClass(cls):
-        bank_connection_webhooks._JWKS_CACHES.pop(JWKS_URL, None)
+        tochka_adapter._JWKS_CACHES.pop(JWKS_URL, None)
         super().tearDownClass()
 
     # --- helpers ---

@@ -366,6 +366,18 @@ class TestPaymentOrdersInTheBank(PaymentOrdersCommon):
         payment.action_check_status()
         self.assertEqual(payment.state, 'done')
 
+    def test_tochka_rejected_payment_fails(self):
+        self._connect(self.bank_journal_2, 'tochka', f'{SANDBOX}/uapi', 'sandbox.jwt.token')
+        self.manager_right.journal_ids = [Command.link(self.bank_journal_2.id)]
+        payment = self._payment(500, journal=self.bank_journal_2)
+        payment.action_submit()
+        payment.action_send_to_bank()
+        self.assertEqual(payment.bank_status, 'WaitingForCreate')
+        self._force(payment, 'Rejected')
+        payment.action_check_status()
+        self.assertEqual((payment.state, payment.bank_status), ('failed', 'Rejected'))
+        self.assertEqual(payment.sudo().activity_ids.user_id, self.manager)
+
     def test_revoked_token_is_a_clear_error_without_the_token(self):
         self._connect(self.bank_journal, 'tbank_business', f'{SANDBOX}/openapi/api', 'not-a-valid-token-42')
         payment = self._payment(100)

@@ -5,8 +5,7 @@ from odoo.exceptions import UserError
 
 from .. import const
 from ..bank_api import BankError
-from ..models.bank_connection import PROVIDERS
-from ..models.bank_connection_providers import adapter_for
+from ..adapters import ADAPTERS, adapter_for, provider_selection
 from ..models.odoo_compat import trigger_cron_now
 from ..utils import notification_action
 
@@ -20,9 +19,8 @@ class BankCrmAddAccountWizard(models.TransientModel):
     _description = "Add a Bank Account"
 
     step = fields.Selection([('bank', "Bank"), ('accounts', "Accounts")], default='bank', required=True)
-    kind = fields.Selection(
-        selection=PROVIDERS + [('cash', "Cash Account")], string="Bank", required=True, default='tbank_business'
-    )
+    # the registered banks, then a cash desk; no default: the user picks their bank
+    kind = fields.Selection(selection=provider_selection() + [('cash', "Cash Account")], string="Bank", required=True)
     connection_id = fields.Many2one(
         'bank.connection',
         string="Existing Connection",
@@ -43,7 +41,7 @@ class BankCrmAddAccountWizard(models.TransientModel):
 
     @api.onchange('kind')
     def _onchange_kind(self):
-        if self.kind in dict(PROVIDERS):
+        if self.kind in ADAPTERS:
             self.api_url = self._bank_crm_default_api_url(self.kind)
             self.name = dict(self._fields['kind']._description_selection(self.env))[self.kind]
 
@@ -96,7 +94,7 @@ class BankCrmAddAccountWizard(models.TransientModel):
                 raise UserError(_("Enter the API token the bank issued for this integration."))
             connection = self.env['bank.connection'].create(
                 {
-                    'name': self.name or dict(PROVIDERS)[self.kind],
+                    'name': self.name or adapter_for(self.kind).label,
                     'provider_code': self.kind,
                     'api_url': self.api_url,
                     'api_token': self.api_token,

@@ -1,14 +1,11 @@
 import base64
-import dataclasses
-import hashlib
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..bank_api import onec
-from ..bank_api.statement import BankOperation
+from ..bank_api import onec, onec_operations
 from ..models.bank_crm_onec_import_job import ONEC_IMPORT_JOB_MIN_DOCUMENTS
-from ..utils import notification_action, to_decimal
+from ..utils import notification_action
 
 
 class BankCrmOneCImportWizard(models.TransientModel):
@@ -99,9 +96,10 @@ class BankCrmOneCImportWizard(models.TransientModel):
 
     @api.model
     def _operation(self, document, own_accounts, currency, journal):
-        """A 1C document as a bank-neutral operation; its id is stable across re-imports."""
-        direction = onec.direction(document, own_accounts)
-        if direction is None:
+        """A 1C document as a bank-neutral operation (`onec_operations.to_operation`); its id is
+        stable across re-imports."""
+        operation = onec_operations.to_operation(document, own_accounts, currency)
+        if operation is None:
             raise UserError(
                 _(
                     "Line %(line)s: document %(number)s is neither paid from nor to %(account)s: nothing was imported.",
@@ -110,37 +108,7 @@ class BankCrmOneCImportWizard(models.TransientModel):
                     account=journal.bank_acc_number or journal.name,
                 )
             )
-        incoming = direction == 'in'
-        other = document.payer if incoming else document.recipient
-        day = (document.date_credited if incoming else document.date_debited) or document.date
-        identity = "|".join(
-            str(value or '')
-            for value in (
-                day,
-                document.number,
-                document.amount,
-                document.payer.inn,
-                document.payer.account,
-                document.recipient.inn,
-                document.recipient.account,
-                document.purpose,
-            )
-        )
-        return BankOperation(
-            bank_operation_id='1c:' + hashlib.sha1(identity.encode()).hexdigest()[:24],
-            date=day,
-            amount=document.amount if incoming else -document.amount,
-            currency=currency,
-            confirmed=True,
-            purpose=document.purpose or "",
-            counterparty_name=other.name,
-            counterparty_inn=other.inn,
-            counterparty_kpp=other.kpp,
-            counterparty_account=other.account,
-            counterparty_bic=other.bic,
-            counterparty_bank_name=other.bank_name,
-            document_number=document.number,
-        )
+        return operation
 
 
 class BankCrmOneCExportWizard(models.TransientModel):
@@ -161,28 +129,22 @@ class BankCrmOneCExportWizard(models.TransientModel):
     filename = fields.Char(readonly=True)
 
     def action_export(self):
+        """The account's statement of the period for 1C: the one 1C statement export, the
+        statement wizard's (`bank.crm.statement.wizard`, its "1C" button), for one account."""
         self.ensure_one()
-        self.env['bank.crm.money.right']._bank_crm_check('can_download_statements', self.journal_id)
-        if self.date_from > self.date_to:
-            raise UserError(_("The period ends before it starts."))
-        journal = self.journal_id
-        Line = self.env['account.bank.statement.line']
-        base = [('journal_id', '=', journal.id), ('state', '!=', 'cancel')]
-        [(opening,)] = Line._read_group(base + [('date', '<', self.date_from)], [], ['amount:sum'])
-        lines = Line.search(base + [('date', '>=', self.date_from), ('date', '<=', self.date_to)], order='date, id')
-        content = self._bank_crm_onec_write(
-            [
-                self._bank_crm_onec_statement(
-                    journal,
-                    self.date_from,
-                    self.date_to,
-                    self._bank_crm_onec_line_values(lines),
-                    opening or 0.0,
-                    encoding=self.encoding,
-                )
-            ],
-            self.encoding,
+        # an in-memory statement of this account and period: built, never stored (whoever
+        # may use this export needs no right on the statement wizard's records)
+        statement = self.env['bank.crm.statement.wizard'].new(
+            {
+                'company_id': self.journal_id.company_id.id,
+                'journal_ids': [Command.set(self.journal_id.ids)],
+                'date_from': self.date_from,
+                'date_to': self.date_to,
+                'encoding': self.encoding,
+            }
         )
+        content = statement._bank_crm_onec(statement._bank_crm_statement_data())
+        journal = self.journal_id
         self.write(
             {
                 'data_file': base64.b64encode(content),
@@ -196,112 +158,3 @@ class BankCrmOneCExportWizard(models.TransientModel):
             'view_mode': 'form',
             'target': 'new',
         }
-
-    @api.model
-    def _bank_crm_onec_line_values(self, lines):
-        """What the 1C document of each statement line says (see `_bank_crm_onec_statement`)."""
-        return [
-            {
-                'id': line.id,
-                'date': line.date,
-                'amount': line.amount,
-                'purpose': line.payment_ref,
-                'number': line.bank_crm_document_number,
-                'inn': line.bank_crm_counterparty_inn or line.partner_id.vat,
-                'kpp': line.bank_crm_counterparty_kpp,
-                'name': line.partner_name or line.partner_id.name,
-                'account': line.account_number,
-                'bic': line.bank_crm_counterparty_bic,
-            }
-            for line in lines
-        ]
-
-    @api.model
-    def _bank_crm_onec_statement(
-        self,
-        journal,
-        date_from,
-        date_to,
-        lines,
-        opening,
-        encoding='Windows',
-        total_in=None,
-        total_out=None,
-        closing=None,
-    ):
-        """One account's statement for 1C (an `onec.OneCFile`) with `lines` as its documents:
-        the values of statement lines of `journal` (dicts with the keys of
-        `_bank_crm_onec_line_values`). The totals default to the documents' sums and the
-        closing balance to opening + in - out (`onec.statement_file`).
-
-        Shared by this export and the statement wizard (bank.crm.statement.wizard).
-        """
-        currency = journal.bank_crm_currency_id
-        company = journal.company_id
-        own = onec.OneCParty(
-            inn=company.vat or None,
-            name=company.name,
-            account=journal.bank_acc_number,
-            bank_name=journal.bank_id.name or None,
-            bic=journal.bank_id.bic or None,
-        )
-        documents = []
-        for line in lines:
-            other = onec.OneCParty(
-                inn=line['inn'] or None,
-                kpp=line['kpp'] or None,
-                name=line['name'] or None,
-                account=line['account'] or None,
-                bic=line['bic'] or None,
-            )
-            incoming = line['amount'] > 0
-            documents.append(
-                onec.OneCDocument(
-                    kind="Платежное поручение",
-                    number=line['number'] or str(line['id']),
-                    date=line['date'],
-                    amount=abs(to_decimal(line['amount'], currency)),
-                    payer=other if incoming else own,
-                    recipient=own if incoming else other,
-                    purpose=line['purpose'] or None,
-                    date_credited=line['date'] if incoming else None,
-                    date_debited=None if incoming else line['date'],
-                )
-            )
-
-        def money(value):
-            return None if value is None else to_decimal(value, currency)
-
-        try:
-            return onec.statement_file(
-                journal.bank_acc_number or journal.name,
-                date_from,
-                date_to,
-                documents,
-                opening=money(opening),
-                total_in=money(total_in),
-                total_out=money(total_out),
-                closing=money(closing),
-                sender=company.name,
-                encoding=encoding,
-            )
-        except onec.OneCFormatError as error:
-            raise UserError(_("The statement cannot be written in the 1C format: %(error)s", error=error)) from None
-
-    @api.model
-    def _bank_crm_onec_write(self, statements, encoding):
-        """The bytes of one 1C file holding the statements (`onec.OneCFile`) of one or
-        several accounts of the same period: a balance section per account, then the
-        documents of all."""
-        file = statements[0]
-        if len(statements) > 1:
-            file = dataclasses.replace(
-                file,
-                accounts=[account for statement in statements for account in statement.accounts],
-                balances=[balance for statement in statements for balance in statement.balances],
-                documents=[document for statement in statements for document in statement.documents],
-            )
-        try:
-            return onec.write(file, encoding=encoding)
-        except onec.OneCFormatError as error:
-            raise UserError(_("The statement cannot be written in the 1C format: %(error)s", error=error)) from None

@@ -9,6 +9,7 @@ number of lines) and is rounded with the account currency's rounding.
 """
 
 import base64
+import dataclasses
 import io
 import re
 
@@ -18,8 +19,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import get_lang
 
+from ..bank_api import onec
 from ..models.bank_crm_statement_job import STATEMENT_JOB_MIN_DAYS, STATEMENT_JOB_MIN_LINES
 from ..utils import notification_action
+from ..utils import to_decimal
 
 # what the statement's rows and its 1C documents read, fetched with the lines in one query
 _LINE_FIELDS = [
@@ -137,7 +140,8 @@ class BankCrmStatementWizard(models.TransientModel):
     def _bank_crm_journals(self):
         """The accounts of the statement: those chosen, else every bank and cash account."""
         if self.journal_ids:
-            return self.journal_ids.sorted(lambda j: (j.sequence, j.name, j.id))
+            # the records themselves, also from an in-memory wizard (the 1C export's)
+            return self.journal_ids._origin.sorted(lambda j: (j.sequence, j.name, j.id))
         return self.env['account.journal'].search(
             [('type', 'in', ('bank', 'cash')), ('company_id', 'in', self.env.companies.ids)], order='sequence, name, id'
         )
@@ -222,7 +226,7 @@ class BankCrmStatementWizard(models.TransientModel):
         Expenses are positive; `closing` = `opening` + `income` - `expense`, all the
         account's. A row (a line): {'id', 'date', 'amount', 'income', 'expense', 'partner',
         'category', 'purpose', 'number', 'inn', 'kpp', 'name', 'account', 'bic'}, the
-        keys a 1C document is made of included (`bank.crm.onec.export.wizard`).
+        keys a 1C document is made of included (`_bank_crm_onec_statement`).
         """
         self.env['bank.crm.money.right']._bank_crm_check('can_download_statements', self._bank_crm_journals())
         self._bank_crm_check()
@@ -478,9 +482,8 @@ class BankCrmStatementWizard(models.TransientModel):
         """The statement as a 1C ClientBankExchange file: a balance section per bank
         account (the account's own opening, movements and closing) and the lines shown as
         its documents. Cash desks have no place in that format and are left out."""
-        Export = self.env['bank.crm.onec.export.wizard']
         statements = [
-            Export._bank_crm_onec_statement(
+            self._bank_crm_onec_statement(
                 account['journal'],
                 self.date_from,
                 self.date_to,
@@ -496,7 +499,98 @@ class BankCrmStatementWizard(models.TransientModel):
         ]
         if not statements:
             raise UserError(_("The 1C format holds bank accounts only: choose at least one."))
-        return Export._bank_crm_onec_write(statements, self.encoding)
+        return self._bank_crm_onec_write(statements, self.encoding)
+
+    @api.model
+    def _bank_crm_onec_statement(
+        self,
+        journal,
+        date_from,
+        date_to,
+        lines,
+        opening,
+        encoding='Windows',
+        total_in=None,
+        total_out=None,
+        closing=None,
+    ):
+        """One account's statement for 1C (an `onec.OneCFile`) with `lines` as its documents:
+        the values of statement lines of `journal` (dicts with the keys of
+        `_bank_crm_rows`). The totals default to the documents' sums and the
+        closing balance to opening + in - out (`onec.statement_file`).
+
+        The one 1C statement writer: this wizard's "1C" button and the 1C export's
+        (`bank.crm.onec.export.wizard`) both come here.
+        """
+        currency = journal.bank_crm_currency_id
+        company = journal.company_id
+        own = onec.OneCParty(
+            inn=company.vat or None,
+            name=company.name,
+            account=journal.bank_acc_number,
+            bank_name=journal.bank_id.name or None,
+            bic=journal.bank_id.bic or None,
+        )
+        documents = []
+        for line in lines:
+            other = onec.OneCParty(
+                inn=line['inn'] or None,
+                kpp=line['kpp'] or None,
+                name=line['name'] or None,
+                account=line['account'] or None,
+                bic=line['bic'] or None,
+            )
+            incoming = line['amount'] > 0
+            documents.append(
+                onec.OneCDocument(
+                    kind="Платежное поручение",
+                    number=line['number'] or str(line['id']),
+                    date=line['date'],
+                    amount=abs(to_decimal(line['amount'], currency)),
+                    payer=other if incoming else own,
+                    recipient=own if incoming else other,
+                    purpose=line['purpose'] or None,
+                    date_credited=line['date'] if incoming else None,
+                    date_debited=None if incoming else line['date'],
+                )
+            )
+
+        def money(value):
+            return None if value is None else to_decimal(value, currency)
+
+        try:
+            return onec.statement_file(
+                journal.bank_acc_number or journal.name,
+                date_from,
+                date_to,
+                documents,
+                opening=money(opening),
+                total_in=money(total_in),
+                total_out=money(total_out),
+                closing=money(closing),
+                sender=company.name,
+                encoding=encoding,
+            )
+        except onec.OneCFormatError as error:
+            raise UserError(_("The statement cannot be written in the 1C format: %(error)s", error=error)) from None
+
+    @api.model
+    def _bank_crm_onec_write(self, statements, encoding):
+        """The bytes of one 1C file holding the statements (`onec.OneCFile`) of one or
+        several accounts of the same period: a balance section per account, then the
+        documents of all."""
+        file = statements[0]
+        if len(statements) > 1:
+            file = dataclasses.replace(
+                file,
+                accounts=[account for statement in statements for account in statement.accounts],
+                balances=[balance for statement in statements for balance in statement.balances],
+                documents=[document for statement in statements for document in statement.documents],
+            )
+        try:
+            return onec.write(file, encoding=encoding)
+        except onec.OneCFormatError as error:
+            raise UserError(_("The statement cannot be written in the 1C format: %(error)s", error=error)) from None
 
     def _bank_crm_xlsx(self, data):
         """The statement as an XLSX workbook: the lines and their totals, the accounts'

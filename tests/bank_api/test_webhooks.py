@@ -17,19 +17,20 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from bank_api.tbank_business import TBankStatementPage, to_operations as tbank_to_operations
-from bank_api.tochka import TochkaStatement, to_operations as tochka_to_operations
-from bank_api.webhooks import (
-    JwksCache,
-    WebhookForged,
-    WebhookKeysUnavailable,
-    WebhookUnexpected,
+from bank_api.tbank_business import (
+    TBankStatementPage,
     check_tbank_secret,
     parse_tbank_event,
-    parse_tochka_event,
     tbank_event_operations,
+    to_operations as tbank_to_operations,
+)
+from bank_api.tochka import (
+    TochkaStatement,
+    parse_tochka_event,
+    to_operations as tochka_to_operations,
     verify_tochka_jwt,
 )
+from bank_api.webhooks import JwksCache, WebhookForged, WebhookKeysUnavailable, WebhookUnexpected
 
 JWKS_URL = "https://keys.example/jwks"
 OUR_ACCOUNT = "40702810110000000001"

@@ -14,7 +14,9 @@ import requests
 
 from bank_api.tbank_business import SANDBOX_TOKEN as TBANK_TOKEN, TBankBusinessClient
 from bank_api.tochka import SANDBOX_TOKEN as TOCHKA_TOKEN, TochkaClient
-from bank_api.webhooks import JwksCache, parse_tochka_event, tbank_event_operations, verify_tochka_jwt
+from bank_api.tbank_business import tbank_event_operations
+from bank_api.tochka import parse_tochka_event, verify_tochka_jwt
+from bank_api.webhooks import JwksCache
 from sandbox_helpers import wait_until
 
 

@@ -22,7 +22,12 @@ registry.category("web_tour.tours").add("odoo_bank_crm_onboarding", {
             run: "click",
         },
         {
-            content: "T-Bank Business is the bank chosen",
+            content: "No bank is chosen for the user: pick T-Bank Business",
+            trigger: ".modal div[name='kind']:not(:has(input:checked)) input[data-value='tbank_business']",
+            run: "click",
+        },
+        {
+            content: "T-Bank Business is the bank chosen, its API filled in",
             trigger: ".modal div[name='kind'] input[data-value='tbank_business']:checked",
         },
         {
