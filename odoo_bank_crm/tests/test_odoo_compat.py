@@ -491,17 +491,19 @@ class TestPendingTracking(BankCrmCommon):
         self.env.cr.precommit.run()
 
     def test_initial_values_wait_in_precommit_data(self):
-        self.lead.write({'expected_revenue': 250.0, 'priority': '2'})
+        self.lead.write({'expected_revenue': 250.0, 'user_id': self.users['user'].id})
         pending = self.env.cr.precommit.data[f'mail.tracking.{self.lead._name}']
         self.assertEqual(pending[self.lead.id]['expected_revenue'], 100.0)
         self.assertEqual(
             take_pending_tracking(self.lead, ['expected_revenue']), {self.lead.id: {'expected_revenue': 100.0}}
         )
         self.assertNotIn('expected_revenue', pending[self.lead.id], "taken over")
-        messages = self.lead.message_ids
+        Message = self.env['mail.message']
+        domain = [('model', '=', self.lead._name), ('res_id', '=', self.lead.id)]
+        messages = Message.search(domain)
         self._flush_tracking()
-        posted = (self.lead.message_ids - messages).tracking_value_ids.field_id.mapped('name')
-        self.assertIn('priority', posted, "the other fields are still tracked by mail")
+        posted = (Message.search(domain) - messages).tracking_value_ids.field_id.mapped('name')
+        self.assertIn('user_id', posted, "the other fields are still tracked by mail")
         self.assertNotIn('expected_revenue', posted)
 
     def test_nothing_pending_nothing_taken(self):
