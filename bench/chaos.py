@@ -208,35 +208,13 @@ class Driver:
     def transaction(self, invoice_id, amount):
         """The customer's portal asks Odoo for a transaction; Odoo calls Init: (reference, PaymentId)."""
         portal_url = self.call("account.move", "get_portal_url", [invoice_id])
-        token = re.search(r"access_token=([\w-]+)", portal_url).group(1)
 
         def ask():
-            response = requests.post(
-                f"{self.acq.odoo_url}/invoice/transaction/{invoice_id}",
-                timeout=120,
-                json={
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "id": 1,
-                    "params": {
-                        "access_token": token,
-                        "provider_id": self.provider_id,
-                        "payment_method_id": self.card_id,
-                        "token_id": None,
-                        "amount": amount,
-                        "flow": "redirect",
-                        "tokenization_requested": False,
-                        "landing_route": portal_url,
-                        "is_validation": False,
-                    },
-                },
+            # the bank refusing Init (a burst) or Odoo failing raises: asked again
+            reference, action = harness.invoice_portal_transaction(
+                self.acq.odoo_url, invoice_id, portal_url, self.provider_id, self.card_id, amount, timeout=120
             )
-            response.raise_for_status()
-            answer = response.json()
-            if "result" not in answer:  # the bank refused Init (a burst) or Odoo failed: ask again
-                raise RuntimeError(str(answer.get("error", {}).get("data", {}).get("message", answer))[:200])
-            action = re.search(r'action="[^"]*/pay/(\d+)"', answer["result"]["redirect_form_html"]).group(1)
-            return answer["result"]["reference"], action
+            return reference, re.search(r"/pay/(\d+)", action).group(1)
 
         return retrying(f"transaction for invoice {invoice_id}", ask, deadline_s=300)
 

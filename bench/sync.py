@@ -19,12 +19,8 @@ as the batch grows, so this is the stricter comparison).
 
 import argparse
 import json
-import math
-import shutil
 import sys
 import time
-import urllib.request
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,12 +29,11 @@ if str(ROOT / "tools") not in sys.path:
 import harness  # noqa: E402
 
 from bench import log_to_stderr  # noqa: E402
+from bench.sandbox_statement import ACCOUNT, PER_DAY, start_with_statement, window_days  # noqa: E402
 
 NAME = "sync"
 DB = "bank_crm_bench_sync"
-ACCOUNT = "40702810910000000099"  # the sandbox's volume account
 OPERATIONS = 20_000
-PER_DAY = 300  # generated operations per day of the window (the sandbox's default account has ~274)
 PAGE = 1000  # const.SYNC_PAGE_SIZE
 GOAL_FIRST_RATIO = 1.5
 GOAL_RESYNC_RATIO = 0.2
@@ -121,47 +116,14 @@ print('BENCH_JSON ' + json.dumps({{'count': len(rows), 'fetched': run.fetched_co
 """
 
 
-def _admin_post(port, path, body):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.loads(answer.read())
-
-
 def run(operations=OPERATIONS, days=None, keep=False, log=log_to_stderr):
-    days = days or max(7, math.ceil(operations / PER_DAY))
+    days = window_days(operations, days)
     stack = harness.Stack()
     log(f"[{NAME}] fresh database with the addon...")
     (harness.LOGS / "bench-sync.log").unlink(missing_ok=True)  # figures are read back from it
     db = stack.db_with_addon(DB, "bench-sync.log")
-    port = harness.free_port()
-    state = harness.ROOT / ".state" / "sandbox-bench-sync"
-    shutil.rmtree(state, ignore_errors=True)  # the generated period is anchored at the state's creation
-    sandbox = harness.start_sandbox(port, state, "bench-sync-sandbox.log")
+    sandbox, port, date_from, today, account = start_with_statement("bench-sync", operations, days)
     try:
-        today = datetime.now(timezone.utc).date()
-        date_from = today - timedelta(days=days)
-        # exactly `operations` confirmed operations between date_from and today 00:00 UTC
-        account = _admin_post(
-            port,
-            "/_admin/business/accounts",
-            {
-                "bank": "tbank_business",
-                "account": ACCOUNT,
-                "currency": "RUB",
-                "generated": {
-                    "count": operations,
-                    "seed": 1,
-                    "start": f"{date_from.isoformat()}T00:00:00Z",
-                    "end": f"{today.isoformat()}T00:00:00Z",
-                    "unconfirmed_days": 0,
-                },
-            },
-        )
         log(f"[{NAME}] sandbox account: {account.get('generated')} operations {account.get('generated_period')}")
         log(f"[{NAME}] syncing {operations} operations over {days} days, then the baselines and the re-sync...")
         script = SCRIPT.format(

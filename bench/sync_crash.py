@@ -24,13 +24,11 @@ outside the test runner, so the real per-page commits and the resume path run.
 import argparse
 import math
 import os
-import shutil
 import signal
 import sys
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +39,7 @@ import harness  # noqa: E402
 
 from bank_api.tbank_business import TBankBusinessClient, to_operations  # noqa: E402
 from bench import log_to_stderr  # noqa: E402
-from bench.sync import ACCOUNT, PER_DAY, _admin_post  # noqa: E402
+from bench.sandbox_statement import ACCOUNT, admin_post, start_with_statement, window_days  # noqa: E402
 
 NAME = "sync_crash"
 DB = "bank_crm_bench_sync_crash"
@@ -167,37 +165,16 @@ def _wizard_sync(rpc, connection_id, journal_id, date_from, out):
 
 
 def run(operations=OPERATIONS, keep=False, log=log_to_stderr):
-    days = max(7, math.ceil(operations / PER_DAY))
+    days = window_days(operations)
     stack = harness.Stack()
     log(f"[{NAME}] fresh database with the addon...")
     db = stack.db_with_addon(DB, "bench-sync-crash.log")
-    sandbox_port = harness.free_port()
+    sandbox, sandbox_port, date_from, _today, _account = start_with_statement("bench-sync-crash", operations, days)
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    state = harness.ROOT / ".state" / "sandbox-bench-sync-crash"
-    shutil.rmtree(state, ignore_errors=True)
-    sandbox = harness.start_sandbox(sandbox_port, state, "bench-sync-crash-sandbox.log")
     odoo = None
     figures = {"operations": operations, "days": days}
     started = time.perf_counter()
     try:
-        today = datetime.now(timezone.utc).date()
-        date_from = today - timedelta(days=days)
-        _admin_post(
-            sandbox_port,
-            "/_admin/business/accounts",
-            {
-                "bank": "tbank_business",
-                "account": ACCOUNT,
-                "currency": "RUB",
-                "generated": {
-                    "count": operations,
-                    "seed": 1,
-                    "start": f"{date_from.isoformat()}T00:00:00Z",
-                    "end": f"{today.isoformat()}T00:00:00Z",
-                    "unconfirmed_days": 0,
-                },
-            },
-        )
         original = _sandbox_operations(sandbox_url, date_from)
         figures["sandbox_confirmed"] = len(original)
         ids = harness.odoo_shell_json(
@@ -228,7 +205,7 @@ def run(operations=OPERATIONS, keep=False, log=log_to_stderr):
         log(f"[{NAME}] Odoo killed; the bank re-identifies its night operations; restart")
 
         # 2. the bank re-identifies night operations
-        reidentified = _admin_post(sandbox_port, "/_admin/business/reidentify", {"account": ACCOUNT})
+        reidentified = admin_post(sandbox_port, "/_admin/business/reidentify", {"account": ACCOUNT})
         current = _sandbox_operations(sandbox_url, date_from)
         figures["reidentified"] = sum(a.bank_operation_id != b.bank_operation_id for a, b in zip(original, current))
         figures["reidentified_sandbox"] = reidentified["reidentified"]

@@ -368,3 +368,44 @@ class AcquiringStack:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def invoice_portal_transaction(odoo_url, invoice_id, portal_url, provider_id, payment_method_id, amount, timeout=60):
+    """What the customer's invoice page does on "Pay": ask Odoo for a transaction of
+    `amount` with a redirect provider (`/invoice/transaction/<id>`, authorised by the
+    access token of the invoice's `portal_url`), whose redirect form leads to the bank.
+
+    :return: (the transaction's reference, the redirect form's action: the bank's payment page)
+    :raise RuntimeError: Odoo answered an error (the bank refused Init, or Odoo failed)
+    """
+    import re
+
+    import requests
+
+    token = re.search(r"access_token=([\w-]+)", portal_url).group(1)
+    response = requests.post(
+        f"{odoo_url}/invoice/transaction/{invoice_id}",
+        timeout=timeout,
+        json={
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {
+                "access_token": token,
+                "provider_id": provider_id,
+                "payment_method_id": payment_method_id,
+                "token_id": None,
+                "amount": amount,
+                "flow": "redirect",
+                "tokenization_requested": False,
+                "landing_route": portal_url,
+                "is_validation": False,
+            },
+        },
+    )
+    response.raise_for_status()
+    answer = response.json()
+    if "result" not in answer:
+        raise RuntimeError(str(answer.get("error", {}).get("data", {}).get("message", answer))[:200])
+    action = re.search(r'action="([^"]+)"', answer["result"]["redirect_form_html"]).group(1)
+    return answer["result"]["reference"], action

@@ -14,6 +14,7 @@ from odoo.tools import format_date
 
 from ..bank_api import matching
 from ..utils import to_decimal
+from .odoo_compat import entry_items_model, reconcile_groups, rewrite_entry_items, statement_line_items
 
 _logger = logging.getLogger(__name__)
 
@@ -328,7 +329,7 @@ class AccountBankStatementLine(models.Model):
         (suspense line, partner, [(invoice, its receivable lines, amount)], what stays in suspense)."""
         if line.is_reconciled:
             raise UserError(_("This transaction is already matched."))
-        _liquidity, suspense, other = line._seek_for_lines()
+        _liquidity, suspense, other = statement_line_items(line)
         if other or len(suspense) != 1:
             raise UserError(_("This transaction is already partly matched: undo that first."))
         company_currency = line.company_id.currency_id
@@ -359,11 +360,8 @@ class AccountBankStatementLine(models.Model):
         """Journal items for a batch: Odoo's per-item chatter notes off (the batch writes them
         at once, see `account.move.line._bank_crm_item_notes`); no exchange difference sought
         when reconciling, none can arise (everything in the company's currency, checked, and
-        no cash-basis taxes)."""
-        context = {'skip_readonly_check': True, 'skip_invoice_sync': True, 'tracking_disable': True}
-        if not any(companies.mapped('tax_exigibility')):
-            context['no_exchange_difference'] = True
-        return self.env['account.move.line'].with_context(**context)
+        no cash-basis taxes). See odoo_compat.entry_items_model."""
+        return entry_items_model(self.env, companies)
 
     @api.model
     def _bank_crm_item_analytics(self, companies):
@@ -432,22 +430,25 @@ class AccountBankStatementLine(models.Model):
         # concrete ids: a many2one's lazy prefetch set is lost with the cache the unlink empties
         moves = self.env['account.move'].browse(matched.move_id.ids)
         notes = to_unlink._bank_crm_item_notes('deleted') if log_items else []
-        with moves._check_balanced({'records': moves}):
-            new_lines = MoveLine.create(values)
-            for suspense, rest in to_update:
-                suspense.with_context(skip_readonly_check=True).write({'balance': -rest, 'amount_currency': -rest})
-            to_unlink.with_context(force_delete=True).unlink()
-            moves.line_ids.account_id  # the unlink emptied the cache: read the entries again at once
+        new_lines = rewrite_entry_items(
+            moves,
+            MoveLine,
+            create=values,
+            update=[(suspense, {'balance': -rest, 'amount_currency': -rest}) for suspense, rest in to_update],
+            delete=to_unlink,
+        )
+        moves.line_ids.account_id  # the unlink emptied the cache: read the entries again at once
         if log_items:
             notes += new_lines._bank_crm_item_notes('created')
         plan_lines = new_lines.union(*receivables)  # one prefetch set for the whole plan
         # Odoo's tracking stays on for the reconciliation (the invoices' payment status is
         # taken over below, what else it changes is tracked as usual)
-        MoveLine.with_context(tracking_disable=False)._reconcile_plan(
+        reconcile_groups(
+            MoveLine.with_context(tracking_disable=False),
             [
                 (new_line | receivable).with_prefetch(plan_lines._prefetch_ids)
                 for new_line, receivable in zip(new_lines, receivables)
-            ]
+            ],
         )
         by_lead = {}
         for line, allocations, *_rest in ready:
@@ -522,7 +523,7 @@ class AccountBankStatementLine(models.Model):
         moves.line_ids.account_id
         values, suspenses = [], []
         for line in lines:
-            _liquidity, suspense, _other = line._seek_for_lines()
+            _liquidity, suspense, _other = statement_line_items(line)
             fee = line.bank_crm_acquiring_fee
             values.append(
                 {
@@ -538,22 +539,31 @@ class AccountBankStatementLine(models.Model):
             suspenses.append((suspense, fee))
         log_items = not self.env.context.get('tracking_disable')  # as Odoo's own notes of journal items
         tracked_fields, notes = MoveLine._bank_crm_tracked_fields(), []
-        with moves._check_balanced({'records': moves}):
-            items = MoveLine.create(values)
-            for suspense, fee in suspenses:
-                before = {'balance': suspense.balance, 'amount_currency': suspense.amount_currency}
-                suspense.with_env(MoveLine.env).write(
-                    {'balance': suspense.balance - fee, 'amount_currency': suspense.amount_currency - fee}
+        befores = [
+            {'balance': suspense.balance, 'amount_currency': suspense.amount_currency} for suspense, _fee in suspenses
+        ]
+        items = rewrite_entry_items(
+            moves,
+            MoveLine,
+            create=values,
+            update=[
+                (
+                    suspense.with_env(MoveLine.env),
+                    {'balance': before['balance'] - fee, 'amount_currency': before['amount_currency'] - fee},
                 )
-                if log_items:
-                    notes.append(
-                        (
-                            suspense.move_id,
-                            _("Journal Item %s updated", suspense._get_html_link(title=f"#{suspense.id}")),
-                            suspense._mail_track(tracked_fields, before)[1],
-                            None,
-                        )
-                    )
+                for (suspense, fee), before in zip(suspenses, befores, strict=True)
+            ],
+        )
+        if log_items:
+            notes += [
+                (
+                    suspense.move_id,
+                    _("Journal Item %s updated", suspense._get_html_link(title=f"#{suspense.id}")),
+                    suspense._mail_track(tracked_fields, before)[1],
+                    None,
+                )
+                for (suspense, _fee), before in zip(suspenses, befores, strict=True)
+            ]
         notes += [
             (
                 line.move_id,

@@ -15,6 +15,7 @@ from markupsafe import escape
 
 from odoo import sql_db
 from odoo.sql_db import Cursor
+from odoo.tools.mail import generate_tracking_message_id
 from odoo.tools.translate import get_translation
 
 _logger = logging.getLogger(__name__)
@@ -292,3 +293,193 @@ def message_post_batch(posts):
                     parents[res_id] = message.id
                 model.browse(res_id)._message_post_after_hook(message, message_values)
     return env['mail.message'].concat(*(messages[index] for index in range(len(posts))))
+
+
+# === Odoo's internals behind one door (#14 §3): reconciliation, chatter, automations, reads === #
+#
+# Each function below is the only place where the addon relies on one of Odoo's private
+# methods, context flags or data structures. docs/architecture.md lists them, why no
+# public API does the job, and the test of tests/test_odoo_compat.py that pins each.
+
+# The context flags account (18.0) reads when journal items of a posted entry are written
+# outside the entry's own form: `skip_readonly_check` (account.move.line `write`: posted
+# items' balance and account are read-only otherwise), `skip_invoice_sync` (account.move's
+# `_sync_dynamic_lines`: no tax or payment term line recomputed for a bank entry).
+ENTRY_ITEMS_CONTEXT = {'skip_readonly_check': True, 'skip_invoice_sync': True}
+
+
+def statement_line_items(line):
+    """The journal items of a statement line's entry, as account's `_seek_for_lines` (18.0)
+    splits them: (liquidity, suspense, other). The liquidity item books on the journal's
+    account, the suspense item on its suspense account (what is not matched yet), the
+    others are what a reconciliation put there (receivables, fees, ...). account has no
+    public method for this split (its own reconciliation, in the enterprise
+    `account_accountant`, calls the same one).
+
+    Pinned by TestStatementEntryItems.
+    """
+    line.ensure_one()
+    return line._seek_for_lines()
+
+
+def entry_items_model(env, companies):
+    """`account.move.line` for writing the items of the posted entries of statement lines in
+    a batch: account's flags for it (`ENTRY_ITEMS_CONTEXT`), Odoo's per-item chatter off
+    (`tracking_disable`: the batch writes its notes at once, `log_notes_batch`), and no
+    exchange difference sought when reconciling (`no_exchange_difference`) where none can
+    arise: the caller reconciles in the company's currency only, and no company of the batch
+    has cash-basis taxes (`tax_exigibility`), whose entries the same search creates.
+
+    Pinned by TestStatementEntryItems.
+    """
+    context = {**ENTRY_ITEMS_CONTEXT, 'tracking_disable': True}
+    if not any(companies.mapped('tax_exigibility')):
+        context['no_exchange_difference'] = True
+    return env['account.move.line'].with_context(**context)
+
+
+def rewrite_entry_items(moves, items_model, create=(), update=(), delete=None):
+    """Create, change and delete journal items of posted entries (`moves`) together, the
+    entries checked balanced once, at the end, for all of them: account's
+    `_check_balanced` context manager (18.0), as account's own statement line
+    synchronisation and `write` of an entry use it (each change alone would leave its entry
+    unbalanced, and a check per entry costs a query each). The posted entries' items are
+    written with account's flags (`ENTRY_ITEMS_CONTEXT`) and deleted with `force_delete`
+    (account.move.line `unlink` refuses items of posted entries otherwise).
+
+    :param moves: account.move, every entry whose items change
+    :param items_model: account.move.line in the environment to create the items in
+        (`entry_items_model`)
+    :param create: values of the new items
+    :param update: [(account.move.line, values)], each item written in its own environment,
+        with `skip_readonly_check` added
+    :param delete: account.move.line to delete, in its own environment, or None
+    :return: the created items
+    :raise UserError: an entry is not balanced at the end (nothing is kept: the caller's
+        savepoint rolls back)
+
+    Pinned by TestStatementEntryItems.
+    """
+    with moves._check_balanced({'records': moves}):
+        created = items_model.create(list(create))
+        for item, values in update:
+            item.with_context(skip_readonly_check=True).write(values)
+        if delete:
+            delete.with_context(force_delete=True).unlink()
+    return created
+
+
+def reconcile_groups(items_model, groups):
+    """Reconcile the journal items of each group together, all the groups in one go:
+    account's `_reconcile_plan` (18.0), which `reconcile()` calls with one group. Given many,
+    it makes their partials, full reconciliations and the invoices' payment states in one
+    batch; `reconcile()` group by group costs the same queries again for each group.
+
+    Pinned by TestStatementEntryItems: each group reconciled with itself only.
+
+    :param items_model: account.move.line in the environment to reconcile in
+    :param groups: [account.move.line], the items of each group (one prefetch set for all
+        of them saves reads)
+    """
+    items_model._reconcile_plan(groups)
+
+
+def take_pending_tracking(records, fnames):
+    """Take over the tracking mail (18.0) prepared for `fnames` of `records` (it would post
+    them at commit, one message a record): {record id: {field: initial value}} of those
+    that changed, for the caller to note in its own batch (`log_notes_batch`). Other fields
+    stay tracked as usual.
+
+    mail keeps the initial values of tracked fields, from the first change of a
+    transaction, in `cr.precommit.data['mail.tracking.<model>']` ({record id: {field:
+    value}}), and `_track_finalize` (a precommit hook) pops them to post the messages: no
+    public method hands them over.
+
+    Pinned by TestPendingTracking.
+    """
+    pending = records.env.cr.precommit.data.get(f'mail.tracking.{records._name}', {})
+    taken = {}
+    for record in records:
+        initial = pending.get(record.id)
+        if initial:
+            values = {fname: initial.pop(fname) for fname in fnames if fname in initial}
+            if values:
+                taken[record.id] = values
+    return taken
+
+
+def log_notes_batch(model, notes):
+    """Chatter notes on many records of one model in one go (one insert of the messages, one
+    of their tracking values): what mail's `_message_log` (18.0) writes a record at a time
+    (its `_message_log_batch` takes one body a record but no tracking values for more than
+    one). A note whose subtype some follower of its record is subscribed to is posted with
+    `message_post` instead, so that they are notified.
+
+    The messages' values are `_message_log_batch`'s, field by field; they are written by
+    `_message_create` (what `_message_log_batch` calls), the tracking values of all the
+    messages by one `mail.tracking.value` create (mail.message's create makes them a message
+    at a time).
+
+    Pinned by TestLogNotesBatch: the same messages and tracking values as `_message_log`.
+
+    :param model: the records' model (any recordset of it)
+    :param notes: [(record, body, tracking value commands, mail.message.subtype or None)]
+    :return: None
+    """
+    if not notes:
+        return
+    model = model.browse()
+    env = model.env
+    quiet, Followers = [], env['mail.followers']
+    subtypes = {subtype for _record, _body, _tracking, subtype in notes if subtype}
+    followed = {
+        (res_id, subtype)
+        for subtype in subtypes
+        for res_id, recipients in Followers._get_recipient_data(
+            model.browse({record.id for record, _body, _tracking, note_subtype in notes if note_subtype == subtype}),
+            'notification',
+            subtype.id,
+        ).items()
+        if recipients
+    }
+    for record, body, tracking, subtype in notes:
+        if subtype and (record.id, subtype) in followed:
+            record.message_post(body=body, subtype_id=subtype.id, tracking_value_ids=tracking)
+        else:
+            quiet.append((record, body, tracking, subtype))
+    if not quiet:
+        return
+    author_id, email_from = model._message_compute_author(raise_on_email=False)
+    reply_to = env['mail.thread']._notify_get_reply_to(default=email_from)[False]
+    note_id = env['ir.model.data']._xmlid_to_res_id('mail.mt_note')
+    # sudo: as `_message_log` does: notes on records the caller is processing, whatever its rights on messages
+    messages = model.sudo()._message_create(
+        [
+            {
+                'author_id': author_id,
+                'email_from': email_from,
+                'model': model._name,
+                'res_id': record.id,
+                'record_alias_domain_id': False,
+                'record_company_id': False,
+                'record_name': False,
+                'body': body,
+                'message_type': 'notification',
+                'is_internal': True,
+                'subtype_id': subtype.id if subtype else note_id,
+                'email_add_signature': False,
+                'message_id': generate_tracking_message_id('message-notify'),
+                'reply_to': reply_to,
+            }
+            for record, body, _tracking, subtype in quiet
+        ]
+    )
+    # the tracking values of all messages in one create (mail.message creates them a message at a time)
+    # sudo: tracking values are created by the code only (as mail.message does), for these messages
+    env['mail.tracking.value'].sudo().create(
+        [
+            dict(values, mail_message_id=message.id)
+            for message, (_record, _body, tracking, _subtype) in zip(messages, quiet, strict=True)
+            for _command, _id, values in tracking
+        ]
+    )

@@ -1,14 +1,36 @@
 """Pins the Odoo behaviour that models/odoo_compat.py relies on."""
 
+import inspect
 from contextlib import contextmanager
 
+import polib
 from markupsafe import Markup
 
-from odoo import SUPERUSER_ID, api, sql_db
+from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo.addons.base_automation.models.base_automation import BaseAutomation as OdooBaseAutomation
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tools.misc import file_path
 
-from ..models.odoo_compat import can_commit, create_payments, message_post_batch, trigger_cron_now
+from ..models.ir_actions_server import AUTO_INVOICE_BATCH, AUTO_INVOICE_STATE
+from ..models.odoo_compat import (
+    PAYMENT_POSTED_MESSAGE,
+    can_commit,
+    create_payments,
+    entry_items_model,
+    log_notes_batch,
+    message_post_batch,
+    payment_posted_message,
+    reconcile_groups,
+    rewrite_entry_items,
+    statement_line_items,
+    take_pending_tracking,
+    trigger_cron_now,
+)
+from .common import BankCrmCommon
 from .tbank_common import TBankCommon
+from .test_auto_invoice_rule import AutoInvoiceCommon
+from .test_money_rights import MoneyRightsCommon
 
 
 @tagged('post_install', '-at_install')
@@ -290,3 +312,347 @@ class TestMessagePostBatch(TBankCommon):
     def test_one_model_at_a_time(self):
         with self.assertRaises(ValueError):
             message_post_batch([(self.lead, "A", False), (self.partner, "B", False)])
+
+
+# === Odoo's internals behind one door (#14 §3) === #
+
+
+@tagged('post_install', '-at_install')
+class TestStatementEntryItems(BankCrmCommon):
+    """`statement_line_items`, `entry_items_model` and `rewrite_entry_items` against account's
+    statement entries: the split of their items, and rewriting the items of a posted entry
+    as the batched reconciliation does (bank_crm_matching.py)."""
+
+    def _line(self, amount):
+        """An incoming transaction nobody can be matched to (no partner, no invoice number)."""
+        return self.env['account.bank.statement.line'].create(
+            {'journal_id': self.bank_journal.id, 'date': '2026-03-10', 'amount': amount, 'payment_ref': "Возврат"}
+        )
+
+    def _invoice(self, amount):
+        invoice = self.env['account.move'].create(
+            {
+                'move_type': 'out_invoice',
+                'partner_id': self.partner.id,
+                'invoice_line_ids': [
+                    Command.create({'name': "Goods", 'quantity': 1, 'price_unit': amount, 'tax_ids': [Command.clear()]})
+                ],
+            }
+        )
+        invoice.action_post()
+        return invoice
+
+    def test_a_new_line_has_a_liquidity_and_a_suspense_item(self):
+        """`_seek_for_lines`: the liquidity item on the journal's account, the suspense item on
+        its suspense account, nothing else until a reconciliation adds it."""
+        line = self._line(500.0)
+        liquidity, suspense, other = statement_line_items(line)
+        self.assertEqual(line.move_id.state, 'posted')
+        self.assertEqual((liquidity.account_id, liquidity.balance), (self.bank_journal.default_account_id, 500.0))
+        self.assertEqual((suspense.account_id, suspense.balance), (self.bank_journal.suspense_account_id, -500.0))
+        self.assertFalse(other)
+        self.assertEqual(liquidity | suspense, line.move_id.line_ids)
+
+    def test_the_suspense_item_becomes_a_receivable_reconciled_with_the_invoice(self):
+        """The batched reconciliation's steps on one line: the suspense item replaced on the
+        posted entry by the customer's receivable item, then reconciled with the invoice's;
+        `_seek_for_lines` then counts the new item among the others, and account sees the
+        line reconciled and the invoice paid."""
+        invoice, line = self._invoice(500.0), self._line(500.0)
+        _liquidity, suspense, _other = statement_line_items(line)
+        receivable = invoice.line_ids.filtered(lambda l: l.account_id.account_type == 'asset_receivable')
+        items_model = entry_items_model(self.env, line.company_id)
+        self.assertEqual(
+            {key: items_model.env.context.get(key) for key in ('skip_readonly_check', 'skip_invoice_sync')},
+            {'skip_readonly_check': True, 'skip_invoice_sync': True},
+        )
+        created = rewrite_entry_items(
+            line.move_id,
+            items_model,
+            create=[
+                {
+                    'move_id': line.move_id.id,
+                    'name': invoice.name,
+                    'account_id': receivable.account_id.id,
+                    'partner_id': self.partner.id,
+                    'balance': -500.0,
+                    'amount_currency': -500.0,
+                    'currency_id': line.currency_id.id,
+                }
+            ],
+            delete=suspense,
+        )
+        self.assertEqual(line.move_id.state, 'posted')
+        self.assertFalse(suspense.exists())
+        _liquidity, suspense_after, other = statement_line_items(line)
+        self.assertFalse(suspense_after)
+        self.assertEqual(other, created)
+        (created | receivable).reconcile()
+        self.assertTrue(line.is_reconciled)
+        self.assertEqual(invoice.payment_state, 'paid')
+
+    def test_groups_are_reconciled_each_with_itself_in_one_plan(self):
+        """`_reconcile_plan` given two groups: each receivable with its own payment item only."""
+        items_model = entry_items_model(self.env, self.env.company)
+        invoices, groups = [], []
+        for amount in (200.0, 300.0):
+            invoice, line = self._invoice(amount), self._line(amount)
+            receivable = invoice.line_ids.filtered(lambda l: l.account_id.account_type == 'asset_receivable')
+            created = rewrite_entry_items(
+                line.move_id,
+                items_model,
+                create=[
+                    {
+                        'move_id': line.move_id.id,
+                        'account_id': receivable.account_id.id,
+                        'partner_id': self.partner.id,
+                        'balance': -amount,
+                        'amount_currency': -amount,
+                        'currency_id': line.currency_id.id,
+                    }
+                ],
+                delete=statement_line_items(line)[1],
+            )
+            invoices.append(invoice)
+            groups.append(created | receivable)
+        reconcile_groups(items_model, groups)
+        for invoice, group in zip(invoices, groups, strict=True):
+            self.assertEqual(invoice.payment_state, 'paid')
+            created, receivable = group - invoice.line_ids, group & invoice.line_ids
+            self.assertEqual(receivable.matched_credit_ids.credit_move_id, created)
+            self.assertTrue(group.full_reconcile_id)
+        self.assertNotEqual(groups[0].full_reconcile_id, groups[1].full_reconcile_id)
+
+    def test_an_overpayment_stays_in_suspense(self):
+        """Writing a posted entry's suspense item, with account's flag for it."""
+        invoice, line = self._invoice(300.0), self._line(500.0)
+        _liquidity, suspense, _other = statement_line_items(line)
+        receivable = invoice.line_ids.filtered(lambda l: l.account_id.account_type == 'asset_receivable')
+        rewrite_entry_items(
+            line.move_id,
+            entry_items_model(self.env, line.company_id),
+            create=[
+                {
+                    'move_id': line.move_id.id,
+                    'account_id': receivable.account_id.id,
+                    'partner_id': self.partner.id,
+                    'balance': -300.0,
+                    'amount_currency': -300.0,
+                    'currency_id': line.currency_id.id,
+                }
+            ],
+            update=[(suspense, {'balance': -200.0, 'amount_currency': -200.0})],
+        )
+        self.assertEqual(statement_line_items(line)[1].balance, -200.0)
+        self.assertFalse(self.env['account.move']._get_unbalanced_moves({'records': line.move_id}))
+
+    def test_an_unbalanced_entry_is_refused_and_nothing_kept(self):
+        """`_check_balanced` checks the entries once, when the block ends."""
+        line = self._line(500.0)
+        items = line.move_id.line_ids
+        _liquidity, suspense, _other = statement_line_items(line)
+        with self.assertRaises(UserError), self.env.cr.savepoint():
+            rewrite_entry_items(line.move_id, entry_items_model(self.env, line.company_id), delete=suspense)
+        self.env.invalidate_all()
+        self.assertEqual(line.move_id.line_ids, items)
+
+    def test_without_the_flags_account_refuses(self):
+        """What the flags are for: account refuses to delete an item of a posted entry, or to
+        change its amount, without them."""
+        line = self._line(500.0)
+        _liquidity, suspense, _other = statement_line_items(line)
+        with self.assertRaises(UserError), self.env.cr.savepoint():
+            suspense.unlink()
+        with self.assertRaises(UserError), self.env.cr.savepoint():
+            suspense.write({'balance': -200.0, 'amount_currency': -200.0})
+
+    def test_no_exchange_difference_sought_without_cash_basis_taxes(self):
+        company = self.env.company
+        company.tax_exigibility = False
+        self.assertTrue(entry_items_model(self.env, company).env.context.get('no_exchange_difference'))
+        company.tax_exigibility = True
+        self.assertFalse(entry_items_model(self.env, company).env.context.get('no_exchange_difference'))
+
+
+@tagged('post_install', '-at_install')
+class TestPendingTracking(BankCrmCommon):
+    """`take_pending_tracking` against mail's tracking: where it keeps the initial values
+    until the commit, and that a value taken is not posted."""
+
+    def setUp(self):
+        super().setUp()
+        self.env = self.env(context=dict(self.env.context, tracking_disable=False, mail_notrack=False))
+        self.lead = self.env['crm.lead'].create({'name': "Supply", 'type': 'opportunity', 'expected_revenue': 100.0})
+        self._flush_tracking()
+
+    def _flush_tracking(self):
+        """What the commit does: mail's `_track_finalize` runs among the precommit hooks."""
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+
+    def test_initial_values_wait_in_precommit_data(self):
+        self.lead.write({'expected_revenue': 250.0, 'user_id': self.users['user'].id})
+        pending = self.env.cr.precommit.data[f'mail.tracking.{self.lead._name}']
+        self.assertEqual(pending[self.lead.id]['expected_revenue'], 100.0)
+        self.assertEqual(
+            take_pending_tracking(self.lead, ['expected_revenue']), {self.lead.id: {'expected_revenue': 100.0}}
+        )
+        self.assertNotIn('expected_revenue', pending[self.lead.id], "taken over")
+        Message = self.env['mail.message']
+        domain = [('model', '=', self.lead._name), ('res_id', '=', self.lead.id)]
+        messages = Message.search(domain)
+        self._flush_tracking()
+        posted = (Message.search(domain) - messages).tracking_value_ids.field_id.mapped('name')
+        self.assertIn('user_id', posted, "the other fields are still tracked by mail")
+        self.assertNotIn('expected_revenue', posted)
+
+    def test_nothing_pending_nothing_taken(self):
+        self.assertEqual(take_pending_tracking(self.lead, ['expected_revenue']), {})
+
+
+@tagged('post_install', '-at_install')
+class TestLogNotesBatch(BankCrmCommon):
+    """`log_notes_batch` against mail's `_message_log`: the same messages and tracking values."""
+
+    MESSAGE_FIELDS = (
+        'author_id',
+        'email_from',
+        'model',
+        'record_alias_domain_id',
+        'record_company_id',
+        'record_name',
+        'body',
+        'message_type',
+        'is_internal',
+        'subtype_id',
+        'email_add_signature',
+        'reply_to',
+        'subject',
+        'partner_ids',
+        'attachment_ids',
+        'parent_id',
+    )
+    TRACKING_FIELDS = ('field_id', 'old_value_float', 'new_value_float', 'old_value_char', 'new_value_char')
+
+    def test_same_messages_as_message_log(self):
+        Lead = self.env['crm.lead']
+        leads = Lead.create([{'name': f"Deal {index}", 'type': 'opportunity'} for index in range(3)])
+        leads.write({'expected_revenue': 900.0})
+        fields_ = Lead.fields_get(['expected_revenue'], attributes=('string', 'type', 'selection', 'currency_field'))
+        tracking = [lead._mail_track(fields_, {'expected_revenue': 0.0})[1] for lead in leads]
+        self.assertTrue(all(tracking))
+        body = Markup("Revenue <b>set</b>")
+        reference = leads[0]._message_log(body=body, tracking_value_ids=tracking[0])
+        before = self.env['mail.message'].search([]).ids
+        log_notes_batch(Lead, [(lead, body, values, None) for lead, values in zip(leads[1:], tracking[1:])])
+        batch = self.env['mail.message'].search([('id', 'not in', before)], order='id')
+        self.assertEqual(batch.mapped('res_id'), leads[1:].ids)
+        expected = reference.read(self.MESSAGE_FIELDS)[0]
+        expected_tracking = reference.tracking_value_ids.read(self.TRACKING_FIELDS)
+        for message in batch:
+            self.assertEqual(
+                {key: value for key, value in message.read(self.MESSAGE_FIELDS)[0].items() if key != 'id'},
+                {key: value for key, value in expected.items() if key != 'id'},
+            )
+            self.assertEqual(
+                [
+                    {k: v for k, v in values.items() if k != 'id'}
+                    for values in message.tracking_value_ids.read(self.TRACKING_FIELDS)
+                ],
+                [{k: v for k, v in values.items() if k != 'id'} for values in expected_tracking],
+            )
+
+    def test_a_followed_subtype_is_posted_and_notified(self):
+        """A note whose subtype a follower of its record follows goes through `message_post`."""
+        lead = self.env['crm.lead'].create({'name': "Deal", 'type': 'opportunity'})
+        follower = self.env['res.partner'].create({'name': "Follower", 'email': 'follower@example.com'})
+        subtype = self.env.ref('mail.mt_comment')
+        lead.message_subscribe(follower.ids, subtype_ids=subtype.ids)
+        log_notes_batch(lead, [(lead, Markup("Paid"), [], subtype)])
+        message = lead.message_ids[0]
+        self.assertEqual(message.subtype_id, subtype)
+        self.assertIn(follower, message.notification_ids.res_partner_id | message.partner_ids)
+
+
+@tagged('post_install', '-at_install')
+class TestAutomationProcess(AutoInvoiceCommon):
+    """What the override of `base.automation._process` (ir_actions_server.py) extends: its
+    signature, and that Odoo runs each server action once per record, with the automation's
+    context (where the override puts the batch the auto-invoice action gathers into)."""
+
+    def test_signature(self):
+        self.assertEqual(
+            list(inspect.signature(OdooBaseAutomation._process).parameters), ['self', 'records', 'domain_post']
+        )
+
+    def test_actions_run_per_record_with_the_automation_context(self):
+        rule = self._rule()
+        automation = rule.automation_id
+        action = automation.action_server_ids.filtered(lambda a: a.state == AUTO_INVOICE_STATE)
+        self.assertEqual(len(action), 1)
+        leads = self._leads((self.moscow, 1000.0), (self.kazan, 2000.0))
+        batch = {}
+        # Odoo's own `_process`, as the override calls it (super) with the batch in its context
+        OdooBaseAutomation._process(automation.with_context(**{AUTO_INVOICE_BATCH: batch}), leads)
+        self.assertEqual(list(batch), action.ids)
+        self.assertEqual(batch[action.id]['ids'], leads.ids, "one run a record, in order")
+        self.assertIs(batch[action.id]['context'][AUTO_INVOICE_BATCH], batch)
+        self.assertFalse(self._invoices(leads), "only gathered: the override issues them")
+
+    def test_the_override_issues_the_gathered_deals(self):
+        """The whole path: a stage change fires the automation, whose `_process` (Odoo's
+        inside the override) gathers the deals, then the override issues their invoices."""
+        self._rule()
+        leads = self._leads((self.moscow, 1000.0), (self.kazan, 2000.0))
+        leads.write({'stage_id': self.stage_signed.id})
+        self.assertEqual(self._invoiced(leads), leads)
+
+
+@tagged('post_install', '-at_install')
+class TestReadFormatPaths(MoneyRightsCommon):
+    """What the `_read_format` overrides (bank_crm_rights_checks.py) rely on: every way a
+    client reads records (`read`, `search_read`, the web client's `web_read` and
+    `web_search_read`) formats them through `_read_format`, so that the balances blanked
+    there are blanked on every path."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.statement = cls.env['account.bank.statement'].create(
+            {
+                'name': "March",
+                'balance_start': 0.0,
+                'balance_end_real': 750.0,
+                'line_ids': [Command.set(cls.lines[cls.bank_journal].ids)],
+            }
+        )
+
+    def _reads(self, user):
+        Statement = self.env['account.bank.statement'].with_user(user)
+        domain, spec = [('id', '=', self.statement.id)], {'balance_end_real': {}}
+        return {
+            'read': self.statement.with_user(user).read(['balance_end_real'])[0],
+            'search_read': Statement.search_read(domain, ['balance_end_real'])[0],
+            'web_read': self.statement.with_user(user).web_read(spec)[0],
+            'web_search_read': Statement.web_search_read(domain, spec)['records'][0],
+        }
+
+    def test_every_read_goes_through_read_format(self):
+        for path, values in self._reads(self.clerk).items():
+            self.assertIs(values['balance_end_real'], False, path)
+        for path, values in self._reads(self.manager).items():
+            self.assertEqual(values['balance_end_real'], 750.0, path)
+
+
+@tagged('post_install', '-at_install')
+class TestPaymentPostedMessage(TransactionCase):
+    """`payment_posted_message` looks account_payment's own term up: it must still be one of
+    account_payment's terms, word for word, or every language gets it in English."""
+
+    def test_the_term_is_account_payments(self):
+        terms = {entry.msgid for entry in polib.pofile(file_path('account_payment/i18n/account_payment.pot'))}
+        self.assertIn(PAYMENT_POSTED_MESSAGE, terms)
+
+    def test_translated_as_account_payment_does(self):
+        message = payment_posted_message(self.env, 'INV-1', Markup('<a href="#">P1</a>'))
+        self.assertEqual(message, PAYMENT_POSTED_MESSAGE % {'ref': 'INV-1', 'link': Markup('<a href="#">P1</a>')})

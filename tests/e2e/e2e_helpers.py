@@ -144,33 +144,10 @@ class Shop:
         """The customer's way: the invoice's portal page asks Odoo for a transaction
         (`/invoice/transaction/<id>`), whose redirect form leads to the bank: (reference, PaymentURL)."""
         portal_url = self.rpc.call("account.move", "get_portal_url", [invoice_id])
-        token = re.search(r"access_token=([\w-]+)", portal_url).group(1)
         amount = self.rpc.read_one("account.move", invoice_id, ["amount_residual"])["amount_residual"]
-        response = requests.post(
-            f"{self.acq.odoo_url}/invoice/transaction/{invoice_id}",
-            timeout=60,
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "id": 1,
-                "params": {
-                    "access_token": token,
-                    "provider_id": self.provider_id,
-                    "payment_method_id": self.card_method_id,
-                    "token_id": None,
-                    "amount": amount,
-                    "flow": "redirect",
-                    "tokenization_requested": False,
-                    "landing_route": portal_url,
-                    "is_validation": False,
-                },
-            },
+        return harness.invoice_portal_transaction(
+            self.acq.odoo_url, invoice_id, portal_url, self.provider_id, self.card_method_id, amount
         )
-        response.raise_for_status()
-        answer = response.json()
-        assert "result" in answer, answer.get("error")
-        action = re.search(r'action="([^"]+)"', answer["result"]["redirect_form_html"]).group(1)
-        return answer["result"]["reference"], action
 
     def transaction(self, reference, fields=("state", "tbank_status", "provider_reference", "payment_id", "amount")):
         found = self.rpc.call("payment.transaction", "search_read", [("reference", "=", reference)], list(fields))
