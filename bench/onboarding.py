@@ -57,13 +57,20 @@ def run(keep=False, log=log_to_stderr):
             return result
 
         started = time.monotonic()
-        # Add Account: the form opens with the bank's API prefilled (onchange); the token is typed
+        # Add Account: the form opens with no bank chosen; the user picks T-Bank Business (its API
+        # prefilled by the onchange) and types the token
         defaults = timed("open the wizard", "bank.crm.add.account.wizard", "default_get", ["kind", "sync_start_date"])
         wizard = timed(
             "save the token",
             "bank.crm.add.account.wizard",
             "create",
-            {**defaults, "name": "T-Bank Business", "api_url": f"{acq.sandbox_url}/openapi/api", "api_token": TOKEN},
+            {
+                **defaults,
+                "kind": "tbank_business",
+                "name": "T-Bank Business",
+                "api_url": f"{acq.sandbox_url}/openapi/api",
+                "api_token": TOKEN,
+            },
         )
         timed("Connect and List Accounts", "bank.crm.add.account.wizard", "action_fetch_accounts", [wizard])
         lines = rpc.call(
