@@ -115,7 +115,7 @@ env.invalidate_all()
 # --- incoming statement lines (payers recognised as the sync does) --------------------------- #
 bank = Journal.create({'name': "Bench matching", 'type': 'bank', 'code': 'BMTCH'})
 operations = [SimpleNamespace(counterparty_inn=l['inn'], counterparty_account=l['account']) for l in data['lines']]
-found = env['res.partner']._bank_crm_find_counterparties(operations)
+found = env['res.partner']._bank_crm_find_counterparties(operations, company)
 Line = env['account.bank.statement.line']
 Plain = Line.with_context(bank_crm_no_matching=True, bank_crm_no_categorisation=True)
 line_ids = []
