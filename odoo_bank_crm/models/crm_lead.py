@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.tools import float_is_zero
+from odoo.tools.misc import get_lang
 
 
 class CrmLead(models.Model):
@@ -201,7 +202,7 @@ class CrmLead(models.Model):
                 stage = (lead.company_id or self.env.company).bank_crm_paid_stage_id
                 move_to = stage if stage and lead.stage_id != stage and not lead.stage_id.is_won else None
                 stages.setdefault(move_to, []).append(lead.id)
-        self.env['mail.activity'].create(activities)
+        self._bank_crm_assign_payment_activities(activities, by_lead)
         for stage, lead_ids in stages.items():
             self.browse(lead_ids).write({'bank_crm_paid_date': today, **({'stage_id': stage.id} if stage else {})})
         # the payment state (computed above) and the paid date (written) have their tracking prepared
@@ -297,3 +298,78 @@ class CrmLead(models.Model):
         action['context'] = {'default_bank_crm_analytic_account_id': self.bank_crm_analytic_account_id.id}
         action['display_name'] = _("Expenses of %(deal)s", deal=self.name)
         return action
+
+    @api.model
+    def _bank_crm_assign_payment_activities(self, activity_values, by_lead):
+        """Create the "payment received" activities and tell each person assigned ONCE.
+
+        Odoo's `mail.activity.create` e-mails the assignee of every activity it creates
+        (`action_notify`: a template rendered and a `message_notify` per activity), which was
+        29 % of a booking batch of 100 (docs/booking.md). The activities are created as
+        Odoo's bulk creations do, with `mail_activity_quick_update`; then a person with one
+        activity gets Odoo's own notice (`action_notify`), and a person with several gets one
+        `message_notify` listing the deals and what was paid on each, in their language. Both
+        follow the person's preference (Inbox or e-mail). As Odoo, nobody is told of an
+        activity they assign themselves.
+
+        :param list activity_values: the `mail.activity` values, one per deal and person
+        :param dict by_lead: {crm.lead id: [(account.move, amount in the invoice's currency)]}
+        """
+        activities = self.env['mail.activity'].with_context(mail_activity_quick_update=True).create(activity_values)
+        to_tell = activities.filtered(lambda activity: activity.user_id and activity.user_id != self.env.user)
+        by_user = {}
+        for activity in to_tell:
+            by_user.setdefault(activity.user_id, self.env['mail.activity'])
+            by_user[activity.user_id] |= activity
+        readable = to_tell.user_id.partner_id._filtered_access('read')
+        for user, user_activities in by_user.items():
+            if len(user_activities) == 1:
+                # sudo: as Odoo's `mail.activity.create`, for an assignee whose partner the user cannot read
+                (user_activities if user.partner_id in readable else user_activities.sudo()).action_notify()
+            else:
+                self._bank_crm_notify_payments(user, user_activities, by_lead)
+        return activities
+
+    @api.model
+    def _bank_crm_notify_payments(self, user, activities, by_lead):
+        """One notification to `user` for the payment activities `activities` assigned to
+        them on several deals, in their language."""
+        env = self.with_context(lang=user.lang or self.env.lang).env
+        lang = get_lang(env)
+        activity_type = activities[:1].activity_type_id.with_env(env)
+        leads = self.with_env(env).browse(activities.mapped('res_id'))
+        items = Markup()
+        for lead in leads:
+            paid = Markup(', ').join(
+                env._(
+                    "%(amount)s for invoice %(invoice)s",
+                    amount=invoice.currency_id.format(amount),
+                    invoice=invoice.name,
+                )
+                for invoice, amount in by_lead[lead.id]
+            )
+            items += Markup('<li><a href="%s">%s</a>: %s</li>') % (
+                lead._notify_get_action_link('view'),
+                lead.name,
+                paid,
+            )
+        body = Markup(
+            '<div style="margin: 0px; padding: 0px; font-size: 13px;">%s<br/><br/><p>%s</p><ul>%s</ul></div>'
+        ) % (
+            env._("Dear %(name)s,", name=user.name),
+            env._(
+                'Payments were received on %(count)s of your deals; an activity "%(activity)s" with deadline '
+                '%(deadline)s is assigned to you on each:',
+                count=len(leads),
+                activity=activity_type.name,
+                deadline=activities[:1].date_deadline.strftime(lang.date_format),
+            ),
+            items,
+        )
+        # not about one deal: a notification of no record (mail.thread, as mail's own scheduled messages)
+        self.env['mail.thread'].message_notify(
+            partner_ids=user.partner_id.ids,
+            body=body,
+            subject=env._("Payments received on %(count)s deals", count=len(leads)),
+            email_layout_xmlid='mail.mail_notification_layout',
+        )

@@ -140,6 +140,9 @@ def create_payments(env, vals_list):
     Only for payments without write-off, forced balance or given lines (the batched
     booking's: no early payment discount); for others, Odoo's own `create`.
 
+    `_generate_journal_entry` then writes each payment's entry on it, one `write` a
+    payment: `link_payment_entries` (below) writes them together.
+
     Pinned by tests/test_odoo_compat.py (TestCreatePayments): the same payments,
     entries and journal items as account's `create`.
 
@@ -153,7 +156,10 @@ def create_payments(env, vals_list):
             raise ValueError(f"create_payments: no write-off, forced balance or lines here ({sorted(hacks)})")
     Payment = env['account.payment']
     payments = Payment.create(vals_list)
-    payments._generate_journal_entry()
+    # account's `_generate_journal_entry`, its `pay.write(...)` per payment written together
+    need_move = payments.filtered(lambda pay: not pay.move_id and pay.outstanding_account_id)
+    moves = env['account.move'].create([pay._generate_move_vals() for pay in need_move])
+    link_payment_entries(need_move, moves)
     # account's `create`: "propagate the related fields to the move as it is being created
     # after the payment"
     for payment, vals in zip(payments, vals_list, strict=True):
@@ -483,3 +489,74 @@ def log_notes_batch(model, notes):
             for _command, _id, values in tracking
         ]
     )
+
+
+# === Booking round 3 (issue #16 §1): the payments' entries linked together === #
+
+PAYMENT_ENTRY_LINK_FIELDS = ('move_id', 'state')
+
+
+def link_payment_entries(payments, moves):
+    """`pay.write({'move_id': move.id, 'state': 'in_process'})` for each (payment, entry),
+    as account's `_generate_journal_entry` (18.0) does one payment at a time, done as ONE
+    ORM write: a write per payment cost a `modified` pair each (what depends on
+    `move_id`), 14 % of a booking batch (docs/booking.md, round 3).
+
+    What `BaseModel.write` (with mail.thread's and account.payment's overrides) does for
+    these two fields, once for all the payments: access checks; the tracking prepared
+    (`_track_prepare`, unless `tracking_disable`/`mail_notrack`); `write_uid`/`write_date`;
+    the written fields protected from recomputation (`state` is computed, written here);
+    `modified(['move_id'], before=True)`; each payment's `move_id` and the common `state`
+    put in cache and to flush (`Field.write`); `modified` of all written fields; the
+    constraints (`_validate_fields`) and `_check_company`. account.payment's `write`
+    would add `_synchronize_to_moves`, which ignores these two fields
+    (`_get_trigger_fields_to_synchronize`), and nothing else when a `move_id` is given;
+    mail.thread's `_message_auto_subscribe` only follows written user or subtype-relation
+    fields, none here.
+
+    Pinned by tests/test_odoo_compat.py (TestCreatePayments): the same payments, entries,
+    journal items and tracking messages as account's `create`.
+    """
+    if len(payments) != len(moves):
+        raise ValueError("link_payment_entries: one entry per payment")
+    if not payments:
+        return
+    Payment = payments.browse()
+    env = payments.env
+    if not payment_entry_link_batchable(env):
+        # an installed module adds to a payment's write or to what it synchronises: Odoo's own writes
+        for pay, move in zip(payments, moves, strict=True):
+            pay.write({'move_id': move.id, 'state': 'in_process'})
+        return
+    payments.check_access('write')
+    payments.check_field_access_rights('write', list(PAYMENT_ENTRY_LINK_FIELDS))
+    if not env.context.get('tracking_disable') and not env.context.get('mail_notrack'):
+        payments._track_prepare(payments._fields)
+    fields = [Payment._fields[fname] for fname in (*PAYMENT_ENTRY_LINK_FIELDS, 'write_uid', 'write_date')]
+    protected = set()
+    for field in fields:
+        protected.update(env.registry.field_computed.get(field, [field]))
+    written = [field.name for field in fields]
+    with env.protecting(protected, payments):
+        payments.modified(['move_id'], before=True)
+        for pay, move in zip(payments, moves, strict=True):
+            Payment._fields['move_id'].write(pay, move.id)
+        Payment._fields['state'].write(payments, 'in_process')
+        Payment._fields['write_uid'].write(payments, env.uid)
+        Payment._fields['write_date'].write(payments, env.cr.now())
+        payments.modified(written)
+        payments._validate_fields(written)
+    payments._check_company(['move_id'])
+
+
+def payment_entry_link_batchable(env):
+    """Whether `account.payment.write` is only base's, mail's and account's, and the
+    fields `link_payment_entries` writes are not synchronised to the entries."""
+    Payment = env['account.payment']
+    modules = {getattr(cls, '_module', None) for cls in type(Payment).__mro__ if 'write' in vars(cls)}
+    return modules <= PAYMENT_WRITE_MODULES and not set(PAYMENT_ENTRY_LINK_FIELDS) & set(
+        Payment._get_trigger_fields_to_synchronize()
+    )
+
+
+PAYMENT_WRITE_MODULES = {None, '', 'base', 'mail', 'account'}

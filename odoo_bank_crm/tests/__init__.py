@@ -48,5 +48,6 @@ from . import test_onec_import_job
 
 # layout that reads like the model (issue #14 §4)
 from . import test_notification_action
+
 # one place per bank: the adapters (issue #14 §1)
 from . import test_bank_adapters

@@ -1,3 +1,4 @@
+import html
 import re
 
 from odoo import Command
@@ -267,3 +268,74 @@ class TestBooking(TBankCommon):
         for tx in txs:
             bodies = [str(message.body) for message in tx.invoice_ids.message_ids]
             self.assertTrue(any(tx.payment_id.name in body for body in bodies), "the payment posted message")
+
+    def _notices(self, user, after_id):
+        """The notifications `user` received after message `after_id` (as the superuser: only
+        their recipients may read them)."""
+        # sudo: a user notification is readable by its recipients only
+        return (
+            self.env['mail.message']
+            .sudo()
+            .search(
+                [
+                    ('id', '>', after_id),
+                    ('message_type', '=', 'user_notification'),
+                    ('partner_ids', 'in', user.partner_id.ids),
+                ]
+            )
+        )
+
+    def test_one_notice_per_salesperson_per_batch(self):
+        """A batch paying 3 deals of one salesperson and 1 of another: 4 activities, and each
+        salesperson told once, in their language, of every deal and amount (docs/booking.md)."""
+        self.env['res.lang']._activate_lang('ru_RU')
+        self.env['ir.module.module']._load_module_terms(['odoo_bank_crm'], ['ru_RU'], overwrite=True)
+        self.salesperson.lang = 'ru_RU'
+        other = self.salesperson.copy({'name': "Other Seller", 'login': 'tbank_other_seller', 'lang': 'en_US'})
+        txs = [self._paid_tx(index, amount=1000 + index) for index in range(4)]
+        lone = txs[3].invoice_ids.bank_crm_lead_id
+        lone.user_id = other
+        last_message = self.env['mail.message'].sudo().search([], order='id desc', limit=1).id  # sudo: all messages
+        self._book()
+        leads = [tx.invoice_ids.bank_crm_lead_id for tx in txs]
+        activities = self.env['mail.activity'].search(
+            [('res_model', '=', 'crm.lead'), ('res_id', 'in', [lead.id for lead in leads])]
+        )
+        self.assertEqual(len(activities), 4)
+        self.assertEqual(activities.filtered(lambda a: a.res_id == lone.id).user_id, other)
+        notice = self._notices(self.salesperson, last_message)
+        self.assertEqual(len(notice), 1, "one notification for the salesperson's three deals")
+        # in their language (its date format; the texts' Russian applies once the .pot, which
+        # the Russian is merged with, is regenerated with them)
+        self.assertEqual(
+            notice.subject, self.env(context={'lang': 'ru_RU'})._("Payments received on %(count)s deals", count=3)
+        )
+        self.assertFalse(notice.model, "about several deals, not one")
+        self.assertEqual(notice.notification_ids.res_partner_id, self.salesperson.partner_id)
+        body = html.unescape(str(notice.body))
+        for tx, lead in zip(txs[:3], leads[:3], strict=True):
+            self.assertIn(lead.name, body)
+            self.assertIn(tx.invoice_ids.name, body)
+            self.assertIn(tx.invoice_ids.currency_id.format(tx.amount), body)
+        self.assertIn(activities[0].date_deadline.strftime('%d.%m.%Y'), body, "Russian date format")
+        self.assertNotIn(lone.name, body)
+        # the other salesperson's single deal: Odoo's own notice of the activity, as before
+        lone_notice = self._notices(other, last_message)
+        self.assertEqual(len(lone_notice), 1)
+        self.assertEqual((lone_notice.model, lone_notice.res_id), ('crm.lead', lone.id))
+        self.assertIn("assigned to you", lone_notice.subject)
+        self.assertIn(lone.name, lone_notice.subject)
+        self.assertIn(txs[3].invoice_ids.currency_id.format(txs[3].amount), lone_notice.subject)
+
+    def test_single_payment_tells_its_salesperson(self):
+        tx = self._paid_tx(1, amount=1500)
+        lead = tx.invoice_ids.bank_crm_lead_id
+        last_message = self.env['mail.message'].sudo().search([], order='id desc', limit=1).id  # sudo: all messages
+        tx._post_process()
+        notice = self._notices(self.salesperson, last_message)
+        self.assertEqual(len(notice), 1)
+        self.assertEqual((notice.model, notice.res_id), ('crm.lead', lead.id))
+        self.assertIn(lead.name, notice.subject)
+        self.assertIn(tx.invoice_ids.currency_id.format(tx.amount), notice.subject)
+        self.assertIn("has just assigned you the following activity", str(notice.body))
+        self.assertEqual(lead.activity_ids.user_id, self.salesperson)

@@ -18,8 +18,10 @@ from ..models.odoo_compat import (
     can_commit,
     create_payments,
     entry_items_model,
+    link_payment_entries,
     log_notes_batch,
     message_post_batch,
+    payment_entry_link_batchable,
     payment_posted_message,
     reconcile_groups,
     rewrite_entry_items,
@@ -656,3 +658,60 @@ class TestPaymentPostedMessage(TransactionCase):
     def test_translated_as_account_payment_does(self):
         message = payment_posted_message(self.env, 'INV-1', Markup('<a href="#">P1</a>'))
         self.assertEqual(message, PAYMENT_POSTED_MESSAGE % {'ref': 'INV-1', 'link': Markup('<a href="#">P1</a>')})
+
+
+# === Booking round 3 (issue #16 §1): the payments' entries linked together === #
+
+
+@tagged('post_install', '-at_install')
+class TestLinkPaymentEntries(TBankCommon):
+    """`link_payment_entries` against account's `_generate_journal_entry`, which writes each
+    payment's entry on it with a `write` of its own: the same payments (with their
+    `write_uid` and computed states) and the same messages. (Odoo logs no tracking
+    message for a payment created and linked in the same transaction, so the messages
+    compared here are both empty; what matters is that they stay equal.)"""
+
+    _payment_values = TestCreatePayments._payment_values
+
+    def test_account_payment_write_is_odoos(self):
+        """The installed modules' `account.payment.write` is base's, mail's and account's:
+        the batched link runs (else `link_payment_entries` writes one by one)."""
+        self.assertTrue(payment_entry_link_batchable(self.env))
+
+    def test_same_payments_and_tracking_as_account(self):
+        tracked = self.env(context=dict(self.env.context, tracking_disable=False, mail_notrack=False))
+        self.env = tracked
+        odoo_values, batch_values = self._payment_values(3), self._payment_values(3)
+        odoo_payments = tracked['account.payment'].create(odoo_values)
+        batch_payments = create_payments(tracked, batch_values)
+        for payments in (odoo_payments, batch_payments):
+            payments.action_post()
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # the tracking messages, as the commit writes them
+        self.env.invalidate_all()
+
+        def tracking(payment):
+            return [
+                (
+                    message.message_type,
+                    message.subtype_id,
+                    [
+                        (value.field_id.name, value.old_value_char, value.new_value_char)
+                        for value in message.tracking_value_ids.sorted('id')
+                    ],
+                )
+                for message in payment.message_ids.sorted('id')
+            ]
+
+        for odoo_payment, batch_payment in zip(odoo_payments, batch_payments, strict=True):
+            self.assertEqual(batch_payment.move_id.origin_payment_id, batch_payment)
+            self.assertEqual(
+                (batch_payment.state, batch_payment.write_uid, batch_payment.is_reconciled, batch_payment.is_matched),
+                (odoo_payment.state, odoo_payment.write_uid, odoo_payment.is_reconciled, odoo_payment.is_matched),
+            )
+            self.assertEqual(tracking(batch_payment), tracking(odoo_payment))
+
+    def test_one_entry_per_payment(self):
+        payments = self.env['account.payment'].create(self._payment_values(2))
+        with self.assertRaises(ValueError):
+            link_payment_entries(payments, payments.move_id[:1])
