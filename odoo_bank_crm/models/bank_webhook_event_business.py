@@ -18,7 +18,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..bank_api import webhooks
-from ..public_input import loads_json
+from odoo.addons.payment_tbank.public_input import loads_json
 from .bank_connection_webhooks import jwks_cache
 from .bank_webhook_event import LINE_KEY_INDEX
 from .odoo_compat import can_commit, trigger_cron_now

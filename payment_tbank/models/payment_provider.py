@@ -3,8 +3,14 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from .. import const
-from ..bank_api import BankAuthError, BankError, BankRejected, TBankAcquiringClient
+from odoo.addons.payment_tbank import const
+from odoo.addons.payment_tbank.tbank_api import (
+    BankAuthError,
+    BankError,
+    BankRejected,
+    TBankAcquiringClient,
+    verify_token,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -136,8 +142,28 @@ class PaymentProvider(models.Model):
             return default_codes
         return const.DEFAULT_PAYMENT_METHOD_CODES
 
+    @api.model
+    def _tbank_verifying_providers(self, notification_data):
+        """The enabled terminals with the notification's TerminalKey whose password
+        verifies its Token (docs/banks.md §1.6): the notification may act only on their
+        transactions (`payment.transaction._tbank_check_notification_terminal`).
+
+        :param dict notification_data: the bank's notification (`_tbank_parse_notification`'s)
+        :return: payment.provider records, as superuser, empty for a forged notification
+        """
+        # sudo: the bank calls as the public user; the passwords are compared, never returned
+        providers = self.sudo().search_fetch(
+            [
+                ('code', '=', 'tbank'),
+                ('tbank_terminal_key', '=', notification_data['TerminalKey']),
+                ('state', '!=', 'disabled'),
+            ],
+            ['tbank_password', 'company_id'],
+        )
+        return providers.filtered(lambda p: p.tbank_password and verify_token(notification_data, p.tbank_password))
+
     def _tbank_client(self):
-        """The bank_api client for this terminal (credentials read as superuser, never returned)."""
+        """The tbank_api client for this terminal (credentials read as superuser, never returned)."""
         self.ensure_one()
         provider = self.sudo()  # sudo: this terminal's credentials, given to the client only
         return TBankAcquiringClient(
