@@ -116,7 +116,10 @@ def main():
         if odoo_db.exists(stack.port, DEMO_DB) and odoo_db.addon_installed(stack.port, DEMO_DB):
             if odoo_db.addon_changed_since_install(stack.port, DEMO_DB):
                 print(f"Odoo: the addon changed since {DEMO_DB} was built, updating it...", flush=True)
-                stack.odoo(["-d", DEMO_DB, "-u", odoo_db.ADDON, "--stop-after-init", "--no-http"], "demo-install.log")
+                stack.odoo(
+                    ["-d", DEMO_DB, "-u", ",".join(odoo_db.ADDONS), "--stop-after-init", "--no-http"],
+                    "demo-install.log",
+                )
             else:
                 print(f"Odoo: reusing the demo database {DEMO_DB}", flush=True)
         else:
