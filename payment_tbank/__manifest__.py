@@ -5,7 +5,6 @@
     'sequence': 350,
     'summary': "T-Bank (Tinkoff) internet acquiring: cards and SBP in roubles, 54-FZ receipts, "
     "refunds and two-stage payments.",
-    'description': " ",  # Non-empty string to avoid loading the README file.
     'author': "odoo_bank_crm developers",
     'website': "https://github.com/odoo-bank-crm/odoo_bank_crm",
     'depends': ['payment'],

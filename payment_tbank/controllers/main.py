@@ -3,7 +3,7 @@ import logging
 from odoo import http
 from odoo.http import request
 
-from odoo.addons.payment_tbank.public_input import MAX_BODY_BYTES, BodyTooLarge, read_body
+from ..public_input import MAX_BODY_BYTES, BodyTooLarge, read_body
 
 _logger = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from odoo.addons.payment_tbank import const
-from odoo.addons.payment_tbank.tbank_api import (
+from .. import const
+from ..tbank_api import (
     BankAuthError,
     BankError,
     BankRejected,
@@ -100,10 +100,10 @@ class PaymentProvider(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if 'state' in vals:
-            # Odoo creates the provider's payment method line on the journal lazily, when the
-            # journal is first read; two workers applying the first notifications at once
-            # would create two. Create it now, once.
+        if 'state' in vals and 'journal_id' in self._fields:
+            # With account_payment, Odoo creates the provider's payment method line on the
+            # journal lazily, when the journal is first read; two workers applying the first
+            # notifications at once would create two. Create it now, once.
             self.filtered(lambda p: p.code == 'tbank' and p.state != 'disabled').mapped('journal_id')
         return res
 

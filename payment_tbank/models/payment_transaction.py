@@ -4,10 +4,10 @@ from decimal import Decimal
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from odoo.addons.payment_tbank import const
-from odoo.addons.payment_tbank.public_input import loads_json
-from odoo.addons.payment_tbank.tbank_api import Receipt, ReceiptItem, is_newer_status
-from odoo.addons.payment_tbank.utils import from_minor, to_minor
+from .. import const
+from ..public_input import loads_json
+from ..tbank_api import Receipt, ReceiptItem, is_newer_status
+from ..utils import from_minor, to_minor
 
 _logger = logging.getLogger(__name__)
 
