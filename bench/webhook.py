@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 import harness
-from bank_api import compute_token
+from tbank_api import compute_token
 
 NAME = "webhook"
 DB = "bank_crm_bench"
