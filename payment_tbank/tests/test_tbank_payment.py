@@ -92,11 +92,10 @@ class TestTBankPayment(TBankPaymentCommon):
         self.assertEqual(self._process(self._notification(tx, 'CONFIRMED')), (200, 'OK'))
         self.env.invalidate_all()
         self.assertEqual((tx.state, tx.tbank_status), ('done', 'CONFIRMED'))
-        self.env['payment.transaction']._cron_post_process()
-        self.env.invalidate_all()
-        self.assertTrue(
-            tx.is_post_processed, f"Odoo's own post-processing job takes it from there ({tx.last_state_change})"
-        )
+        # what Odoo's post-processing job does for each transaction it finds (its commits aside);
+        # odoo_bank_crm, when installed, has done it already
+        self.env['payment.transaction'].search([('is_post_processed', '=', False), ('id', '=', tx.id)])._post_process()
+        self.assertTrue(tx.is_post_processed)
 
     def test_redelivery_and_older_status_change_nothing(self):
         tx = self._tbank_tx()

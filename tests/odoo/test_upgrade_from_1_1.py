@@ -6,6 +6,7 @@ notification."""
 
 import json
 import subprocess
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
@@ -103,12 +104,30 @@ def _snapshot(port, db):
     return {name: _query(port, db, sql) for name, sql in SNAPSHOT.items()}
 
 
-def _shell(stack, db, script, addons_args=()):
-    """`odoo shell` on `db` (with `addons_args` overriding the addons path), its `result`."""
+def _shell(stack, db, script, old_addons=None):
+    """`odoo shell` on `db` and its `result`: with the new code, or with only `old_addons`
+    on the addons path (this repository's folder left out: its odoo_bank_crm is the new one)."""
+    import harness
+    import odoo_db
+    import odoo_env
+
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "result.json"
         tail = f"\nimport json as _json\nopen({str(out)!r}, 'w').write(_json.dumps(result))\n"
-        stack.odoo([*addons_args, "-d", db, "--no-http"], LOG, command="shell", stdin="import json\n" + script + tail)
+        stdin = "import json\n" + script + tail
+        if old_addons is None:
+            stack.odoo(["-d", db, "--no-http"], LOG, command="shell", stdin=stdin)
+        else:
+            argv = [sys.executable, str(Path(stack.src) / "odoo-bin"), f"--addons-path={old_addons}", "shell"]
+            argv += odoo_env.base_args(stack.port) + ["--data-dir", str(odoo_db.data_dir(stack.cluster))]
+            with open(harness.LOGS / LOG, "ab") as log:
+                subprocess.run(
+                    [*argv, "-d", db, "--no-http"],
+                    input=stdin.encode(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    check=True,
+                )
         return json.loads(out.read_text())
 
 
@@ -127,11 +146,13 @@ def test_upgrade_from_odoo_bank_crm_1_1_keeps_acquiring(tmp_path):
     archive_path.write_bytes(archive)
     with tarfile.open(archive_path) as tar:
         tar.extractall(old, filter="data")
-    old_addons = [f"--addons-path={old},{Path(stack.src) / 'addons'}"]
+    old_addons = f"{old},{Path(stack.src) / 'addons'}"
 
     stack.fresh_db(DB)
     try:
-        stack.odoo([*old_addons, "-d", DB, "-i", "odoo_bank_crm", "--stop-after-init", "--no-http"], LOG)
+        stack.odoo(
+            [f"--addons-path={old_addons}", "-d", DB, "-i", "odoo_bank_crm", "--stop-after-init", "--no-http"], LOG
+        )
         assert _shell(stack, DB, SET_UP_OLD, old_addons) is True
         before = _snapshot(stack.port, DB)
         assert len(before["transactions"]) >= 6 and len(before["events"]) == 4 and before["links"]
