@@ -25,7 +25,7 @@ test: setup lint
 lint: setup
 	.venv/bin/ruff check --quiet .
 	.venv/bin/ruff format --check --quiet .
-	.venv/bin/pylint --rcfile=pyproject.toml --score=n odoo_bank_crm
+	.venv/bin/pylint --rcfile=pyproject.toml --score=n payment_tbank odoo_bank_crm
 
 ## regenerate i18n/odoo_bank_crm.pot from a database and merge it into every .po
 i18n: setup

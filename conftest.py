@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-ODOO_TESTS = ROOT / "odoo_bank_crm" / "tests"
+# the Odoo tests of both addons (payment_tbank: T-Bank acquiring; odoo_bank_crm: the rest)
+ODOO_TESTS = (ROOT / "odoo_bank_crm" / "tests", ROOT / "payment_tbank" / "tests")
 ODOO_OPTIONS = ("--odoo-database", "--odoo-config", "--odoo-dev")
 
 # The one place where a skip is allowed: {test node id: why it may skip}. Empty
@@ -61,7 +62,7 @@ def pytest_configure(config):
         return
     for arg in config.args:
         path = Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
-        if path.is_relative_to(ODOO_TESTS):
+        if any(path.is_relative_to(tests) for tests in ODOO_TESTS):
             raise pytest.UsageError(
                 f"{arg}: the addon's Odoo tests need an Odoo database: run them with "
                 f"`make test ARGS=...` or `.venv/bin/python tools/odoo_test.py ...`, or give pytest-odoo "
@@ -85,7 +86,7 @@ def _serve_this_addon(config):
 
 def pytest_ignore_collect(collection_path, config):
     """The addon's Odoo tests are Odoo modules: collected only with an Odoo database."""
-    if collection_path.is_relative_to(ODOO_TESTS) and not odoo_session(config):
+    if any(collection_path.is_relative_to(tests) for tests in ODOO_TESTS) and not odoo_session(config):
         return True
     return None
 
@@ -103,7 +104,7 @@ class _ErrorRecords(logging.Handler):
 
 
 def _is_odoo_test(item):
-    return Path(str(item.path)).is_relative_to(ODOO_TESTS)
+    return any(Path(str(item.path)).is_relative_to(tests) for tests in ODOO_TESTS)
 
 
 def _guard_errors(item, when):

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT / "tools", ROOT / "odoo_bank_crm"):  # the harness; bank_api as a plain package
+for path in (ROOT / "tools", ROOT / "odoo_bank_crm", ROOT / "payment_tbank"):  # the harness; bank_api, tbank_api
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 import harness
-from bank_api import compute_token
+from tbank_api import compute_token
 
 NAME = "webhook"
 DB = "bank_crm_bench"
@@ -38,7 +38,7 @@ BASELINES = {
 PREPARE = """
 from odoo import Command
 count, first_payment_id = {count:d}, {first_payment_id:d}
-provider = env.ref('odoo_bank_crm.payment_provider_tbank')
+provider = env.ref('payment_tbank.payment_provider_tbank')
 card = env.ref('payment.payment_method_card')
 rub = env.ref('base.RUB')
 partners = env['res.partner'].create([{{'name': f"ООО «Нагрузка {{i}}»", 'email': f"load{{i}}@example.com"}}

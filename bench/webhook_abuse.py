@@ -45,7 +45,7 @@ invoice.action_post()
 env.cr.commit()
 result = {
     'invoice': invoice.id, 'partner': partner.id, 'currency': rub.id,
-    'provider': env.ref('odoo_bank_crm.payment_provider_tbank').id,
+    'provider': env.ref('payment_tbank.payment_provider_tbank').id,
     'method': env.ref('payment.payment_method_card').id,
     'cron': env.ref('odoo_bank_crm.cron_process_waiting_webhooks').id,
 }

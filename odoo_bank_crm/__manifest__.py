@@ -1,13 +1,13 @@
 {
     'name': "Bank CRM: accounts, acquiring and invoices in the CRM",
-    'version': '18.0.1.1.0',
+    'version': '18.0.1.2.0',
     'category': 'Accounting/Accounting',
     'sequence': 60,
     'summary': "Russian banks in your CRM: T-Bank, Tochka and 1C statements on one dashboard, "
     "card and SBP payments, invoices with payment links, payments matched to deals",
     'author': "odoo_bank_crm developers",
     'website': "https://github.com/odoo-bank-crm/odoo_bank_crm",
-    'depends': ['crm', 'account', 'account_payment', 'payment', 'base_automation', 'mail'],
+    'depends': ['crm', 'account', 'account_payment', 'payment', 'payment_tbank', 'base_automation', 'mail'],
     'external_dependencies': {
         'python': ['requests', 'pydantic', 'jwt'],
     },
@@ -20,8 +20,6 @@
         'security/bank_crm_rights_security.xml',
         'security/bank_crm_company_security.xml',
         'security/bank_crm_onec_import_job_security.xml',
-        'views/payment_tbank_templates.xml',
-        'data/payment_provider_data.xml',
         'data/ir_cron_data.xml',
         'data/bank_crm_onec_import_data.xml',
         'data/bank_webhook_event_data.xml',
@@ -40,7 +38,6 @@
         'views/pay_page_templates.xml',
         'report/report_invoice_templates.xml',
         'views/crm_lead_views.xml',
-        'views/payment_provider_views.xml',
         'views/bank_webhook_event_views.xml',
         'views/bank_connection_views.xml',
         'views/bank_crm_onec_views.xml',
@@ -70,7 +67,6 @@
         ],
     },
     'post_init_hook': 'post_init_hook',
-    'uninstall_hook': 'uninstall_hook',
     'images': [
         'static/description/screenshots/dashboard_en.png',
         'static/description/screenshots/deal_en.png',

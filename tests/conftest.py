@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT, ROOT / "odoo_bank_crm"):
+for path in (ROOT, ROOT / "odoo_bank_crm", ROOT / "payment_tbank"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 

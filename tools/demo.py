@@ -29,7 +29,7 @@ env['ir.config_parameter'].set_param('odoo_bank_crm.sandbox_url', {sandbox_url!r
 env['ir.config_parameter'].set_param('odoo_bank_crm.api_url.tbank_business', {sandbox_url!r} + '/openapi/api')
 env['ir.config_parameter'].set_param('odoo_bank_crm.api_url.tochka', {sandbox_url!r} + '/uapi')
 # T-Bank acquiring points at the sandbox exactly as it would at the bank (test terminal)
-provider = env.ref('odoo_bank_crm.payment_provider_tbank')
+provider = env.ref('payment_tbank.payment_provider_tbank')
 provider.write({{'tbank_terminal_key': 'TinkoffBankTest', 'tbank_password': 'TinkoffBankTest',
                 'tbank_api_url': {sandbox_url!r} + '/v2', 'state': 'test', 'is_published': True}})
 provider.journal_id  # creates the provider's payment method line once, before any payment
@@ -116,7 +116,10 @@ def main():
         if odoo_db.exists(stack.port, DEMO_DB) and odoo_db.addon_installed(stack.port, DEMO_DB):
             if odoo_db.addon_changed_since_install(stack.port, DEMO_DB):
                 print(f"Odoo: the addon changed since {DEMO_DB} was built, updating it...", flush=True)
-                stack.odoo(["-d", DEMO_DB, "-u", odoo_db.ADDON, "--stop-after-init", "--no-http"], "demo-install.log")
+                stack.odoo(
+                    ["-d", DEMO_DB, "-u", ",".join(odoo_db.ADDONS), "--stop-after-init", "--no-http"],
+                    "demo-install.log",
+                )
             else:
                 print(f"Odoo: reusing the demo database {DEMO_DB}", flush=True)
         else:

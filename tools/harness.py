@@ -141,7 +141,7 @@ def stop(process, timeout=20):
 TBANK_TERMINAL_KEY = TBANK_PASSWORD = "TinkoffBankTest"
 
 TBANK_SETUP = """
-provider = env.ref('odoo_bank_crm.payment_provider_tbank')
+provider = env.ref('payment_tbank.payment_provider_tbank')
 provider.write({{'tbank_terminal_key': {terminal!r}, 'tbank_password': {password!r},
                 'tbank_api_url': {api_url!r}, 'state': 'test'}})
 # Reading the journal makes Odoo create the provider's payment method line now, as

@@ -40,9 +40,10 @@ def merge():
         print(f"{path.name}: {po.percent_translated()}% translated")
 
 
-def problems(path):
-    """Entries of the template missing from, untranslated in or fuzzy in `path`."""
-    template = polib.pofile(str(POT))
+def problems(path, template_path=None):
+    """Entries of the template (`template_path`, default odoo_bank_crm's) missing from,
+    untranslated in or fuzzy in `path`."""
+    template = polib.pofile(str(template_path or POT))
     po = polib.pofile(str(path))
     translated = {(e.msgctxt, e.msgid): e for e in po if e.translated() and not e.obsolete}
     found = []

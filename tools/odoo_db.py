@@ -23,6 +23,8 @@ import odoo_env
 
 ROOT = odoo_env.ROOT
 ADDON = "odoo_bank_crm"
+# the addons of this repository, in the order they install (odoo_bank_crm depends on payment_tbank)
+ADDONS = ("payment_tbank", "odoo_bank_crm")
 DEPENDENCIES = ("crm", "account", "account_payment", "payment", "base_automation", "mail")
 
 # Odoo's generic chart of accounts pins the company to the USA and US dollars,
@@ -161,9 +163,9 @@ def clone(port, cluster, template, name):
 
 
 def addon_source_hash():
-    """A digest of the addon's files: the demo database is updated when it changes."""
+    """A digest of the addons' files: the demo database is updated when they change."""
     digest = hashlib.sha1()
-    for path in sorted((ROOT / ADDON).rglob("*")):
+    for path in sorted(path for addon in ADDONS for path in (ROOT / addon).rglob("*")):
         if path.is_file() and path.suffix in {".py", ".xml", ".csv", ".po", ".js", ".scss", ".css", ".png"}:
             digest.update(str(path.relative_to(ROOT)).encode())
             digest.update(path.read_bytes())

@@ -5,7 +5,8 @@
 
 The same as `make test` for the addon's Odoo tests only (pytest-odoo, a fresh
 database, the bank sandbox beside it): bare test class names become a `-k`
-selection (`/odoo_bank_crm:TestX`, Odoo's tag form, is understood too).
+selection over both addons' tests (payment_tbank's and odoo_bank_crm's; `/odoo_bank_crm:TestX`,
+Odoo's tag form, is understood too).
 `make test` remains the reference: it runs every test of every layer.
 """
 
@@ -19,10 +20,10 @@ import run_tests
 def pytest_args(argv):
     names, rest = [], []
     for arg in argv:
-        name = arg.split(":", 1)[1] if arg.startswith("/odoo_bank_crm:") else arg
+        name = arg.split(":", 1)[1] if arg.startswith(("/odoo_bank_crm:", "/payment_tbank:")) else arg
         (names if name.isidentifier() and name[:1].isupper() else rest).append(name)
     if not any(a.startswith(run_tests.ODOO_TESTS) for a in rest):
-        rest.insert(0, run_tests.ODOO_TESTS)
+        rest[:0] = run_tests.ODOO_TESTS
     return rest + (["-k", " or ".join(names)] if names else [])
 
 

@@ -2,6 +2,7 @@
 
     python3 tools/run_tests.py [PYTEST ARGS]       # all layers (pytest.ini's testpaths)
     python3 tools/run_tests.py odoo_bank_crm/tests -k TestMoneyRights -x
+    python3 tools/run_tests.py payment_tbank/tests
 
 The session runs the plain layers (bank_api, unit, sandbox, end to end, the
 install cycle) and the addon's Odoo tests, the latter under pytest-odoo on a
@@ -27,7 +28,8 @@ import odoo_db
 import odoo_env
 import pgcluster
 
-ODOO_TESTS = "odoo_bank_crm/tests"
+# the Odoo tests of both addons, run on one database with odoo_bank_crm (and so payment_tbank)
+ODOO_TESTS = ("payment_tbank/tests", "odoo_bank_crm/tests")
 CONFIG = """[options]
 db_host = 127.0.0.1
 db_port = {port}
@@ -56,9 +58,9 @@ def _as_path(arg):
 
 def wants_odoo(argv):
     """Whether the pytest arguments select the addon's Odoo tests (no path: every layer)."""
-    odoo_tests = (harness.ROOT / ODOO_TESTS).resolve()
+    odoo_tests = [(harness.ROOT / tests).resolve() for tests in ODOO_TESTS]
     paths = [path for path in map(_as_path, argv) if path is not None]
-    return not paths or any(p.is_relative_to(odoo_tests) or odoo_tests.is_relative_to(p) for p in paths)
+    return not paths or any(p.is_relative_to(t) or t.is_relative_to(p) for p in paths for t in odoo_tests)
 
 
 class OdooTestDatabase:

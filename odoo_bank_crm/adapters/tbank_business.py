@@ -2,7 +2,7 @@
 
 from .. import const
 from ..bank_api import tbank_business
-from ..public_input import loads_json
+from odoo.addons.payment_tbank.public_input import loads_json
 from .base import BankAdapter, PaymentState, PaymentStatus, SentPayment, StatementPage
 from .registry import register
 

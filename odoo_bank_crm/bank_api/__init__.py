@@ -30,30 +30,6 @@ from .matching import (
 )
 from .money import from_minor_units, kopecks_to_rubles, rubles_to_kopecks, to_minor_units
 from .statement import BANK_TZ, BankAccountInfo, BankOperation, money_places, normalize_currency
-from .tbank_acquiring import (
-    FAILURE_STATUSES,
-    FINAL_STATUSES,
-    NOTIFICATION_STATUSES,
-    PAYMENT_STATUSES,
-    RECEIPT_PAYMENT_METHODS,
-    RECEIPT_TAXES,
-    REFUND_STATUSES,
-    STATUS_RANK,
-    SUCCESS_STATUSES,
-    CancelResponse,
-    ConfirmResponse,
-    GetQrResponse,
-    GetStateResponse,
-    InitRequest,
-    InitResponse,
-    Receipt,
-    ReceiptItem,
-    TBankAcquiringClient,
-    compute_token,
-    is_newer_status,
-    status_rank,
-    verify_token,
-)
 
 __all__ = [
     # errors
@@ -75,29 +51,6 @@ __all__ = [
     "normalize_currency",
     "money_places",
     # business APIs (bank models and mappers live in their modules)
-    # T-Bank acquiring
-    "TBankAcquiringClient",
-    "compute_token",
-    "verify_token",
-    "ReceiptItem",
-    "Receipt",
-    "InitRequest",
-    "InitResponse",
-    "GetStateResponse",
-    "ConfirmResponse",
-    "CancelResponse",
-    "GetQrResponse",
-    "PAYMENT_STATUSES",
-    "RECEIPT_TAXES",
-    "RECEIPT_PAYMENT_METHODS",
-    "SUCCESS_STATUSES",
-    "FAILURE_STATUSES",
-    "REFUND_STATUSES",
-    "FINAL_STATUSES",
-    "NOTIFICATION_STATUSES",
-    "STATUS_RANK",
-    "status_rank",
-    "is_newer_status",
     # matching incoming transfers to open invoices (plain data)
     "Matcher",
     "IncomingLine",

@@ -3,8 +3,9 @@ import logging
 from odoo import http
 from odoo.http import request
 
+from odoo.addons.payment_tbank.public_input import MAX_BODY_BYTES, BodyTooLarge, read_body
+
 from ..adapters import ADAPTERS
-from ..public_input import MAX_BODY_BYTES, BodyTooLarge, read_body
 
 _logger = logging.getLogger(__name__)
 

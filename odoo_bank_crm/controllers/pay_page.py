@@ -7,7 +7,7 @@ from odoo.http import request
 from odoo.addons.account_payment.controllers.portal import PortalAccount
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
-from .. import const
+from odoo.addons.payment_tbank import const as tbank_const
 
 _logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class BankCrmPayPage(http.Controller):
             'returned': returned in ('true', 'True', '1') and state == 'payable',
             'error': error,
             # T-Bank takes roubles only: no Pay button for an invoice in another currency
-            'tbank_currency_ok': invoice.currency_id.name in const.SUPPORTED_CURRENCIES,
+            'tbank_currency_ok': invoice.currency_id.name in tbank_const.SUPPORTED_CURRENCIES,
             # POSTed by the Pay button's form, with the access token and Odoo's CSRF token
             'pay_url': f'/bank_crm/pay/{invoice.id}/go',
             'pdf_url': invoice.get_portal_url(report_type='pdf', download=True),

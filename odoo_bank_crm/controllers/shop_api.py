@@ -11,7 +11,14 @@ from odoo.exceptions import AccessDenied, AccessError, UserError
 from odoo.http import request
 
 from ..models.bank_crm_shop_order import ShopOrderRefused
-from ..public_input import MAX_BODY_BYTES, MAX_JSON_DEPTH, BodyTooLarge, BodyUnreadable, loads_json, read_body
+from odoo.addons.payment_tbank.public_input import (
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    BodyTooLarge,
+    BodyUnreadable,
+    loads_json,
+    read_body,
+)
 from ..schemas.shop_order import ShopOrderRequest
 
 _logger = logging.getLogger(__name__)

@@ -1,10 +1,3 @@
--- disable T-Bank acquiring and blank the terminals' credentials
-UPDATE payment_provider
-   SET state = 'disabled',
-       tbank_terminal_key = NULL,
-       tbank_password = NULL
- WHERE code = 'tbank';
-
 -- disconnect the bank connections and blank their tokens
 UPDATE bank_connection
    SET state = 'draft',

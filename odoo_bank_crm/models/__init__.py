@@ -15,7 +15,6 @@ from . import bank_webhook_event
 from . import crm_lead
 from . import crm_stage
 from . import ir_actions_server
-from . import payment_provider
 from . import payment_transaction
 from . import res_company
 from . import res_config_settings

@@ -7,7 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, plaintext2html
 from odoo.tools.sql import column_exists
 
-from .. import const
+from odoo.addons.payment_tbank import const as tbank_const
 from ..schemas.shop_order import ShopOrderRequest
 
 
@@ -246,12 +246,12 @@ class BankCrmShopOrder(models.Model):
     def _bank_crm_shop_currency(self, order):
         """The currency of the order (roubles unless the shop says otherwise), which the
         invoice is in and the bank must accept."""
-        code = (order.currency or const.SUPPORTED_CURRENCIES[0]).upper()
-        if code not in const.SUPPORTED_CURRENCIES:
+        code = (order.currency or tbank_const.SUPPORTED_CURRENCIES[0]).upper()
+        if code not in tbank_const.SUPPORTED_CURRENCIES:
             raise ShopOrderRefused(
                 _(
                     "T-Bank acquiring takes payments in %(supported)s only, not in %(currency)s.",
-                    supported=", ".join(const.SUPPORTED_CURRENCIES),
+                    supported=", ".join(tbank_const.SUPPORTED_CURRENCIES),
                     currency=code,
                 ),
                 code='currency_not_supported',

@@ -9,8 +9,6 @@ from psycopg2 import errorcodes
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..bank_api import verify_token
-from ..public_input import loads_json
 
 _logger = logging.getLogger(__name__)
 
@@ -239,11 +237,9 @@ class BankWebhookEvent(models.Model):
     def _process_tbank(self, raw_body=None):
         """T-Bank notification (docs/banks.md §1.7): verify, find, apply once, answer OK.
         What the event learns is written once, with its outcome."""
-        try:
-            payload = loads_json(self.raw_body if raw_body is None else raw_body or '')
-        except ValueError:  # invalid, or nested too deep
-            payload = None
-        if self._tbank_malformed(payload):
+        Transaction = self.env['payment.transaction']
+        payload = Transaction._tbank_parse_notification(self.raw_body if raw_body is None else raw_body)
+        if payload is None:
             self.write(
                 {
                     'state': 'rejected',
@@ -259,11 +255,7 @@ class BankWebhookEvent(models.Model):
         }
         # Every enabled terminal with this key whose password verifies the token: the
         # notification may act only on their transactions (checked once it is found).
-        providers = self.env['payment.provider'].search_fetch(
-            [('code', '=', 'tbank'), ('tbank_terminal_key', '=', payload['TerminalKey']), ('state', '!=', 'disabled')],
-            ['tbank_password', 'company_id'],
-        )
-        providers = providers.filtered(lambda p: p.tbank_password and verify_token(payload, p.tbank_password))
+        providers = self.env['payment.provider']._tbank_verifying_providers(payload)
         if not providers:
             _logger.warning("T-Bank notification %s rejected: bad terminal or token", self.id)
             self.write(
@@ -275,10 +267,8 @@ class BankWebhookEvent(models.Model):
             )
             return 403, 'Forbidden'
         values['dedupe_key'] = dedupe_key = self._tbank_key(payload)
-        Transaction = self.env['payment.transaction']
         try:
-            tx = Transaction._get_tx_from_notification_data('tbank', payload)
-            tx._tbank_check_notification_terminal(payload, providers)
+            tx = Transaction._tbank_notified_tx(payload, providers)
         except ValidationError as error:
             if Transaction.search_count([('reference', '=', payload.get('OrderId')), ('provider_code', '=', 'tbank')]):
                 self.write(dict(values, state='rejected', result=str(error)))
@@ -310,12 +300,9 @@ class BankWebhookEvent(models.Model):
                 )
             )
             return 200, 'OK'
-        # Concurrent notifications of one payment (other statuses) serialise on its row. What
-        # was read of it above is of this transaction's snapshot, which the lock confirms
-        # (a row changed since would fail here and be retried): nothing to read again.
-        self.env.cr.execute(
-            "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE", [tx.id], log_exceptions=False
-        )
+        # Concurrent notifications of one payment (other statuses) serialise on its row
+        # (retried here on a serialisation failure): nothing read above to read again.
+        tx._tbank_lock()
         try:
             with self.env.cr.savepoint():
                 # The bank is answered once the transaction's new state is committed; the
@@ -336,23 +323,6 @@ class BankWebhookEvent(models.Model):
             )
         )
         return 200, 'OK'
-
-    @api.model
-    def _tbank_malformed(self, payload):
-        """True unless `payload` has the shape of a notification whose fields can be
-        looked up and stored: an object with TerminalKey and Status as text, its texts
-        free of NUL characters (PostgreSQL refuses them), an integer Amount within what
-        a column holds. Anything else is junk, rejected (400) rather than failing (500)
-        and being tried again."""
-        if not isinstance(payload, dict):
-            return True
-        terminal, status, amount = payload.get('TerminalKey'), payload.get('Status'), payload.get('Amount')
-        if not (isinstance(terminal, str) and terminal and isinstance(status, str) and status):
-            return True
-        if any('\x00' in text for item in payload.items() for text in item if isinstance(text, str)):
-            return True
-        # an integer Amount is stored as the event's amount: one a column cannot hold is junk
-        return isinstance(amount, int) and not isinstance(amount, bool) and not -(2**31) < amount < 2**31
 
     @api.model
     def _tbank_key(self, payload):

@@ -8,7 +8,7 @@ from odoo import Command
 
 from odoo.addons.account_payment.tests.common import AccountPaymentCommon
 
-from ..bank_api import compute_token
+from odoo.addons.payment_tbank.tbank_api import compute_token
 
 # Odoo's test runner blocks requests to other hosts than localhost; `responses` answers
 # for the bank at this address.

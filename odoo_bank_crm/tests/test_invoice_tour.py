@@ -23,7 +23,7 @@ class TestInvoiceTour(HttpCase):
             self.skipTest("needs the bank sandbox: run through make test")
         self.sandbox_url = self.sandbox_url.rstrip('/')
         self._sandbox('POST', '/_admin/reset', json={})  # its payments of another run are not ours
-        provider = self.env.ref('odoo_bank_crm.payment_provider_tbank')
+        provider = self.env.ref('payment_tbank.payment_provider_tbank')
         provider.write(
             {
                 'tbank_terminal_key': 'TinkoffBankTest',

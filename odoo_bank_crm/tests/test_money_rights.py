@@ -334,7 +334,7 @@ class TestCredentialsOverRpc(JsonRpcMixin, HttpCase, MoneyRightsCommon):
                 'api_token': 'jwt-very-secret',
             }
         )
-        cls.provider = cls.env.ref('odoo_bank_crm.payment_provider_tbank')
+        cls.provider = cls.env.ref('payment_tbank.payment_provider_tbank')
         cls.provider.sudo().write({'tbank_terminal_key': 'TK', 'tbank_password': 'terminal-secret'})
         cls.director.password = 'director-pass-1'
 

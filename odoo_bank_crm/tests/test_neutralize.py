@@ -56,9 +56,10 @@ class TestNeutralize(TBankCommon):
             self.assertIn(self.env.ref(f'odoo_bank_crm.{xmlid}'), self.crons)
 
     def test_the_addons_queries_neutralize_its_money_paths(self):
-        """The addon's own data/neutralize.sql, found and run as Odoo's neutralize does."""
-        queries = list(neutralize.get_neutralization_queries(['odoo_bank_crm']))
-        self.assertEqual(len(queries), 1)
+        """The addons' own data/neutralize.sql (payment_tbank's: the terminals; odoo_bank_crm's:
+        connections and jobs), found and run as Odoo's neutralize does."""
+        queries = list(neutralize.get_neutralization_queries(['payment_tbank', 'odoo_bank_crm']))
+        self.assertEqual(len(queries), 2)
         for query in queries:
             self.env.cr.execute(query)
         self._assert_neutralized()

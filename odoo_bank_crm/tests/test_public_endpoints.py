@@ -3,7 +3,7 @@ import json
 from odoo.tests import HttpCase, tagged
 
 from ..models.bank_webhook_event import DEFAULT_RETENTION_DAYS, EVENT_MAX_ATTEMPTS, RETENTION_PARAM
-from ..public_input import MAX_BODY_BYTES
+from odoo.addons.payment_tbank.public_input import MAX_BODY_BYTES
 from .tbank_common import TBankCommon
 
 WEBHOOK = '/payment/tbank/webhook'

@@ -6,8 +6,8 @@ Each test pays an invoice through Init and reads the receipt the bank received."
 from odoo import Command
 from odoo.tests import tagged
 
-from .. import const
-from ..bank_api import RECEIPT_PAYMENT_METHODS, RECEIPT_TAXES
+from odoo.addons.payment_tbank import const
+from odoo.addons.payment_tbank.tbank_api import RECEIPT_PAYMENT_METHODS, RECEIPT_TAXES
 from .tbank_common import TBankCommon
 
 

@@ -236,7 +236,7 @@ class TestMultiCompany(MoneyRightsCommon):
             .sudo()
             .create(
                 {
-                    'provider_id': cls.env.ref('odoo_bank_crm.payment_provider_tbank').id,
+                    'provider_id': cls.env.ref('payment_tbank.payment_provider_tbank').id,
                     'payment_method_id': cls.env.ref('payment.payment_method_unknown').id,
                     'reference': 'B-TX-1',
                     'amount': 500,

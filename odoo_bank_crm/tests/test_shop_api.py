@@ -15,8 +15,8 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.account_payment.tests.common import AccountPaymentCommon
 
-from ..bank_api import compute_token
-from ..public_input import MAX_BODY_BYTES
+from odoo.addons.payment_tbank.tbank_api import compute_token
+from odoo.addons.payment_tbank.public_input import MAX_BODY_BYTES
 
 API_URL = '/bank_crm/api/v1/orders'
 TERMINAL_KEY = 'ShopApiTestTerminal'

@@ -2,7 +2,7 @@ import json
 
 from odoo.tests import HttpCase, tagged
 
-from ..bank_api import compute_token
+from odoo.addons.payment_tbank.tbank_api import compute_token
 from .tbank_common import TBankCommon
 
 WEBHOOK = '/payment/tbank/webhook'

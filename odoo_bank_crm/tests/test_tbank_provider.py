@@ -6,7 +6,7 @@ from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
-from ..bank_api import compute_token
+from odoo.addons.payment_tbank.tbank_api import compute_token
 from .tbank_common import PASSWORD, SANDBOX_URL, TBankCommon
 
 

@@ -120,7 +120,7 @@ class TestStageInvoiceRoublesOnly(AutoInvoiceCommon):
     def test_stage_triggered_invoice_in_dollars_gets_no_bank_link(self):
         self.assertNotEqual(self.env.company.currency_id.name, 'RUB')
         # sudo: test set-up of the company's terminal, as an administrator does
-        self.env.ref('odoo_bank_crm.payment_provider_tbank').sudo().copy(
+        self.env.ref('payment_tbank.payment_provider_tbank').sudo().copy(
             {
                 'name': "T-Bank (rules)",
                 'tbank_terminal_key': 'RuleTestDEMO',

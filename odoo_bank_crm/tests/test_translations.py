@@ -34,7 +34,7 @@ class TestTranslations(TransactionCase):
         template is dropped there. Loaded the way Odoo loads them, the newest view terms are
         Russian (the provider form's warning about T-Bank's public test terminal)."""
         self.env['res.lang']._activate_lang('ru_RU')
-        self.env['ir.module.module']._load_module_terms(['odoo_bank_crm'], ['ru_RU'], overwrite=True)
-        view = self.env.ref('odoo_bank_crm.payment_provider_view_form').with_context(lang='ru_RU')
+        self.env['ir.module.module']._load_module_terms(['payment_tbank', 'odoo_bank_crm'], ['ru_RU'], overwrite=True)
+        view = self.env.ref('payment_tbank.payment_provider_view_form').with_context(lang='ru_RU')
         self.assertIn("Публичный тестовый терминал Т-Банка", view.arch_db)
         self.assertNotIn("public test terminal", view.arch_db)

@@ -10,15 +10,13 @@ import pytest
 import requests
 import responses
 
-from bank_api import (
+from tbank_api import (
     BankAuthError,
     BankError,
     BankProtocolError,
     BankRateLimited,
     BankRejected,
     BankUnavailable,
-)
-from bank_api.tbank_acquiring import (
     Receipt,
     ReceiptItem,
     TBankAcquiringClient,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bank_api.tbank_acquiring import (
+from tbank_api import (
     CancelResponse,
     GetStateResponse,
     InitRequest,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bank_api.tbank_acquiring import (
+from tbank_api import (
     FAILURE_STATUSES,
     FINAL_STATUSES,
     NOTIFICATION_STATUSES,
@@ -33,7 +33,7 @@ def test_happy_path_is_strictly_increasing():
     assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
 
 
-ADDON = Path(__file__).resolve().parents[2] / "odoo_bank_crm"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_refund_statuses_are_the_documented_ones():
@@ -48,13 +48,14 @@ def test_refund_statuses_are_the_documented_ones():
 
 
 def test_refund_statuses_are_defined_once():
-    # The addon's own const.py imports this table; a second copy would drift again.
+    # payment_tbank's const.py imports this table; a second copy would drift again.
     definitions = [
-        path.relative_to(ADDON).as_posix()
-        for path in ADDON.rglob("*.py")
+        path.relative_to(ROOT).as_posix()
+        for addon in ("odoo_bank_crm", "payment_tbank")
+        for path in (ROOT / addon).rglob("*.py")
         if re.search(r"^REFUND_STATUSES\s*=", path.read_text(encoding="utf-8"), re.MULTILINE)
     ]
-    assert definitions == ["bank_api/tbank_acquiring/const.py"]
+    assert definitions == ["payment_tbank/tbank_api/const.py"]
 
 
 @pytest.mark.parametrize("status", sorted(REFUND_STATUSES))

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from bank_api.tbank_acquiring import compute_token, verify_token
+from tbank_api import compute_token, verify_token
 
 
 def sha(text):

@@ -11,7 +11,7 @@ import uuid
 
 import requests
 
-from bank_api import compute_token
+from tbank_api import compute_token
 
 import harness
 

@@ -1,11 +1,12 @@
-"""Every `sudo()` of the addon (and every superuser environment it makes) says why, in a
+"""Every `sudo()` of the addons (odoo_bank_crm and payment_tbank, and every superuser environment it makes) says why, in a
 `# sudo: <reason>` comment on its line or in the comment block right above it (issue #13:
 "Justify each sudo() in a short comment"). Tests are not checked."""
 
 import pathlib
 import re
 
-ADDON = pathlib.Path(__file__).resolve().parents[2] / "odoo_bank_crm"
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ADDONS = (ROOT / "odoo_bank_crm", ROOT / "payment_tbank")
 ESCALATION = re.compile(r"\.sudo\(\s*\)|\bsu=True\b")
 REASON = re.compile(r"#\s*sudo:\s*\S")
 
@@ -31,18 +32,21 @@ def unjustified(path):
 
 
 def addon_sources():
-    return sorted(path for path in ADDON.rglob("*.py") if "tests" not in path.relative_to(ADDON).parts)
+    return sorted(
+        path for addon in ADDONS for path in addon.rglob("*.py") if "tests" not in path.relative_to(addon).parts
+    )
 
 
 def test_the_check_sees_the_addon():
-    assert any(ESCALATION.search(path.read_text(encoding="utf-8")) for path in addon_sources())
+    for addon in ADDONS:
+        assert any(
+            ESCALATION.search(path.read_text(encoding="utf-8")) for path in addon_sources() if addon in path.parents
+        )
 
 
 def test_every_sudo_says_why():
     missing = [
-        f"{path.relative_to(ADDON.parent)}:{number}: {line}"
-        for path in addon_sources()
-        for number, line in unjustified(path)
+        f"{path.relative_to(ROOT)}:{number}: {line}" for path in addon_sources() for number, line in unjustified(path)
     ]
     assert not missing, "sudo() without a '# sudo: <reason>' comment:\n" + "\n".join(missing)
 

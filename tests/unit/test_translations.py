@@ -14,6 +14,12 @@ def test_russian_translation_is_complete():
     assert i18n.problems(i18n.I18N / "ru.po") == []
 
 
+def test_payment_tbank_russian_translation_is_complete():
+    """payment_tbank ships its own template and Russian (it installs without odoo_bank_crm)."""
+    folder = ROOT / "payment_tbank" / "i18n"
+    assert i18n.problems(folder / "ru.po", folder / "payment_tbank.pot") == []
+
+
 def test_template_covers_the_addon_views():
     """A cheap guard that the template was regenerated after views changed:
     every string= and name= label of our menus is in the template."""

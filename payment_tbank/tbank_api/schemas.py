@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..wire import BankModel, to_text_id
+from .transport import BankModel, to_text_id
 from .const import RECEIPT_PAYMENT_METHODS, RECEIPT_TAXES
 
 __all__ = [

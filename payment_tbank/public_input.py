@@ -12,7 +12,7 @@ MAX_JSON_DEPTH = 32  # an order is 3 levels deep, a notification 2 (its receipt 
 # that the client, still sending, reads the answer rather than a reset connection; a
 # longer body is cut off (the answer closes the connection anyway).
 DRAIN_BYTES = 4 * MAX_BODY_BYTES
-_ENVIRON_KEY = 'odoo_bank_crm.body'
+_ENVIRON_KEY = 'payment_tbank.body'
 
 
 class BodyTooLarge(RequestEntityTooLarge):

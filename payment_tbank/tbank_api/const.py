@@ -3,7 +3,7 @@ order, and the ErrorCode → error-class table. Behaviour reads these tables; no
 in the addon should compare status strings or error codes by hand.
 """
 
-from ..errors import BankAuthError, BankRejected, BankUnavailable
+from .errors import BankAuthError, BankRejected, BankUnavailable
 
 # docs/banks.md §1.1 Endpoints / environments. DEMO terminals talk to production;
 # real terminals are tested against the test server (IP whitelisted by the bank).

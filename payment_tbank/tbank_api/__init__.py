@@ -1,12 +1,15 @@
-"""T-Bank Internet Acquiring API v2 client (docs/banks.md §1).
+"""T-Bank Internet Acquiring API v2 client (docs/banks.md §1), pure Python: no Odoo import
+(imported as `tbank_api` by tests/bank_api, as `odoo.addons.payment_tbank.tbank_api` in Odoo).
 
 - `signing`: the request/notification Token (§1.6);
 - `schemas`: request/response bodies as pydantic models (§1.3, §1.4, §1.7);
 - `const`: statuses and their order (§1.5), receipt Tax and PaymentMethod codes (§1.3), ErrorCode → error class (§1.8), URLs (§1.1);
+- `errors`, `transport`: typed errors and the HTTP plumbing;
 - `client`: `TBankAcquiringClient`, every HTTP call through one ``_request``.
 """
 
 from .client import TBankAcquiringClient
+from .errors import BankAuthError, BankError, BankProtocolError, BankRateLimited, BankRejected, BankUnavailable
 from .const import (
     DEFAULT_TIMEOUT,
     ERROR_CODE_CLASSES,
@@ -41,6 +44,12 @@ from .signing import compute_token, verify_token
 
 __all__ = [
     "TBankAcquiringClient",
+    "BankError",
+    "BankAuthError",
+    "BankProtocolError",
+    "BankRateLimited",
+    "BankRejected",
+    "BankUnavailable",
     "compute_token",
     "verify_token",
     "BankId",

@@ -4,7 +4,13 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .. import const
-from ..bank_api import BankAuthError, BankError, BankRejected, TBankAcquiringClient
+from ..tbank_api import (
+    BankAuthError,
+    BankError,
+    BankRejected,
+    TBankAcquiringClient,
+    verify_token,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -94,10 +100,10 @@ class PaymentProvider(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if 'state' in vals:
-            # Odoo creates the provider's payment method line on the journal lazily, when the
-            # journal is first read; two workers applying the first notifications at once
-            # would create two. Create it now, once.
+        if 'state' in vals and 'journal_id' in self._fields:
+            # With account_payment, Odoo creates the provider's payment method line on the
+            # journal lazily, when the journal is first read; two workers applying the first
+            # notifications at once would create two. Create it now, once.
             self.filtered(lambda p: p.code == 'tbank' and p.state != 'disabled').mapped('journal_id')
         return res
 
@@ -136,8 +142,28 @@ class PaymentProvider(models.Model):
             return default_codes
         return const.DEFAULT_PAYMENT_METHOD_CODES
 
+    @api.model
+    def _tbank_verifying_providers(self, notification_data):
+        """The enabled terminals with the notification's TerminalKey whose password
+        verifies its Token (docs/banks.md §1.6): the notification may act only on their
+        transactions (`payment.transaction._tbank_check_notification_terminal`).
+
+        :param dict notification_data: the bank's notification (`_tbank_parse_notification`'s)
+        :return: payment.provider records, as superuser, empty for a forged notification
+        """
+        # sudo: the bank calls as the public user; the passwords are compared, never returned
+        providers = self.sudo().search_fetch(
+            [
+                ('code', '=', 'tbank'),
+                ('tbank_terminal_key', '=', notification_data['TerminalKey']),
+                ('state', '!=', 'disabled'),
+            ],
+            ['tbank_password', 'company_id'],
+        )
+        return providers.filtered(lambda p: p.tbank_password and verify_token(notification_data, p.tbank_password))
+
     def _tbank_client(self):
-        """The bank_api client for this terminal (credentials read as superuser, never returned)."""
+        """The tbank_api client for this terminal (credentials read as superuser, never returned)."""
         self.ensure_one()
         provider = self.sudo()  # sudo: this terminal's credentials, given to the client only
         return TBankAcquiringClient(

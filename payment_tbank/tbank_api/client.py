@@ -10,13 +10,13 @@ from typing import Any
 import pydantic
 import requests
 
-from ..errors import (
+from .errors import (
     BankAuthError,
     BankProtocolError,
     BankRateLimited,
     BankUnavailable,
 )
-from ..wire import describe_validation_error, retry_after_seconds, scrub_secrets, send
+from .transport import describe_validation_error, retry_after_seconds, scrub_secrets, send
 from .const import DEFAULT_ERROR_CLASS, DEFAULT_TIMEOUT, ERROR_CODE_CLASSES, PRODUCTION_URL
 from .schemas import (
     CancelResponse,

@@ -1,0 +1,2 @@
+from . import test_tbank_payment
+from . import test_tbank_webhook
