@@ -11,6 +11,8 @@ BANK_CRM_PROFILE_SIZE sets the batch size (100); BANK_CRM_PROFILE_OUT a file for
 pstats dump.
 """
 
+# pylint: disable=print-used
+# (an on-demand profile: its report goes to the terminal that asked for it)
 import cProfile
 import io
 import os

@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # (addon, package, a class of the package and a call that must work)
 PACKAGES = [
-    ("odoo_bank_crm", "bank_api", "TBankBusinessClient", "b.to_minor_units('1.50')"),
+    ("odoo_bank_crm", "bank_api", "Matcher", "b.to_minor_units('1.50')"),
     ("payment_tbank", "tbank_api", "TBankAcquiringClient", "b.compute_token({'Amount': 1}, 'p')"),
 ]
 SOURCES = [
