@@ -1,7 +1,11 @@
+import json
+
+from odoo import Command
+from odoo.tools import SQL
+from odoo.addons.payment import reset_payment_provider, setup_provider
+
 from . import controllers
 from . import models
-
-from odoo.addons.payment import reset_payment_provider, setup_provider
 
 # What odoo_bank_crm 18.0.1.1.0 declared and payment_tbank declares now (issue #14 §2):
 # the provider, its payment method, views and fields. Odoo deletes at the end of an
@@ -30,6 +34,14 @@ MOVED_SELECTION_PREFIXES = (
     'selection__payment_provider__code__tbank',
     'selection__payment_provider__tbank_',
 )
+# What an administrator may have changed on the taken-over records and this module's data
+# would set again: a module's data is loaded in "init" mode when it is installed, where
+# Odoo writes noupdate records too. Kept by pre_init_hook, put back by post_init_hook.
+KEPT_FIELDS = {
+    'payment_provider_tbank': ('name', 'image_128', 'payment_method_ids', 'available_currency_ids'),
+    'payment_method_sbp': ('name', 'sequence', 'image', 'supported_currency_ids', 'support_refund'),
+}
+_kept = {}  # dbname -> {xmlid: (record, {field: value})}: one install, in this process
 
 
 def pre_init_hook(env):
@@ -46,6 +58,7 @@ def pre_init_hook(env):
         [names, *(prefix for prefix in MOVED_SELECTION_PREFIXES for _twice in range(2))],
     )
     if env.cr.rowcount:
+        _keep_admin_settings(env)
         # the provider now belongs to this module (its "Install" state on the providers' list)
         env.cr.execute(
             """
@@ -56,8 +69,39 @@ def pre_init_hook(env):
         )
 
 
+def _keep_admin_settings(env):
+    """The values of KEPT_FIELDS as they are before this module's data loads (names in
+    every language, as stored)."""
+    kept = {}
+    for name, fields_ in KEPT_FIELDS.items():
+        record = env.ref(f'payment_tbank.{name}', raise_if_not_found=False)
+        if not record:
+            continue
+        values = record.read([field for field in fields_ if field != 'name'])[0]
+        values.pop('id')
+        env.cr.execute(SQL('SELECT name FROM %s WHERE id = %s', SQL.identifier(record._table), record.id))
+        kept[name] = (record, values, env.cr.fetchone()[0])
+    _kept[env.cr.dbname] = kept
+
+
+def _restore_admin_settings(env):
+    for record, values, name in _kept.pop(env.cr.dbname, {}).values():
+        record = record.with_env(env)
+        record.write(
+            {
+                field: [Command.set(value)] if record._fields[field].type == 'many2many' else value
+                for field, value in values.items()
+            }
+        )
+        env.cr.execute(
+            SQL('UPDATE %s SET name = %s WHERE id = %s', SQL.identifier(record._table), json.dumps(name), record.id)
+        )
+        record.invalidate_recordset(['name'])
+
+
 def post_init_hook(env):
     setup_provider(env, 'tbank')
+    _restore_admin_settings(env)
 
 
 def uninstall_hook(env):

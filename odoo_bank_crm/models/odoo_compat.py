@@ -158,8 +158,11 @@ def create_payments(env, vals_list):
     payments = Payment.create(vals_list)
     # account's `_generate_journal_entry`, its `pay.write(...)` per payment written together
     need_move = payments.filtered(lambda pay: not pay.move_id and pay.outstanding_account_id)
-    moves = env['account.move'].create([pay._generate_move_vals() for pay in need_move])
-    link_payment_entries(need_move, moves)
+    if payment_entry_generation_is_accounts(env):
+        moves = env['account.move'].create([pay._generate_move_vals() for pay in need_move])
+        link_payment_entries(need_move, moves)
+    else:  # another module adds to the entries' making: its own way, one write a payment
+        need_move._generate_journal_entry()
     # account's `create`: "propagate the related fields to the move as it is being created
     # after the payment"
     for payment, vals in zip(payments, vals_list, strict=True):
@@ -560,3 +563,16 @@ def payment_entry_link_batchable(env):
 
 
 PAYMENT_WRITE_MODULES = {None, '', 'base', 'mail', 'account'}
+
+
+def payment_entry_generation_is_accounts(env):
+    """Whether `account.payment._generate_journal_entry` and `_generate_move_vals` are
+    account's own: `create_payments` does what the first does with the second's values; an
+    override elsewhere must not be skipped."""
+    Payment = env['account.payment']
+    modules = {
+        getattr(cls, '_module', None)
+        for cls in type(Payment).__mro__
+        if '_generate_journal_entry' in vars(cls) or '_generate_move_vals' in vars(cls)
+    }
+    return modules <= PAYMENT_WRITE_MODULES

@@ -66,9 +66,11 @@ class PaymentTransaction(models.Model):
         return applied
 
     def _tbank_apply_refund(self, status):
-        """Override of payment_tbank: the refund a notification records is booked at once."""
+        """Override of payment_tbank: the refund a notification records is booked at once
+        (only the one it records: an older refund's booking is its own job's)."""
+        before = self.child_transaction_ids
         result = super()._tbank_apply_refund(status)
-        self.child_transaction_ids.filtered(lambda tx: tx.operation == 'refund')._bank_crm_post_process()
+        (self.child_transaction_ids - before).filtered(lambda tx: tx.operation == 'refund')._bank_crm_post_process()
         return result
 
     # === POST-PROCESSING === #

@@ -21,6 +21,7 @@ from ..models.odoo_compat import (
     link_payment_entries,
     log_notes_batch,
     message_post_batch,
+    payment_entry_generation_is_accounts,
     payment_entry_link_batchable,
     payment_posted_message,
     reconcile_groups,
@@ -677,6 +678,15 @@ class TestLinkPaymentEntries(TBankCommon):
         """The installed modules' `account.payment.write` is base's, mail's and account's:
         the batched link runs (else `link_payment_entries` writes one by one)."""
         self.assertTrue(payment_entry_link_batchable(self.env))
+
+    def test_account_payment_entry_making_is_odoos(self):
+        """`_generate_journal_entry` and `_generate_move_vals` are account's own (else
+        `create_payments` leaves the entries to `_generate_journal_entry`), and the first
+        still makes the entries of many payments from the second's values in one create."""
+        self.assertTrue(payment_entry_generation_is_accounts(self.env))
+        source = inspect.getsource(type(self.env['account.payment'])._generate_journal_entry)
+        self.assertIn('_generate_move_vals', source)
+        self.assertIn("self.env['account.move'].create(", source)
 
     def test_same_payments_and_tracking_as_account(self):
         tracked = self.env(context=dict(self.env.context, tracking_disable=False, mail_notrack=False))

@@ -27,6 +27,12 @@ provider = env.ref('odoo_bank_crm.payment_provider_tbank')
 provider.write({{'tbank_terminal_key': 'UpgradeTerminal', 'tbank_password': {PASSWORD!r},
                 'tbank_api_url': 'http://127.0.0.1:9/v2', 'state': 'test',
                 'tbank_receipt_enabled': True, 'tbank_taxation': 'osn'}})
+# what an administrator may have changed: the provider's name, SBP taken off the terminal,
+# the SBP method's name and place in the list
+provider.with_context(lang='en_US').name = 'Our T-Bank terminal'
+provider.payment_method_ids = [Command.set(env.ref('payment.payment_method_card').ids)]
+sbp = env.ref('odoo_bank_crm.payment_method_sbp')
+sbp.write({{'name': 'Fast payments (SBP)', 'sequence': 7}})
 rub = env.ref('base.RUB')
 partner = env['res.partner'].create({{'name': 'Upgrade Buyer', 'email': 'buyer@example.com'}})
 invoice = env['account.move'].create({{
@@ -72,7 +78,12 @@ SNAPSHOT = {
     "events": "SELECT id, provider_code, state, raw_body, transaction_id, dedupe_key, processed_key, result"
     " FROM bank_webhook_event ORDER BY id",
     "links": "SELECT id, invoice_id, kind, url, payment_url, transaction_id FROM bank_crm_payment_link ORDER BY id",
-    "sbp": "SELECT id, code, active FROM payment_method WHERE code = 'sbp'",
+    "sbp": "SELECT id, code, active, name, sequence, support_refund FROM payment_method WHERE code = 'sbp'",
+    "provider_settings": "SELECT id, name FROM payment_provider WHERE code = 'tbank' ORDER BY id",
+    "provider_methods": "SELECT r.payment_provider_id, r.payment_method_id FROM payment_method_payment_provider_rel r"
+    " JOIN payment_provider p ON p.id = r.payment_provider_id WHERE p.code = 'tbank' ORDER BY 1, 2",
+    "provider_currencies": "SELECT c.payment_provider_id, c.currency_id FROM payment_currency_rel c"
+    " JOIN payment_provider p ON p.id = c.payment_provider_id WHERE p.code = 'tbank' ORDER BY 1, 2",
 }
 
 # In the new code: a signed notification for the draft transaction, as the webhook applies it.
