@@ -5,7 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
-from ..utils import config_number
+from ..utils import config_number, notification_action
 from ..bank_api import BankAuthError, BankError, BankRateLimited
 from ..adapters import adapter_for, provider_selection
 
@@ -141,11 +141,7 @@ class BankConnection(models.Model):
             accounts = self._fetch_accounts()
         except BankError as error:
             raise UserError(_("The bank could not be reached with these settings: %(error)s", error=error)) from None
-        return {
-            'type': 'ir.actions.client',
-            'tag': 'display_notification',
-            'params': {'type': 'success', 'message': _("Connected: %(count)s accounts found.", count=len(accounts))},
-        }
+        return notification_action(_("Connected: %(count)s accounts found.", count=len(accounts)), type='success')
 
     def action_sync_now(self):
         """Queue a sync of every account of these connections and say it has started.
@@ -157,19 +153,14 @@ class BankConnection(models.Model):
         """
         self.write({'sync_requested_at': fields.Datetime.now(), 'sync_requested_uid': self.env.uid})
         self.env.ref('odoo_bank_crm.cron_bank_sync')._trigger()
-        return {
-            'type': 'ir.actions.client',
-            'tag': 'display_notification',
-            'params': {
-                'type': 'info',
-                'message': _(
-                    "The sync of %(connections)s has started. You will be told when it ends; the result also "
-                    "shows on the connection and in its sync log.",
-                    connections=", ".join(self.mapped('name')),
-                ),
-                'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
-            },
-        }
+        return notification_action(
+            _(
+                "The sync of %(connections)s has started. You will be told when it ends; the result also "
+                "shows on the connection and in its sync log.",
+                connections=", ".join(self.mapped('name')),
+            ),
+            next={'type': 'ir.actions.client', 'tag': 'soft_reload'},
+        )
 
     def _bank_crm_sync_requested(self):
         """Run the sync someone asked for with "Sync Now", then tell them and note the result."""

@@ -19,6 +19,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..bank_api import BankError
+from ..utils import notification_action
 
 _logger = logging.getLogger(__name__)
 
@@ -116,15 +117,11 @@ class BankConnection(models.Model):
         self.check_access('write')
         for connection in self:
             connection._bank_crm_subscribe_webhooks(raise_error=True)
-        return {
-            'type': 'ir.actions.client',
-            'tag': 'display_notification',
-            'params': {
-                'type': 'success',
-                'message': _("Instant updates are on: new payments appear as the bank reports them."),
-                'next': {'type': 'ir.actions.act_window_close'},
-            },
-        }
+        return notification_action(
+            _("Instant updates are on: new payments appear as the bank reports them."),
+            type='success',
+            next={'type': 'ir.actions.act_window_close'},
+        )
 
     def action_disable_webhooks(self):
         """Turn instant updates off; administrators only, as above."""

@@ -10,7 +10,7 @@ from odoo.tools.misc import format_amount
 from ..adapters import OutgoingPayment, PaymentState
 from ..bank_api import BankError, onec
 from ..bank_api.money import from_minor_units, to_minor_units
-from ..utils import to_decimal, to_minor
+from ..utils import notification_action, to_decimal, to_minor
 from .bank_crm_money_right import MONEY_JOURNAL_TYPES
 
 _logger = logging.getLogger(__name__)
@@ -716,16 +716,9 @@ class BankCrmPaymentOrder(models.Model):
             )
         if refused:
             # Returned, not raised: what happened (the error, the revoked connection) is kept.
-            return {
-                'type': 'ir.actions.client',
-                'tag': 'display_notification',
-                'params': {
-                    'type': 'danger',
-                    'sticky': True,
-                    'message': "\n".join(refused),
-                    'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
-                },
-            }
+            return notification_action(
+                "\n".join(refused), type='danger', sticky=True, next={'type': 'ir.actions.client', 'tag': 'soft_reload'}
+            )
         return True
 
     def _bank_crm_create_in_bank(self, connection):
